@@ -1,0 +1,2 @@
+// The C API of LMDB, from Debian's liblmdb-dev.
+#include <lmdb.h>

@@ -1,0 +1,24 @@
+import CLMDB
+
+/// The named databases the store keeps for itself, beside the callers' collections.
+struct InternalDatabases: Sendable {
+    /// The change feed: 8-byte big-endian sequence → encoded ``ChangeRecord``.
+    var feed: MDB_dbi
+    /// Store facts: feed head, trim point, format version.
+    var meta: MDB_dbi
+    /// Aggregate counters: ``OrderedKey`` → `Int64`.
+    var counters: MDB_dbi
+
+    static let feedName = "_feed"
+    static let metaName = "_meta"
+    static let countersName = "_counters"
+
+    /// Prefix of a collection's database name; an index is `i:<collection>:<index>`.
+    static func collectionName(_ name: String) -> String { "c:" + name }
+    static func indexName(_ collection: String, _ index: String) -> String { "i:\(collection):\(index)" }
+
+    enum MetaKey: String {
+        case head, trimPoint, format
+        var bytes: [UInt8] { Array(rawValue.utf8) }
+    }
+}

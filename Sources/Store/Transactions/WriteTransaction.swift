@@ -1,0 +1,143 @@
+import CLMDB
+import Foundation
+
+/// What a group commit's calls share while the writer thread runs them.
+final class BatchState {
+    /// The sequence the next change record gets.
+    var nextSequence: UInt64
+    /// Set when any LMDB call in the batch hit `MDB_MAP_FULL`: the batch is retried after the map grows.
+    var sawMapFull = false
+    /// The time stamped on this batch's change records.
+    let now: Date
+
+    init(nextSequence: UInt64, now: Date) {
+        self.nextSequence = nextSequence
+        self.now = now
+    }
+}
+
+/// A write call's view of the store, valid only inside the `write` closure that gave it.
+///
+/// Each call of ``Environment/write(metadata:_:)`` gets its own nested LMDB transaction
+/// inside the group commit: when the closure throws, only that call's changes roll back.
+/// Every put and delete through a collection appends a ``ChangeRecord`` here, in the same
+/// transaction as the data.
+public final class WriteTransaction: ReadTransaction {
+    let batch: BatchState
+    /// Caller-supplied facts (for example the actor) stamped on the change records this call appends.
+    public var metadata: [String: String]
+    /// The change records this call appended, published after the commit.
+    private(set) var changes: [ChangeRecord] = []
+
+    init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String]) {
+        self.batch = batch
+        self.metadata = metadata
+        super.init(txn: txn, internals: internals)
+    }
+
+    override func noteFailure(_ rc: Int32) {
+        if rc == MDB_MAP_FULL { batch.sawMapFull = true }
+    }
+
+    // MARK: Raw writes
+
+    func rawPut(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, flags: Int32 = 0) throws(StoreError) {
+        try checkOpen()
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(txn, dbi, &k, &v, UInt32(flags))
+        if rc != MDB_SUCCESS {
+            noteFailure(rc)
+            throw StoreError.lmdb(rc, context: "put")
+        }
+    }
+
+    func rawPut(_ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32 = 0) throws {
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in try rawPut(dbi, k, v, flags: flags) }
+        }
+    }
+
+    /// Deletes `key`; false when it was not there.
+    @discardableResult
+    func rawDelete(_ dbi: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> Bool {
+        try checkOpen()
+        let rc = key.withUnsafeBytes { b in
+            var k = MDB_val(mv_size: b.count, mv_data: UnsafeMutableRawPointer(mutating: b.baseAddress))
+            return mdb_del(txn, dbi, &k, nil)
+        }
+        if rc == MDB_NOTFOUND { return false }
+        if rc != MDB_SUCCESS {
+            noteFailure(rc)
+            throw StoreError.lmdb(rc, context: "delete")
+        }
+        return true
+    }
+
+    // MARK: The change feed
+
+    /// Appends a change record in this transaction; it becomes visible to followers after the commit.
+    func appendChange(
+        collection: String, key: [UInt8], operation: ChangeRecord.Operation,
+        version: UInt64, value: [UInt8]?, previous: [UInt8]?
+    ) throws {
+        let sequence = batch.nextSequence
+        let record = ChangeRecord(
+            sequence: sequence,
+            transactionId: changes.first?.sequence ?? sequence,
+            collection: collection, key: key, operation: operation, version: version,
+            value: value, previous: previous, at: batch.now, metadata: metadata)
+        try rawPut(internals.feed, UInt64Key.encode(sequence), record.encodedBody(), flags: MDB_APPEND)
+        batch.nextSequence = sequence + 1
+        changes.append(record)
+    }
+
+    /// Trims the feed to what `retention` keeps; returns how many records were removed.
+    func trimFeed(_ retention: FeedRetention) throws -> Int {
+        let head = batch.nextSequence - 1
+        var cutoff: UInt64 = 0
+        if let maxCount = retention.maxCount, head > maxCount { cutoff = head - maxCount }
+        if let maxAge = retention.maxAge {
+            let oldest = batch.now.addingTimeInterval(-maxAge)
+            try scanRaw(internals.feed) { k, v in
+                let sequence = try UInt64Key.decode(k)
+                guard try ChangeRecord(sequence: sequence, body: v).at < oldest else { return false }
+                cutoff = max(cutoff, sequence)
+                return true
+            }
+        }
+        return cutoff > 0 ? try trimFeed(through: cutoff) : 0
+    }
+
+    /// Deletes feed records up to and including `sequence` and records the new trim point.
+    /// Returns how many were deleted.
+    func trimFeed(through sequence: UInt64) throws -> Int {
+        var doomed: [[UInt8]] = []
+        try scanRaw(internals.feed, upper: UInt64Key.encode(sequence &+ 1)) { k, _ in
+            doomed.append(Array(k))
+            return true
+        }
+        for key in doomed { try rawDelete(internals.feed, key) }
+        let current = try rawGet(internals.meta, InternalDatabases.MetaKey.trimPoint.bytes).map { try UInt64(binary: $0) } ?? 0
+        if sequence > current {
+            try rawPut(internals.meta, InternalDatabases.MetaKey.trimPoint.bytes, sequence.binaryEncoded())
+        }
+        return doomed.count
+    }
+
+    // MARK: Counters
+
+    /// Adds `delta` to an aggregate counter in this transaction and returns its new value.
+    @discardableResult
+    public func add(toCounter key: OrderedKey, _ delta: Int64) throws -> Int64 {
+        let current = try counter(key)
+        let (sum, overflow) = current.addingReportingOverflow(delta)
+        if overflow { throw StoreError(.invalidArgument, "counter \(key) would overflow") }
+        if sum == 0 {
+            try rawDelete(internals.counters, key.bytes)
+        } else {
+            try rawPut(internals.counters, key.bytes, sum.binaryEncoded())
+        }
+        return sum
+    }
+}

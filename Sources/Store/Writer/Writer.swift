@@ -1,0 +1,269 @@
+import CLMDB
+import Foundation
+
+/// One call of `write`, waiting for the writer thread.
+struct WriteRequest: Sendable {
+    /// Runs the caller's closure; it may run more than once if the map must grow first.
+    let body: @Sendable (WriteTransaction) throws -> Void
+    /// Resumes the caller once the batch is durable (nil) or with the call's error.
+    let finish: @Sendable ((any Error)?) -> Void
+    let metadata: [String: String]
+    /// Runs alone in a top-level transaction rather than nested in a batch
+    /// (opening named databases needs that).
+    let isolated: Bool
+}
+
+/// The store's single writer: a dedicated thread that runs every LMDB write transaction.
+///
+/// Pending calls are taken together and committed as one transaction (group commit: one
+/// fsync for many callers). Each call runs in its own nested transaction, so a call that
+/// throws rolls back alone. When LMDB reports the map full, the whole batch is rolled
+/// back, the map grows, and the batch runs again: callers never see `MDB_MAP_FULL`.
+final class Writer: @unchecked Sendable {
+    // Safe to share: `pending` and `stopping` are only touched under `condition`; everything
+    // else is immutable or used by the writer thread alone.
+    private let condition = NSCondition()
+    private var pending: [WriteRequest] = []
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var thread: Thread?
+
+    private let env: OpaquePointer
+    private let mapLock: ReadWriteLock
+    private let hub: ChangeFeedHub
+    private let configuration: StoreConfiguration
+    /// Set once at open, before the thread starts; read by the writer thread only afterwards.
+    var internals: InternalDatabases?
+    /// The sequence of the last committed change. Writer thread only.
+    private var head: UInt64
+    private var commitsSinceRetention = 0
+
+    init(env: OpaquePointer, mapLock: ReadWriteLock, hub: ChangeFeedHub, head: UInt64, configuration: StoreConfiguration) {
+        self.env = env
+        self.mapLock = mapLock
+        self.hub = hub
+        self.head = head
+        self.configuration = configuration
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "tenda-store-writer"
+        thread.stackSize = 4 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues a call; false when the writer is stopping.
+    func submit(_ request: WriteRequest) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if stopping { return false }
+        pending.append(request)
+        condition.signal()
+        return true
+    }
+
+    /// Finishes the calls already queued, then ends the thread and waits for it.
+    func stop() {
+        condition.lock()
+        let wasRunning = !stopping && thread != nil
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        // On the writer thread itself (a write closure let go of the last reference to the
+        // environment) the loop ends by itself once this closure returns.
+        if wasRunning, Thread.current !== thread { finished.wait() }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping { condition.wait() }
+            if pending.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            let batch: [WriteRequest]
+            if let first = pending.first, first.isolated {
+                batch = [first]
+                pending.removeFirst()
+            } else {
+                let n = min(pending.count, configuration.maxBatchSize, pending.firstIndex { $0.isolated } ?? .max)
+                batch = Array(pending.prefix(n))
+                pending.removeFirst(n)
+            }
+            condition.unlock()
+            process(batch)
+        }
+    }
+
+    /// Runs one batch to a durable commit (growing the map as often as needed), publishes
+    /// its changes, then resumes its callers.
+    private func process(_ batch: [WriteRequest]) {
+        var outcome: BatchOutcome
+        while true {
+            outcome = attempt(batch)
+            guard case .mapFull = outcome else { break }
+            if let error = grow() {
+                outcome = .failed(error)
+                break
+            }
+        }
+        switch outcome {
+        case .committed(let results, let changes, let newHead):
+            head = newHead
+            hub.publish(changes, head: newHead)
+            for (request, error) in zip(batch, results) { request.finish(error) }
+            afterCommit()
+        case .failed(let error):
+            for request in batch { request.finish(error) }
+        case .mapFull:
+            for request in batch { request.finish(StoreError(.mapFull, "map full")) }
+        }
+    }
+
+    private enum BatchOutcome {
+        case committed(results: [(any Error)?], changes: [ChangeRecord], head: UInt64)
+        case mapFull
+        case failed(StoreError)
+    }
+
+    private func attempt(_ batch: [WriteRequest]) -> BatchOutcome {
+        guard let internals else { return .failed(StoreError(.closed, "writer not ready")) }
+        var parent: OpaquePointer?
+        let rc = mdb_txn_begin(env, nil, 0, &parent)
+        guard rc == MDB_SUCCESS, let parent else {
+            return rc == MDB_MAP_FULL ? .mapFull : .failed(StoreError.lmdb(rc, context: "begin write"))
+        }
+        let state = BatchState(nextSequence: head + 1, now: Date())
+        var results: [(any Error)?] = []
+        var changes: [ChangeRecord] = []
+
+        for request in batch {
+            let sequenceBefore = state.nextSequence
+            let result: (any Error)?
+            if request.isolated {
+                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata)
+                do { try request.body(txn); result = nil } catch { result = error }
+                txn.isOpen = false
+                changes += txn.changes
+            } else {
+                result = runNested(request, parent: parent, internals: internals, state: state, changes: &changes)
+            }
+            if state.sawMapFull {
+                mdb_txn_abort(parent)
+                return .mapFull
+            }
+            if result != nil { state.nextSequence = sequenceBefore }
+            results.append(result)
+        }
+        if batch.count == 1, batch[0].isolated, results[0] != nil {
+            mdb_txn_abort(parent)
+            return .committed(results: results, changes: [], head: head)
+        }
+
+        let newHead = state.nextSequence - 1
+        do {
+            if newHead != head {
+                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: [:])
+                try txn.rawPut(internals.meta, InternalDatabases.MetaKey.head.bytes, newHead.binaryEncoded())
+            }
+        } catch {
+            mdb_txn_abort(parent)
+            return state.sawMapFull ? .mapFull : .failed(error as? StoreError ?? StoreError(.lmdb, "\(error)"))
+        }
+        let commit = mdb_txn_commit(parent)
+        if commit == MDB_MAP_FULL { return .mapFull }
+        if commit != MDB_SUCCESS { return .failed(StoreError.lmdb(commit, context: "commit")) }
+        return .committed(results: results, changes: changes, head: newHead)
+    }
+
+    /// Runs one call in its own nested transaction; returns its error, or nil when it committed.
+    private func runNested(
+        _ request: WriteRequest, parent: OpaquePointer, internals: InternalDatabases,
+        state: BatchState, changes: inout [ChangeRecord]
+    ) -> (any Error)? {
+        var child: OpaquePointer?
+        let rc = mdb_txn_begin(env, parent, 0, &child)
+        guard rc == MDB_SUCCESS, let child else {
+            if rc == MDB_MAP_FULL { state.sawMapFull = true }
+            return StoreError.lmdb(rc, context: "begin nested write")
+        }
+        let txn = WriteTransaction(txn: child, internals: internals, batch: state, metadata: request.metadata)
+        do {
+            try request.body(txn)
+        } catch {
+            txn.isOpen = false
+            mdb_txn_abort(child)
+            return error
+        }
+        txn.isOpen = false
+        if state.sawMapFull {
+            // The caller caught the map-full error and returned normally: the transaction is
+            // unusable, and the whole batch will run again after the map grows.
+            mdb_txn_abort(child)
+            return StoreError(.mapFull, "map full")
+        }
+        let commit = mdb_txn_commit(child)
+        if commit != MDB_SUCCESS {
+            if commit == MDB_MAP_FULL { state.sawMapFull = true }
+            return StoreError.lmdb(commit, context: "commit nested write")
+        }
+        changes += txn.changes
+        return nil
+    }
+
+    // MARK: The map and the feed after a commit
+
+    /// Doubles the map, up to the configured ceiling; returns an error when it may not grow.
+    private func grow() -> StoreError? {
+        let current = currentMapSize()
+        guard current < configuration.maxMapSize else {
+            return StoreError(.mapFull, "the map is at its ceiling of \(configuration.maxMapSize) bytes")
+        }
+        let target = min(configuration.maxMapSize, max(current * 2, current + (1 << 20)))
+        return setMapSize(target)
+    }
+
+    private func setMapSize(_ size: Int) -> StoreError? {
+        // No transaction of this process may be open while LMDB remaps: readers hold the lock shared.
+        let rc = mapLock.withWriteLock { mdb_env_set_mapsize(env, size) }
+        return rc == MDB_SUCCESS ? nil : StoreError.lmdb(rc, context: "grow map")
+    }
+
+    private func currentMapSize() -> Int {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_mapsize
+    }
+
+    /// Grows the map ahead of need (so most batches never hit `MDB_MAP_FULL`) and applies
+    /// feed retention now and then.
+    private func afterCommit() {
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        mdb_env_info(env, &info)
+        mdb_env_stat(env, &stat)
+        let used = (info.me_last_pgno + 1) * Int(stat.ms_psize)
+        if used > info.me_mapsize / 5 * 4, info.me_mapsize < configuration.maxMapSize {
+            _ = grow()
+        }
+        commitsSinceRetention += 1
+        let retention = configuration.feedRetention
+        if commitsSinceRetention >= 64, retention.maxCount != nil || retention.maxAge != nil {
+            commitsSinceRetention = 0
+            applyRetention(retention)
+        }
+    }
+
+    private func applyRetention(_ retention: FeedRetention) {
+        let request = WriteRequest(
+            body: { txn in _ = try txn.trimFeed(retention) },
+            finish: { _ in }, metadata: [:], isolated: false)
+        process([request])
+    }
+}

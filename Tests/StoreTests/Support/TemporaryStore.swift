@@ -1,0 +1,66 @@
+import Foundation
+@testable import Store
+
+/// A store in a fresh temporary folder, removed when the test is done with it.
+struct TemporaryStore {
+    let folder: String
+    let environment: Environment
+
+    /// Opens a new store; `configure` adjusts the test configuration (no fsync, 8 MiB map).
+    static func make(_ configure: (inout StoreConfiguration) -> Void = { _ in }) async throws -> TemporaryStore {
+        let folder = makeTemporaryFolder()
+        var configuration = StoreConfiguration.testing
+        configure(&configuration)
+        return TemporaryStore(folder: folder, environment: try await Environment.open(at: folder, configuration: configuration))
+    }
+
+    /// Closes the store and deletes its folder.
+    func discard() async {
+        await environment.close()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+func makeTemporaryFolder() -> String {
+    let folder = FileManager.default.temporaryDirectory
+        .appendingPathComponent("tenda-store-tests-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+/// A small record with a field for each kind of index key the tests exercise.
+struct Item: BinaryCodable, Equatable, Sendable {
+    var name: String
+    var category: String
+    var price: Int64
+    var at: Date
+    var tags: [String] = []
+
+    func encode(to w: inout BinaryWriter) {
+        w.write(name); w.write(category); w.write(price); w.write(at); w.write(tags)
+    }
+
+    init(from r: inout BinaryReader) throws {
+        name = try r.read(); category = try r.read(); price = try r.read(); at = try r.read(); tags = try r.read()
+    }
+
+    init(name: String, category: String = "misc", price: Int64 = 100, at: Date = Date(timeIntervalSince1970: 1_700_000_000), tags: [String] = []) {
+        self.name = name; self.category = category; self.price = price; self.at = at; self.tags = tags
+    }
+}
+
+typealias Items = TypedCollection<UInt64Key, BinaryCodec<Item>>
+
+extension Environment {
+    /// The `items` collection with a unique name index, a category index, a (category, price)
+    /// composite, a time index and a multi-valued tag index.
+    func items() async throws -> Items {
+        try await collection("items", key: UInt64Key.self, value: BinaryCodec<Item>.self, indexes: [
+            .unique("name") { OrderedKey($0.name) },
+            .multi("category") { [OrderedKey($0.category)] },
+            .multi("categoryPrice") { [OrderedKey($0.category, $0.price)] },
+            .multi("time") { [OrderedKey($0.at)] },
+            .multi("tags") { $0.tags.map { OrderedKey($0) } },
+        ])
+    }
+}
