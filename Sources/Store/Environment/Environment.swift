@@ -190,6 +190,7 @@ public final class Environment: @unchecked Sendable {
     ///
     /// - Parameter metadata: stamped on every change record this call appends (for example
     ///   `["actor": "u9"]`).
+    @discardableResult
     public func write<T: Sendable>(
         metadata: [String: String] = [:],
         _ body: @escaping @Sendable (WriteTransaction) throws -> T

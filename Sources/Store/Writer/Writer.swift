@@ -139,7 +139,8 @@ final class Writer: @unchecked Sendable {
         guard rc == MDB_SUCCESS, let parent else {
             return rc == MDB_MAP_FULL ? .mapFull : .failed(StoreError.lmdb(rc, context: "begin write"))
         }
-        let state = BatchState(nextSequence: head + 1, now: Date())
+        // Whole microseconds, the unit the feed stores, so live and replayed records are equal.
+        let state = BatchState(nextSequence: head + 1, now: Date(microsecondsSince1970: Date().microsecondsSince1970))
         var results: [(any Error)?] = []
         var changes: [ChangeRecord] = []
 
