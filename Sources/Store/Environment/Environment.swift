@@ -38,7 +38,7 @@ public final class Environment: @unchecked Sendable {
         self.configuration = configuration
         self.internals = internals
         feedHub = ChangeFeedHub(head: head, bufferLimit: configuration.followerBufferLimit)
-        writer = Writer(env: env, mapLock: mapLock, hub: feedHub, head: head, configuration: configuration)
+        writer = Writer(env: env, path: path, mapLock: mapLock, hub: feedHub, head: head, configuration: configuration)
         writer.internals = internals
         handles.withLock {
             $0[InternalDatabases.feedName] = internals.feed

@@ -82,7 +82,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         if rc != MDB_SUCCESS { throw StoreError.lmdb(rc, context: context()) }
     }
 
+    /// Two errors are equal when their codes are: the message and LMDB number are detail.
     public static func == (lhs: StoreError, rhs: StoreError) -> Bool {
-        lhs.code == rhs.code && lhs.lmdbCode == rhs.lmdbCode
+        lhs.code == rhs.code
     }
 }

@@ -29,6 +29,8 @@ final class Writer: @unchecked Sendable {
     private var thread: Thread?
 
     private let env: OpaquePointer
+    /// The store's folder, to tell a full disk from other I/O errors.
+    private let path: String
     private let mapLock: ReadWriteLock
     private let hub: ChangeFeedHub
     private let configuration: StoreConfiguration
@@ -38,8 +40,9 @@ final class Writer: @unchecked Sendable {
     private var head: UInt64
     private var commitsSinceRetention = 0
 
-    init(env: OpaquePointer, mapLock: ReadWriteLock, hub: ChangeFeedHub, head: UInt64, configuration: StoreConfiguration) {
+    init(env: OpaquePointer, path: String, mapLock: ReadWriteLock, hub: ChangeFeedHub, head: UInt64, configuration: StoreConfiguration) {
         self.env = env
+        self.path = path
         self.mapLock = mapLock
         self.hub = hub
         self.head = head
@@ -65,6 +68,13 @@ final class Writer: @unchecked Sendable {
         pending.append(request)
         condition.signal()
         return true
+    }
+
+    /// How many calls wait for the writer thread (not counting the batch it is running).
+    var queuedCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count
     }
 
     /// Finishes the calls already queued, then ends the thread and waits for it.
@@ -179,7 +189,7 @@ final class Writer: @unchecked Sendable {
         }
         let commit = mdb_txn_commit(parent)
         if commit == MDB_MAP_FULL { return .mapFull }
-        if commit != MDB_SUCCESS { return .failed(StoreError.lmdb(commit, context: "commit")) }
+        if commit != MDB_SUCCESS { return .failed(classifyCommitFailure(commit)) }
         return .committed(results: results, changes: changes, head: newHead)
     }
 
@@ -216,6 +226,16 @@ final class Writer: @unchecked Sendable {
         }
         changes += txn.changes
         return nil
+    }
+
+    /// LMDB reports a write cut short by a full disk as `EIO` (a short `pwrite`), not
+    /// `ENOSPC`; when the store's file system has (almost) no room left, say so.
+    private func classifyCommitFailure(_ rc: Int32) -> StoreError {
+        var fs = statvfs()
+        if rc == EIO, statvfs(path, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 {
+            return StoreError(.diskFull, "commit: no space left on the disk holding \(path)", lmdbCode: rc)
+        }
+        return StoreError.lmdb(rc, context: "commit")
     }
 
     // MARK: The map and the feed after a commit

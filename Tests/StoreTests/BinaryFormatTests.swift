@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct BinaryFormatTests {
+    @Test func valuesRoundTrip() throws {
+        let item = Item(name: "Pão de queijo 🧀", category: "", price: -9_223_372_036_854_775_807,
+                        at: Date(timeIntervalSince1970: -86_400.25), tags: ["a", "", "ç"])
+        #expect(try Item(binary: item.binaryEncoded()) == item)
+        for n in [0, 1, -1, 63, -64, 64, 127, 128, 300, -300, Int.max, Int.min] {
+            #expect(try Int(binary: n.binaryEncoded()) == n)
+        }
+        for n: UInt64 in [0, 127, 128, 16_383, 16_384, .max] {
+            #expect(try UInt64(binary: n.binaryEncoded()) == n)
+        }
+        let optional: String? = nil
+        #expect(try String?(binary: optional.binaryEncoded()) == nil)
+        #expect(try [String: Int64](binary: ["b": 2, "a": -1].binaryEncoded()) == ["a": -1, "b": 2])
+        #expect(try Double(binary: 12.5.binaryEncoded()) == 12.5)
+    }
+
+    @Test func smallIntegersTakeOneByte() {
+        #expect(5.binaryEncoded().count == 1)
+        #expect(UInt64(127).binaryEncoded().count == 1)
+        #expect(UInt64(128).binaryEncoded().count == 2)
+    }
+
+    @Test func truncatedOrCorruptBytesAreADecodingErrorNotACrash() {
+        let bytes = Item(name: "coxinha", tags: ["x"]).binaryEncoded()
+        for cut in 0..<bytes.count {
+            #expect(throws: StoreError.self) { try Item(binary: Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: StoreError(.decodingFailed, "")) { try Bool(binary: [2]) }
+        #expect(throws: StoreError(.decodingFailed, "")) { try String(binary: [2, 0xFF, 0xFE]) }
+        #expect(throws: StoreError(.decodingFailed, "")) { try UInt64(binary: [UInt8](repeating: 0xFF, count: 11)) }
+        // A huge element count is refused before any allocation.
+        #expect(throws: StoreError(.decodingFailed, "")) { try [Int](binary: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct CounterTests {
+    @Test func countersChangeWithTheirWriteAndReadByRange() async throws {
+        let store = try await TemporaryStore.make()
+        let env = store.environment
+        let items = try await env.items()
+        let day1 = OrderedKey("revenue", Date(timeIntervalSince1970: 1_763_683_200))
+        let day2 = OrderedKey("revenue", Date(timeIntervalSince1970: 1_763_769_600))
+        try await env.write { txn in
+            try items.put(txn, 1, Item(name: "a", price: 650))
+            try txn.add(toCounter: day1, 650)
+            try txn.add(toCounter: OrderedKey("sales", "count"), 1)
+        }
+        try await env.write { txn in
+            try txn.add(toCounter: day2, 1_300)
+            try txn.add(toCounter: day1, 100)
+        }
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            try await env.write { txn in
+                try txn.add(toCounter: day2, 999_999)
+                throw Refused()
+            }
+        }
+        try env.read { txn throws in
+            #expect(try txn.counter(day1) == 750)
+            #expect(try txn.counter(day2) == 1_300)
+            #expect(try txn.counter(OrderedKey("never")) == 0)
+            let revenue = try txn.counters(from: OrderedKey("revenue"), to: OrderedKey("revenue").prefixEnd)
+            #expect(revenue.map(\.value) == [750, 1_300])
+            #expect(revenue.map(\.key) == [day1, day2])
+        }
+        // Back to zero removes the counter.
+        try await env.write { txn in try txn.add(toCounter: day1, -750) }
+        #expect(try env.read { txn in try txn.counters(from: nil, to: nil).count } == 2)
+        await #expect(throws: StoreError(.invalidArgument, "")) {
+            try await env.write { txn in try txn.add(toCounter: day2, .max) }
+        }
+        await store.discard()
+    }
+}

@@ -1,0 +1,33 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The store benchmark lives in its own package so the main build and CI never compile it.
+// Run it from the repository root:
+//
+//     swift run -c release --package-path benchmarks store-bench
+// A path dependency's identity is the name of its folder (lowercased), which depends on where
+// the repository was cloned, so it is worked out here rather than written down.
+let mainPackage = Context.packageDirectory.split(separator: "/").dropLast().last.map { $0.lowercased() } ?? "main"
+
+let package = Package(
+    name: "tenda-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+    ],
+    targets: [
+        // liblmdb called directly from C: the baseline every Store figure is compared with.
+        .target(
+            name: "RawLMDB",
+            linkerSettings: [.linkedLibrary("lmdb")]
+        ),
+        .executableTarget(
+            name: "store-bench",
+            dependencies: [
+                "RawLMDB",
+                .product(name: "Store", package: mainPackage),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
