@@ -32,6 +32,10 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store"]
         ),
+        .testTarget(
+            name: "TendaCLITests",
+            dependencies: ["tenda", "Store"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
