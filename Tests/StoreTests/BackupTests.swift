@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct BackupTests {
+@Suite(.timeLimit(.minutes(1))) struct BackupTests {
     @Test func aBackupTakenDuringWritesReopensAndMatchesASnapshot() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 @testable import Store
 
-@Suite struct ChangeFeedTests {
+@Suite(.timeLimit(.minutes(1))) struct ChangeFeedTests {
     @Test func changeRecordsCarryBeforeAfterVersionAndMetadata() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment

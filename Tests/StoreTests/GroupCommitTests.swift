@@ -3,24 +3,16 @@ import Synchronization
 import Testing
 @testable import Store
 
-@Suite struct GroupCommitTests {
-    /// Holds the writer thread busy so that the calls submitted meanwhile queue up and are
-    /// then taken as one batch.
-    private func occupyWriter(_ env: Environment, for duration: Duration = .milliseconds(200)) -> Task<Void, any Error> {
-        Task {
-            try await env.write { _ in Thread.sleep(forTimeInterval: Double(duration.components.attoseconds) / 1e18 + Double(duration.components.seconds)) }
-        }
-    }
-
+@Suite(.timeLimit(.minutes(1))) struct GroupCommitTests {
     @Test func concurrentCallsShareOneCommitAndAFailingCallRollsBackAlone() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment
         let items = try await env.items()
-        let blocker = occupyWriter(env)
-        try await Task.sleep(for: .milliseconds(50))
+        let gate = await WriterGate(env)
 
         struct Refused: Error {}
-        // Ten calls queue behind the blocker; call 5 writes, then throws.
+        // Ten calls queue behind the gate; call 5 writes, then throws.
+        async let opened: Void = gate.open(whenQueued: 10, on: env)
         let outcomes = await withTaskGroup(of: (Int, Result<UInt64, any Error>).self) { group in
             for i in 0..<10 {
                 group.addTask {
@@ -40,7 +32,7 @@ import Testing
             for await (i, outcome) in group { all[i] = outcome }
             return all
         }
-        try await blocker.value
+        try await opened
 
         var snapshots = Set<UInt64>()
         for (i, outcome) in outcomes {
@@ -85,14 +77,15 @@ import Testing
         let folder = makeTemporaryFolder()
         let env = try await Environment.open(at: folder, configuration: .testing)
         let items = try await env.items()
-        let blocker = Task { try await env.write { _ in Thread.sleep(forTimeInterval: 0.1) } }
-        try await Task.sleep(for: .milliseconds(20))
+        let gate = await WriterGate(env)
         let queued = (0..<20).map { i in
             Task { try await env.write { txn in try items.put(txn, UInt64(i), Item(name: "q\(i)")) } }
         }
-        while env.writer.queuedCount < 20 { try await Task.sleep(for: .milliseconds(1)) }
-        await env.close()
-        try await blocker.value
+        // Close is asked for while the 20 wait behind the gate, and the gate then opens.
+        try await waitUntil { env.writer.queuedCount >= 20 }
+        async let closed: Void = env.close()
+        try await gate.open(whenQueued: 20, on: env)
+        await closed
         var committed = 0
         for task in queued {
             switch await task.result {

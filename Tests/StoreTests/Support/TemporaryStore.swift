@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import Store
 
 /// A store in a fresh temporary folder, removed when the test is done with it.
@@ -62,5 +63,41 @@ extension Environment {
             .multi("time") { [OrderedKey($0.at)] },
             .multi("tags") { $0.tags.map { OrderedKey($0) } },
         ])
+    }
+}
+
+/// Holds the writer thread inside a write call until opened, so that the calls submitted
+/// meanwhile queue up and are then taken together as one batch.
+final class WriterGate: Sendable {
+    private let release = DispatchSemaphore(value: 0)
+    private let held: Task<Void, any Error>
+
+    /// Returns once the writer thread is inside the gate's call.
+    init(_ env: Environment) async {
+        let entered = DispatchSemaphore(value: 0)
+        let release = self.release
+        held = Task { try await env.write { _ in entered.signal(); release.wait() } }
+        await withCheckedContinuation { continuation in
+            Thread { entered.wait(); continuation.resume() }.start()
+        }
+    }
+
+    /// Waits (at most ten seconds) until `count` calls are queued behind the gate, then opens it.
+    func open(whenQueued count: Int, on env: Environment) async throws {
+        try await waitUntil { env.writer.queuedCount >= count }
+        release.signal()
+        try await held.value
+    }
+}
+
+/// Polls `condition` every millisecond for at most ten seconds; a test fails rather than hangs.
+func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
+            return
+        }
+        try await Task.sleep(for: .milliseconds(1))
     }
 }
