@@ -6,10 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "Shop", targets: ["Shop"]),
+        .library(name: "Telegram", targets: ["Telegram"]),
         .executable(name: "tenda", targets: ["tenda"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -21,16 +25,38 @@ let package = Package(
             name: "Store",
             dependencies: ["CLMDB"]
         ),
+        .target(
+            name: "Telegram",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "Shop",
+            dependencies: [
+                "Store",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
         .executableTarget(
             name: "tenda",
             dependencies: [
                 "Store",
+                "Shop",
+                "Telegram",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store"]
+        ),
+        .testTarget(
+            name: "TelegramTests",
+            dependencies: ["Telegram"]
+        ),
+        .testTarget(
+            name: "ShopTests",
+            dependencies: ["Shop", "Store"]
         ),
         .testTarget(
             name: "TendaCLITests",

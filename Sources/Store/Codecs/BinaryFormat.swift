@@ -314,3 +314,15 @@ extension Dictionary: BinaryCodable where Key: BinaryCodable & Comparable, Value
         self = d
     }
 }
+
+/// Enums with raw values are stored as their raw value.
+extension BinaryCodable where Self: RawRepresentable, RawValue: BinaryCodable {
+    @inlinable public func encode(to w: inout BinaryWriter) { rawValue.encode(to: &w) }
+    @inlinable public init(from r: inout BinaryReader) throws {
+        let raw = try RawValue(from: &r)
+        guard let value = Self(rawValue: raw) else {
+            throw StoreError(.decodingFailed, "unknown \(Self.self) value \(raw)")
+        }
+        self = value
+    }
+}

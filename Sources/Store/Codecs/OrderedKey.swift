@@ -47,6 +47,14 @@ public struct OrderedKey: Hashable, Sendable, Comparable, CustomStringConvertibl
         bytes.append(1)
     }
 
+    /// Appends a string without its terminator: a key to scan for strings starting with `value`.
+    public mutating func appendPrefix(_ value: String) {
+        for b in value.utf8 {
+            bytes.append(b)
+            if b == 0 { bytes.append(0xFF) }
+        }
+    }
+
     public mutating func append(_ value: Date) {
         append(value.microsecondsSince1970)
     }

@@ -4,9 +4,10 @@ import Foundation
 ///
 /// Its ``token`` is opaque to clients (base64url of the last key seen).
 public struct PageCursor: Sendable, Hashable, Codable {
-    let key: [UInt8]
+    /// The last key a page held (for layers that page through their own orderings).
+    public let key: [UInt8]
 
-    init(key: [UInt8]) { self.key = key }
+    public init(key: [UInt8]) { self.key = key }
 
     /// The cursor as a string for an API.
     public var token: String {

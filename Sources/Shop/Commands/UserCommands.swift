@@ -1,0 +1,134 @@
+import Foundation
+import Store
+
+/// A person as Telegram vouched for them (initData, the Login Widget, or a bot update);
+/// the caller has verified it before handing it to the shop.
+public struct TelegramIdentity: Sendable, Equatable {
+    public var telegramId: Int64
+    public var firstName: String
+    public var lastName: String?
+    public var username: String?
+    public var languageCode: String?
+
+    public init(telegramId: Int64, firstName: String, lastName: String? = nil, username: String? = nil, languageCode: String? = nil) {
+        self.telegramId = telegramId; self.firstName = firstName; self.lastName = lastName
+        self.username = username; self.languageCode = languageCode
+    }
+
+    var displayName: String { [firstName, lastName ?? ""].joined(separator: " ").trimmingCharacters(in: .whitespaces) }
+}
+
+/// Creates the user on first sight (as `user`, or `owner` when configured so) and keeps
+/// their name, username, language and last-seen time current. Refuses blocked users.
+public struct SeeTelegramUser: ShopCommand {
+    public static let name = "seeTelegramUser"
+    public static let access = Access.anyone
+
+    public var identity: TelegramIdentity
+    public init(identity: TelegramIdentity) { self.identity = identity }
+
+    public func validate() throws(ShopError) {
+        if identity.telegramId <= 0 { throw ShopError.invalid("telegramId", "not a Telegram user id") }
+        try Check.text(identity.displayName, "firstName", max: 200)
+    }
+
+    public var summary: String { "telegram \(identity.telegramId)" }
+
+    public func execute(_ context: CommandContext) throws -> User {
+        try context.see(identity)
+    }
+}
+
+/// Gives a user a role (owner). The last owner cannot step down.
+public struct GrantRole: ShopCommand {
+    public static let name = "grantRole"
+    public static let access = Access.role(.owner)
+
+    public var userId: UInt64
+    public var role: Role
+
+    public init(userId: UInt64, role: Role) {
+        self.userId = userId
+        self.role = role
+    }
+
+    public var summary: String { "\(EntityKind.user.format(userId)) → \(role.rawValue)" }
+
+    public func execute(_ context: CommandContext) throws -> User {
+        guard let current = try context.shop.users.record(context.txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
+        var user = current.value
+        guard user.role != role else { return user }
+        if user.role == .owner, try context.usersHolding(.owner).filter({ $0.role == .owner }).count <= 1 {
+            throw ShopError(.ruleBroken, "the shop needs at least one owner", field: "role")
+        }
+        user.role = role
+        try context.put(context.shop.users, userId, user, expecting: .version(current.version))
+        try context.notify(userId, kind: "role_changed", title: "Seu acesso mudou",
+                           body: "Agora você é \(role.rawValue).", link: nil)
+        return user
+    }
+}
+
+/// Blocks a user (owner): they can sign in to nothing, run no command, and their sessions end.
+public struct BlockUser: ShopCommand {
+    public static let name = "blockUser"
+    public static let access = Access.role(.owner)
+
+    public var userId: UInt64
+    public init(userId: UInt64) { self.userId = userId }
+    public var summary: String { EntityKind.user.format(userId) }
+
+    public func execute(_ context: CommandContext) throws -> User {
+        if userId == context.actorId { throw ShopError(.ruleBroken, "you cannot block yourself", field: "userId") }
+        let user = try context.setBlocked(userId, true)
+        for session in try context.shop.sessions.lookup(context.txn, index: "user", equals: OrderedKey(userId)).items {
+            try context.revoke(session)
+        }
+        return user
+    }
+}
+
+/// Lifts a block (owner).
+public struct UnblockUser: ShopCommand {
+    public static let name = "unblockUser"
+    public static let access = Access.role(.owner)
+
+    public var userId: UInt64
+    public init(userId: UInt64) { self.userId = userId }
+    public var summary: String { EntityKind.user.format(userId) }
+
+    public func execute(_ context: CommandContext) throws -> User {
+        try context.setBlocked(userId, false)
+    }
+}
+
+extension CommandContext {
+    func see(_ identity: TelegramIdentity) throws -> User {
+        if let current = try shop.users.first(txn, index: "telegramId", equals: OrderedKey(identity.telegramId)) {
+            var user = current.value
+            if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
+            user.name = identity.displayName
+            user.username = identity.username
+            user.language = identity.languageCode ?? user.language
+            user.seenAt = now
+            if settings.ownerTelegramIds.contains(identity.telegramId) { user.role = .owner }
+            if user != current.value { try put(shop.users, user.id, user, expecting: .version(current.version)) }
+            return user
+        }
+        let user = User(id: try nextId(.user), telegramId: identity.telegramId, name: identity.displayName,
+                        username: identity.username, language: identity.languageCode,
+                        role: settings.ownerTelegramIds.contains(identity.telegramId) ? .owner : .user,
+                        blocked: false, createdAt: now, seenAt: now)
+        try put(shop.users, user.id, user, expecting: .absent)
+        return user
+    }
+
+    func setBlocked(_ userId: UInt64, _ blocked: Bool) throws -> User {
+        guard let current = try shop.users.record(txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
+        var user = current.value
+        guard user.blocked != blocked else { return user }
+        user.blocked = blocked
+        try put(shop.users, userId, user, expecting: .version(current.version))
+        return user
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Store
+
+/// Something the shop sells, with its stock.
+public struct Product: Sendable, Equatable, BinaryCodable {
+    public var id: UInt64
+    public var name: String
+    public var emoji: String
+    public var description: String
+    public var category: String
+    /// Minor units of `currency` (650 = R$ 6,50).
+    public var price: Int64
+    public var currency: String
+    /// Units on hand; never below zero.
+    public var stock: Int64
+    /// At or below this many units the product is low on stock and admins are told.
+    public var lowStockThreshold: Int64
+    public var mediaIds: [String]
+    /// Archived products are kept for history but not sold.
+    public var active: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public var publicId: String { EntityKind.product.format(id) }
+    public var isLowOnStock: Bool { active && stock <= lowStockThreshold }
+
+    public init(id: UInt64, name: String, emoji: String, description: String, category: String, price: Int64, currency: String,
+                stock: Int64, lowStockThreshold: Int64, mediaIds: [String], active: Bool, createdAt: Date, updatedAt: Date) {
+        self.id = id; self.name = name; self.emoji = emoji; self.description = description; self.category = category
+        self.price = price; self.currency = currency; self.stock = stock; self.lowStockThreshold = lowStockThreshold
+        self.mediaIds = mediaIds; self.active = active; self.createdAt = createdAt; self.updatedAt = updatedAt
+    }
+
+    public func encode(to w: inout BinaryWriter) {
+        w.write(id); w.write(name); w.write(emoji); w.write(description); w.write(category); w.write(price); w.write(currency)
+        w.write(stock); w.write(lowStockThreshold); w.write(mediaIds); w.write(active); w.write(createdAt); w.write(updatedAt)
+    }
+
+    public init(from r: inout BinaryReader) throws {
+        id = try r.read(); name = try r.read(); emoji = try r.read(); description = try r.read(); category = try r.read()
+        price = try r.read(); currency = try r.read(); stock = try r.read(); lowStockThreshold = try r.read()
+        mediaIds = try r.read(); active = try r.read(); createdAt = try r.read(); updatedAt = try r.read()
+    }
+}

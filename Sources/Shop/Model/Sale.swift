@@ -1,0 +1,116 @@
+import Foundation
+import Store
+
+/// One line of a sale or order: a product, how many, and its unit price at that moment.
+public struct SaleLine: Sendable, Equatable, BinaryCodable {
+    public var productId: UInt64
+    public var quantity: Int64
+    /// The product's price when sold, in minor units (later price changes do not touch it).
+    public var unitPrice: Int64
+
+    public var total: Int64 { quantity * unitPrice }
+
+    public init(productId: UInt64, quantity: Int64, unitPrice: Int64) {
+        self.productId = productId; self.quantity = quantity; self.unitPrice = unitPrice
+    }
+
+    public func encode(to w: inout BinaryWriter) { w.write(productId); w.write(quantity); w.write(unitPrice) }
+    public init(from r: inout BinaryReader) throws { productId = try r.read(); quantity = try r.read(); unitPrice = try r.read() }
+}
+
+/// A purchase on credit: it adds its total to the buyer's debt.
+public struct Sale: Sendable, Equatable, BinaryCodable {
+    public var id: UInt64
+    public var buyerId: UInt64
+    public var lines: [SaleLine]
+    public var total: Int64
+    public var currency: String
+    public var actorId: UInt64?
+    public var at: Date
+    /// The customer order this sale settles, when it came from one.
+    public var orderId: UInt64?
+    /// Units of each line already refunded, by line index.
+    public var refundedQuantities: [Int64]
+
+    public var publicId: String { EntityKind.sale.format(id) }
+
+    public init(id: UInt64, buyerId: UInt64, lines: [SaleLine], total: Int64, currency: String, actorId: UInt64?, at: Date, orderId: UInt64? = nil) {
+        self.id = id; self.buyerId = buyerId; self.lines = lines; self.total = total; self.currency = currency
+        self.actorId = actorId; self.at = at; self.orderId = orderId
+        refundedQuantities = Array(repeating: 0, count: lines.count)
+    }
+
+    public func encode(to w: inout BinaryWriter) {
+        w.write(id); w.write(buyerId); w.write(lines); w.write(total); w.write(currency); w.write(actorId); w.write(at)
+        w.write(orderId); w.write(refundedQuantities)
+    }
+
+    public init(from r: inout BinaryReader) throws {
+        id = try r.read(); buyerId = try r.read(); lines = try r.read(); total = try r.read(); currency = try r.read()
+        actorId = try r.read(); at = try r.read(); orderId = try r.read(); refundedQuantities = try r.read()
+    }
+}
+
+/// Money received from a user; it lowers their debt.
+public struct Payment: Sendable, Equatable, BinaryCodable {
+    public var id: UInt64
+    public var userId: UInt64
+    public var amount: Int64
+    public var currency: String
+    /// "pix", "dinheiro", "cartao", "receipt" (a verified order's receipt) …
+    public var method: String
+    public var note: String
+    public var actorId: UInt64?
+    public var at: Date
+
+    public var publicId: String { EntityKind.payment.format(id) }
+
+    public init(id: UInt64, userId: UInt64, amount: Int64, currency: String, method: String, note: String, actorId: UInt64?, at: Date) {
+        self.id = id; self.userId = userId; self.amount = amount; self.currency = currency; self.method = method
+        self.note = note; self.actorId = actorId; self.at = at
+    }
+
+    public func encode(to w: inout BinaryWriter) {
+        w.write(id); w.write(userId); w.write(amount); w.write(currency); w.write(method); w.write(note); w.write(actorId); w.write(at)
+    }
+
+    public init(from r: inout BinaryReader) throws {
+        id = try r.read(); userId = try r.read(); amount = try r.read(); currency = try r.read(); method = try r.read()
+        note = try r.read(); actorId = try r.read(); at = try r.read()
+    }
+}
+
+/// One signed line of the money ledger: positive raises the user's debt, negative lowers it.
+///
+/// A user's debt is the sum of their entries; the shop's outstanding debt is the sum of all.
+public struct LedgerEntry: Sendable, Equatable, BinaryCodable {
+    public enum Kind: String, Sendable, CaseIterable, BinaryCodable {
+        case sale, payment, refund, adjustment
+    }
+
+    public var id: UInt64
+    public var userId: UInt64
+    public var kind: Kind
+    public var amount: Int64
+    public var currency: String
+    /// The sale or payment behind the entry ("s91", "y4").
+    public var reference: String?
+    public var note: String
+    public var actorId: UInt64?
+    public var at: Date
+
+    public func encode(to w: inout BinaryWriter) {
+        w.write(id); w.write(userId); w.write(kind); w.write(amount); w.write(currency); w.write(reference); w.write(note)
+        w.write(actorId); w.write(at)
+    }
+
+    public init(from r: inout BinaryReader) throws {
+        id = try r.read(); userId = try r.read(); kind = try r.read(); amount = try r.read(); currency = try r.read()
+        reference = try r.read(); note = try r.read(); actorId = try r.read(); at = try r.read()
+    }
+
+    public init(id: UInt64, userId: UInt64, kind: Kind, amount: Int64, currency: String, reference: String?, note: String, actorId: UInt64?, at: Date) {
+        self.id = id; self.userId = userId; self.kind = kind; self.amount = amount; self.currency = currency
+        self.reference = reference; self.note = note; self.actorId = actorId; self.at = at
+    }
+}

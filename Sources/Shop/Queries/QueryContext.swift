@@ -1,0 +1,65 @@
+import Foundation
+import Store
+
+/// A query's view: a read snapshot and who is asking, with their current role.
+public final class QueryContext {
+    let txn: ReadTransaction
+    let shop: ShopCollections
+    public let principal: Principal
+    public let actor: User?
+    public let role: Role?
+
+    init(txn: ReadTransaction, shop: ShopCollections, principal: Principal) throws {
+        self.txn = txn
+        self.shop = shop
+        self.principal = principal
+        switch principal.identity {
+        case .system:
+            actor = nil
+            role = .owner
+        case .anonymous:
+            actor = nil
+            role = nil
+        case .user(let id):
+            guard let user = try shop.users.get(txn, id) else { throw ShopError(.notAuthenticated, "unknown user") }
+            if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
+            actor = user
+            role = user.role
+        }
+    }
+
+    /// Refuses callers below `needed` (anonymous callers are told to sign in).
+    func require(_ needed: Role) throws(ShopError) {
+        guard let role else { throw ShopError(.notAuthenticated, "sign in first") }
+        guard role >= needed else { throw ShopError.forbidden }
+    }
+
+    func holds(_ needed: Role) -> Bool { role.map { $0 >= needed } ?? false }
+}
+
+/// Which page of a list to return.
+public struct PageRequest: Sendable, Equatable {
+    public var limit: Int
+    public var cursor: PageCursor?
+
+    /// `limit` is clamped to 1...200.
+    public init(limit: Int = 50, cursor: PageCursor? = nil) {
+        self.limit = min(max(limit, 1), 200)
+        self.cursor = cursor
+    }
+
+    var scanOptions: ScanOptions { ScanOptions(limit: limit, reverse: true, after: cursor) }
+}
+
+public typealias Stored<Value> = StoredRecord<UInt64, Value>
+
+extension Shop {
+    /// Runs a query in a read snapshot for `principal`.
+    public func query<T>(as principal: Principal, _ body: (QueryContext) throws -> T) throws -> T {
+        do {
+            return try environment.read { txn in try body(try QueryContext(txn: txn, shop: collections, principal: principal)) }
+        } catch let error as StoreError {
+            throw ShopError(error)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import Store
+
+/// The shop: its collections over one store, the command executor, and the queries.
+///
+/// Adapters (REST, WebSocket, bot, CLI) call ``execute(_:as:idempotencyKey:at:)`` with a
+/// command and a principal, and the query methods with a principal; nothing else writes.
+public final class Shop: Sendable {
+    public let environment: Environment
+    public let settings: ShopSettings
+    let collections: ShopCollections
+    let tokens: TokenSigner
+
+    private init(environment: Environment, settings: ShopSettings, collections: ShopCollections, tokens: TokenSigner) {
+        self.environment = environment
+        self.settings = settings
+        self.collections = collections
+        self.tokens = tokens
+    }
+
+    /// Opens the shop's collections (creating them on first use) over `environment`.
+    public static func open(_ environment: Environment, settings: ShopSettings) async throws -> Shop {
+        Shop(environment: environment, settings: settings,
+             collections: try await ShopCollections.open(environment),
+             tokens: try await TokenSigner(secret: settings.tokenSecret))
+    }
+
+    /// Runs a command for `principal` in one store write and returns its result.
+    ///
+    /// The input is validated first; then, inside the write, the principal's current role
+    /// is checked, the command runs, and an audit entry is written with it. A refused or
+    /// failed command writes nothing but its audit entry. With an `idempotencyKey`, the
+    /// first result is kept and a repeat with the same input replays it, writing nothing;
+    /// the same key with other input is refused. `at` replaces the clock (imports only).
+    @discardableResult
+    public func execute<C: ShopCommand>(_ command: C, as principal: Principal, idempotencyKey: String? = nil, at: Date? = nil) async throws -> C.Result {
+        let now = at ?? Date()
+        do {
+            try command.validate()
+            let collections = self.collections
+            let settings = self.settings
+            return try await environment.write(metadata: Self.metadata(C.name, principal)) { txn in
+                let context = try CommandContext(txn: txn, shop: collections, settings: settings, principal: principal, now: now)
+                try context.authorize(C.access)
+                let replayKey = idempotencyKey.map { "\(Self.actorKey(principal)):\($0)" }
+                let digest = Self.digest(command)
+                if let replayKey, let first = try collections.idempotency.get(txn, replayKey) {
+                    guard first.command == C.name, first.inputDigest == digest else {
+                        throw ShopError(.idempotencyKeyReused, "this idempotency key was used for other input", field: "Idempotency-Key")
+                    }
+                    return try C.Result(binary: first.result)
+                }
+                let result = try command.execute(context)
+                try context.audit(command: C.name, summary: command.summary, outcome: "ok")
+                if let replayKey {
+                    try collections.idempotency.put(txn, replayKey, IdempotencyRecord(
+                        command: C.name, inputDigest: digest, result: result.binaryEncoded(), at: now))
+                }
+                return result
+            }
+        } catch {
+            let refusal = (error as? ShopError) ?? (error as? StoreError).map(ShopError.init) ?? ShopError(.storeFailure, "\(error)")
+            await auditRefusal(C.name, summary: command.summary, code: refusal.code, principal: principal, at: now)
+            throw refusal
+        }
+    }
+
+    /// Records a refused command in the audit trail, in a write of its own (the command's
+    /// write was rolled back). Refusals by unknown callers are not recorded, so anonymous
+    /// noise cannot fill the trail.
+    private func auditRefusal(_ name: String, summary: String, code: ShopError.Code, principal: Principal, at now: Date) async {
+        guard principal.identity != .anonymous, code != .storeFailure, code != .notAuthenticated else { return }
+        let collections = self.collections
+        let settings = self.settings
+        _ = try? await environment.write(metadata: Self.metadata(name, principal)) { txn in
+            // The actor may be blocked or unknown, so the entry is written with the system's
+            // rights but under the caller's id and door.
+            var recorder = Principal.system(principal.channel)
+            recorder.clientAddress = principal.clientAddress
+            recorder.userAgent = principal.userAgent
+            let context = try CommandContext(txn: txn, shop: collections, settings: settings, principal: recorder, now: now)
+            try context.audit(command: name, summary: summary, outcome: code.rawValue, actorId: principal.userId)
+        }
+    }
+
+    static func metadata(_ command: String, _ principal: Principal) -> [String: String] {
+        ["command": command, "actor": actorKey(principal), "channel": principal.channel.rawValue]
+    }
+
+    static func actorKey(_ principal: Principal) -> String {
+        switch principal.identity {
+        case .user(let id): EntityKind.user.format(id)
+        case .system: "system"
+        case .anonymous: "anonymous"
+        }
+    }
+
+    /// A stable digest of a command's whole input (its reflection lists every field).
+    static func digest<C: ShopCommand>(_ command: C) -> String {
+        SHA256.hash(data: Data(String(reflecting: command).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
