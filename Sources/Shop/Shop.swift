@@ -35,7 +35,8 @@ public final class Shop: Sendable {
     /// the same key with other input is refused. `at` replaces the clock (imports only).
     @discardableResult
     public func execute<C: ShopCommand>(_ command: C, as principal: Principal, idempotencyKey: String? = nil, at: Date? = nil) async throws -> C.Result {
-        let now = at ?? Date()
+        // Whole microseconds, the store's unit, so a returned record equals the stored one.
+        let now = Date(microsecondsSince1970: (at ?? Date()).microsecondsSince1970)
         do {
             try command.validate()
             let collections = self.collections

@@ -44,8 +44,10 @@ import Testing
         let hash = try #require(query["hash"])
         #expect(hash.count == 64)
         #expect(hash.allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        #expect(!signed.contains(where: { " {}\"&:/\\".contains($0) && $0 != "&" }))
-        #expect(signed.components(separatedBy: "&").count == 5)
+        let unreserved = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || "-._~".contains(c)) }
+        #expect(signed.allSatisfy { unreserved($0) || "%=&".contains($0) })
+        #expect(signed.contains("%7B%22id%22%3A436432850"))
+        #expect(signed.contains("Souza%20%26%20Filhos"))
     }
 
     @Test func anExistingHashIsReplaced() {

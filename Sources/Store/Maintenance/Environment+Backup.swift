@@ -27,3 +27,16 @@ extension Environment {
         }
     }
 }
+
+extension Environment {
+    /// Flushes every commit to disk now: for environments opened with ``StoreConfiguration/Durability/noSync``
+    /// (a bulk import) at the point where their data must be safe.
+    public func sync() async throws {
+        try await Self.runBlocking { [self] in
+            try mapLock.withReadLock { () throws(StoreError) in
+                if isClosedForMaintenance { throw StoreError(.closed, "the store is closed") }
+                try StoreError.check(mdb_env_sync(env, 1), "sync")
+            }
+        }
+    }
+}

@@ -18,8 +18,7 @@ enum AuthDate {
         }
         let date = Date(timeIntervalSince1970: TimeInterval(seconds))
         if maxAge > 0, now.timeIntervalSince(date) > maxAge {
-            throw TelegramAuthError(
-                .expired, "auth_date is more than \(Int64(maxAge)) seconds old.")
+            throw TelegramAuthError(.expired, "auth_date is more than \(maxAge) seconds old.")
         }
         return date
     }

@@ -22,7 +22,8 @@ struct Vectors: Decodable {
 
 /// The vectors say only "valid" or not; the reason follows from how each invalid one was
 /// made: the only invalid vectors with a time limit are genuine data that is too old
-/// (checked separately below), every other one has a wrong hash or signature.
+/// (`expiredVectorIsGenuineWithoutATimeLimit` proves it), every other one has a wrong
+/// hash or signature.
 private func expectedOutcome(valid: Bool, maxAge: TimeInterval, forgery: TelegramAuthError.Code) -> Outcome {
     if valid { return .valid }
     return maxAge > 0 ? .refused(.expired) : .refused(forgery)
