@@ -1,10 +1,11 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// The store benchmark lives in its own package so the main build and CI never compile it.
-// Run it from the repository root:
+// The benchmarks live in their own package so the main build and CI never compile them.
+// Run them from the repository root:
 //
 //     swift run -c release --package-path benchmarks store-bench
+//     swift run -c release --package-path benchmarks shop-bench
 // A path dependency's identity is the name of its folder (lowercased), which depends on where
 // the repository was cloned, so it is worked out here rather than written down.
 let mainPackage = Context.packageDirectory.split(separator: "/").dropLast().last.map { $0.lowercased() } ?? "main"
@@ -21,10 +22,21 @@ let package = Package(
             name: "RawLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        // Timing, tables and machine facts shared by the benchmarks.
+        .target(name: "BenchSupport"),
         .executableTarget(
             name: "store-bench",
             dependencies: [
                 "RawLMDB",
+                "BenchSupport",
+                .product(name: "Store", package: mainPackage),
+            ]
+        ),
+        .executableTarget(
+            name: "shop-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "Shop", package: mainPackage),
                 .product(name: "Store", package: mainPackage),
             ]
         ),

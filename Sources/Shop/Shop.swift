@@ -45,7 +45,7 @@ public final class Shop: Sendable {
                 let context = try CommandContext(txn: txn, shop: collections, settings: settings, principal: principal, now: now)
                 try context.authorize(C.access)
                 let replayKey = idempotencyKey.map { "\(Self.actorKey(principal)):\($0)" }
-                let digest = Self.digest(command)
+                let digest = replayKey == nil ? "" : Self.digest(command)
                 if let replayKey, let first = try collections.idempotency.get(txn, replayKey) {
                     guard first.command == C.name, first.inputDigest == digest else {
                         throw ShopError(.idempotencyKeyReused, "this idempotency key was used for other input", field: "Idempotency-Key")
@@ -68,10 +68,10 @@ public final class Shop: Sendable {
     }
 
     /// Records a refused command in the audit trail, in a write of its own (the command's
-    /// write was rolled back). Refusals by unknown callers are not recorded, so anonymous
-    /// noise cannot fill the trail.
+    /// write was rolled back). Refusals of anonymous callers are not recorded, so anonymous
+    /// noise cannot fill the trail; a store failure has nothing to write with.
     private func auditRefusal(_ name: String, summary: String, code: ShopError.Code, principal: Principal, at now: Date) async {
-        guard principal.identity != .anonymous, code != .storeFailure, code != .notAuthenticated else { return }
+        guard principal.identity != .anonymous, code != .storeFailure else { return }
         let collections = self.collections
         let settings = self.settings
         _ = try? await environment.write(metadata: Self.metadata(name, principal)) { txn in
@@ -99,6 +99,6 @@ public final class Shop: Sendable {
 
     /// A stable digest of a command's whole input (its reflection lists every field).
     static func digest<C: ShopCommand>(_ command: C) -> String {
-        SHA256.hash(data: Data(String(reflecting: command).utf8)).map { String(format: "%02x", $0) }.joined()
+        Secrets.hex(SHA256.hash(data: Data(String(reflecting: command).utf8)))
     }
 }

@@ -127,30 +127,31 @@ public final class CommandContext {
     /// so every figure is net sales by sale date and can be recomputed from the sales alone.
     func countSale(buyerId: UInt64, lines: [SaleLine], sign: Int64, countsAsSale: Bool, soldAt: Date) throws {
         let day = Aggregates.day(soldAt)
-        var total: Int64 = 0
-        for line in lines {
-            try txn.add(toCounter: Aggregates.productRevenue(day, line.productId), sign * line.total)
-            try txn.add(toCounter: Aggregates.productUnits(day, line.productId), sign * line.quantity)
-            total += line.total
+        let total = lines.reduce(0) { $0 + $1.total }
+        for (span, period) in [(Aggregates.Span.day, day), (.week, Aggregates.week(day))] {
+            for line in lines {
+                try txn.add(toCounter: OrderedKey(Aggregates.productRevenuePrefix(span), period, line.productId), sign * line.total)
+                try txn.add(toCounter: OrderedKey(Aggregates.productUnitsPrefix(span), period, line.productId), sign * line.quantity)
+            }
+            try txn.add(toCounter: OrderedKey(Aggregates.buyerRevenuePrefix(span), period, buyerId), sign * total)
         }
         try txn.add(toCounter: Aggregates.revenue(day), sign * total)
-        try txn.add(toCounter: Aggregates.buyerRevenue(day, buyerId), sign * total)
         if countsAsSale { try txn.add(toCounter: Aggregates.salesCount(day), 1) }
     }
 
     // MARK: Notifications
 
     /// Notifies one user.
-    func notify(_ userId: UInt64, kind: String, priority: Notification.Priority = .normal, title: String, body: String,
+    func notify(_ userId: UInt64, kind: String, priority: Notice.Priority = .normal, title: String, body: String,
                 link: String?, audience: Role? = nil) throws {
-        let notification = Notification(id: try nextId(.notification), userId: userId, audience: audience, kind: kind,
+        let notification = Notice(id: try nextId(.notification), userId: userId, audience: audience, kind: kind,
                                         priority: priority, title: title, body: body, link: link, read: false, createdAt: now)
         try put(shop.notifications, notification.id, notification)
         try txn.add(toCounter: Aggregates.unread(userId), 1)
     }
 
     /// Notifies every user who holds `role` or a higher one and is not blocked.
-    func notify(role: Role, kind: String, priority: Notification.Priority = .normal, title: String, body: String, link: String?) throws {
+    func notify(role: Role, kind: String, priority: Notice.Priority = .normal, title: String, body: String, link: String?) throws {
         for user in try usersHolding(role) {
             try notify(user.id, kind: kind, priority: priority, title: title, body: body, link: link, audience: role)
         }

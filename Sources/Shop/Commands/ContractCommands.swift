@@ -182,12 +182,13 @@ public struct CompleteContract: ShopCommand {
 }
 
 extension CommandContext {
-    /// Reads a contract the actor may see (its parties, and admins), changes it and writes it back.
+    /// Reads a contract the actor may see (its parties, and the owner, as the queries show
+    /// them), changes it and writes it back.
     func changeContract(_ id: UInt64, _ change: (inout Contract) throws -> Void) throws -> Contract {
         guard let current = try shop.contracts.record(txn, id) else { throw ShopError(.notFound, "contract not found", field: "contractId") }
         var contract = current.value
         let isParty = contract.parties.contains { $0.userId == actorId }
-        if !isParty && !holds(.admin) { throw ShopError(.notFound, "contract not found", field: "contractId") }
+        if !isParty && !holds(.owner) { throw ShopError(.notFound, "contract not found", field: "contractId") }
         try change(&contract)
         contract.updatedAt = now
         try put(shop.contracts, id, contract, expecting: .version(current.version))

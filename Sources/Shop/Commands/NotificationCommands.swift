@@ -16,10 +16,10 @@ public struct Notify: ShopCommand {
     public var recipient: Recipient
     public var title: String
     public var body: String
-    public var priority: Notification.Priority
+    public var priority: Notice.Priority
     public var link: String?
 
-    public init(recipient: Recipient, title: String, body: String, priority: Notification.Priority = .normal, link: String? = nil) {
+    public init(recipient: Recipient, title: String, body: String, priority: Notice.Priority = .normal, link: String? = nil) {
         self.recipient = recipient; self.title = title; self.body = body; self.priority = priority; self.link = link
     }
 
@@ -62,7 +62,7 @@ public struct MarkRead: ShopCommand {
     public init(notificationId: UInt64) { self.notificationId = notificationId }
     public var summary: String { EntityKind.notification.format(notificationId) }
 
-    public func execute(_ context: CommandContext) throws -> Notification {
+    public func execute(_ context: CommandContext) throws -> Notice {
         guard let current = try context.shop.notifications.record(context.txn, notificationId),
               current.value.userId == context.actorId else {
             throw ShopError(.notFound, "notification not found", field: "notificationId")
@@ -88,7 +88,7 @@ public struct MarkAllRead: ShopCommand {
 }
 
 extension CommandContext {
-    func markRead(_ record: StoredRecord<UInt64, Notification>) throws -> Notification {
+    func markRead(_ record: StoredRecord<UInt64, Notice>) throws -> Notice {
         var notification = record.value
         guard !notification.read else { return notification }
         notification.read = true

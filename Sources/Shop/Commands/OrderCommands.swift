@@ -23,7 +23,8 @@ public struct PlaceOrder: ShopCommand {
             throw ShopError.invalid("customerId", "say whom the order is for")
         }
         try context.requireSelf(customerId, or: .admin)
-        _ = try context.user(customerId, field: "customerId")
+        let customer = try context.user(customerId, field: "customerId")
+        if customer.blocked { throw ShopError(.ruleBroken, "\(customer.name) is blocked", field: "customerId") }
         let lines = try context.priceLines(items)
         let id = try context.nextId(.order)
         let order = Order(id: id, customerId: customerId, lines: lines, total: lines.reduce(0) { $0 + $1.total },

@@ -58,7 +58,7 @@ public struct GrantRole: ShopCommand {
         guard let current = try context.shop.users.record(context.txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
         var user = current.value
         guard user.role != role else { return user }
-        if user.role == .owner, try context.usersHolding(.owner).filter({ $0.role == .owner }).count <= 1 {
+        if user.role == .owner, !user.blocked, try context.activeOwners() <= 1 {
             throw ShopError(.ruleBroken, "the shop needs at least one owner", field: "role")
         }
         user.role = role
@@ -80,6 +80,10 @@ public struct BlockUser: ShopCommand {
 
     public func execute(_ context: CommandContext) throws -> User {
         if userId == context.actorId { throw ShopError(.ruleBroken, "you cannot block yourself", field: "userId") }
+        let target = try context.user(userId)
+        if target.role == .owner, !target.blocked, try context.activeOwners() <= 1 {
+            throw ShopError(.ruleBroken, "the shop needs at least one owner who is not blocked", field: "userId")
+        }
         let user = try context.setBlocked(userId, true)
         for session in try context.shop.sessions.lookup(context.txn, index: "user", equals: OrderedKey(userId)).items {
             try context.revoke(session)
@@ -121,6 +125,11 @@ extension CommandContext {
                         blocked: false, createdAt: now, seenAt: now)
         try put(shop.users, user.id, user, expecting: .absent)
         return user
+    }
+
+    /// Owners who are not blocked.
+    func activeOwners() throws -> Int {
+        try usersHolding(.owner).filter { $0.role == .owner }.count
     }
 
     func setBlocked(_ userId: UInt64, _ blocked: Bool) throws -> User {

@@ -75,11 +75,12 @@ extension Shop {
     // MARK: Products
 
     /// Products by name; `search` matches name prefixes first, then any part of the name,
-    /// ignoring case and accents. Archived products only when asked for.
+    /// ignoring case and accents. Archived products only when an admin asks for them.
     public func products(search: String? = nil, category: String? = nil, includeArchived: Bool = false,
                          page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<Product>> {
         try query(as: principal) { q in
             try q.require(.user)
+            let includeArchived = includeArchived && q.holds(.admin)
             let folded = search.map(Text.fold)?.trimmingCharacters(in: .whitespaces) ?? ""
             let foldedCategory = category.map(Text.fold)
             var prefixed: [Stored<Product>] = []
@@ -296,7 +297,7 @@ extension Shop {
     // MARK: Notifications and audit
 
     /// The caller's notifications, newest first, and how many are unread.
-    public func notifications(unreadOnly: Bool = false, page: PageRequest = PageRequest(), as principal: Principal) throws -> (page: Page<Stored<Notification>>, unread: Int) {
+    public func notifications(unreadOnly: Bool = false, page: PageRequest = PageRequest(), as principal: Principal) throws -> (page: Page<Stored<Notice>>, unread: Int) {
         try query(as: principal) { q in
             try q.require(.user)
             guard let userId = q.actor?.id else { return (Page(items: [], next: nil), 0) }

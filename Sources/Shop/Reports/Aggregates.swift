@@ -25,14 +25,25 @@ enum Aggregates {
     /// Payments received on a day.
     static func received(_ day: Int64) -> OrderedKey { OrderedKey("pay", day) }
     static let receivedPrefix = OrderedKey("pay")
+    /// The week (Monday to Sunday, UTC) a day falls in; 1970-01-01 was a Thursday.
+    static func week(_ day: Int64) -> Int64 {
+        let shifted = day + 3
+        return shifted >= 0 ? shifted / 7 : (shifted - 6) / 7
+    }
+
+    static func firstDay(ofWeek week: Int64) -> Int64 { week * 7 - 3 }
+
+    /// Per-product and per-buyer totals are kept by day and by week, so a long range reads
+    /// its whole weeks from week counters and only its ragged ends from day counters.
+    enum Span: String {
+        case day = "d", week = "w"
+    }
+
     /// Net revenue and units of one product on a day.
-    static func productRevenue(_ day: Int64, _ productId: UInt64) -> OrderedKey { OrderedKey("prev", day, productId) }
-    static let productRevenuePrefix = OrderedKey("prev")
-    static func productUnits(_ day: Int64, _ productId: UInt64) -> OrderedKey { OrderedKey("punits", day, productId) }
-    static let productUnitsPrefix = OrderedKey("punits")
-    /// Net purchases of one buyer on a day.
-    static func buyerRevenue(_ day: Int64, _ buyerId: UInt64) -> OrderedKey { OrderedKey("brev", day, buyerId) }
-    static let buyerRevenuePrefix = OrderedKey("brev")
+    static func productRevenuePrefix(_ span: Span) -> OrderedKey { OrderedKey("prev-" + span.rawValue) }
+    static func productUnitsPrefix(_ span: Span) -> OrderedKey { OrderedKey("punits-" + span.rawValue) }
+    /// Net purchases of one buyer.
+    static func buyerRevenuePrefix(_ span: Span) -> OrderedKey { OrderedKey("brev-" + span.rawValue) }
     /// Unread notifications of a user.
     static func unread(_ userId: UInt64) -> OrderedKey { OrderedKey("unread", userId) }
 }

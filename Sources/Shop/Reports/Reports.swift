@@ -187,8 +187,11 @@ struct SalesFigures {
 
     /// Products by net revenue, best first.
     func productRows() -> [ReportRow] {
-        productRevenue.filter { $0.value != 0 || (productUnits[$0.key] ?? 0) != 0 }.map { id, amount in
-            ReportRow(key: EntityKind.product.format(id), label: EntityKind.product.format(id), sales: 0, units: productUnits[id] ?? 0, revenue: amount)
+        // A product sold at price 0 has units but no revenue counter, so both are looked at.
+        Set(productRevenue.keys).union(productUnits.keys).compactMap { id -> ReportRow? in
+            let revenue = productRevenue[id] ?? 0, units = productUnits[id] ?? 0
+            guard revenue != 0 || units != 0 else { return nil }
+            return ReportRow(key: EntityKind.product.format(id), label: EntityKind.product.format(id), sales: 0, units: units, revenue: revenue)
         }.sorted { ($0.revenue, $1.key) > ($1.revenue, $0.key) }
     }
 
@@ -209,7 +212,8 @@ protocol FiguresSource {
     func outstandingDebt(_ shop: ShopCollections) throws -> Int64
 }
 
-/// Reads the counters the commands keep: cost grows with the days asked for, not with the sales.
+/// Reads the counters the commands keep: cost grows with the days asked for (and the
+/// products and buyers active in them), not with the number of sales.
 struct CounterFigures: FiguresSource {
     let txn: ReadTransaction
 
@@ -234,25 +238,51 @@ struct CounterFigures: FiguresSource {
         try txn.counter(Aggregates.totalDebt)
     }
 
+    /// `(prefix, day)` counters of `first...last`, by day.
     private func perDay(_ prefix: OrderedKey, _ first: Int64, _ last: Int64) throws -> [Int64: Int64] {
         var out: [Int64: Int64] = [:]
-        for (key, value) in try txn.counters(from: OrderedKey(prefix, first), to: OrderedKey(prefix, last + 1)) {
-            var reader = OrderedKeyReader(key)
-            _ = try reader.readString()
-            out[try reader.readInt64()] = value
+        try txn.forEachCounter(from: OrderedKey(prefix, first), to: OrderedKey(prefix, last + 1)) { key, value in
+            out[Self.int64(key, at: prefix.bytes.count)] = value
+            return true
         }
         return out
     }
 
-    /// Sums `(prefix, day, id)` counters per id over the days.
-    private func perId(_ prefix: OrderedKey, _ first: Int64, _ last: Int64) throws -> [UInt64: Int64] {
+    /// `(prefix, period, id)` counters summed per id over `first...last`: whole weeks from
+    /// the week counters, the days before the first and after the last whole week from the day counters.
+    private func perId(_ prefix: (Aggregates.Span) -> OrderedKey, _ first: Int64, _ last: Int64) throws -> [UInt64: Int64] {
         var out: [UInt64: Int64] = [:]
-        for (key, value) in try txn.counters(from: OrderedKey(prefix, first), to: OrderedKey(prefix, last + 1)) {
-            var reader = OrderedKeyReader(key)
-            _ = try reader.readString()
-            _ = try reader.readInt64()
-            out[try reader.readUInt64(), default: 0] += value
+        func add(_ span: Aggregates.Span, _ from: Int64, _ to: Int64) throws {
+            guard from <= to else { return }
+            let p = prefix(span)
+            try txn.forEachCounter(from: OrderedKey(p, from), to: OrderedKey(p, to + 1)) { key, value in
+                out[Self.uint64(key, at: p.bytes.count + 8), default: 0] += value
+                return true
+            }
+        }
+        var firstWeek = Aggregates.week(first)
+        if Aggregates.firstDay(ofWeek: firstWeek) < first { firstWeek += 1 }
+        var lastWeek = Aggregates.week(last)
+        if Aggregates.firstDay(ofWeek: lastWeek) + 6 > last { lastWeek -= 1 }
+        if firstWeek <= lastWeek {
+            try add(.week, firstWeek, lastWeek)
+            try add(.day, first, Aggregates.firstDay(ofWeek: firstWeek) - 1)
+            try add(.day, Aggregates.firstDay(ofWeek: lastWeek) + 7, last)
+        } else {
+            try add(.day, first, last)
         }
         return out
+    }
+
+    /// The unsigned 8-byte big-endian component of an ``OrderedKey`` at `offset`.
+    private static func uint64(_ key: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        var raw: UInt64 = 0
+        for i in offset..<min(offset + 8, key.count) { raw = raw << 8 | UInt64(key[i]) }
+        return raw
+    }
+
+    /// The signed component (stored with its sign bit flipped) at `offset`.
+    private static func int64(_ key: UnsafeRawBufferPointer, at offset: Int) -> Int64 {
+        Int64(bitPattern: uint64(key, at: offset) ^ (1 << 63))
     }
 }

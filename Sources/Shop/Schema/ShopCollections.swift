@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import Synchronization
 
 typealias Records<Value: BinaryCodable> = TypedCollection<UInt64Key, BinaryCodec<Value>>
 
@@ -13,7 +14,7 @@ struct ShopCollections: Sendable {
     let ledger: Records<LedgerEntry>
     let orders: Records<Order>
     let contracts: Records<Contract>
-    let notifications: Records<Notification>
+    let notifications: Records<Notice>
     let audit: Records<AuditEntry>
     let sessions: Records<Session>
     /// Keyed by the SHA-256 (hex) of the code.
@@ -78,7 +79,19 @@ struct ShopCollections: Sendable {
 /// Text as searches compare it.
 enum Text {
     /// Lower-cased, accents removed: "Pão de Queijo" → "pao de queijo".
+    ///
+    /// Index keys fold a product's name on every stock change, and Foundation's folding is
+    /// slow, so plain ASCII is lower-cased directly and other text is remembered once folded.
     static func fold(_ s: String) -> String {
-        s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.lowercased() }
+        if let known = folded.withLock({ $0[s] }) { return known }
+        let result = s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        folded.withLock { cache in
+            if cache.count >= 4_096 { cache.removeAll(keepingCapacity: true) }
+            cache[s] = result
+        }
+        return result
     }
+
+    private static let folded = Mutex<[String: String]>([:])
 }

@@ -51,11 +51,18 @@ public struct ChangeRecord: Sendable, Equatable {
         w.writeBytes(key)
         w.writeByte(operation.rawValue)
         w.writeVarint(version)
-        w.write(value)
-        w.write(previous)
+        Self.writeOptionalBytes(value, to: &w)
+        Self.writeOptionalBytes(previous, to: &w)
         w.write(at)
         w.write(metadata)
         return w.bytes
+    }
+
+    /// The same bytes as `Optional<[UInt8]>.encode`, copied in one go rather than element by element.
+    private static func writeOptionalBytes(_ bytes: [UInt8]?, to w: inout BinaryWriter) {
+        guard let bytes else { return w.writeByte(0) }
+        w.writeByte(1)
+        w.writeBytes(bytes)
     }
 
     init(sequence: UInt64, body: UnsafeRawBufferPointer) throws {

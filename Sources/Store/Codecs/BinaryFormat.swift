@@ -133,9 +133,16 @@ public struct BinaryReader {
     @inlinable
     public mutating func readString() throws(StoreError) -> String {
         let slice = try readByteSlice()
-        guard let s = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw StoreError(.decodingFailed, "string is not valid UTF-8")
+        // `String(decoding:)` is the fast path; it replaces invalid UTF-8 with U+FFFD, so
+        // the result equals the input byte for byte exactly when the input was valid.
+        var s = String(decoding: slice, as: UTF8.self)
+        let same = s.withUTF8 { utf8 in
+            guard utf8.count == slice.count, let a = utf8.baseAddress, let b = slice.baseAddress else {
+                return utf8.count == slice.count
+            }
+            return memcmp(a, b, slice.count) == 0
         }
+        guard same else { throw StoreError(.decodingFailed, "string is not valid UTF-8") }
         return s
     }
 

@@ -22,6 +22,31 @@ public struct OrderedKey: Hashable, Sendable, Comparable, CustomStringConvertibl
     @inlinable
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
+    /// A key of one component. (The fixed-arity initialisers are generic, so building index
+    /// keys on every write costs no existential boxing; the variadic one takes any number.)
+    @inlinable
+    public init<A: OrderedKeyComponent>(_ a: A) {
+        bytes = []
+        a.append(to: &self)
+    }
+
+    @inlinable
+    public init<A: OrderedKeyComponent, B: OrderedKeyComponent>(_ a: A, _ b: B) {
+        bytes = []
+        bytes.reserveCapacity(24)
+        a.append(to: &self)
+        b.append(to: &self)
+    }
+
+    @inlinable
+    public init<A: OrderedKeyComponent, B: OrderedKeyComponent, C: OrderedKeyComponent>(_ a: A, _ b: B, _ c: C) {
+        bytes = []
+        bytes.reserveCapacity(32)
+        a.append(to: &self)
+        b.append(to: &self)
+        c.append(to: &self)
+    }
+
     /// A key of the given components, in order.
     public init(_ components: any OrderedKeyComponent...) {
         bytes = []

@@ -24,7 +24,9 @@ public struct IndexDefinition<Record>: Sendable {
 
     /// The record's distinct keys, in order.
     func distinctKeys(of record: Record) -> [[UInt8]] {
-        Array(Set(keys(record).map(\.bytes))).sorted { compareBytes($0, $1) < 0 }
+        let all = keys(record)
+        if all.count < 2 { return all.map(\.bytes) }
+        return Array(Set(all.map(\.bytes))).sorted { compareBytes($0, $1) < 0 }
     }
 }
 

@@ -88,7 +88,7 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
         try check(expecting, current: oldVersion, key: key)
 
         let version = (oldVersion ?? 0) + 1
-        var writer = BinaryWriter(capacity: 64)
+        var writer = BinaryWriter(capacity: 8 + max(120, old?.count ?? 0))
         writer.writeFixed64(version)
         V.encode(value, to: &writer)
         let stored = writer.bytes
@@ -195,6 +195,17 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
         }
     }
 
+    /// Visits records' key and value bytes in key order (or reverse), borrowed from the map
+    /// without decoding or copying (the bytes API's scan), until `visit` returns false.
+    public func forEachEncoded(
+        _ txn: ReadTransaction, from lower: Key? = nil, to upper: Key? = nil, reverse: Bool = false,
+        _ visit: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try txn.scanRaw(dbi, lower: lower.map(K.encode), upper: upper.map(K.encode), reverse: reverse) { k, v in
+            try visit(k, try Self.payload(of: v))
+        }
+    }
+
     /// The records whose index key equals `key` (for a unique index: at most one), in primary-key order.
     public func lookup(_ txn: ReadTransaction, index name: String, equals key: OrderedKey, options: ScanOptions = ScanOptions()) throws -> Page<Record> {
         try scan(txn, index: name, from: key, to: key.prefixEnd, options: options)
@@ -250,7 +261,7 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
 
     // MARK: Stored layout
 
-    @usableFromInline
+    @inlinable
     static func payload(of stored: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer {
         guard stored.count >= 8 else { throw StoreError(.corrupted, "record shorter than its version") }
         return UnsafeRawBufferPointer(rebasing: stored[8...])

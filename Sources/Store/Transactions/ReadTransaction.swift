@@ -139,11 +139,20 @@ public class ReadTransaction {
     /// The counters whose keys fall in `lower..<upper`, in key order.
     public func counters(from lower: OrderedKey?, to upper: OrderedKey?, limit: Int = .max) throws -> [(key: OrderedKey, value: Int64)] {
         var out: [(key: OrderedKey, value: Int64)] = []
-        try scanRaw(internals.counters, lower: lower?.bytes, upper: upper?.bytes) { k, v in
-            out.append((OrderedKey(bytes: Array(k)), try Int64(binary: v)))
+        try forEachCounter(from: lower, to: upper) { key, value in
+            out.append((OrderedKey(bytes: Array(key)), value))
             return out.count < limit
         }
         return out
+    }
+
+    /// Visits the counters in `lower..<upper` in key order, the key borrowed from the map,
+    /// until `visit` returns false: for summing many counters without copying their keys.
+    public func forEachCounter(from lower: OrderedKey?, to upper: OrderedKey?, _ visit: (UnsafeRawBufferPointer, Int64) throws -> Bool) throws {
+        try scanRaw(internals.counters, lower: lower?.bytes, upper: upper?.bytes) { k, v in
+            var reader = BinaryReader(v)
+            return try visit(k, try reader.readSigned())
+        }
     }
 }
 

@@ -47,7 +47,7 @@ struct TestShop {
 }
 
 /// Runs `body` and returns the ShopError it threw (failing the test when it threw none or another).
-func refusal(_ sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async -> ShopError? {
+func refusal(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async -> ShopError? {
     do {
         try await body()
         Issue.record("expected a refusal", sourceLocation: sourceLocation)

@@ -1,5 +1,5 @@
+import BenchSupport
 import Foundation
-import RawLMDB
 import Store
 
 /// The typed record: a shop product whose encoding is about 100 bytes, decoded with two
@@ -67,34 +67,29 @@ typealias BytesCollection = TypedCollection<UInt64Key, BytesCodec>
 typealias ProductCollection = TypedCollection<UInt64Key, BinaryCodec<Product>>
 
 /// One data set, stored three times: by raw C in its own environment, and by the Store as raw
-/// bytes and as typed products (two collections of one Store environment).
+/// bytes and as typed products (two collections of one Store environment). Keys are 1...records.
 ///
 /// The raw C environment is separate because one process may open an LMDB environment only once,
 /// and the Store holds its own open.
 final class DataSet {
     let records: Int
+    /// Holds both environments' folders.
+    let folder: String
     let raw: RawEnvironment
     let store: Environment
     let bytes: BytesCollection
     let products: ProductCollection
-    /// Puts per second while filling, one figure per variant.
-    private(set) var putRates = Rates()
-
-    struct Rates {
-        var raw = 0.0, bytes = 0.0, typed = 0.0
-    }
-
-    private init(records: Int, raw: RawEnvironment, store: Environment, bytes: BytesCollection, products: ProductCollection) {
+    private init(records: Int, folder: String, raw: RawEnvironment, store: Environment, bytes: BytesCollection, products: ProductCollection) {
         self.records = records
+        self.folder = folder
         self.raw = raw
         self.store = store
         self.bytes = bytes
         self.products = products
     }
 
-    /// Creates the environments under `folder` and fills them with keys 1...records in
-    /// ascending order, `batch` puts per write transaction, timing each variant's fill.
-    static func make(records: Int, batch: Int, folder: String) async throws -> DataSet {
+    /// Creates the (empty) environments and collections under `folder`; ``PutBenchmark`` fills them.
+    static func create(records: Int, folder: String) async throws -> DataSet {
         let rawFolder = folder + "/raw"
         try FileManager.default.createDirectory(atPath: rawFolder, withIntermediateDirectories: true)
         // 2 GiB maps: no growth during the workloads, so growth is not what gets measured.
@@ -104,50 +99,16 @@ final class DataSet {
         configuration.durability = .noSync
         configuration.mapSize = mapSize
         let store = try await Environment.open(at: folder + "/store", configuration: configuration)
-        let set = DataSet(
-            records: records, raw: raw, store: store,
+        return DataSet(
+            records: records, folder: folder, raw: raw, store: store,
             bytes: try await store.collection("bytes", key: UInt64Key.self, value: BytesCodec.self),
             products: try await store.collection("products", key: UInt64Key.self, value: BinaryCodec<Product>.self))
-        try await set.fill(batch: batch)
-        return set
     }
 
-    private func fill(batch: Int) async throws {
-        let keys = Array(1...UInt64(records))
-        putRates.raw = Double(records) / timed { try raw.putBatches(keys, batch: batch) }.seconds
-
-        let bytes = self.bytes
-        putRates.bytes = Double(records) / (try await timed {
-            for start in stride(from: 1, through: records, by: batch) {
-                let range = UInt64(start)...UInt64(min(start + batch - 1, records))
-                try await store.write { txn in
-                    // One buffer, rewritten in place for each key: put copies it, so no array is allocated per put.
-                    var value = [UInt8](repeating: 0, count: payloadSize)
-                    for key in range {
-                        value.withUnsafeMutableBufferPointer { raw_fill_payload(key, $0.baseAddress, payloadSize) }
-                        try bytes.put(txn, key, value)
-                    }
-                }
-            }
-        }.seconds)
-
-        let products = self.products
-        putRates.typed = Double(records) / (try await timed {
-            for start in stride(from: 1, through: records, by: batch) {
-                let range = UInt64(start)...UInt64(min(start + batch - 1, records))
-                try await store.write { txn in
-                    for key in range { try products.put(txn, key, Product.sample(key)) }
-                }
-            }
-        }.seconds)
-
-        let (bytesCount, productCount) = try store.read { txn in (try bytes.count(txn), try products.count(txn)) }
-        guard bytesCount == records, productCount == records else {
-            throw BenchError("filled \(bytesCount) byte records and \(productCount) products, expected \(records) each")
-        }
-    }
-
-    func close() async {
+    /// Closes both environments and deletes their files.
+    func discard() async {
         await store.close()
+        raw.close()
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }

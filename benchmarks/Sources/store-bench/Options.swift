@@ -1,3 +1,4 @@
+import BenchSupport
 /// The benchmark's settings, from the command line.
 struct Options: Sendable {
     /// Records in the main data set (larger than the CPU caches).
@@ -12,7 +13,7 @@ struct Options: Sendable {
     var durableWrites = 20_000
     /// Concurrent writers in the group-commit workload.
     var writers = 64
-    /// Runs of each read and scan workload; the best run is reported (noise only ever slows a run down).
+    /// Runs of each read, scan and durable-write workload; the best run is reported (noise only ever slows a run down).
     var repeats = 3
     /// The arguments as given, to print the command that produced the figures.
     var arguments: [String] = []
@@ -26,7 +27,7 @@ struct Options: Sendable {
           --batch N            puts per write transaction when filling (default 100,000)
           --durable-writes N   durable writes per group-commit mode (default 20,000)
           --writers N          concurrent writers for durable commits (default 64)
-          --repeat N           runs of each read and scan, best reported (default 3)
+          --repeat N           runs of each read, scan and durable-write mode, best reported (default 3)
           --quick              small sizes for a smoke test (a few seconds)
           --help               this text
         """

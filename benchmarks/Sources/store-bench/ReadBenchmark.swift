@@ -1,3 +1,4 @@
+import BenchSupport
 import Store
 
 /// Random point reads, all in one read transaction: raw C, the Store's bytes API, the Store's typed API.
@@ -31,6 +32,26 @@ struct ReadBenchmark {
             best.raw = max(best.raw, n / raw.seconds)
             best.bytes = max(best.bytes, n / bytes.seconds)
             best.typed = max(best.typed, n / typed.seconds)
+        }
+        return best
+    }
+
+    /// Decodes per second with no LMDB at all: 1,024 encoded products, cache-hot, decoded in turn
+    /// `count` times (best of `repeats`). Tells how much of a typed read is the decoding.
+    static func decodeOnly(count: Int, repeats: Int) throws -> Double {
+        let encoded = (1...UInt64(1_024)).map { Product.sample($0).binaryEncoded() }
+        let expected = (0..<count).reduce(UInt64(0)) { $0 &+ UInt64(Product.stock(of: UInt64($1 % encoded.count + 1))) }
+        var best = 0.0
+        for _ in 0..<repeats {
+            let run = try timed { () throws -> UInt64 in
+                var sum: UInt64 = 0
+                for i in 0..<count {
+                    sum &+= UInt64(try encoded[i % encoded.count].withUnsafeBytes { try Product(binary: $0) }.stock)
+                }
+                return sum
+            }
+            guard run.result == expected else { throw BenchError("decoding alone summed \(run.result), expected \(expected)") }
+            best = max(best, Double(count) / run.seconds)
         }
         return best
     }

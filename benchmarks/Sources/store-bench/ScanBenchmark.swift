@@ -1,6 +1,7 @@
+import BenchSupport
 import Store
 
-/// A full range scan in key order: raw C cursor, the Store's `forEach` on bytes, `forEach` decoding products.
+/// A full range scan in key order: raw C cursor, the Store's `forEachEncoded` on bytes, `forEach` decoding products.
 struct ScanBenchmark {
     struct Result {
         /// Rows per second (best run).
@@ -30,15 +31,15 @@ struct ScanBenchmark {
         return best
     }
 
-    /// `forEach` hands each record over decoded; for bytes that means the value copied into an array.
+    /// `forEachEncoded` lends each value's bytes from the map, as raw C does.
     private func scanBytes() throws -> (rows: UInt64, checksum: UInt64) {
         let collection = set.bytes
         return try set.store.read { txn in
             var rows: UInt64 = 0
             var sum: UInt64 = 0
-            try collection.forEach(txn) { record in
+            try collection.forEachEncoded(txn) { _, value in
                 rows += 1
-                sum &+= UInt64(record.value.first ?? 0)
+                sum &+= UInt64(value.first ?? 0)
                 return true
             }
             return (rows, sum)

@@ -1,14 +1,14 @@
 /// A table printed as Markdown with padded columns: readable in a terminal, and pasted as is into RESULTS.md.
-struct Table {
-    var headers: [String]
-    var rows: [[String]] = []
+public struct Table {
+    public var headers: [String]
+    public var rows: [[String]] = []
 
-    init(_ headers: String...) { self.headers = headers }
+    public init(_ headers: String...) { self.headers = headers }
 
-    mutating func add(_ cells: String...) { rows.append(cells) }
+    public mutating func add(_ cells: String...) { rows.append(cells) }
 
     /// The first column is left-aligned (labels), the others right-aligned (figures).
-    func render() -> String {
+    public func render() -> String {
         let widths = headers.indices.map { column in
             ([headers] + rows).map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0
         }

@@ -1,11 +1,12 @@
 import Foundation
 import Store
 
-/// A message to one user, in the MiniApp's list and (later) in their Telegram chat.
+/// A notification: a message to one user, in the MiniApp's list and (later) in their Telegram chat.
+/// (Named `Notice` so it does not clash with Foundation's `Notification`.)
 ///
 /// A notification to a role is written once for each user holding that role or above, so
 /// each reader has their own read flag.
-public struct Notification: Sendable, Equatable, BinaryCodable {
+public struct Notice: Sendable, Equatable, BinaryCodable {
     public enum Priority: String, Sendable, CaseIterable, BinaryCodable {
         case low, normal, high
     }

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Facts about the machine, printed under the figures so they can be compared with other runs.
-struct Machine {
-    let processors: Int
-    let cpuModel: String
-    let memory: String
-    let kernel: String
-    let swiftVersion: String
+public struct Machine {
+    public let processors: Int
+    public let cpuModel: String
+    public let memory: String
+    public let kernel: String
+    public let swiftVersion: String
 
-    static func current() -> Machine {
+    public static func current() -> Machine {
         Machine(
             processors: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
             cpuModel: firstValue(in: "/proc/cpuinfo", for: "model name") ?? "unknown",
@@ -18,19 +18,23 @@ struct Machine {
     }
 
     /// The 1, 5 and 15 minute load averages, to show whether something else was running.
-    static func loadAverage() -> String {
+    public static func loadAverage() -> String {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     /// The file system holding `path` (the longest mount point that contains it), e.g. "ext4 on /".
-    static func fileSystem(of path: String) -> String {
+    public static func fileSystem(of path: String) -> String {
         guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return "unknown" }
-        let best = mounts.split(separator: "\n")
-            .map { $0.split(separator: " ") }
-            .filter { $0.count > 2 && (path == $0[1] || path.hasPrefix($0[1] == "/" ? "/" : $0[1] + "/")) }
-            .max { $0[1].count < $1[1].count }
-        return best.map { "\($0[2]) on \($0[1])" } ?? "unknown"
+        var best: (point: Substring, type: Substring)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 2 else { continue }
+            let point = fields[1]
+            let contains = point == "/" || path == point || path.hasPrefix(point + "/")
+            if contains, point.count > (best?.point.count ?? -1) { best = (point, fields[2]) }
+        }
+        return best.map { "\($0.type) on \($0.point)" } ?? "unknown"
     }
 
     private static func firstValue(in file: String, for field: String) -> String? {

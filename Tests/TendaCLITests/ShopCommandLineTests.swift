@@ -1,0 +1,57 @@
+import Foundation
+import Store
+import Testing
+
+/// `tenda import` and `tenda users`, run as the shop owner would on the demo shop.
+@Suite(.timeLimit(.minutes(1))) struct ShopCommandLineTests {
+    let cli = DatabaseCommandTests()
+
+    static var demoShop: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/demo-shop.json").path
+    }
+
+    func freshFolder() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-shop-\(UUID().uuidString)").path
+    }
+
+    @Test func importingTheDemoShopThenListingAndGrantingRoles() throws {
+        let folder = freshFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let imported = try cli.tenda("import", "--data-dir", folder, Self.demoShop)
+        #expect(imported.status == 0, "\(imported.errors)")
+        #expect(imported.output.contains("10 users, 44 products"))
+        // The token secret is kept beside the store, private to its owner.
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/token-secret")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((attributes[.size] as? Int) == 32)
+
+        let list = try cli.tenda("users", "list", "--data-dir", folder)
+        #expect(list.status == 0)
+        let lines = list.output.split(separator: "\n")
+        #expect(lines.count == 11)  // a header and ten users
+        #expect(lines.contains { $0.contains("Ana Paula Souza") && $0.contains("owner") })
+        #expect(lines.contains { $0.contains("Marcos Vinícius Oliveira") && $0.contains("R$ 1.843,10") })
+
+        let grant = try cli.tenda("users", "grant", "--data-dir", folder, "4850811243", "admin")
+        #expect(grant.status == 0)
+        #expect(grant.output.contains("Gabriel Rocha (u6, Telegram 4850811243) is now admin"))
+        let newcomer = try cli.tenda("users", "grant", "--data-dir", folder, "777", "admin")
+        #expect(newcomer.output.contains("is now admin"))
+        let after = try cli.tenda("users", "list", "--data-dir", folder)
+        #expect(after.output.split(separator: "\n").contains { $0.contains("Gabriel Rocha") && $0.contains("admin") })
+        #expect(after.output.split(separator: "\n").count == 12)
+
+        let badRole = try cli.tenda("users", "grant", "--data-dir", folder, "777", "king")
+        #expect(badRole.status != 0 && badRole.errors.contains("user, admin or owner"))
+        let twice = try cli.tenda("import", "--data-dir", folder, Self.demoShop)
+        #expect(twice.status != 0 && twice.errors.contains("already has users"))
+    }
+
+    @Test func usersOfAMissingStoreIsAClearError() throws {
+        let folder = freshFolder()
+        let run = try cli.tenda("users", "list", "--data-dir", folder)
+        #expect(run.status != 0 && run.errors.contains("no store at"))
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+}
