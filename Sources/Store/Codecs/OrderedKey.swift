@@ -107,6 +107,14 @@ public struct OrderedKey: Hashable, Sendable, Comparable, CustomStringConvertibl
         return nil
     }
 
+    /// Hashes the bytes in one go (an array of bytes would be hashed byte by byte): counters
+    /// are summed per group commit in dictionaries keyed by these.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (lhs: OrderedKey, rhs: OrderedKey) -> Bool { lhs.bytes == rhs.bytes }
+
     public static func < (lhs: OrderedKey, rhs: OrderedKey) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -9,6 +9,13 @@ final class BatchState {
     var sawMapFull = false
     /// The time stamped on this batch's change records.
     let now: Date
+    /// Counter changes of the calls committed so far, written once before the batch commits.
+    var counterDeltas: [OrderedKey: Int64] = [:]
+
+    /// Takes a committed call's counter changes into the batch.
+    func absorb(_ deltas: [OrderedKey: Int64]) {
+        for (key, delta) in deltas { counterDeltas[key, default: 0] += delta }
+    }
 
     init(nextSequence: UInt64, now: Date) {
         self.nextSequence = nextSequence
@@ -127,17 +134,62 @@ public final class WriteTransaction: ReadTransaction {
 
     // MARK: Counters
 
+    /// Counter changes of this call, kept in memory: many calls of a batch add to the same
+    /// counters (today's revenue, the next id), so the writer sums them and writes each
+    /// counter once per group commit instead of once per call. Merged into the batch when
+    /// the call commits; dropped with it when it rolls back.
+    var counterDeltas: [OrderedKey: Int64] = [:]
+
     /// Adds `delta` to an aggregate counter in this transaction and returns its new value.
     @discardableResult
     public func add(toCounter key: OrderedKey, _ delta: Int64) throws -> Int64 {
         let current = try counter(key)
         let (sum, overflow) = current.addingReportingOverflow(delta)
         if overflow { throw StoreError(.invalidArgument, "counter \(key) would overflow") }
-        if sum == 0 {
-            try rawDelete(internals.counters, key.bytes)
-        } else {
-            try rawPut(internals.counters, key.bytes, sum.binaryEncoded())
-        }
+        counterDeltas[key, default: 0] += delta
         return sum
+    }
+
+    /// The counter as this call sees it: stored, plus the batch's and this call's changes.
+    public override func counter(_ key: OrderedKey) throws -> Int64 {
+        try super.counter(key) + pendingDelta(key)
+    }
+
+    /// Counters in range as this call sees them, the pending changes included.
+    public override func forEachCounter(from lower: OrderedKey?, to upper: OrderedKey?, _ visit: (UnsafeRawBufferPointer, Int64) throws -> Bool) throws {
+        var merged: [OrderedKey: Int64] = [:]
+        try super.forEachCounter(from: lower, to: upper) { key, value in
+            merged[OrderedKey(bytes: Array(key))] = value
+            return true
+        }
+        for key in Set(batch.counterDeltas.keys).union(counterDeltas.keys) {
+            if let lower, key < lower { continue }
+            if let upper, key >= upper { continue }
+            merged[key, default: 0] += pendingDelta(key)
+        }
+        for key in merged.keys.sorted() {
+            guard let value = merged[key], value != 0 else { continue }
+            let goOn = try key.bytes.withUnsafeBytes { try visit($0, value) }
+            if !goOn { return }
+        }
+    }
+
+    private func pendingDelta(_ key: OrderedKey) -> Int64 {
+        (batch.counterDeltas[key] ?? 0) + (counterDeltas[key] ?? 0)
+    }
+
+    /// Writes the batch's summed counter changes; the writer calls it once, before the commit.
+    /// A counter that comes to zero is removed.
+    func flushCounterDeltas() throws {
+        for (key, delta) in batch.counterDeltas where delta != 0 {
+            let stored = try rawGet(internals.counters, key.bytes).map { try Int64(binary: $0) } ?? 0
+            let sum = stored &+ delta
+            if sum == 0 {
+                try rawDelete(internals.counters, key.bytes)
+            } else {
+                try rawPut(internals.counters, key.bytes, sum.binaryEncoded())
+            }
+        }
+        batch.counterDeltas = [:]
     }
 }

@@ -182,6 +182,7 @@ final class Writer: @unchecked Sendable {
                 do { try request.body(txn); result = nil } catch { result = error }
                 txn.isOpen = false
                 changes += txn.changes
+                if result == nil { state.absorb(txn.counterDeltas) }
             } else {
                 result = runNested(request, parent: parent, internals: internals, state: state, changes: &changes)
             }
@@ -199,8 +200,9 @@ final class Writer: @unchecked Sendable {
 
         let newHead = state.nextSequence - 1
         do {
+            let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: [:])
+            try txn.flushCounterDeltas()
             if newHead != head {
-                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: [:])
                 try txn.rawPut(internals.meta, InternalDatabases.MetaKey.head.bytes, newHead.binaryEncoded())
             }
         } catch {
@@ -245,6 +247,7 @@ final class Writer: @unchecked Sendable {
             return StoreError.lmdb(commit, context: "commit nested write")
         }
         changes += txn.changes
+        state.absorb(txn.counterDeltas)
         return nil
     }
 

@@ -23,6 +23,8 @@ struct DashboardBenchmark {
         var buyers: Int
         var products: Int
         var fillSeconds: Double
+        /// Sales per group commit while filling.
+        var salesPerCommit: Double
         var timings: [Timing]
     }
 
@@ -32,6 +34,7 @@ struct DashboardBenchmark {
         let end = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 86_000)
         let year = 365.0 * 86_400
         progress("filling \(sales.grouped) sales over a year through the buy command")
+        let commitsBefore = try bench.shop.environment.read { $0.snapshotId }
         let (_, fillSeconds) = try await timed {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let workers = 64
@@ -48,6 +51,7 @@ struct DashboardBenchmark {
                 try await group.waitForAll()
             }
         }
+        let commits = try bench.shop.environment.read { $0.snapshotId } - commitsBefore
         let shop = bench.shop, admin = bench.admin
         let from90 = end.addingTimeInterval(-89 * 86_400)
         var timings: [Timing] = []
@@ -69,7 +73,8 @@ struct DashboardBenchmark {
             })
         }
         await shop.environment.close()
-        return Result(sales: sales, buyers: buyers, products: products, fillSeconds: fillSeconds, timings: timings)
+        return Result(sales: sales, buyers: buyers, products: products, fillSeconds: fillSeconds,
+                      salesPerCommit: Double(sales) / Double(max(commits, 1)), timings: timings)
     }
 
     /// Median and 99th percentile of `repeats` calls of `kept`, the median of 3 `fullScan`s,
