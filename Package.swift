@@ -23,7 +23,8 @@ let package = Package(
         ),
         .target(
             name: "Store",
-            dependencies: ["CLMDB"]
+            dependencies: ["CLMDB"],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(
             name: "Telegram",
@@ -35,7 +36,8 @@ let package = Package(
                 "Store",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
-            ]
+            ],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .executableTarget(
             name: "tenda",

@@ -44,8 +44,9 @@ public struct ChangeRecord: Sendable, Equatable {
     }
 
     /// The stored form; the sequence is the key in the feed, so it is not repeated here.
-    func encodedBody() -> [UInt8] {
-        var w = BinaryWriter(capacity: 32 + key.count + (value?.count ?? 0) + (previous?.count ?? 0))
+    /// `metadata` is ``metadata`` already encoded (the writer encodes it once per call).
+    func encodedBody(metadata encodedMetadata: [UInt8]) -> [UInt8] {
+        var w = BinaryWriter(capacity: 32 + key.count + (value?.count ?? 0) + (previous?.count ?? 0) + encodedMetadata.count)
         w.writeVarint(transactionId)
         w.writeString(collection)
         w.writeBytes(key)
@@ -54,7 +55,7 @@ public struct ChangeRecord: Sendable, Equatable {
         Self.writeOptionalBytes(value, to: &w)
         Self.writeOptionalBytes(previous, to: &w)
         w.write(at)
-        w.write(metadata)
+        w.bytes.append(contentsOf: encodedMetadata)
         return w.bytes
     }
 

@@ -32,7 +32,11 @@ final class BatchState {
 public final class WriteTransaction: ReadTransaction {
     let batch: BatchState
     /// Caller-supplied facts (for example the actor) stamped on the change records this call appends.
-    public var metadata: [String: String]
+    public var metadata: [String: String] {
+        didSet { encodedMetadata = nil }
+    }
+    /// `metadata` in the feed's format, encoded once for all the call's change records.
+    private var encodedMetadata: [UInt8]?
     /// The change records this call appended, published after the commit.
     private(set) var changes: [ChangeRecord] = []
 
@@ -94,7 +98,9 @@ public final class WriteTransaction: ReadTransaction {
             transactionId: changes.first?.sequence ?? sequence,
             collection: collection, key: key, operation: operation, version: version,
             value: value, previous: previous, at: batch.now, metadata: metadata)
-        try rawPut(internals.feed, UInt64Key.encode(sequence), record.encodedBody(), flags: MDB_APPEND)
+        let metadataBytes = encodedMetadata ?? metadata.binaryEncoded()
+        encodedMetadata = metadataBytes
+        try rawPut(internals.feed, UInt64Key.encode(sequence), record.encodedBody(metadata: metadataBytes), flags: MDB_APPEND)
         batch.nextSequence = sequence + 1
         changes.append(record)
     }
