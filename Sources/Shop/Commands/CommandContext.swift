@@ -23,21 +23,7 @@ public final class CommandContext {
         self.settings = settings
         self.principal = principal
         self.now = now
-        switch principal.identity {
-        case .system:
-            actor = nil
-            role = .owner
-        case .anonymous:
-            actor = nil
-            role = nil
-        case .user(let id):
-            guard let user = try shop.users.get(txn, id) else {
-                throw ShopError(.notAuthenticated, "unknown user")
-            }
-            if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
-            actor = user
-            role = user.role
-        }
+        (actor, role) = try shop.resolve(principal, in: txn)
     }
 
     public var actorId: UInt64? { actor?.id }

@@ -63,20 +63,5 @@ public struct Order: Sendable, Equatable, BinaryCodable {
     }
 
     /// One step of an order's life.
-    public struct Transition: Sendable, Equatable, BinaryCodable {
-        public var from: State?
-        public var to: State
-        public var actorId: UInt64?
-        public var note: String
-        public var at: Date
-
-        public init(from: State?, to: State, actorId: UInt64?, note: String, at: Date) {
-            self.from = from; self.to = to; self.actorId = actorId; self.note = note; self.at = at
-        }
-
-        public func encode(to w: inout BinaryWriter) { w.write(from); w.write(to); w.write(actorId); w.write(note); w.write(at) }
-        public init(from r: inout BinaryReader) throws {
-            from = try r.read(); to = try r.read(); actorId = try r.read(); note = try r.read(); at = try r.read()
-        }
-    }
+    public typealias Transition = StateTransition<State>
 }

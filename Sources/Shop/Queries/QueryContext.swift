@@ -13,19 +13,7 @@ public final class QueryContext {
         self.txn = txn
         self.shop = shop
         self.principal = principal
-        switch principal.identity {
-        case .system:
-            actor = nil
-            role = .owner
-        case .anonymous:
-            actor = nil
-            role = nil
-        case .user(let id):
-            guard let user = try shop.users.get(txn, id) else { throw ShopError(.notAuthenticated, "unknown user") }
-            if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
-            actor = user
-            role = user.role
-        }
+        (actor, role) = try shop.resolve(principal, in: txn)
     }
 
     /// Refuses callers below `needed` (anonymous callers are told to sign in).

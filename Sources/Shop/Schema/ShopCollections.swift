@@ -76,6 +76,23 @@ struct ShopCollections: Sendable {
     }
 }
 
+extension ShopCollections {
+    /// Who a principal is now: their user and current role (owner for the system, none for
+    /// anonymous callers). Refuses unknown and blocked users, whatever token they hold.
+    func resolve(_ principal: Principal, in txn: ReadTransaction) throws -> (user: User?, role: Role?) {
+        switch principal.identity {
+        case .system:
+            return (nil, .owner)
+        case .anonymous:
+            return (nil, nil)
+        case .user(let id):
+            guard let user = try users.get(txn, id) else { throw ShopError(.notAuthenticated, "unknown user") }
+            if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
+            return (user, user.role)
+        }
+    }
+}
+
 /// Text as searches compare it.
 enum Text {
     /// Lower-cased, accents removed: "Pão de Queijo" → "pao de queijo".
