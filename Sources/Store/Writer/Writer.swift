@@ -135,8 +135,13 @@ final class Writer: @unchecked Sendable {
     /// its changes, then resumes its callers.
     private func process(_ batch: [WriteRequest]) {
         var outcome: BatchOutcome
+        var savepoints = false
         while true {
-            outcome = attempt(batch)
+            outcome = attempt(batch, savepoints: savepoints)
+            if case .callFailed = outcome {
+                savepoints = true
+                continue
+            }
             guard case .mapFull = outcome else { break }
             if let error = grow() {
                 outcome = .failed(error)
@@ -151,7 +156,7 @@ final class Writer: @unchecked Sendable {
             afterCommit()
         case .failed(let error):
             for request in batch { request.finish(error) }
-        case .mapFull:
+        case .mapFull, .callFailed:
             for request in batch { request.finish(StoreError(.mapFull, "map full")) }
         }
     }
@@ -159,10 +164,16 @@ final class Writer: @unchecked Sendable {
     private enum BatchOutcome {
         case committed(results: [(any Error)?], changes: [ChangeRecord], head: UInt64)
         case mapFull
+        /// A call threw while the batch ran without savepoints: run it again with them.
+        case callFailed
         case failed(StoreError)
     }
 
-    private func attempt(_ batch: [WriteRequest]) -> BatchOutcome {
+    /// Runs the batch in one transaction. Without `savepoints`, calls write straight into it
+    /// (most batches: no call fails, and a nested transaction per call costs page copies and
+    /// dirty-list merges); the first call that throws aborts the attempt, and the batch runs
+    /// again with a nested transaction per call, so that only the failing call rolls back.
+    private func attempt(_ batch: [WriteRequest], savepoints: Bool) -> BatchOutcome {
         guard let internals else { return .failed(StoreError(.closed, "writer not ready")) }
         var parent: OpaquePointer?
         let rc = mdb_txn_begin(env, nil, 0, &parent)
@@ -177,7 +188,7 @@ final class Writer: @unchecked Sendable {
         for request in batch {
             let sequenceBefore = state.nextSequence
             let result: (any Error)?
-            if request.isolated {
+            if request.isolated || !savepoints {
                 let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata)
                 do { try request.body(txn); result = nil } catch { result = error }
                 txn.isOpen = false
@@ -190,12 +201,13 @@ final class Writer: @unchecked Sendable {
                 mdb_txn_abort(parent)
                 return .mapFull
             }
+            if let result, !savepoints {
+                mdb_txn_abort(parent)
+                // A lone call has nothing to keep: its error is the answer.
+                return batch.count == 1 ? .committed(results: [result], changes: [], head: head) : .callFailed
+            }
             if result != nil { state.nextSequence = sequenceBefore }
             results.append(result)
-        }
-        if batch.count == 1, batch[0].isolated, results[0] != nil {
-            mdb_txn_abort(parent)
-            return .committed(results: results, changes: [], head: head)
         }
 
         let newHead = state.nextSequence - 1
