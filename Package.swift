@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Shop", targets: ["Shop"]),
         .library(name: "Telegram", targets: ["Telegram"]),
+        .library(name: "Realtime", targets: ["Realtime"]),
         .executable(name: "tenda", targets: ["tenda"]),
     ],
     dependencies: [
@@ -39,6 +40,10 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
+        .target(
+            name: "Realtime",
+            dependencies: ["Store", "Shop"]
+        ),
         .executableTarget(
             name: "tenda",
             dependencies: [
@@ -59,6 +64,10 @@ let package = Package(
         .testTarget(
             name: "ShopTests",
             dependencies: ["Shop", "Store"]
+        ),
+        .testTarget(
+            name: "RealtimeTests",
+            dependencies: ["Realtime", "Shop", "Store"]
         ),
         .testTarget(
             name: "TendaCLITests",

@@ -137,8 +137,7 @@ extension Shop {
     public func stockMovements(of productId: UInt64, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<StockMovement>> {
         try query(as: principal) { q in
             try q.require(.admin)
-            let key = OrderedKey(productId)
-            return try q.shop.stockMovements.scan(q.txn, index: "product", from: key, to: key.prefixEnd, options: page.scanOptions)
+            return try q.shop.stockMovements.lookup(q.txn, index: "product", equals: OrderedKey(productId), options: page.scanOptions)
         }
     }
 
@@ -197,8 +196,7 @@ extension Shop {
                 userId = q.actor?.id
             }
             if let userId {
-                let key = OrderedKey(userId)
-                return try q.shop.payments.scan(q.txn, index: "user", from: key, to: key.prefixEnd, options: page.scanOptions)
+                return try q.shop.payments.lookup(q.txn, index: "user", equals: OrderedKey(userId), options: page.scanOptions)
             }
             return try q.shop.payments.scan(q.txn, index: "time", from: nil, to: nil, options: page.scanOptions)
         }
@@ -230,8 +228,7 @@ extension Shop {
         try query(as: principal) { q in
             try q.require(.owner)
             if let userId {
-                let key = OrderedKey(userId)
-                return try q.shop.ledger.scan(q.txn, index: "user", from: key, to: key.prefixEnd, options: page.scanOptions)
+                return try q.shop.ledger.lookup(q.txn, index: "user", equals: OrderedKey(userId), options: page.scanOptions)
             }
             return try q.shop.ledger.scan(q.txn, options: page.scanOptions)
         }
@@ -244,14 +241,12 @@ extension Shop {
         try query(as: principal) { q in
             try q.require(.user)
             if !q.holds(.admin) {
-                let key = OrderedKey(q.actor?.id ?? 0)
-                let mine = try q.shop.orders.scan(q.txn, index: "customer", from: key, to: key.prefixEnd, options: page.scanOptions)
+                let mine = try q.shop.orders.lookup(q.txn, index: "customer", equals: OrderedKey(q.actor?.id ?? 0), options: page.scanOptions)
                 guard let state else { return mine }
                 return Page(items: mine.items.filter { $0.value.state == state }, next: mine.next)
             }
             if let state {
-                let key = OrderedKey(state.rawValue)
-                return try q.shop.orders.scan(q.txn, index: "state", from: key, to: key.prefixEnd, options: page.scanOptions)
+                return try q.shop.orders.lookup(q.txn, index: "state", equals: OrderedKey(state.rawValue), options: page.scanOptions)
             }
             return try q.shop.orders.scan(q.txn, options: page.scanOptions)
         }
@@ -275,8 +270,7 @@ extension Shop {
             if q.holds(.owner) {
                 all = try q.shop.contracts.scan(q.txn, options: page.scanOptions)
             } else {
-                let key = OrderedKey(q.actor?.id ?? 0)
-                all = try q.shop.contracts.scan(q.txn, index: "party", from: key, to: key.prefixEnd, options: page.scanOptions)
+                all = try q.shop.contracts.lookup(q.txn, index: "party", equals: OrderedKey(q.actor?.id ?? 0), options: page.scanOptions)
             }
             guard let state else { return all }
             return Page(items: all.items.filter { $0.value.state == state }, next: all.next)
@@ -301,9 +295,8 @@ extension Shop {
         try query(as: principal) { q in
             try q.require(.user)
             guard let userId = q.actor?.id else { return (Page(items: [], next: nil), 0) }
-            let key = OrderedKey(userId)
-            let page = try q.shop.notifications.scan(q.txn, index: unreadOnly ? "unread" : "user", from: key, to: key.prefixEnd,
-                                                     options: page.scanOptions)
+            let page = try q.shop.notifications.lookup(q.txn, index: unreadOnly ? "unread" : "user", equals: OrderedKey(userId),
+                                                       options: page.scanOptions)
             return (page, Int(try q.txn.counter(Aggregates.unread(userId))))
         }
     }
@@ -313,8 +306,7 @@ extension Shop {
         try query(as: principal) { q in
             try q.require(.owner)
             if let actorId {
-                let key = OrderedKey(actorId)
-                return try q.shop.audit.scan(q.txn, index: "actor", from: key, to: key.prefixEnd, options: page.scanOptions)
+                return try q.shop.audit.lookup(q.txn, index: "actor", equals: OrderedKey(actorId), options: page.scanOptions)
             }
             return try q.shop.audit.scan(q.txn, options: page.scanOptions)
         }

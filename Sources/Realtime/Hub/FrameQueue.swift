@@ -1,0 +1,62 @@
+/// A subscriber's queued frames, in arrival order, where a frame with a ``Frame/supersedesKey``
+/// replaces a still-queued older one with the same key.
+///
+/// The replaced frame leaves a hole and the newer one goes to the back, so frames still come
+/// out in sequence order. Holes are squeezed out when they outnumber the frames.
+struct FrameQueue {
+    private var items: [Frame?] = []
+    private var head = 0
+    /// The position in `items` of the queued frame holding each supersedes key.
+    private var latest: [String: Int] = [:]
+    /// How many frames are queued (holes not counted).
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ frame: Frame) {
+        if let key = frame.supersedesKey {
+            if let older = latest[key] {
+                items[older] = nil
+                count -= 1
+            }
+            latest[key] = items.count
+        }
+        items.append(frame)
+        count += 1
+        if items.count > 64 && items.count > 2 * count { compact() }
+    }
+
+    mutating func popFirst() -> Frame? {
+        while head < items.count {
+            let frame = items[head]
+            items[head] = nil
+            head += 1
+            guard let frame else { continue }
+            count -= 1
+            if let key = frame.supersedesKey, latest[key] == head - 1 { latest[key] = nil }
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return frame
+        }
+        return nil
+    }
+
+    mutating func removeAll() {
+        items = []
+        head = 0
+        latest = [:]
+        count = 0
+    }
+
+    private mutating func compact() {
+        let frames = items[head...].compactMap { $0 }
+        items = frames
+        head = 0
+        latest = [:]
+        for (index, frame) in frames.enumerated() {
+            if let key = frame.supersedesKey { latest[key] = index }
+        }
+    }
+}

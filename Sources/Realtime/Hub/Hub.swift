@@ -1,0 +1,284 @@
+import Foundation
+import Shop
+import Store
+import Synchronization
+
+/// The live-update hub: follows the store's change feed once and fans events out to subscribers.
+///
+/// ```swift
+/// let hub = Hub(environment: shop.environment)
+/// group.addTask { try await hub.run() }           // one follower of the feed for all
+/// let subscription = hub.subscribe(user: 7, role: .user, topics: ["inventory"], since: nil)
+/// ```
+///
+/// Each change is mapped to events once and each event's frame is encoded once; the same
+/// bytes go to every subscriber whose topics and (user, role) its audience admits. Delivery
+/// puts frames on the subscriber's bounded queue and never waits for a reader, so one slow
+/// subscriber cannot slow the others: it is cut off with a `slow_consumer` resync instead.
+///
+/// The hub is a class with a lock rather than an actor: fan-out is one synchronous pass over
+/// the subscribers; `subscribe` must register the subscriber and learn the hub's position in
+/// one step (so replay up to that position plus live after it has no gap and no duplicate);
+/// and unsubscribing happens from deinit and from connection-close callbacks that cannot await.
+public final class Hub: Sendable {
+    /// Counts of the hub's work, for metrics and tests.
+    public struct Statistics: Sendable, Equatable {
+        /// Frames of live events encoded (once per event, however many subscribers get it).
+        public var liveFramesEncoded: Int
+        /// Frames encoded while replaying history for a subscriber that asked for `since`.
+        public var replayFramesEncoded: Int
+        /// Live frames handed to subscribers' queues.
+        public var framesDelivered: Int
+        /// Subscribers cut off for reading too slowly.
+        public var slowConsumersCut: Int
+        /// Change records whose bytes did not decode (they publish nothing).
+        public var undecodableChanges: Int
+    }
+
+    public let environment: Environment
+    public let configuration: HubConfiguration
+    let mapper = EventMapper()
+
+    private struct State {
+        /// The sequence of the last change fanned out.
+        var position: UInt64
+        var nextId: UInt64 = 1
+        var subscribers: [UInt64: SubscriberState] = [:]
+        var presence = PresenceBoard()
+        /// The last presence frame, for subscribers that join the topic later.
+        var presenceFrame: Frame?
+        /// `run()` has ended: new subscriptions end at once.
+        var stopped = false
+    }
+
+    private let state: Mutex<State>
+    private let liveFramesEncoded = Atomic<Int>(0)
+    private let replayFramesEncoded = Atomic<Int>(0)
+    private let framesDelivered = Atomic<Int>(0)
+    private let slowConsumersCut = Atomic<Int>(0)
+    private let undecodableChanges = Atomic<Int>(0)
+
+    /// A hub over `environment`'s change feed, starting at its current head.
+    public init(environment: Environment, configuration: HubConfiguration = HubConfiguration()) {
+        self.environment = environment
+        self.configuration = configuration
+        state = Mutex(State(position: environment.head))
+    }
+
+    /// The sequence of the last change the hub has fanned out.
+    public var position: UInt64 { state.withLock { $0.position } }
+
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    public var statistics: Statistics {
+        Statistics(liveFramesEncoded: liveFramesEncoded.load(ordering: .relaxed),
+                   replayFramesEncoded: replayFramesEncoded.load(ordering: .relaxed),
+                   framesDelivered: framesDelivered.load(ordering: .relaxed),
+                   slowConsumersCut: slowConsumersCut.load(ordering: .relaxed),
+                   undecodableChanges: undecodableChanges.load(ordering: .relaxed))
+    }
+
+    // MARK: Following the feed
+
+    /// Follows the change feed and fans out every change, until the task is cancelled or
+    /// the environment closes; then every subscription ends (after its queued frames).
+    ///
+    /// Should the hub itself fall behind the feed's trim point, every subscriber is sent
+    /// `since_too_old` and the hub carries on from the head. Run it once per hub (it is the
+    /// hub's service lifetime); other store errors end it and are rethrown.
+    public func run() async throws {
+        defer { stop() }
+        while !Task.isCancelled {
+            let start = position
+            do {
+                for try await change in environment.follow(after: start) {
+                    publish(change)
+                }
+                return
+            } catch let error as StoreError where error.code == .sinceTooOld {
+                restartAtHead()
+            }
+        }
+    }
+
+    /// Maps and encodes one change's events outside the lock, then queues them for the
+    /// subscribers that may see them.
+    func publish(_ change: ChangeRecord) {
+        let events: [HubEvent]
+        do {
+            events = try mapper.events(for: change)
+        } catch {
+            undecodableChanges.add(1, ordering: .relaxed)
+            events = []
+        }
+        let frames = events.map(Frame.event)
+        if !frames.isEmpty { liveFramesEncoded.add(frames.count, ordering: .relaxed) }
+        state.withLock { s in
+            s.position = change.sequence
+            for (event, frame) in zip(events, frames) {
+                offer(frame, audience: event.audience, in: &s)
+            }
+        }
+    }
+
+    /// Offers one frame to every subscriber, dropping those that ended or overflowed.
+    private func offer(_ frame: Frame, audience: Audience, in s: inout State) {
+        var delivered = 0
+        var dropped: [UInt64] = []
+        for (id, subscriber) in s.subscribers {
+            switch subscriber.offer(frame, audience: audience) {
+            case .delivered: delivered += 1
+            case .skipped: break
+            case .overflowed:
+                slowConsumersCut.add(1, ordering: .relaxed)
+                dropped.append(id)
+            case .gone: dropped.append(id)
+            }
+        }
+        for id in dropped { s.subscribers[id] = nil }
+        if delivered > 0 { framesDelivered.add(delivered, ordering: .relaxed) }
+    }
+
+    private func restartAtHead() {
+        let ended = state.withLock { s -> [SubscriberState] in
+            s.position = environment.head
+            defer { s.subscribers = [:] }
+            return Array(s.subscribers.values)
+        }
+        for subscriber in ended { subscriber.end(with: .sinceTooOld) }
+    }
+
+    private func stop() {
+        let ended = state.withLock { s -> [SubscriberState] in
+            s.stopped = true
+            defer { s.subscribers = [:] }
+            return Array(s.subscribers.values)
+        }
+        for subscriber in ended { subscriber.finish(dropQueued: false) }
+    }
+
+    // MARK: Subscribing
+
+    /// Subscribes to `topics` for a caller acting as `user` with `role`.
+    ///
+    /// With `since`, the subscription first replays every event after that sequence the
+    /// caller may see, then continues live with no gap and no duplicate; a `since` older
+    /// than the feed's trim point, or beyond its head, gives one `since_too_old` resync frame
+    /// and the subscription ends. Without it, events
+    /// start after the hub's current position. Unknown topic names are ignored.
+    /// `queueLimit` overrides the configuration's for this subscriber.
+    public func subscribe(user: UInt64?, role: Role, topics: Set<String>, since: UInt64? = nil, queueLimit: Int? = nil) -> Subscription {
+        let (subscriber, position) = state.withLock { s -> (SubscriberState, UInt64) in
+            let id = s.nextId
+            s.nextId += 1
+            let subscriber = SubscriberState(id: id, userId: user, role: role, topics: topics,
+                                             queueLimit: queueLimit ?? configuration.queueLimit,
+                                             resumeAfter: since ?? s.position, hubPosition: s.position)
+            if s.stopped {
+                subscriber.finish(dropQueued: true)
+            } else if let since, since > max(s.position, environment.head) {
+                // A sequence the feed never reached (a store restored from an older backup):
+                // the client's picture cannot be trusted, so it starts again.
+                subscriber.end(with: .sinceTooOld)
+            } else {
+                s.subscribers[id] = subscriber
+                if topics.contains(Topic.presence.rawValue), let frame = s.presenceFrame {
+                    _ = subscriber.offer(frame, audience: PresenceBoard.audience)
+                }
+            }
+            return (subscriber, s.position)
+        }
+        return Subscription(hub: self, state: subscriber, resumesAfter: since ?? position, livePosition: position)
+    }
+
+    /// Takes a subscriber out of the fan-out and ends its stream.
+    func remove(_ subscriber: SubscriberState, dropQueued: Bool) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: subscriber.id) }
+        subscriber.finish(dropQueued: dropQueued)
+    }
+
+    /// Takes a subscriber out of the fan-out and ends its stream with a resync frame.
+    func remove(_ subscriber: SubscriberState, ending reason: ResyncReason) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: subscriber.id) }
+        subscriber.end(with: reason)
+    }
+
+    /// One page of history for a replaying subscriber: the frames of changes after `after`
+    /// and up to `through` that it may see, and how far the page got.
+    ///
+    /// Throws ``StoreError/Code/sinceTooOld`` when that history was trimmed.
+    func replay(after: UInt64, through: UInt64, userId: UInt64?, role: Role, topics: Set<String>) throws -> ([Frame], UInt64) {
+        let changes = try environment.changes(after: after, limit: configuration.historyPageSize)
+        var frames: [Frame] = []
+        var cursor = after
+        var reachedEnd = changes.count < configuration.historyPageSize
+        for change in changes {
+            guard change.sequence <= through else {
+                reachedEnd = true
+                break
+            }
+            cursor = change.sequence
+            guard let events = try? mapper.events(for: change) else { continue }
+            for event in events where topics.contains(event.topic.rawValue) && event.audience.canSee(userId: userId, role: role) {
+                frames.append(.event(event))
+            }
+        }
+        if !frames.isEmpty { replayFramesEncoded.add(frames.count, ordering: .relaxed) }
+        // Fewer records than asked for means the history ends here, at or after `through`.
+        return (frames, reachedEnd ? through : cursor)
+    }
+
+    /// A page of past events a caller may see, for long-poll and `GET /api/changes`: the
+    /// frames of the changes after `after` (up to `limit` change records read), and the
+    /// sequence to ask from next time.
+    ///
+    /// Throws ``StoreError/Code/sinceTooOld`` when that history was trimmed.
+    public func history(after: UInt64, user: UInt64?, role: Role, topics: Set<String>, limit: Int = 256) throws -> (frames: [Frame], next: UInt64) {
+        let head = environment.head
+        guard after < head else { return ([], after) }
+        let changes = try environment.changes(after: after, limit: max(1, limit))
+        var frames: [Frame] = []
+        for change in changes {
+            guard let events = try? mapper.events(for: change) else { continue }
+            for event in events where topics.contains(event.topic.rawValue) && event.audience.canSee(userId: user, role: role) {
+                frames.append(.event(event))
+            }
+        }
+        if !frames.isEmpty { replayFramesEncoded.add(frames.count, ordering: .relaxed) }
+        return (frames, changes.last?.sequence ?? after)
+    }
+
+    // MARK: Presence
+
+    /// Records that a connection is open for a user, and what it shows ("products/p3").
+    /// Admins subscribed to `presence` get the new picture when it changed.
+    public func setPresence(connectionId: String, userId: UInt64, role: Role, view: String?) {
+        updatePresence { $0.set(connectionId: connectionId, userId: userId, role: role, view: view) }
+    }
+
+    /// Forgets a closed connection.
+    public func removePresence(connectionId: String) {
+        updatePresence { $0.remove(connectionId: connectionId) }
+    }
+
+    /// Changes the board and fans out the new snapshot. The frame is made under the lock so
+    /// two concurrent changes reach subscribers in the order they were made; presence changes
+    /// are rare next to feed events.
+    private func updatePresence(_ change: (inout PresenceBoard) -> Bool) {
+        state.withLock { s in
+            guard change(&s.presence) else { return }
+            let frame = Frame.presence(data: EventMapper.json(s.presence.snapshot), seq: s.position, at: Date())
+            liveFramesEncoded.add(1, ordering: .relaxed)
+            s.presenceFrame = frame
+            offer(frame, audience: PresenceBoard.audience, in: &s)
+        }
+    }
+
+    /// Sends the current presence to one subscriber that just added the topic.
+    func sendPresence(to subscriber: SubscriberState) {
+        state.withLock { s in
+            guard let frame = s.presenceFrame, s.subscribers[subscriber.id] != nil else { return }
+            _ = subscriber.offer(frame, audience: PresenceBoard.audience)
+        }
+    }
+}

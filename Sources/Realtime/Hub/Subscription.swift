@@ -1,0 +1,116 @@
+import Shop
+import Store
+
+/// One subscriber's stream of frames: the replayed history it asked for, then live events.
+///
+/// ```swift
+/// let subscription = hub.subscribe(user: 7, role: .user, topics: ["inventory", "sales"], since: 1040)
+/// for await frame in subscription { try await socket.write(frame.bytes) }
+/// ```
+///
+/// It ends after a `resync` frame (`since_too_old`, `slow_consumer`), on ``unsubscribe()``,
+/// or when the hub stops. Read it from one task at a time: it is a programmer error to
+/// call ``next()`` concurrently. Dropping the last reference unsubscribes.
+public final class Subscription: AsyncSequence, Sendable {
+    public typealias Element = Frame
+    public typealias Failure = Never
+
+    let hub: Hub
+    let state: SubscriberState
+    /// Frames with a sequence above this one come: replayed first, then live.
+    public let resumesAfter: UInt64
+    /// The hub's position when the subscription was made: replay covers up to it, live
+    /// events follow it (the `seq` of the server's `ready` message).
+    public let livePosition: UInt64
+
+    init(hub: Hub, state: SubscriberState, resumesAfter: UInt64, livePosition: UInt64) {
+        self.hub = hub
+        self.state = state
+        self.resumesAfter = resumesAfter
+        self.livePosition = livePosition
+    }
+
+    deinit {
+        hub.remove(state, dropQueued: true)
+    }
+
+    /// The subscription's id within its hub.
+    public var id: UInt64 { state.id }
+
+    /// Stops the subscription: frames not read yet are dropped and the sequence ends.
+    public func unsubscribe() {
+        hub.remove(state, dropQueued: true)
+    }
+
+    /// Replaces the topics; events already queued stay. Adding `presence` brings the
+    /// current presence at once.
+    public func update(topics: Set<String>) {
+        let added = state.state.withLock { s -> Set<String> in
+            defer { s.topics = topics }
+            return topics.subtracting(s.topics)
+        }
+        if added.contains(Topic.presence.rawValue) { hub.sendPresence(to: state) }
+    }
+
+    /// Changes the role the filter uses (after a grant or a revoke), for events from now on.
+    public func update(role: Role) {
+        state.state.withLock { $0.role = role }
+    }
+
+    /// The next frame; nil when the subscription has ended or the reading task was cancelled.
+    public func next() async -> Frame? {
+        while !Task.isCancelled {
+            switch nextReplayStep() {
+            case .frame(let frame):
+                return frame
+            case .read(let after, let through, let role, let topics):
+                do {
+                    let (frames, cursor) = try hub.replay(after: after, through: through, userId: state.userId, role: role, topics: topics)
+                    state.state.withLock { s in
+                        // An unsubscribe or cut-off while reading already closed the replay.
+                        guard !s.finished else { return }
+                        s.replayed = frames
+                        s.replayedIndex = 0
+                        s.replayCursor = cursor
+                    }
+                } catch let error as StoreError where error.code == .sinceTooOld {
+                    hub.remove(state, ending: .sinceTooOld)
+                } catch {
+                    hub.remove(state, ending: .unavailable)
+                }
+            case .live:
+                return await state.nextQueued()
+            }
+        }
+        return nil
+    }
+
+    private enum ReplayStep {
+        case frame(Frame)
+        case read(after: UInt64, through: UInt64, role: Role, topics: Set<String>)
+        case live
+    }
+
+    private func nextReplayStep() -> ReplayStep {
+        state.state.withLock { s in
+            if s.replayedIndex < s.replayed.count {
+                defer { s.replayedIndex += 1 }
+                return .frame(s.replayed[s.replayedIndex])
+            }
+            if s.finished || s.replayCursor >= s.replayEnd {
+                s.replayed = []
+                s.replayedIndex = 0
+                return .live
+            }
+            return .read(after: s.replayCursor, through: s.replayEnd, role: s.role, topics: s.topics)
+        }
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(subscription: self) }
+
+    /// Reads frames from the subscription.
+    public struct Iterator: AsyncIteratorProtocol {
+        let subscription: Subscription
+        public mutating func next() async -> Frame? { await subscription.next() }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Store
+
+// JSON views of the shop's records, in the wire contract's shapes (CONTRACT.md, "Record
+// shapes"): ids as strings ("p3", "u1"), money as integer minor units with `currency`,
+// times as RFC 3339 UTC strings, and `version` where the record is stored with one.
+// Optional fields are left out when empty (JSONEncoder's synthesized behaviour).
+// The REST layer and the realtime hub both encode these, so clients see one shape.
+
+/// A product as clients see it.
+public struct ProductView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var emoji: String
+    public var category: String
+    public var description: String
+    public var price: Int64
+    public var currency: String
+    public var stock: Int64
+    public var lowStockThreshold: Int64
+    public var mediaIds: [String]
+    public var active: Bool
+    public var updatedAt: String
+    public var version: UInt64
+
+    public init(_ product: Product, version: UInt64) {
+        id = product.publicId; name = product.name; emoji = product.emoji; category = product.category
+        description = product.description; price = product.price; currency = product.currency; stock = product.stock
+        lowStockThreshold = product.lowStockThreshold; mediaIds = product.mediaIds; active = product.active
+        updatedAt = RFC3339.string(from: product.updatedAt); self.version = version
+    }
+}
+
+/// A user as clients see it (never their sessions or Telegram secrets).
+public struct UserView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var telegramId: Int64
+    public var name: String
+    public var username: String?
+    public var language: String?
+    public var role: String
+    public var blocked: Bool
+    public var version: UInt64
+
+    public init(_ user: User, version: UInt64) {
+        id = user.publicId; telegramId = user.telegramId; name = user.name; username = user.username
+        language = user.language; role = user.role.rawValue; blocked = user.blocked; self.version = version
+    }
+}
+
+/// One line of a sale or an order.
+public struct SaleLineView: Encodable, Sendable, Equatable {
+    public var productId: String
+    public var quantity: Int64
+    public var unitPrice: Int64
+
+    public init(_ line: SaleLine) {
+        productId = EntityKind.product.format(line.productId); quantity = line.quantity; unitPrice = line.unitPrice
+    }
+}
+
+/// A sale as clients see it.
+public struct SaleView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var buyerId: String
+    public var lines: [SaleLineView]
+    public var total: Int64
+    public var currency: String
+    public var actorId: String?
+    public var orderId: String?
+    public var refundedQuantities: [Int64]
+    public var at: String
+    public var version: UInt64
+
+    public init(_ sale: Sale, version: UInt64) {
+        id = sale.publicId; buyerId = EntityKind.user.format(sale.buyerId); lines = sale.lines.map(SaleLineView.init)
+        total = sale.total; currency = sale.currency; actorId = sale.actorId.map(EntityKind.user.format)
+        orderId = sale.orderId.map(EntityKind.order.format); refundedQuantities = sale.refundedQuantities
+        at = RFC3339.string(from: sale.at); self.version = version
+    }
+}
+
+/// A payment as clients see it.
+public struct PaymentView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var userId: String
+    public var amount: Int64
+    public var currency: String
+    public var method: String
+    public var note: String
+    public var actorId: String?
+    public var at: String
+    public var version: UInt64
+
+    public init(_ payment: Payment, version: UInt64) {
+        id = payment.publicId; userId = EntityKind.user.format(payment.userId); amount = payment.amount
+        currency = payment.currency; method = payment.method; note = payment.note
+        actorId = payment.actorId.map(EntityKind.user.format); at = RFC3339.string(from: payment.at); self.version = version
+    }
+}
+
+/// What one user owes.
+public struct DebtView: Encodable, Sendable, Equatable {
+    public var userId: String
+    public var amount: Int64
+    public var currency: String
+
+    public init(userId: UInt64, amount: Int64, currency: String) {
+        self.userId = EntityKind.user.format(userId); self.amount = amount; self.currency = currency
+    }
+}
+
+/// One step of an order's or a contract's life.
+public struct TransitionView: Encodable, Sendable, Equatable {
+    public var from: String?
+    public var to: String
+    public var actorId: String?
+    public var note: String
+    public var at: String
+
+    public init<S: RawRepresentable<String> & BinaryCodable & Sendable & Equatable>(_ step: StateTransition<S>) {
+        from = step.from?.rawValue; to = step.to.rawValue; actorId = step.actorId.map(EntityKind.user.format)
+        note = step.note; at = RFC3339.string(from: step.at)
+    }
+}
+
+/// A customer order as clients see it; `state` is the raw value ("pending_payment").
+public struct OrderView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var customerId: String
+    public var lines: [SaleLineView]
+    public var total: Int64
+    public var currency: String
+    public var state: String
+    public var receiptMediaId: String?
+    public var reviewerId: String?
+    public var reason: String?
+    public var saleId: String?
+    public var history: [TransitionView]
+    public var createdAt: String
+    public var updatedAt: String
+    public var version: UInt64
+
+    public init(_ order: Order, version: UInt64) {
+        id = order.publicId; customerId = EntityKind.user.format(order.customerId); lines = order.lines.map(SaleLineView.init)
+        total = order.total; currency = order.currency; state = order.state.rawValue; receiptMediaId = order.receiptMediaId
+        reviewerId = order.reviewerId.map(EntityKind.user.format); reason = order.reason
+        saleId = order.saleId.map(EntityKind.sale.format); history = order.history.map(TransitionView.init)
+        createdAt = RFC3339.string(from: order.createdAt); updatedAt = RFC3339.string(from: order.updatedAt)
+        self.version = version
+    }
+}
+
+/// A contract as clients see it, with each party's answer.
+public struct ContractView: Encodable, Sendable, Equatable {
+    public struct PartyView: Encodable, Sendable, Equatable {
+        public var userId: String
+        public var part: String
+        public var confirmedAt: String?
+        public var declinedAt: String?
+    }
+
+    public var id: String
+    public var title: String
+    public var terms: String
+    public var amount: Int64
+    public var currency: String
+    public var parties: [PartyView]
+    public var requiredConfirmations: Int
+    public var confirmations: Int
+    public var state: String
+    public var createdBy: String?
+    public var history: [TransitionView]
+    public var createdAt: String
+    public var updatedAt: String
+    public var version: UInt64
+
+    public init(_ contract: Contract, version: UInt64) {
+        id = contract.publicId; title = contract.title; terms = contract.terms; amount = contract.amount
+        currency = contract.currency
+        parties = contract.parties.map {
+            PartyView(userId: EntityKind.user.format($0.userId), part: $0.part,
+                      confirmedAt: $0.confirmedAt.map(RFC3339.string(from:)), declinedAt: $0.declinedAt.map(RFC3339.string(from:)))
+        }
+        requiredConfirmations = contract.requiredConfirmations; confirmations = contract.confirmations
+        state = contract.state.rawValue; createdBy = contract.createdBy.map(EntityKind.user.format)
+        history = contract.history.map(TransitionView.init)
+        createdAt = RFC3339.string(from: contract.createdAt); updatedAt = RFC3339.string(from: contract.updatedAt)
+        self.version = version
+    }
+}
+
+/// A notification (``Notice``) as its addressee sees it.
+public struct NotificationView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var userId: String
+    public var audience: String?
+    public var kind: String
+    public var priority: String
+    public var title: String
+    public var body: String
+    public var link: String?
+    public var read: Bool
+    public var createdAt: String
+    public var version: UInt64
+
+    public init(_ notice: Notice, version: UInt64) {
+        id = notice.publicId; userId = EntityKind.user.format(notice.userId); audience = notice.audience?.rawValue
+        kind = notice.kind; priority = notice.priority.rawValue; title = notice.title; body = notice.body
+        link = notice.link; read = notice.read; createdAt = RFC3339.string(from: notice.createdAt); self.version = version
+    }
+}
