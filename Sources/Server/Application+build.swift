@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Realtime
+import ServiceLifecycle
+import Shop
+
+/// Builds the HTTP and WebSocket server over a shop: used by `tenda serve` and by the tests.
+///
+/// The hub runs as one of the application's services, so it starts and stops with the server.
+public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(ErrorMiddleware())
+    router.middlewares.add(AuthMiddleware(shop: shop))
+    router.get("/health") { _, _ -> JSON<Health> in
+        JSON(Health(status: "ok", feedHead: shop.environment.head, hubPosition: hub.position, subscribers: hub.subscriberCount))
+    }
+    AuthRoutes(shop: shop, configuration: configuration).add(to: router)
+    ShopRoutes(shop: shop).add(to: router)
+
+    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    webSocketRouter.ws("/ws") { _, _ in
+        .upgrade([:])
+    } onUpgrade: { inbound, outbound, context in
+        try await WebSocketSession(shop: shop, hub: hub).run(
+            inbound: inbound, outbound: outbound, queryToken: context.request.uri.queryParameters["token"].map(String.init))
+    }
+    return Application(
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(maxFrameSize: WebSocketSession.maxMessageSize)),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
+        services: [HubService(hub: hub)],
+        logger: logger)
+}
+
+struct Health: Encodable, Sendable {
+    let status: String
+    let feedHead: UInt64
+    let hubPosition: UInt64
+    let subscribers: Int
+}
+
+/// The hub's lifetime as a service: it follows the change feed until graceful shutdown.
+struct HubService: Service {
+    let hub: Hub
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await hub.run()
+        }
+    }
+}

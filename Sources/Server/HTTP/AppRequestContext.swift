@@ -1,0 +1,41 @@
+import Hummingbird
+import Shop
+
+/// The context of one HTTP request: who is calling, once the bearer token is checked.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller; anonymous until ``AuthMiddleware`` finds a valid bearer token.
+    public var principal: Principal
+    /// The session the access token belongs to.
+    public var sessionId: UInt64?
+    let remoteAddress: String?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+        principal = .anonymous(via: .rest, clientAddress: remoteAddress)
+    }
+
+    /// The JSON coder for request bodies: strict dates, no surprises.
+    public var requestDecoder: JSONDecoder { JSONDecoder() }
+}
+
+import Foundation
+
+/// Reads `Authorization: Bearer <access token>` and names the caller for the routes.
+/// A request without the header stays anonymous (routes decide); a bad token is a 401.
+struct AuthMiddleware: RouterMiddleware {
+    let shop: Shop
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard header.hasPrefix("Bearer ") else {
+            throw APIError(.unauthorized, "not_authenticated", "use Authorization: Bearer <accessToken>")
+        }
+        let user = try await shop.authenticate(String(header.dropFirst("Bearer ".count)))
+        var context = context
+        context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent])
+        context.sessionId = user.sessionId
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Shop
+import Store
+
+/// A JSON response with a status: what every route returns.
+struct JSON<Value: Encodable & Sendable>: ResponseGenerator {
+    var status: HTTPResponse.Status = .ok
+    let value: Value
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A page of a list, as the contract shapes lists: `{"items": […], "next": cursor|null}`.
+struct ListBody<Item: Encodable & Sendable>: Encodable, Sendable {
+    let items: [Item]
+    let next: String?
+
+    init<Record>(_ page: Page<Record>, _ view: (Record) -> Item) {
+        items = page.items.map(view)
+        next = page.next?.token
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(next, forKey: .next)  // null, not absent, at the end
+    }
+
+    enum CodingKeys: String, CodingKey { case items, next }
+}
+
+extension Request {
+    /// `limit` and `cursor` from the query string (limit 1–200, default 50).
+    func pageRequest() throws -> PageRequest {
+        let query = uri.queryParameters
+        var limit = 50
+        if let text = query["limit"] {
+            guard let n = Int(String(text)), n >= 1, n <= 200 else { throw APIError.invalid("limit", "limit must be 1 to 200") }
+            limit = n
+        }
+        var cursor: PageCursor?
+        if let text = query["cursor"] {
+            guard let parsed = PageCursor(token: String(text)) else { throw APIError.invalid("cursor", "not a cursor from this API") }
+            cursor = parsed
+        }
+        return PageRequest(limit: limit, cursor: cursor)
+    }
+
+    /// A query parameter holding an id of `kind` ("p3"), when present.
+    func id(_ name: String, _ kind: EntityKind) throws -> UInt64? {
+        guard let text = uri.queryParameters[Substring(name)] else { return nil }
+        guard let id = kind.parse(String(text)) else { throw APIError.invalid(name, "\(name) must be an id like \(kind.format(1))") }
+        return id
+    }
+
+    /// A query parameter holding an RFC 3339 time, when present.
+    func date(_ name: String) throws -> Date? {
+        guard let text = uri.queryParameters[Substring(name)] else { return nil }
+        let formatter = ISO8601DateFormatter()
+        guard let date = formatter.date(from: String(text)) else { throw APIError.invalid(name, "\(name) must be an RFC 3339 time") }
+        return date
+    }
+
+    /// `Idempotency-Key`, when sent.
+    var idempotencyKey: String? {
+        headers[HTTPField.Name("Idempotency-Key")!]
+    }
+
+    /// `If-Match: <version>` (quotes allowed), when sent.
+    func expectedVersion() throws -> UInt64? {
+        guard let text = headers[.ifMatch] else { return nil }
+        guard let version = UInt64(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
+            throw APIError.invalid("If-Match", "If-Match must be the record's version")
+        }
+        return version
+    }
+}
+
+extension AppRequestContext {
+    /// The path parameter `name` as an id of `kind`.
+    func id(_ name: String, _ kind: EntityKind) throws -> UInt64 {
+        guard let text = parameters.get(name), let id = kind.parse(text) else {
+            throw APIError(.notFound, "not_found", "no \(name) \(parameters.get(name) ?? "")")
+        }
+        return id
+    }
+}
+
+/// An id in a JSON body ("p3"), parsed to its number.
+struct BodyID<Kind: IDKind>: Decodable, Sendable {
+    let value: UInt64
+
+    init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Kind.kind.parse(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an id like \(Kind.kind.format(1))"))
+        }
+        self.value = value
+    }
+}
+
+protocol IDKind { static var kind: EntityKind { get } }
+enum ProductID: IDKind { static let kind = EntityKind.product }
+enum UserID: IDKind { static let kind = EntityKind.user }

@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import Shop
+import Telegram
+
+/// Sign-in with Telegram initData or a one-time code, token refresh, logout, and "who am I".
+struct AuthRoutes {
+    let shop: Shop
+    let configuration: ServerConfiguration
+
+    struct Tokens: Encodable, Sendable {
+        let accessToken: String
+        let refreshToken: String
+        let expiresIn: Int
+        let user: UserView
+
+        init(_ tokens: AuthTokens) {
+            accessToken = tokens.accessToken
+            refreshToken = tokens.refreshToken
+            expiresIn = tokens.expiresIn
+            user = UserView(tokens.user, version: 0)
+        }
+    }
+
+    struct InitDataBody: Decodable { let initData: String }
+    struct CodeBody: Decodable { let code: String }
+    struct RefreshBody: Decodable { let refreshToken: String }
+
+    func add(to router: Router<AppRequestContext>) {
+        for path: RouterPath in ["/api/auth/telegram", "/api/auth/verify"] {
+            router.post(path) { request, context in try await signInWithTelegram(request, context) }
+        }
+        router.post("/api/auth/code") { request, context -> JSON<Tokens> in
+            let body = try await request.decode(as: CodeBody.self, context: context)
+            return JSON(Tokens(try await shop.redeemLoginCode(body.code, device: device(request), via: context.principal)))
+        }
+        router.post("/api/auth/refresh") { request, context -> JSON<Tokens> in
+            let body = try await request.decode(as: RefreshBody.self, context: context)
+            return JSON(Tokens(try await shop.refresh(body.refreshToken, device: device(request), via: context.principal)))
+        }
+        router.post("/api/auth/logout") { _, context -> Response in
+            try await shop.execute(Logout(sessionId: context.sessionId), as: context.principal)
+            return Response(status: .noContent)
+        }
+        for path: RouterPath in ["/api/auth/me", "/api/user/permissions"] {
+            router.get(path) { _, context in try me(context) }
+        }
+    }
+
+    private func signInWithTelegram(_ request: Request, _ context: AppRequestContext) async throws -> JSON<Tokens> {
+        guard let botToken = configuration.botToken else {
+            throw APIError(.serviceUnavailable, "telegram_not_configured", "this server has no bot token (--bot-token)")
+        }
+        let body = try await request.decode(as: InitDataBody.self, context: context)
+        let verified = try InitDataVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(body.initData)
+        guard let user = verified.user else {
+            throw APIError(.unauthorized, "invalid_user", "initData names no user", field: "initData")
+        }
+        let identity = TelegramIdentity(telegramId: user.id, firstName: user.firstName, lastName: user.lastName,
+                                        username: user.username, languageCode: user.languageCode)
+        return JSON(Tokens(try await shop.signIn(identity, device: device(request), via: context.principal)))
+    }
+
+    struct MeBody: Encodable, Sendable {
+        let user: UserView?
+        let role: String
+        let commands: [String]
+    }
+
+    private func me(_ context: AppRequestContext) throws -> JSON<MeBody> {
+        let me = try shop.me(as: context.principal)
+        return JSON(MeBody(user: me.user.map { UserView($0, version: 0) }, role: me.role.rawValue, commands: me.commands.map(\.name)))
+    }
+
+    private func device(_ request: Request) -> String {
+        String((request.headers[.userAgent] ?? "").prefix(200))
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Hummingbird
+import Shop
+import Store
+
+/// The shop's resources: products and stock, purchases, sales, payments, debts, the
+/// dashboard and the commands a caller may run. Every route is a thin adapter: it parses
+/// input, names the principal and calls one command or query.
+struct ShopRoutes {
+    let shop: Shop
+
+    struct NewProduct: Decodable, Sendable {
+        let name: String
+        let emoji: String?
+        let description: String?
+        let category: String?
+        let price: Int64
+        let currency: String?
+        let stock: Int64?
+        let lowStockThreshold: Int64?
+        let mediaIds: [String]?
+    }
+
+    struct ProductChanges: Decodable, Sendable {
+        let name: String?
+        let emoji: String?
+        let description: String?
+        let category: String?
+        let price: Int64?
+        let lowStockThreshold: Int64?
+        let mediaIds: [String]?
+        let active: Bool?
+    }
+
+    struct StockChange: Decodable, Sendable {
+        let delta: Int64
+        let reason: String?
+        let note: String?
+    }
+
+    struct PurchaseBody: Decodable, Sendable {
+        struct Item: Decodable, Sendable {
+            let productId: BodyID<ProductID>
+            let quantity: Int64
+        }
+        let buyerId: BodyID<UserID>
+        let items: [Item]
+    }
+
+    struct PaymentBody: Decodable, Sendable {
+        let userId: BodyID<UserID>
+        let amount: Int64
+        let currency: String?
+        let method: String?
+        let note: String?
+    }
+
+    func add(to router: Router<AppRequestContext>) {
+        router.get("/api/products") { request, context -> JSON<ListBody<ProductView>> in
+            let query = request.uri.queryParameters
+            let page = try shop.products(search: query["search"].map(String.init), category: query["category"].map(String.init),
+                                         includeArchived: query["archived"] == "true", page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(page) { ProductView($0.value, version: $0.version) })
+        }
+        router.get("/api/products/:id") { _, context -> JSON<ProductView> in
+            let record = try shop.product(try context.id("id", .product), as: context.principal)
+            return JSON(ProductView(record.value, version: record.version))
+        }
+        router.post("/api/products") { request, context -> JSON<ProductView> in
+            let body = try await request.decode(as: NewProduct.self, context: context)
+            let product = try await shop.execute(CreateProduct(
+                name: body.name, emoji: body.emoji ?? "", description: body.description ?? "", category: body.category ?? "",
+                price: body.price, currency: body.currency, stock: body.stock ?? 0, lowStockThreshold: body.lowStockThreshold ?? 5,
+                mediaIds: body.mediaIds ?? []), as: context.principal, idempotencyKey: request.idempotencyKey)
+            return JSON(ProductView(product, version: try shop.product(product.id, as: context.principal).version), status: .created)
+        }
+        for method in [HTTPRequest.Method.patch, .put] {
+            router.on("/api/products/:id", method: method) { request, context -> JSON<ProductView> in
+                let id = try context.id("id", .product)
+                let body = try await request.decode(as: ProductChanges.self, context: context)
+                let product = try await shop.execute(UpdateProduct(
+                    productId: id, expectedVersion: try request.expectedVersion(), name: body.name, emoji: body.emoji,
+                    description: body.description, category: body.category, price: body.price,
+                    lowStockThreshold: body.lowStockThreshold, mediaIds: body.mediaIds, active: body.active), as: context.principal)
+                return JSON(ProductView(product, version: try shop.product(id, as: context.principal).version))
+            }
+        }
+        router.delete("/api/products/:id") { request, context -> JSON<ProductView> in
+            let id = try context.id("id", .product)
+            let product = try await shop.execute(ArchiveProduct(productId: id, expectedVersion: try request.expectedVersion()), as: context.principal)
+            return JSON(ProductView(product, version: try shop.product(id, as: context.principal).version))
+        }
+        router.post("/api/products/:id/stock") { request, context -> JSON<ProductView> in
+            let id = try context.id("id", .product)
+            let body = try await request.decode(as: StockChange.self, context: context)
+            guard let reason = StockMovement.Reason(rawValue: body.reason ?? "adjustment") else {
+                throw APIError.invalid("reason", "reason must be adjustment, restock or return")
+            }
+            let product = try await shop.execute(AdjustStock(productId: id, delta: body.delta, reason: reason, note: body.note ?? ""),
+                                                 as: context.principal, idempotencyKey: request.idempotencyKey)
+            return JSON(ProductView(product, version: try shop.product(id, as: context.principal).version))
+        }
+        for path: RouterPath in ["/api/purchases", "/api/purchase"] {
+            router.post(path) { request, context -> JSON<SaleView> in
+                let body = try await request.decode(as: PurchaseBody.self, context: context)
+                let sale = try await shop.execute(Buy(buyerId: body.buyerId.value, items: body.items.map {
+                    LineItem(productId: $0.productId.value, quantity: $0.quantity)
+                }), as: context.principal, idempotencyKey: request.idempotencyKey)
+                return JSON(SaleView(sale, version: 1), status: .created)
+            }
+        }
+        router.get("/api/sales") { request, context -> JSON<ListBody<SaleView>> in
+            let page = try shop.sales(from: try request.date("from"), to: try request.date("to"), buyerId: try request.id("buyerId", .user),
+                                      productId: try request.id("productId", .product), page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(page) { SaleView($0.value, version: $0.version) })
+        }
+        router.post("/api/payments") { request, context -> JSON<PaymentView> in
+            let body = try await request.decode(as: PaymentBody.self, context: context)
+            let payment = try await shop.execute(RecordPayment(userId: body.userId.value, amount: body.amount, currency: body.currency,
+                                                               method: body.method ?? "pix", note: body.note ?? ""),
+                                                 as: context.principal, idempotencyKey: request.idempotencyKey)
+            return JSON(PaymentView(payment, version: 1), status: .created)
+        }
+        router.get("/api/payments") { request, context -> JSON<ListBody<PaymentView>> in
+            let page = try shop.payments(userId: try request.id("userId", .user), page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(page) { PaymentView($0.value, version: $0.version) })
+        }
+        router.get("/api/debts") { _, context -> JSON<ListBody<DebtView>> in
+            let debts = try shop.debts(as: context.principal)
+            return JSON(ListBody(Page(items: debts, next: nil)) { DebtView(userId: $0.userId, amount: $0.amount, currency: $0.currency) })
+        }
+        router.get("/api/debts/me") { _, context -> JSON<DebtView> in
+            guard let userId = context.principal.userId else { throw APIError(.unauthorized, "not_authenticated", "sign in first") }
+            let debt = try shop.debt(of: userId, as: context.principal)
+            return JSON(DebtView(userId: debt.userId, amount: debt.amount, currency: debt.currency))
+        }
+        router.get("/api/commands") { _, context -> JSON<[CommandBody]> in
+            JSON(try shop.me(as: context.principal).commands.map(CommandBody.init))
+        }
+        router.get("/api/dashboard") { _, context -> JSON<DashboardBody> in
+            JSON(DashboardBody(try shop.dashboard(as: context.principal)))
+        }
+    }
+
+    struct CommandBody: Encodable, Sendable {
+        let command: String
+        let description: String
+        init(_ info: BotCommandInfo) {
+            command = info.name
+            description = info.descriptionPT
+        }
+    }
+
+    struct DashboardBody: Encodable, Sendable {
+        struct Row: Encodable, Sendable {
+            let key: String
+            let label: String
+            let sales: Int64
+            let units: Int64
+            let revenue: Int64
+            init(_ row: ReportRow) { key = row.key; label = row.label; sales = row.sales; units = row.units; revenue = row.revenue }
+        }
+        let currency: String
+        let todaySales: Int64
+        let todayRevenue: Int64
+        let todayReceived: Int64
+        let daily: [Row]
+        let lowStockCount: Int
+        let outstandingDebt: Int64
+        let topProducts: [Row]
+        let topBuyers: [Row]
+
+        init(_ d: Dashboard) {
+            currency = d.currency; todaySales = d.todaySales; todayRevenue = d.todayRevenue; todayReceived = d.todayReceived
+            daily = d.daily.map(Row.init); lowStockCount = d.lowStockCount; outstandingDebt = d.outstandingDebt
+            topProducts = d.topProducts.map(Row.init); topBuyers = d.topBuyers.map(Row.init)
+        }
+    }
+}

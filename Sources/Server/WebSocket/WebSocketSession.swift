@@ -1,0 +1,119 @@
+import Foundation
+import HummingbirdWebSocket
+import Realtime
+import Shop
+
+/// One WebSocket connection at `/ws`, speaking CONTRACT.md's messages.
+///
+/// It authenticates (`?token=` or a first `{"type":"auth"}` message), answers `ready`, then
+/// runs two loops: one reads the client's messages (subscribe, unsubscribe, presence,
+/// ping), the other writes the hub's frames. Subscribing with `since` replaces the current
+/// subscription, so the hub replays exactly what was missed; without it topics are added.
+struct WebSocketSession {
+    let shop: Shop
+    let hub: Hub
+
+    /// The largest message a client may send (a command or a subscription, never a file).
+    static let maxMessageSize = 64 << 10
+
+    private struct ClientMessage: Decodable {
+        let type: String
+        let token: String?
+        let topics: [String]?
+        let since: UInt64?
+        let view: String?
+        let id: String?
+    }
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, queryToken: String?) async throws {
+        var messages = inbound.messages(maxSize: Self.maxMessageSize).makeAsyncIterator()
+        guard let (userId, role) = try await authenticate(queryToken, &messages, outbound) else { return }
+        let connectionId = UUID().uuidString
+        try await send(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(userId), "role": role.rawValue]], outbound)
+
+        let (subscriptions, next) = AsyncStream.makeStream(of: Subscription.self, bufferingPolicy: .unbounded)
+        var current: Subscription?
+        var topics = Set<String>()
+        defer {
+            current?.unsubscribe()
+            next.finish()
+            hub.removePresence(connectionId: connectionId)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await subscription in subscriptions {
+                    for await frame in subscription {
+                        try await outbound.write(.text(frame.text))
+                        if frame.kind == .resync && frame.name == "slow_consumer" {
+                            try await outbound.close(.policyViolation, reason: "slow consumer")
+                            return
+                        }
+                    }
+                }
+            }
+            while let message = try await messages.next() {
+                guard case .text(let text) = message, let parsed = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)) else {
+                    try await sendError(nil, "invalid_input", "each message is one JSON object with a \"type\"", outbound)
+                    continue
+                }
+                switch parsed.type {
+                case "subscribe":
+                    topics.formUnion(parsed.topics ?? [])
+                    if let existing = current, parsed.since == nil {
+                        existing.update(topics: topics)
+                    } else {
+                        current?.unsubscribe()
+                        let subscription = hub.subscribe(user: userId, role: role, topics: topics, since: parsed.since)
+                        current = subscription
+                        next.yield(subscription)
+                    }
+                case "unsubscribe":
+                    topics.subtract(parsed.topics ?? [])
+                    current?.update(topics: topics)
+                case "presence":
+                    hub.setPresence(connectionId: connectionId, userId: userId, role: role, view: parsed.view)
+                case "ping":
+                    try await send(["type": "pong"], outbound)
+                case "command":
+                    try await sendError(parsed.id, "unsupported", "the command bridge arrives with the bot", outbound)
+                default:
+                    try await sendError(parsed.id, "invalid_input", "unknown message type \(parsed.type)", outbound)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// The caller behind the query token or the first message; nil (after an error and a
+    /// close) when there is none or it is not valid.
+    private func authenticate(
+        _ queryToken: String?, _ messages: inout WebSocketInboundMessageStream.AsyncIterator, _ outbound: WebSocketOutboundWriter
+    ) async throws -> (UInt64, Role)? {
+        var token = queryToken
+        if token == nil, case .text(let text)? = try await messages.next(),
+           let first = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)), first.type == "auth" {
+            token = first.token
+        }
+        do {
+            guard let token else { throw ShopError(.notAuthenticated, "send ?token= or {\"type\":\"auth\",\"token\":…} first") }
+            let user = try await shop.authenticate(token)
+            let role = try shop.me(as: .user(user.userId, via: .ws)).role
+            return (user.userId, role)
+        } catch let error as ShopError {
+            try await sendError(nil, error.code.rawValue, error.message, outbound)
+            try await outbound.close(.policyViolation, reason: error.code.rawValue)
+            return nil
+        }
+    }
+
+    private func sendError(_ id: String?, _ code: String, _ message: String, _ outbound: WebSocketOutboundWriter) async throws {
+        var body: [String: any Sendable] = ["type": "error", "code": code, "message": message]
+        if let id { body["id"] = id }
+        try await send(body, outbound)
+    }
+
+    private func send(_ body: [String: any Sendable], _ outbound: WebSocketOutboundWriter) async throws {
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+    }
+}

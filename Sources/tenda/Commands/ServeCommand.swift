@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Realtime
+import Server
+import Shop
+import Store
+
+/// `tenda serve`: the shop's REST API and live hub, on one port.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the REST API and the WebSocket hub over the shop in the data folder.")
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port: Int = 8080
+
+    @Option(name: .long, help: "The store's folder (created when missing).")
+    var dataDir: String = "./tenda-data"
+
+    @Option(name: .long, help: "The Telegram bot's token (or TELEGRAM_BOT_TOKEN).")
+    var botToken: String?
+
+    @Option(name: .long, help: "A Telegram user id that becomes owner on first sight; repeatable (or TENDA_OWNERS, comma-separated).")
+    var owner: [Int64] = []
+
+    @Option(name: .long, help: "The address people open the MiniApp at, for login links.")
+    var publicURL: String?
+
+    @Option(name: .long, help: "Oldest Telegram initData accepted, in seconds; 0 for no limit.")
+    var initdataMaxAge: Double = 86_400
+
+    @Option(name: .long, help: "The access-token secret, 32 bytes or more (or TENDA_JWT_SECRET); made once and kept in the data folder when absent.")
+    var jwtSecret: String?
+
+    @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
+    var demo = false
+
+    @Option(name: .long, help: "The demo shop document used by --demo.")
+    var demoFile: String = "fixtures/demo-shop.json"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
+        let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
+        let botToken = botToken ?? environment["TELEGRAM_BOT_TOKEN"]
+        var logger = Logger(label: "tenda")
+        logger.logLevel = .info
+
+        let store = try await Environment.open(at: dataDir, configuration: StoreConfiguration())
+        let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret))
+        let publicURL = publicURL ?? "http://\(host):\(port)"
+        if demo, try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {
+            guard let json = FileManager.default.contents(atPath: demoFile) else { throw ValidationFailure("cannot read \(demoFile)") }
+            let summary = try await ShopImport.run(json, into: shop)
+            logger.info("demo shop loaded: \(summary.users) users, \(summary.products) products, \(summary.events) events")
+        }
+        if demo, let ownerRecord = try shop.users(page: PageRequest(limit: 200), as: .system()).items.first(where: { $0.value.role == .owner }) {
+            let code = try await shop.execute(IssueLoginCode(), as: .user(ownerRecord.key, via: .cli))
+            // Written straight to the file descriptor: print() is block-buffered when stdout is a file.
+            FileHandle.standardOutput.write(Data("""
+                one-time login for \(ownerRecord.value.name) (owner): \(publicURL)/?code=\(code)
+                  or: curl -X POST \(publicURL)/api/auth/code -d '{"code":"\(code)"}'
+
+                """.utf8))
+        }
+        if botToken == nil { logger.info("no bot token: sign-in with Telegram initData is off; use login codes") }
+
+        let hub = Hub(environment: store)
+        let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
+            host: host, port: port, botToken: botToken, initDataMaxAge: initdataMaxAge, publicURL: publicURL), logger: logger)
+        try await app.runService()
+        await store.close()
+    }
+}

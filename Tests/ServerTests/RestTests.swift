@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Shop
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct RestTests {
+    @Test func signInWithTelegramInitDataRefreshAndAskWhoIAm() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let me = try await client.call(.get, "/api/auth/me", token: owner.access)
+            #expect(me.status == .ok && me.json["role"] as? String == "owner")
+            #expect((me.json["commands"] as? [String])?.contains("backup") == true)
+
+            let refreshed = try await client.call(.post, "/api/auth/refresh", json: ["refreshToken": owner.refresh])
+            #expect(refreshed.status == .ok && refreshed.json["refreshToken"] as? String != owner.refresh)
+            let reused = try await client.call(.post, "/api/auth/refresh", json: ["refreshToken": owner.refresh])
+            #expect(reused.status == .unauthorized && reused.error == "not_authenticated")
+
+            let tampered = LiveServer.initData(telegramId: 7, firstName: "Eva").replacingOccurrences(of: "Eva", with: "Evo")
+            let refused = try await client.call(.post, "/api/auth/telegram", json: ["initData": tampered])
+            #expect(refused.status == .unauthorized && refused.error == "invalid_hash")
+            let forged = try await client.call(.get, "/api/auth/me", token: owner.access + "x")
+            #expect(forged.status == .unauthorized)
+            let anonymous = try await client.call(.get, "/api/auth/me")
+            #expect(anonymous.status == .unauthorized && anonymous.error == "not_authenticated")
+        }
+        await server.discard()
+    }
+
+    @Test func productsAndPurchasesFollowTheContract() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+
+            let created = try await client.call(.post, "/api/products", token: owner.access,
+                                                json: ["name": "Coxinha", "emoji": "🥟", "price": 650, "stock": 10, "lowStockThreshold": 2])
+            #expect(created.status == .created)
+            let productId = try #require(created.json["id"] as? String)
+            #expect(created.json["price"] as? Int == 650 && created.json["currency"] as? String == "BRL" && created.json["version"] as? Int == 2)
+
+            let list = try await client.call(.get, "/api/products", token: ana.access)
+            #expect(list.status == .ok && (list.json["items"] as? [[String: Any]])?.count == 1)
+            #expect(list.json.keys.contains("next"))
+            let byUser = try await client.call(.post, "/api/products", token: ana.access, json: ["name": "X", "price": 1])
+            #expect(byUser.status == .forbidden && byUser.error == "forbidden")
+            let bad = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "", "price": 1])
+            #expect(bad.status == .badRequest && bad.error == "invalid_input" && bad.errorField == "name")
+            let notJSON = try await client.call(.post, "/api/products", token: owner.access, text: "{oops")
+            #expect(notJSON.status == .badRequest && notJSON.error == "invalid_input")
+
+            // An idempotent retry writes once.
+            let purchase: [String: Any] = ["buyerId": ana.userId, "items": [["productId": productId, "quantity": 3]]]
+            let first = try await client.call(.post, "/api/purchases", token: owner.access, json: purchase, headers: [HTTPField.Name("Idempotency-Key")!: "k1"])
+            let again = try await client.call(.post, "/api/purchases", token: owner.access, json: purchase, headers: [HTTPField.Name("Idempotency-Key")!: "k1"])
+            #expect(first.status == .created && again.status == .created)
+            #expect(first.json["id"] as? String == again.json["id"] as? String)
+            #expect(first.json["total"] as? Int == 1_950)
+            let product = try await client.call(.get, "/api/products/\(productId)", token: ana.access)
+            #expect(product.json["stock"] as? Int == 7)
+
+            let short = try await client.call(.post, "/api/purchase", token: owner.access,
+                                              json: ["buyerId": ana.userId, "items": [["productId": productId, "quantity": 8]]])
+            #expect(short.status == .conflict && short.error == "insufficient_stock")
+            let items = (short.json["error"] as? [String: Any])?["items"] as? [[String: Any]]
+            #expect(items?.first?["available"] as? Int == 7)
+
+            // Two edits from the same version: one wins, the other gets 412.
+            let version = try #require(product.json["version"] as? Int)
+            let edit1 = try await client.call(.patch, "/api/products/\(productId)", token: owner.access, json: ["price": 700],
+                                              headers: [.ifMatch: "\(version)"])
+            let edit2 = try await client.call(.patch, "/api/products/\(productId)", token: owner.access, json: ["price": 800],
+                                              headers: [.ifMatch: "\(version)"])
+            #expect(edit1.status == .ok && edit2.status == .preconditionFailed && edit2.error == "version_conflict")
+
+            let mine = try await client.call(.get, "/api/debts/me", token: ana.access)
+            #expect(mine.json["amount"] as? Int == 1_950)
+            let debts = try await client.call(.get, "/api/debts", token: ana.access)
+            #expect(debts.status == .forbidden)
+            let sales = try await client.call(.get, "/api/sales", token: ana.access)
+            #expect((sales.json["items"] as? [[String: Any]])?.count == 1)
+            let unknown = try await client.call(.get, "/api/nothing-here", token: ana.access)
+            #expect(unknown.status == .notFound && unknown.error == "not_found")
+            let health = try await client.call(.get, "/health")
+            #expect(health.status == .ok && health.json["status"] as? String == "ok")
+        }
+        await server.discard()
+    }
+}

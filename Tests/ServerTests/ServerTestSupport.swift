@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import Realtime
+import Server
+import Shop
+import Store
+import Telegram
+import Testing
+
+/// A shop over a fresh store, and the server built over it as `tenda serve` builds it.
+struct LiveServer {
+    static let botToken = "42:TEST-TOKEN"
+    static let ownerTelegramId: Int64 = 1_000
+
+    let folder: String
+    let shop: Shop
+    let hub: Hub
+
+    static func make() async throws -> LiveServer {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path
+        let env = try await Environment.open(at: folder, configuration: .testing)
+        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32)))
+        return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env))
+    }
+
+    /// Runs `body` against the server on a free loopback port.
+    func run(_ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
+        let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
+            host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0), logger: Logger(label: "tenda-test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await body(client, port)
+        }
+    }
+
+    func discard() async {
+        await shop.environment.close()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// initData for a Telegram user, signed with the test bot token as Telegram would sign it.
+    static func initData(telegramId: Int64, firstName: String) -> String {
+        TelegramSigner.signInitData([
+            "user": #"{"id":\#(telegramId),"first_name":"\#(firstName)","language_code":"pt-br"}"#,
+            "auth_date": String(Int(Date().timeIntervalSince1970)),
+            "query_id": "AAH-test",
+        ], botToken: botToken)
+    }
+}
+
+/// A decoded JSON response.
+struct Reply {
+    let status: HTTPResponse.Status
+    let json: [String: Any]
+    let headers: HTTPFields
+
+    var error: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    var errorField: String? { (json["error"] as? [String: Any])?["field"] as? String }
+}
+
+extension TestClientProtocol {
+    /// Sends `json` (an object) or raw `text` with an optional bearer token; decodes the answer.
+    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: [String: Any]? = nil, text: String? = nil,
+              headers extra: HTTPFields = [:]) async throws -> Reply {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer?
+        if let json { body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)) }
+        if let text { body = ByteBuffer(string: text) }
+        return try await execute(uri: uri, method: method, headers: headers, body: body) { response in
+            let data = Data(buffer: response.body)
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            return Reply(status: response.status, json: object, headers: response.headers)
+        }
+    }
+
+    /// Signs a Telegram user in and returns their access and refresh tokens.
+    func signIn(telegramId: Int64, firstName: String) async throws -> (access: String, refresh: String, userId: String) {
+        let reply = try await call(.post, "/api/auth/telegram", json: ["initData": LiveServer.initData(telegramId: telegramId, firstName: firstName)])
+        #expect(reply.status == .ok, "sign-in: \(reply.json)")
+        let user = try #require(reply.json["user"] as? [String: Any])
+        return (try #require(reply.json["accessToken"] as? String), try #require(reply.json["refreshToken"] as? String),
+                try #require(user["id"] as? String))
+    }
+}
+
+/// Collects the frames a WebSocket client receives, as text (parsed by the test afterwards).
+actor FrameCollector {
+    private var texts: [String] = []
+
+    func add(_ text: String) { texts.append(text) }
+
+    func received() -> [String] { texts }
+
+    /// How many `{"type":"event"}` frames arrived.
+    func eventCount() -> Int { Frames(texts).events.count }
+}
+
+/// Frames parsed from their JSON text.
+struct Frames {
+    let all: [[String: Any]]
+
+    init(_ texts: [String]) {
+        all = texts.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    }
+
+    var events: [[String: Any]] { all.filter { $0["type"] as? String == "event" } }
+}
+
+/// Connects to `/ws` with `token`, sends `messages`, and collects frames until `until` says stop
+/// (or five seconds pass).
+func webSocket(port: Int, token: String, send messages: [String], into collector: FrameCollector,
+               until done: @escaping @Sendable () async -> Bool) async throws {
+    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", logger: Logger(label: "ws-test")) { inbound, outbound, _ in
+        for message in messages { try await outbound.write(.text(message)) }
+        let deadline = ContinuousClock.now + .seconds(5)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message { await collector.add(text) }
+                }
+            }
+            while !(await done()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            group.cancelAll()
+        }
+        try await outbound.close(.normalClosure, reason: nil)
+    }
+}
