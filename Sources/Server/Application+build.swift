@@ -18,6 +18,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     }
     AuthRoutes(shop: shop, configuration: configuration).add(to: router)
     ShopRoutes(shop: shop).add(to: router)
+    OrderAndContractRoutes(shop: shop).add(to: router)
+    AccountRoutes(shop: shop).add(to: router)
+    ReportRoutes(shop: shop).add(to: router)
+    ChangeRoutes(shop: shop, hub: hub).add(to: router)
 
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     webSocketRouter.ws("/ws") { _, _ in
@@ -28,7 +32,9 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(maxFrameSize: WebSocketSession.maxMessageSize)),
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(maxFrameSize: WebSocketSession.maxMessageSize))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
         services: [HubService(hub: hub)],
         logger: logger)

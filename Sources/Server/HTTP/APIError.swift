@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Shop
+import Store
 import Telegram
 
 /// An error as the contract shapes it: `{"error": {"code", "message", "field"}}` with a fitting status.
@@ -79,6 +80,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as ShopError {
             throw APIError(error)
+        } catch let error as StoreError {
+            throw APIError(ShopError(error))
         } catch let error as TelegramAuthError {
             throw APIError(.unauthorized, error.code.rawValue, error.message, field: "initData")
         } catch let error as DecodingError {

@@ -60,7 +60,7 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A store error seen by the shop: version conflicts and unique violations keep their meaning.
-    init(_ error: StoreError) {
+    public init(_ error: StoreError) {
         switch error.code {
         case .versionConflict: self.init(.versionConflict, "the record was changed by someone else")
         case .uniqueViolation, .alreadyExists: self.init(.alreadyExists, error.message)

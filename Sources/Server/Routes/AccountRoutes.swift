@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import Shop
+import Store
+
+/// Users and roles (owner), notifications (self; admins broadcast), the money ledger and the
+/// audit trail (owner).
+struct AccountRoutes {
+    let shop: Shop
+
+    struct UserChanges: Decodable, Sendable {
+        let role: String?
+        let blocked: Bool?
+    }
+
+    struct NewNotification: Decodable, Sendable {
+        let userId: BodyID<UserID>?
+        let role: String?
+        let title: String
+        let body: String?
+        let priority: String?
+        let link: String?
+    }
+
+    struct NotificationList: Encodable, Sendable {
+        let items: [NotificationView]
+        let next: String?
+        let unread: Int
+    }
+
+    func add(to router: Router<AppRequestContext>) {
+        router.get("/api/users") { request, context -> JSON<ListBody<UserView>> in
+            let page = try shop.users(page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(page) { UserView($0.value, version: $0.version) })
+        }
+        router.get("/api/users/:id") { _, context -> JSON<UserView> in
+            let record = try shop.user(try context.id("id", .user), as: context.principal)
+            return JSON(UserView(record.value, version: record.version))
+        }
+        router.patch("/api/users/:id") { request, context -> JSON<UserView> in
+            let id = try context.id("id", .user)
+            let body = try await request.decode(as: UserChanges.self, context: context)
+            if let text = body.role {
+                guard let role = Role(rawValue: text) else { throw APIError.invalid("role", "role must be user, admin or owner") }
+                try await shop.execute(GrantRole(userId: id, role: role), as: context.principal)
+            }
+            if let blocked = body.blocked {
+                if blocked {
+                    try await shop.execute(BlockUser(userId: id), as: context.principal)
+                } else {
+                    try await shop.execute(UnblockUser(userId: id), as: context.principal)
+                }
+            }
+            let record = try shop.user(id, as: context.principal)
+            return JSON(UserView(record.value, version: record.version))
+        }
+
+        router.get("/api/notifications") { request, context -> JSON<NotificationList> in
+            let (page, unread) = try shop.notifications(unreadOnly: request.uri.queryParameters["unread"] == "true",
+                                                        page: try request.pageRequest(), as: context.principal)
+            return JSON(NotificationList(items: page.items.map { NotificationView($0.value, version: $0.version) },
+                                         next: page.next?.token, unread: unread))
+        }
+        router.post("/api/notifications/:id/read") { _, context -> JSON<NotificationView> in
+            let notice = try await shop.execute(MarkRead(notificationId: try context.id("id", .notification)), as: context.principal)
+            return JSON(NotificationView(notice, version: 0))
+        }
+        router.post("/api/notifications/read-all") { _, context -> JSON<[String: Int]> in
+            JSON(["marked": try await shop.execute(MarkAllRead(), as: context.principal)])
+        }
+        router.post("/api/notifications") { request, context -> JSON<[String: Int]> in
+            let body = try await request.decode(as: NewNotification.self, context: context)
+            let recipient: Recipient
+            if let userId = body.userId {
+                recipient = .user(userId.value)
+            } else if let text = body.role, let role = Role(rawValue: text) {
+                recipient = .role(role)
+            } else {
+                throw APIError.invalid("userId", "name a userId or a role (user, admin, owner)")
+            }
+            guard let priority = Notice.Priority(rawValue: body.priority ?? "normal") else {
+                throw APIError.invalid("priority", "priority must be low, normal or high")
+            }
+            let reached = try await shop.execute(Notify(recipient: recipient, title: body.title, body: body.body ?? "",
+                                                        priority: priority, link: body.link), as: context.principal)
+            return JSON(["reached": reached], status: .created)
+        }
+
+        router.get("/api/transactions") { request, context -> JSON<ListBody<LedgerEntryView>> in
+            let page = try shop.ledger(userId: try request.id("userId", .user), page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(page) { LedgerEntryView($0.value) })
+        }
+        router.get("/api/audit") { request, context -> JSON<ListBody<AuditEntryView>> in
+            let page = try shop.auditTrail(actorId: try request.id("actorId", .user), page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(page) { AuditEntryView($0.value) })
+        }
+    }
+}

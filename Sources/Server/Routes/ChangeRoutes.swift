@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Realtime
+import Shop
+import Store
+
+/// The WebSocket's fallbacks, with the same filter and resume: a page of the change feed
+/// (long-poll with `wait`) and Server-Sent Events.
+struct ChangeRoutes {
+    let shop: Shop
+    let hub: Hub
+
+    /// The header an EventSource sends when it reconnects.
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+
+    static let allTopics: Set<String> = ["inventory", "sales", "notifications", "orders", "contracts", "activity", "presence"]
+
+    func add(to router: Router<AppRequestContext>) {
+        // {"events": [frames], "next": seq}; with wait=N (≤ 25) an empty page waits up to N s for news.
+        router.get("/api/changes") { request, context -> Response in
+            let (userId, role) = try caller(context)
+            let since = try sequence(request, "since") ?? hub.position
+            let limit = min(max(Int(String(request.uri.queryParameters["limit"] ?? "100")) ?? 100, 1), 500)
+            let wait = min(max(Double(String(request.uri.queryParameters["wait"] ?? "0")) ?? 0, 0), 25)
+            let topics = Self.topics(request)
+            var page = try history(after: since, userId: userId, role: role, topics: topics, limit: limit)
+            let deadline = Date().addingTimeInterval(wait)
+            while page.frames.isEmpty, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                page = try history(after: page.next, userId: userId, role: role, topics: topics, limit: limit)
+            }
+            var body = Array(#"{"events":["#.utf8)
+            for (i, frame) in page.frames.enumerated() {
+                if i > 0 { body.append(UInt8(ascii: ",")) }
+                body += frame.bytes
+            }
+            body += Array(#"],"next":\#(page.next)}"#.utf8)
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        // Server-Sent Events: `id: <seq>` and `data: <frame>` per event; resumes after `since`
+        // or the standard `Last-Event-ID` header.
+        router.get("/api/events") { request, context -> Response in
+            let (userId, role) = try caller(context)
+            let lastEventId = request.headers[Self.lastEventID].flatMap { UInt64($0) }
+            let subscription = hub.subscribe(user: userId, role: role, topics: Self.topics(request),
+                                             since: try sequence(request, "since") ?? lastEventId)
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                            body: .init { writer in
+                                for await frame in subscription {
+                                    var text = ""
+                                    if let seq = frame.sequence { text += "id: \(seq)\n" }
+                                    text += "data: \(frame.text)\n\n"
+                                    try await writer.write(ByteBuffer(string: text))
+                                }
+                                try await writer.finish(nil)
+                            })
+        }
+    }
+
+    private func caller(_ context: AppRequestContext) throws -> (UInt64, Role) {
+        guard let userId = context.principal.userId else { throw APIError(.unauthorized, "not_authenticated", "sign in first") }
+        return (userId, try shop.me(as: context.principal).role)
+    }
+
+    private func history(after: UInt64, userId: UInt64, role: Role, topics: Set<String>, limit: Int) throws -> (frames: [Frame], next: UInt64) {
+        do {
+            return try hub.history(after: after, user: userId, role: role, topics: topics, limit: limit)
+        } catch let error as StoreError where error.code == .sinceTooOld {
+            throw APIError(.gone, "since_too_old", "the changes after \(after) were trimmed; reload and follow from the head", field: "since")
+        }
+    }
+
+    private func sequence(_ request: Request, _ name: String) throws -> UInt64? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = UInt64(String(text)) else { throw APIError.invalid(name, "\(name) must be a sequence number") }
+        return value
+    }
+
+    /// `topics=a,b` or every topic.
+    static func topics(_ request: Request) -> Set<String> {
+        guard let text = request.uri.queryParameters["topics"] else { return allTopics }
+        return Set(text.split(separator: ",").map(String.init))
+    }
+}
