@@ -11,8 +11,12 @@ import Shop
 /// The hub runs as one of the application's services, so it starts and stops with the server.
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(OriginMiddleware(allowedOrigins: configuration.allowedOrigins))
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(AuthMiddleware(shop: shop))
+    router.middlewares.add(RateLimitMiddleware(
+        perUser: RateLimiter(burst: configuration.userRateLimit.burst, perSecond: configuration.userRateLimit.perSecond),
+        perAddress: RateLimiter(burst: configuration.addressRateLimit.burst, perSecond: configuration.addressRateLimit.perSecond)))
     router.get("/health") { _, _ -> JSON<Health> in
         JSON(Health(status: "ok", feedHead: shop.environment.head, hubPosition: hub.position, subscribers: hub.subscriberCount))
     }

@@ -10,16 +10,24 @@ public struct ServerConfiguration: Sendable {
     public var initDataMaxAge: TimeInterval
     /// The address people open the MiniApp at (used for login links).
     public var publicURL: String?
-    /// Request bodies above this many bytes are refused with 413.
-    public var maxBodySize: Int
+    /// Browser origins (the MiniApp's) allowed to call the API; "*" for any.
+    public var allowedOrigins: Set<String>
+    /// Requests a signed-in user may burst, then per second.
+    public var userRateLimit: (burst: Double, perSecond: Double)
+    /// Requests an address without a token may burst, then per second.
+    public var addressRateLimit: (burst: Double, perSecond: Double)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
-                publicURL: String? = nil, maxBodySize: Int = 1 << 20) {
+                publicURL: String? = nil, allowedOrigins: Set<String> = [],
+                userRateLimit: (burst: Double, perSecond: Double) = (200, 50),
+                addressRateLimit: (burst: Double, perSecond: Double) = (60, 10)) {
         self.host = host
         self.port = port
         self.botToken = botToken
         self.initDataMaxAge = initDataMaxAge
         self.publicURL = publicURL
-        self.maxBodySize = maxBodySize
+        self.allowedOrigins = allowedOrigins
+        self.userRateLimit = userRateLimit
+        self.addressRateLimit = addressRateLimit
     }
 }

@@ -90,3 +90,45 @@ import Testing
         await server.discard()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct LimitTests {
+    @Test func hugeBodiesAreRefusedWith413AndChangeNothing() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let huge = #"{"name":"X","price":1,"description":""# + String(repeating: "a", count: 2 << 20) + #""}"#
+            let reply = try await client.call(.post, "/api/products", token: owner.access, text: huge)
+            #expect(reply.status == .contentTooLarge && reply.error == "too_large", "\(reply.status) \(reply.json)")
+            let list = try await client.call(.get, "/api/products", token: owner.access)
+            #expect((list.json["items"] as? [Any])?.isEmpty == true)
+        }
+        await server.discard()
+    }
+
+    @Test func anAddressThatSendsTooFastIsToldToWait() async throws {
+        let server = try await LiveServer.make()
+        try await server.run(addressRateLimit: (burst: 5, perSecond: 0.5)) { client, _ in
+            var statuses: [Int] = []
+            for _ in 0..<8 { statuses.append(Int(try await client.call(.get, "/health").status.code)) }
+            #expect(statuses.prefix(5).allSatisfy { $0 == 200 })
+            #expect(statuses.suffix(3).allSatisfy { $0 == 429 })
+            let limited = try await client.call(.get, "/health")
+            #expect(limited.error == "rate_limited")
+            #expect(limited.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
+        }
+        await server.discard()
+    }
+
+    @Test func theMiniAppsOriginGetsCORSAndOthersDoNot() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let allowed = try await client.call(.options, "/api/products", headers: [.origin: "https://miniapp.example", .accessControlRequestMethod: "GET"])
+            #expect(allowed.status == .noContent)
+            #expect(allowed.headers[.accessControlAllowOrigin] == "https://miniapp.example")
+            #expect(allowed.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+            let other = try await client.call(.get, "/health", headers: [.origin: "https://evil.example"])
+            #expect(other.headers[.accessControlAllowOrigin] == nil)
+        }
+        await server.discard()
+    }
+}

@@ -29,9 +29,11 @@ struct LiveServer {
     }
 
     /// Runs `body` against the server on a free loopback port.
-    func run(_ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
+    func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50),
+             _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
         let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
-            host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0), logger: Logger(label: "tenda-test"))
+            host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0, allowedOrigins: ["https://miniapp.example"],
+            addressRateLimit: addressRateLimit), logger: Logger(label: "tenda-test"))
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await body(client, port)

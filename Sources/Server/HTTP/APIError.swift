@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Shop
 import Store
 import Telegram
@@ -15,6 +16,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public let field: String?
     /// Short lines of an `insufficient_stock` refusal.
     public let items: [ShortItem]
+    /// Seconds to wait, sent as `Retry-After` (rate limits).
+    public let retryAfter: Int?
 
     public struct ShortItem: Encodable, Sendable {
         let productId: String
@@ -22,12 +25,14 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         let available: Int64
     }
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, items: [ShortItem] = []) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, items: [ShortItem] = [],
+                retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.items = items
+        self.retryAfter = retryAfter
     }
 
     /// The shop's refusal, with the contract's status for its code.
@@ -53,8 +58,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         let body = ErrorBody(error: .init(code: code, message: message, field: field, items: items.isEmpty ? nil : items,
                                           requestId: context.logger[metadataKey: "hb.request.id"]?.description))
         let data = try JSONEncoder().encode(body)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -80,6 +86,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as ShopError {
             throw APIError(error)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "too_large", "the body is larger than \(context.maxUploadSize) bytes")
         } catch let error as StoreError {
             throw APIError(ShopError(error))
         } catch let error as TelegramAuthError {
@@ -90,7 +98,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             switch error.status {
             case .notFound: throw APIError(.notFound, "not_found", "no such route")
             case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "this route does not take \(request.method)")
-            case .contentTooLarge: throw APIError(.contentTooLarge, "too_large", "the body is too large")
+            case .contentTooLarge: throw APIError(.contentTooLarge, "too_large", "the body is larger than \(context.maxUploadSize) bytes")
             case .badRequest: throw APIError(.badRequest, "invalid_input", error.body ?? "bad request")
             default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
             }

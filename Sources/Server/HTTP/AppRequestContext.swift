@@ -16,8 +16,11 @@ public struct AppRequestContext: RequestContext {
         principal = .anonymous(via: .rest, clientAddress: remoteAddress)
     }
 
-    /// The JSON coder for request bodies: strict dates, no surprises.
+    /// The JSON coder for request bodies.
     public var requestDecoder: JSONDecoder { JSONDecoder() }
+
+    /// Bodies above this are refused with 413: the API takes small JSON documents.
+    public var maxUploadSize: Int { 1 << 20 }
 }
 
 import Foundation

@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The access-token secret, 32 bytes or more (or TENDA_JWT_SECRET); made once and kept in the data folder when absent.")
     var jwtSecret: String?
 
+    @Option(name: .long, help: "Browser origins allowed to call the API (the MiniApp's), comma-separated; \"*\" for any.")
+    var allowedOrigins: String = ""
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -72,7 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         let hub = Hub(environment: store)
         let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
-            host: host, port: port, botToken: botToken, initDataMaxAge: initdataMaxAge, publicURL: publicURL), logger: logger)
+            host: host, port: port, botToken: botToken, initDataMaxAge: initdataMaxAge, publicURL: publicURL,
+            allowedOrigins: Set(allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })),
+            logger: logger)
         try await app.runService()
         await store.close()
     }
