@@ -10,8 +10,10 @@ import Shop
 ///
 /// The hub runs as one of the application's services, so it starts and stops with the server.
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
+    let metrics = ServerMetrics()
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(OriginMiddleware(allowedOrigins: configuration.allowedOrigins))
+    router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(AuthMiddleware(shop: shop))
     router.middlewares.add(RateLimitMiddleware(
@@ -19,6 +21,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         perAddress: RateLimiter(burst: configuration.addressRateLimit.burst, perSecond: configuration.addressRateLimit.perSecond)))
     router.get("/health") { _, _ -> JSON<Health> in
         JSON(Health(status: "ok", feedHead: shop.environment.head, hubPosition: hub.position, subscribers: hub.subscriberCount))
+    }
+    router.get("/metrics") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                 body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, environment: shop.environment))))
     }
     AuthRoutes(shop: shop, configuration: configuration).add(to: router)
     ShopRoutes(shop: shop).add(to: router)
@@ -31,6 +37,8 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     webSocketRouter.ws("/ws") { _, _ in
         .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
+        metrics.webSocketOpened()
+        defer { metrics.webSocketClosed() }
         try await WebSocketSession(shop: shop, hub: hub).run(
             inbound: inbound, outbound: outbound, queryToken: context.request.uri.queryParameters["token"].map(String.init))
     }

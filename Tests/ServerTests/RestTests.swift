@@ -132,3 +132,22 @@ import Testing
         await server.discard()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct MetricsTests {
+    @Test func metricsCountRequestsByRouteAndShowTheHubAndStore() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            _ = try await client.call(.get, "/api/products", token: owner.access)
+            _ = try await client.call(.get, "/api/products/p404", token: owner.access)
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(text.contains(#"tenda_http_requests_total{route="/api/products",method="GET",status="200"} 1"#))
+            #expect(text.contains(#"tenda_http_requests_total{route="/api/products/{id}",method="GET",status="404"} 1"#))
+            #expect(text.contains("tenda_http_request_duration_seconds_bucket{route=\"/api/auth/telegram\",le=\"+Inf\"} 1"))
+            #expect(text.contains("tenda_store_feed_head "))
+            #expect(text.contains("tenda_hub_frames_delivered_total "))
+            #expect(text.contains(#"tenda_store_records{collection="users"} 1"#))
+        }
+        await server.discard()
+    }
+}

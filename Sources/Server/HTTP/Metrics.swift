@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import Realtime
+import Shop
+import Store
+import Synchronization
+
+/// The server's own counters, rendered in Prometheus's text format at `/metrics`.
+///
+/// Kept in-house rather than through swift-metrics: a handful of counters and one
+/// histogram family, read by one endpoint, do not need a backend.
+final class ServerMetrics: Sendable {
+    /// Upper bounds of the latency buckets, in seconds.
+    static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+    private struct RouteKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    private struct Latency {
+        var counts: [Int] = Array(repeating: 0, count: ServerMetrics.buckets.count)
+        var count = 0
+        var sum = 0.0
+    }
+
+    private struct State {
+        var requests: [RouteKey: Int] = [:]
+        var latency: [String: Latency] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let webSocketsOpen = Atomic<Int>(0)
+    private let webSocketsTotal = Atomic<Int>(0)
+
+    func record(method: String, route: String, status: Int, seconds: Double) {
+        state.withLock { s in
+            s.requests[RouteKey(method: method, route: route, status: status), default: 0] += 1
+            var latency = s.latency[route] ?? Latency()
+            for (i, bound) in Self.buckets.enumerated() where seconds <= bound { latency.counts[i] += 1 }
+            latency.count += 1
+            latency.sum += seconds
+            s.latency[route] = latency
+        }
+    }
+
+    func webSocketOpened() {
+        webSocketsOpen.add(1, ordering: .relaxed)
+        webSocketsTotal.add(1, ordering: .relaxed)
+    }
+
+    func webSocketClosed() { webSocketsOpen.subtract(1, ordering: .relaxed) }
+
+    /// The exposition text: HTTP, WebSocket, hub and store figures.
+    func render(hub: Hub, environment: Store.Environment) async -> String {
+        var lines: [String] = []
+        func family(_ name: String, _ type: String, _ help: String) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+        }
+        let snapshot = state.withLock { $0 }
+        family("tenda_http_requests_total", "counter", "HTTP requests by route, method and status.")
+        for (key, count) in snapshot.requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
+            lines.append("tenda_http_requests_total{route=\"\(key.route)\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)")
+        }
+        family("tenda_http_request_duration_seconds", "histogram", "HTTP request latency by route.")
+        for (route, latency) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+            for (i, bound) in Self.buckets.enumerated() {
+                lines.append("tenda_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"\(bound)\"} \(latency.counts[i])")
+            }
+            lines.append("tenda_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"+Inf\"} \(latency.count)")
+            lines.append("tenda_http_request_duration_seconds_sum{route=\"\(route)\"} \(latency.sum)")
+            lines.append("tenda_http_request_duration_seconds_count{route=\"\(route)\"} \(latency.count)")
+        }
+        family("tenda_websocket_connections", "gauge", "Open WebSocket connections.")
+        lines.append("tenda_websocket_connections \(webSocketsOpen.load(ordering: .relaxed))")
+        family("tenda_websocket_connections_total", "counter", "WebSocket connections accepted.")
+        lines.append("tenda_websocket_connections_total \(webSocketsTotal.load(ordering: .relaxed))")
+        let hubFigures = hub.statistics
+        family("tenda_hub_subscribers", "gauge", "Live subscriptions (WebSocket and SSE).")
+        lines.append("tenda_hub_subscribers \(hub.subscriberCount)")
+        family("tenda_hub_frames_encoded_total", "counter", "Event frames encoded (once per event, however many receive it).")
+        lines.append("tenda_hub_frames_encoded_total \(hubFigures.liveFramesEncoded)")
+        family("tenda_hub_frames_delivered_total", "counter", "Event frames queued for subscribers.")
+        lines.append("tenda_hub_frames_delivered_total \(hubFigures.framesDelivered)")
+        family("tenda_hub_slow_consumers_total", "counter", "Subscribers cut off for reading too slowly (queue drops).")
+        lines.append("tenda_hub_slow_consumers_total \(hubFigures.slowConsumersCut)")
+        family("tenda_store_feed_head", "gauge", "Sequence of the last committed change.")
+        lines.append("tenda_store_feed_head \(environment.head)")
+        if let stats = try? await environment.statistics() {
+            family("tenda_store_map_used_bytes", "gauge", "Bytes of the LMDB map in use.")
+            lines.append("tenda_store_map_used_bytes \(stats.mapUsed)")
+            family("tenda_store_map_size_bytes", "gauge", "Size of the LMDB map.")
+            lines.append("tenda_store_map_size_bytes \(stats.mapSize)")
+            family("tenda_store_readers_in_use", "gauge", "LMDB reader slots held by live transactions.")
+            lines.append("tenda_store_readers_in_use \(stats.readersInUse)")
+            family("tenda_store_records", "gauge", "Records per collection.")
+            for collection in stats.collections { lines.append("tenda_store_records{collection=\"\(collection.name)\"} \(collection.records)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Times every request and counts it by its route pattern (not its path, so ids do not
+/// make a series each).
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            record(request, context, Int(response.status.code), start)
+            return response
+        } catch let error as HTTPResponseError {
+            record(request, context, Int(error.status.code), start)
+            throw error
+        } catch {
+            record(request, context, 500, start)
+            throw error
+        }
+    }
+
+    private func record(_ request: Request, _ context: Context, _ status: Int, _ start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        metrics.record(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status,
+                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+}
