@@ -40,6 +40,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Browser origins allowed to call the API (the MiniApp's), comma-separated; \"*\" for any.")
     var allowedOrigins: String = ""
 
+    @Option(name: .long, help: "Requests per second a signed-in user may make (bursts of 4× that).")
+    var userRateLimit: Double = 50
+
+    @Option(name: .long, help: "Requests per second an address without a token may make (bursts of 6× that).")
+    var addressRateLimit: Double = 10
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -76,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
         let hub = Hub(environment: store)
         let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
             host: host, port: port, botToken: botToken, initDataMaxAge: initdataMaxAge, publicURL: publicURL,
-            allowedOrigins: Set(allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })),
+            allowedOrigins: Set(allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
+            userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
+            addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit)),
             logger: logger)
         try await app.runService()
         await store.close()
