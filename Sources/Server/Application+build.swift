@@ -32,6 +32,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     AccountRoutes(shop: shop).add(to: router)
     ReportRoutes(shop: shop).add(to: router)
     ChangeRoutes(shop: shop, hub: hub).add(to: router)
+    MediaRoutes(shop: shop).add(to: router)
 
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     webSocketRouter.ws("/ws") { _, _ in
@@ -46,7 +47,9 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: webSocketRouter,
-            configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(maxFrameSize: WebSocketSession.maxMessageSize))),
+            configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(
+                // A ping every 25 s finds dead peers; their subscriptions end with the connection.
+                maxFrameSize: WebSocketSession.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(25))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
         services: [HubService(hub: hub)],
         logger: logger)

@@ -151,3 +151,38 @@ import Testing
         await server.discard()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct MediaTests {
+    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 100)
+
+    @Test func imagesUploadAsMultipartOrRawAndComeBackCacheable() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+            var multipart = Array("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"recibo.png\"\r\nContent-Type: image/png\r\n\r\n".utf8)
+            multipart += Self.png + Array("\r\n--XyZ--\r\n".utf8)
+            let uploaded = try await client.execute(uri: "/api/media", method: .post, headers: [
+                .authorization: "Bearer \(ana.access)", .contentType: "multipart/form-data; boundary=XyZ",
+            ], body: ByteBuffer(bytes: multipart)) { response in
+                (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:])
+            }
+            #expect(uploaded.0 == .created && uploaded.1["contentType"] as? String == "image/png" && uploaded.1["size"] as? Int == 108)
+            let url = try #require(uploaded.1["url"] as? String)
+            let fetched = try await client.execute(uri: url, method: .get, headers: [.authorization: "Bearer \(ana.access)"]) { $0 }
+            #expect(fetched.status == .ok && Array(buffer: fetched.body) == Self.png)
+            #expect(fetched.headers[.contentType] == "image/png" && fetched.headers[.cacheControl]?.contains("immutable") == true)
+
+            let raw = try await client.execute(uri: "/api/media", method: .post, headers: [
+                .authorization: "Bearer \(ana.access)", .contentType: "image/png",
+            ], body: ByteBuffer(bytes: Self.png)) { $0.status }
+            #expect(raw == .created)
+            let text = try await client.call(.post, "/api/media", token: ana.access, text: "plainly not an image")
+            #expect(text.status == .badRequest && text.error == "invalid_input" && text.errorField == "file")
+            let anonymous = try await client.call(.get, url)
+            #expect(anonymous.status == .unauthorized)
+            let missing = try await client.call(.get, "/media/m0000", token: ana.access)
+            #expect(missing.status == .notFound)
+        }
+        await server.discard()
+    }
+}

@@ -22,7 +22,11 @@ struct LiveServer {
     let hub: Hub
 
     static func make() async throws -> LiveServer {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path
+        try await reopen(FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path)
+    }
+
+    /// A server over the store in `folder` (a restart, when the folder holds one already).
+    static func reopen(_ folder: String) async throws -> LiveServer {
         let env = try await Environment.open(at: folder, configuration: .testing)
         let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32)))
         return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env))

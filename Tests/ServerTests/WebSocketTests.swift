@@ -81,3 +81,80 @@ import Testing
         await server.discard()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct WebSocketCommandTests {
+    @Test func commandsOverTheSocketGiveTheSameResultsAsREST() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, port in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+            let created = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Pastel", "price": 700, "stock": 5])
+            let p = try #require(created.json["id"] as? String)
+            let frames = FrameCollector()
+            try await webSocket(port: port, token: owner.access, send: [
+                #"{"type":"command","id":"c1","command":"buy","params":{"buyerId":"\#(ana.userId)","items":[{"productId":"\#(p)","quantity":2}]}}"#,
+                #"{"type":"command","id":"c2","command":"buy","params":{"buyerId":"\#(ana.userId)","items":[{"productId":"\#(p)","quantity":9}]}}"#,
+                #"{"type":"command","id":"c3","command":"buy","params":{"buyerId":"\#(ana.userId)"}}"#,
+                #"{"type":"command","id":"c4","command":"launchRocket","params":{}}"#,
+                #"{"type":"ping"}"#,
+            ], into: frames) {
+                Frames(await frames.received()).all.filter { ["result", "error", "pong"].contains($0["type"] as? String ?? "") }.count >= 5
+            }
+            let replies = Frames(await frames.received()).all
+            func reply(_ id: String) -> [String: Any]? { replies.first { $0["id"] as? String == id } }
+            #expect(reply("c1")?["type"] as? String == "result" && reply("c1")?["ok"] as? Bool == true)
+            let saleId = (reply("c1")?["data"] as? [String: Any])?["saleId"] as? String
+            #expect(saleId?.hasPrefix("s") == true)
+            #expect(reply("c2")?["type"] as? String == "error" && reply("c2")?["code"] as? String == "insufficient_stock")
+            #expect(reply("c3")?["code"] as? String == "invalid_input")
+            #expect(reply("c4")?["code"] as? String == "unknown_command")
+            #expect(replies.contains { $0["type"] as? String == "pong" })
+            // The sale made over the socket is the one REST shows.
+            let sales = try await client.call(.get, "/api/sales", token: ana.access)
+            #expect((sales.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [saleId].compactMap { $0 })
+
+            // A user's commands keep their role's limits.
+            let userFrames = FrameCollector()
+            try await webSocket(port: port, token: ana.access, send: [
+                #"{"type":"command","id":"u1","command":"restock","params":{"productId":"\#(p)","quantity":5}}"#,
+            ], into: userFrames) { Frames(await userFrames.received()).all.contains { $0["id"] as? String == "u1" } }
+            #expect(Frames(await userFrames.received()).all.first { $0["id"] as? String == "u1" }?["code"] as? String == "forbidden")
+        }
+        await server.discard()
+    }
+
+    @Test func aClientResumesWithSinceAcrossAServerRestart() async throws {
+        let first = try await LiveServer.make()
+        let tokens = try await first.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                  device: "test", via: .anonymous(via: .rest))
+        let product = try await first.shop.execute(CreateProduct(name: "Suco", price: 500, stock: 10), as: .system())
+        let access = tokens.accessToken
+        // Connected to the first server, the client sees one restock live…
+        let seen = FrameCollector()
+        try await first.run { client, port in
+            async let socket: Void = webSocket(port: port, token: access, send: [#"{"type":"subscribe","topics":["inventory"]}"#], into: seen) {
+                await seen.eventCount() >= 1
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await client.call(.post, "/api/products/\(product.publicId)/stock", token: access, json: ["delta": 1, "reason": "restock"])
+            try await socket
+        }
+        let since = UInt64(Frames(await seen.received()).events.compactMap { $0["seq"] as? Int }.max() ?? 0)
+        #expect(since > 0)
+        // …the server stops, writes go on without it, and it starts again over the same folder.
+        for _ in 0..<3 { try await first.shop.execute(Restock(productId: product.id, quantity: 1), as: .system()) }
+        await first.shop.environment.close()
+
+        let second = try await LiveServer.reopen(first.folder)
+        try await second.run { _, port in
+            let frames = FrameCollector()
+            try await webSocket(port: port, token: access, send: [#"{"type":"subscribe","topics":["inventory"],"since":\#(since)}"#], into: frames) {
+                await frames.eventCount() >= 3
+            }
+            let events = Frames(await frames.received()).events
+            #expect(events.compactMap { ($0["data"] as? [String: Any])?["stock"] as? Int } == [12, 13, 14])
+            #expect(events.compactMap { $0["seq"] as? Int }.allSatisfy { $0 > Int(since) })
+        }
+        await second.discard()
+    }
+}

@@ -630,6 +630,12 @@ enum CommandMatrix {
                 #expect(unread == 0)
             }
         },
+        // Any signed-in user uploads images (customers send receipts).
+        MatrixRow.everyCaller(UploadMedia.self) { m, _ in
+            m.attempt(UploadMedia(bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00])) { info in
+                #expect(info.contentType == "image/png" && info.size == 9 && info.id.count == 33)
+            }
+        },
     )
 }
 

@@ -113,3 +113,6 @@ struct BodyID<Kind: IDKind>: Decodable, Sendable {
 protocol IDKind { static var kind: EntityKind { get } }
 enum ProductID: IDKind { static let kind = EntityKind.product }
 enum UserID: IDKind { static let kind = EntityKind.user }
+enum OrderID: IDKind { static let kind = EntityKind.order }
+enum ContractID: IDKind { static let kind = EntityKind.contract }
+enum NotificationID: IDKind { static let kind = EntityKind.notification }

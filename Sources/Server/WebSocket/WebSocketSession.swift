@@ -23,6 +23,8 @@ struct WebSocketSession {
         let since: UInt64?
         let view: String?
         let id: String?
+        let command: String?
+        let idempotencyKey: String?
     }
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, queryToken: String?) async throws {
@@ -75,7 +77,7 @@ struct WebSocketSession {
                 case "ping":
                     try await send(["type": "pong"], outbound)
                 case "command":
-                    try await sendError(parsed.id, "unsupported", "the command bridge arrives with the bot", outbound)
+                    try await runCommand(parsed, text, userId: userId, outbound)
                 default:
                     try await sendError(parsed.id, "invalid_input", "unknown message type \(parsed.type)", outbound)
                 }
@@ -103,6 +105,26 @@ struct WebSocketSession {
             try await sendError(nil, error.code.rawValue, error.message, outbound)
             try await outbound.close(.policyViolation, reason: error.code.rawValue)
             return nil
+        }
+    }
+
+    /// Runs a `command` message through the bridge and answers `result` or `error` with its id.
+    private func runCommand(_ message: ClientMessage, _ text: String, userId: UInt64, _ outbound: WebSocketOutboundWriter) async throws {
+        let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+        let params = try JSONSerialization.data(withJSONObject: object?["params"] as? [String: Any] ?? [:])
+        do {
+            let data = try await CommandBridge(shop: shop).run(message.command ?? "", params: params, principal: .user(userId, via: .ws),
+                                                              idempotencyKey: message.idempotencyKey)
+            var reply = Array(#"{"type":"result","id":"#.utf8)
+            reply += try JSONSerialization.data(withJSONObject: message.id ?? NSNull(), options: [.fragmentsAllowed])
+            reply += Array(#","ok":true,"data":"#.utf8) + Array(data) + Array("}".utf8)
+            try await outbound.write(.text(String(decoding: reply, as: UTF8.self)))
+        } catch let error as ShopError {
+            try await sendError(message.id, error.code.rawValue, error.message, outbound)
+        } catch let error as APIError {
+            try await sendError(message.id, error.code, error.message, outbound)
+        } catch is DecodingError {
+            try await sendError(message.id, "invalid_input", "params do not match the command \(message.command ?? "")", outbound)
         }
     }
 

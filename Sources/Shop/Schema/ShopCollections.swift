@@ -21,6 +21,8 @@ struct ShopCollections: Sendable {
     let loginCodes: TypedCollection<StringKey, BinaryCodec<LoginCode>>
     /// Keyed by "<actor>:<idempotency key>".
     let idempotency: TypedCollection<StringKey, BinaryCodec<IdempotencyRecord>>
+    /// Uploaded images, keyed by their random id.
+    let media: TypedCollection<StringKey, BinaryCodec<MediaFile>>
 
     static func open(_ env: Environment) async throws -> ShopCollections {
         func records<V: BinaryCodable>(_ name: String, _ indexes: [IndexDefinition<V>] = []) async throws -> Records<V> {
@@ -72,7 +74,8 @@ struct ShopCollections: Sendable {
                 .multi("user") { [OrderedKey($0.userId)] },
             ]),
             loginCodes: try await env.collection("loginCodes", key: StringKey.self, value: BinaryCodec<LoginCode>.self),
-            idempotency: try await env.collection("idempotency", key: StringKey.self, value: BinaryCodec<IdempotencyRecord>.self))
+            idempotency: try await env.collection("idempotency", key: StringKey.self, value: BinaryCodec<IdempotencyRecord>.self),
+            media: try await env.collection("media", key: StringKey.self, value: BinaryCodec<MediaFile>.self))
     }
 }
 
