@@ -186,3 +186,29 @@ import Testing
         await server.discard()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct BadInputTests {
+    @Test func malformedJSONUnknownFieldsAndWrongTypesGetTheContractsErrorAndChangeNothing() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let head = server.shop.environment.head
+            let cases: [(String, String?)] = [
+                (#"{"name":"Suco","price":500,"quantiy":3}"#, "quantiy"),
+                (#"{"name":"Suco","price":"500"}"#, nil),
+                (#"{"name":"Suco"}"#, nil),
+                (#"{"name":"Suco","price":500"#, nil),
+                (#"[1,2,3]"#, nil),
+                ("", nil),
+            ]
+            for (body, field) in cases {
+                let reply = try await client.call(.post, "/api/products", token: owner.access, text: body)
+                #expect(reply.status == .badRequest && reply.error == "invalid_input", "\(body): \(reply.status) \(reply.json)")
+                if let field { #expect(reply.errorField == field) }
+            }
+            // Refusals before the shop is reached write nothing, not even an audit entry.
+            #expect(server.shop.environment.head == head)
+        }
+        await server.discard()
+    }
+}

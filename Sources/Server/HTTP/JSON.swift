@@ -116,3 +116,23 @@ enum UserID: IDKind { static let kind = EntityKind.user }
 enum OrderID: IDKind { static let kind = EntityKind.order }
 enum ContractID: IDKind { static let kind = EntityKind.contract }
 enum NotificationID: IDKind { static let kind = EntityKind.notification }
+
+extension Request {
+    /// Decodes a JSON body as `T` and refuses fields `T` does not have (a typo such as
+    /// `"quantiy"` is an error, not a silently ignored field).
+    ///
+    /// The allowed names are `T`'s stored properties, which are its JSON keys for the
+    /// synthesized `Decodable` the route bodies use. Only the top level is checked.
+    func decodeStrict<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
+        var buffer = try await body.collect(upTo: context.maxUploadSize)
+        let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        let value = try JSONDecoder().decode(T.self, from: data)
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let known = Set(Mirror(reflecting: value).children.compactMap(\.label))
+            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+                throw APIError.invalid(unknown, "unknown field \(unknown)")
+            }
+        }
+        return value
+    }
+}

@@ -39,7 +39,7 @@ struct AccountRoutes {
         }
         router.patch("/api/users/:id") { request, context -> JSON<UserView> in
             let id = try context.id("id", .user)
-            let body = try await request.decode(as: UserChanges.self, context: context)
+            let body = try await request.decodeStrict(as: UserChanges.self, context: context)
             if let text = body.role {
                 guard let role = Role(rawValue: text) else { throw APIError.invalid("role", "role must be user, admin or owner") }
                 try await shop.execute(GrantRole(userId: id, role: role), as: context.principal)
@@ -69,7 +69,7 @@ struct AccountRoutes {
             JSON(["marked": try await shop.execute(MarkAllRead(), as: context.principal)])
         }
         router.post("/api/notifications") { request, context -> JSON<[String: Int]> in
-            let body = try await request.decode(as: NewNotification.self, context: context)
+            let body = try await request.decodeStrict(as: NewNotification.self, context: context)
             let recipient: Recipient
             if let userId = body.userId {
                 recipient = .user(userId.value)

@@ -31,11 +31,11 @@ struct AuthRoutes {
             router.post(path) { request, context in try await signInWithTelegram(request, context) }
         }
         router.post("/api/auth/code") { request, context -> JSON<Tokens> in
-            let body = try await request.decode(as: CodeBody.self, context: context)
+            let body = try await request.decodeStrict(as: CodeBody.self, context: context)
             return JSON(Tokens(try await shop.redeemLoginCode(body.code, device: device(request), via: context.principal)))
         }
         router.post("/api/auth/refresh") { request, context -> JSON<Tokens> in
-            let body = try await request.decode(as: RefreshBody.self, context: context)
+            let body = try await request.decodeStrict(as: RefreshBody.self, context: context)
             return JSON(Tokens(try await shop.refresh(body.refreshToken, device: device(request), via: context.principal)))
         }
         router.post("/api/auth/logout") { _, context -> Response in
@@ -51,7 +51,7 @@ struct AuthRoutes {
         guard let botToken = configuration.botToken else {
             throw APIError(.serviceUnavailable, "telegram_not_configured", "this server has no bot token (--bot-token)")
         }
-        let body = try await request.decode(as: InitDataBody.self, context: context)
+        let body = try await request.decodeStrict(as: InitDataBody.self, context: context)
         let verified = try InitDataVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(body.initData)
         guard let user = verified.user else {
             throw APIError(.unauthorized, "invalid_user", "initData names no user", field: "initData")

@@ -41,28 +41,28 @@ struct OrderAndContractRoutes {
             return JSON(OrderView(record.value, version: record.version))
         }
         router.post("/api/orders") { request, context -> JSON<OrderView> in
-            let body = try await request.decode(as: OrderBody.self, context: context)
+            let body = try await request.decodeStrict(as: OrderBody.self, context: context)
             let order = try await shop.execute(PlaceOrder(items: body.items.map { LineItem(productId: $0.productId.value, quantity: $0.quantity) },
                                                           customerId: body.customerId?.value),
                                                as: context.principal, idempotencyKey: request.idempotencyKey)
             return try view(order, context, status: .created)
         }
         router.post("/api/orders/:id/receipt") { request, context in
-            let body = try await request.decode(as: ReceiptBody.self, context: context)
+            let body = try await request.decodeStrict(as: ReceiptBody.self, context: context)
             return try view(try await shop.execute(SubmitReceipt(orderId: try context.id("id", .order), mediaId: body.mediaId), as: context.principal), context)
         }
         router.post("/api/orders/:id/verify") { _, context in
             try view(try await shop.execute(VerifyOrder(orderId: try context.id("id", .order)), as: context.principal), context)
         }
         router.post("/api/orders/:id/reject") { request, context in
-            let body = try await request.decode(as: ReasonBody.self, context: context)
+            let body = try await request.decodeStrict(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(RejectOrder(orderId: try context.id("id", .order), reason: body.reason ?? ""), as: context.principal), context)
         }
         router.post("/api/orders/:id/fulfil") { _, context in
             try view(try await shop.execute(FulfilOrder(orderId: try context.id("id", .order)), as: context.principal), context)
         }
         router.post("/api/orders/:id/cancel") { request, context in
-            let body = try? await request.decode(as: ReasonBody.self, context: context)
+            let body = try? await request.decodeStrict(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(CancelOrder(orderId: try context.id("id", .order), reason: body?.reason ?? ""), as: context.principal), context)
         }
 
@@ -79,7 +79,7 @@ struct OrderAndContractRoutes {
             return JSON(ContractView(record.value, version: record.version))
         }
         router.post("/api/contracts") { request, context -> JSON<ContractView> in
-            let body = try await request.decode(as: ContractBody.self, context: context)
+            let body = try await request.decodeStrict(as: ContractBody.self, context: context)
             let contract = try await shop.execute(CreateContract(
                 title: body.title, terms: body.terms, amount: body.amount,
                 parties: body.parties.map { ContractPartyInput(userId: $0.userId.value, part: $0.part ?? "") },
@@ -93,11 +93,11 @@ struct OrderAndContractRoutes {
             try view(try await shop.execute(ConfirmContract(contractId: try context.id("id", .contract)), as: context.principal), context)
         }
         router.post("/api/contracts/:id/decline") { request, context in
-            let body = try? await request.decode(as: ReasonBody.self, context: context)
+            let body = try? await request.decodeStrict(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(DeclineContract(contractId: try context.id("id", .contract), reason: body?.reason ?? ""), as: context.principal), context)
         }
         router.post("/api/contracts/:id/cancel") { request, context in
-            let body = try? await request.decode(as: ReasonBody.self, context: context)
+            let body = try? await request.decodeStrict(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(CancelContract(contractId: try context.id("id", .contract), reason: body?.reason ?? ""), as: context.principal), context)
         }
         router.post("/api/contracts/:id/complete") { _, context in

@@ -42,7 +42,7 @@ struct ReportRoutes {
         }
         router.patch("/api/inventory/:id") { request, context -> JSON<ProductView> in
             let id = try context.id("id", .product)
-            let body = try await request.decode(as: ThresholdBody.self, context: context)
+            let body = try await request.decodeStrict(as: ThresholdBody.self, context: context)
             let product = try await shop.execute(SetThreshold(productId: id, threshold: body.lowStockThreshold), as: context.principal)
             return JSON(ProductView(product, version: try shop.product(id, as: context.principal).version))
         }

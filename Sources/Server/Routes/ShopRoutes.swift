@@ -67,7 +67,7 @@ struct ShopRoutes {
             return JSON(ProductView(record.value, version: record.version))
         }
         router.post("/api/products") { request, context -> JSON<ProductView> in
-            let body = try await request.decode(as: NewProduct.self, context: context)
+            let body = try await request.decodeStrict(as: NewProduct.self, context: context)
             let product = try await shop.execute(CreateProduct(
                 name: body.name, emoji: body.emoji ?? "", description: body.description ?? "", category: body.category ?? "",
                 price: body.price, currency: body.currency, stock: body.stock ?? 0, lowStockThreshold: body.lowStockThreshold ?? 5,
@@ -77,7 +77,7 @@ struct ShopRoutes {
         for method in [HTTPRequest.Method.patch, .put] {
             router.on("/api/products/:id", method: method) { request, context -> JSON<ProductView> in
                 let id = try context.id("id", .product)
-                let body = try await request.decode(as: ProductChanges.self, context: context)
+                let body = try await request.decodeStrict(as: ProductChanges.self, context: context)
                 let product = try await shop.execute(UpdateProduct(
                     productId: id, expectedVersion: try request.expectedVersion(), name: body.name, emoji: body.emoji,
                     description: body.description, category: body.category, price: body.price,
@@ -92,7 +92,7 @@ struct ShopRoutes {
         }
         router.post("/api/products/:id/stock") { request, context -> JSON<ProductView> in
             let id = try context.id("id", .product)
-            let body = try await request.decode(as: StockChange.self, context: context)
+            let body = try await request.decodeStrict(as: StockChange.self, context: context)
             guard let reason = StockMovement.Reason(rawValue: body.reason ?? "adjustment") else {
                 throw APIError.invalid("reason", "reason must be adjustment, restock or return")
             }
@@ -102,7 +102,7 @@ struct ShopRoutes {
         }
         for path: RouterPath in ["/api/purchases", "/api/purchase"] {
             router.post(path) { request, context -> JSON<SaleView> in
-                let body = try await request.decode(as: PurchaseBody.self, context: context)
+                let body = try await request.decodeStrict(as: PurchaseBody.self, context: context)
                 let sale = try await shop.execute(Buy(buyerId: body.buyerId.value, items: body.items.map {
                     LineItem(productId: $0.productId.value, quantity: $0.quantity)
                 }), as: context.principal, idempotencyKey: request.idempotencyKey)
@@ -115,7 +115,7 @@ struct ShopRoutes {
             return JSON(ListBody(page) { SaleView($0.value, version: $0.version) })
         }
         router.post("/api/payments") { request, context -> JSON<PaymentView> in
-            let body = try await request.decode(as: PaymentBody.self, context: context)
+            let body = try await request.decodeStrict(as: PaymentBody.self, context: context)
             let payment = try await shop.execute(RecordPayment(userId: body.userId.value, amount: body.amount, currency: body.currency,
                                                                method: body.method ?? "pix", note: body.note ?? ""),
                                                  as: context.principal, idempotencyKey: request.idempotencyKey)
