@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Shop
+import Telegram
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct RestTests {
@@ -208,6 +209,24 @@ import Testing
             }
             // Refusals before the shop is reached write nothing, not even an audit entry.
             #expect(server.shop.environment.head == head)
+        }
+        await server.discard()
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct WidgetSignInTests {
+    @Test func theLoginWidgetsSignedFieldsSignInAndTamperedOnesDoNot() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let fields = TelegramSigner.signLoginWidget(["id": "5000", "first_name": "Rita", "username": "rita",
+                                                        "auth_date": String(Int(Date().timeIntervalSince1970))], botToken: LiveServer.botToken)
+            var json: [String: Any] = fields
+            json["id"] = 5_000  // the widget sends numbers as numbers
+            let signedIn = try await client.call(.post, "/api/auth/widget", json: json)
+            #expect(signedIn.status == .ok && (signedIn.json["user"] as? [String: Any])?["name"] as? String == "Rita")
+            json["first_name"] = "Rito"
+            let tampered = try await client.call(.post, "/api/auth/widget", json: json)
+            #expect(tampered.status == .unauthorized && tampered.error == "invalid_hash")
         }
         await server.discard()
     }

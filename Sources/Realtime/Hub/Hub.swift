@@ -68,6 +68,9 @@ public final class Hub: Sendable {
     /// The sequence of the last change the hub has fanned out.
     public var position: UInt64 { state.withLock { $0.position } }
 
+    /// Whether `run()` has ended (the server is shutting down): subscriptions end with it.
+    public var isStopped: Bool { state.withLock { $0.stopped } }
+
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
     public var statistics: Statistics {

@@ -30,6 +30,27 @@ struct AuthRoutes {
         for path: RouterPath in ["/api/auth/telegram", "/api/auth/verify"] {
             router.post(path) { request, context in try await signInWithTelegram(request, context) }
         }
+        // The Login Widget's fields (numbers may come as numbers or strings), for the dashboard
+        // opened in a normal browser.
+        router.post("/api/auth/widget") { request, context -> JSON<Tokens> in
+            guard let botToken = configuration.botToken else {
+                throw APIError(.serviceUnavailable, "telegram_not_configured", "this server has no bot token (--bot-token)")
+            }
+            var buffer = try await request.body.collect(upTo: 16 << 10)
+            let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw APIError.invalid("body", "send the widget's fields as a JSON object")
+            }
+            let fields = object.compactMapValues { value -> String? in
+                if let text = value as? String { return text }
+                if let number = value as? NSNumber { return number.stringValue }
+                return nil
+            }
+            let user = try LoginWidgetVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(fields)
+            let identity = TelegramIdentity(telegramId: user.id, firstName: user.firstName, lastName: user.lastName,
+                                            username: user.username, languageCode: user.languageCode)
+            return JSON(Tokens(try await shop.signIn(identity, device: device(request), via: context.principal)))
+        }
         router.post("/api/auth/code") { request, context -> JSON<Tokens> in
             let body = try await request.decodeStrict(as: CodeBody.self, context: context)
             return JSON(Tokens(try await shop.redeemLoginCode(body.code, device: device(request), via: context.principal)))

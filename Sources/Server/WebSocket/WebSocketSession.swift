@@ -51,6 +51,11 @@ struct WebSocketSession {
                             return
                         }
                     }
+                    // The hub stops only when the server shuts down: tell the client it is going away.
+                    if hub.isStopped {
+                        try await outbound.close(.goingAway, reason: "server shutting down")
+                        return
+                    }
                 }
             }
             while let message = try await messages.next() {
