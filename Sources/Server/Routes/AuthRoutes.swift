@@ -47,9 +47,7 @@ struct AuthRoutes {
                 return nil
             }
             let user = try LoginWidgetVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(fields)
-            let identity = TelegramIdentity(telegramId: user.id, firstName: user.firstName, lastName: user.lastName,
-                                            username: user.username, languageCode: user.languageCode)
-            return JSON(Tokens(try await shop.signIn(identity, device: device(request), via: context.principal)))
+            return JSON(Tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal)))
         }
         router.post("/api/auth/code") { request, context -> JSON<Tokens> in
             let body = try await request.decodeStrict(as: CodeBody.self, context: context)
@@ -77,9 +75,13 @@ struct AuthRoutes {
         guard let user = verified.user else {
             throw APIError(.unauthorized, "invalid_user", "initData names no user", field: "initData")
         }
-        let identity = TelegramIdentity(telegramId: user.id, firstName: user.firstName, lastName: user.lastName,
-                                        username: user.username, languageCode: user.languageCode)
-        return JSON(Tokens(try await shop.signIn(identity, device: device(request), via: context.principal)))
+        return JSON(Tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal)))
+    }
+
+    /// The shop's view of a person Telegram vouched for.
+    static func identity(_ user: TelegramUser) -> TelegramIdentity {
+        TelegramIdentity(telegramId: user.id, firstName: user.firstName, lastName: user.lastName,
+                         username: user.username, languageCode: user.languageCode)
     }
 
     struct MeBody: Encodable, Sendable {

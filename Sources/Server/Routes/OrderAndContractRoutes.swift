@@ -11,6 +11,8 @@ struct OrderAndContractRoutes {
     struct OrderBody: Decodable, Sendable {
         let items: [ShopRoutes.PurchaseBody.Item]
         let customerId: BodyID<UserID>?
+
+        var command: PlaceOrder { PlaceOrder(items: items.map(\.lineItem), customerId: customerId?.value) }
     }
     struct ReceiptBody: Decodable, Sendable { let mediaId: String }
     struct ReasonBody: Decodable, Sendable { let reason: String? }
@@ -42,9 +44,7 @@ struct OrderAndContractRoutes {
         }
         router.post("/api/orders") { request, context -> JSON<OrderView> in
             let body = try await request.decodeStrict(as: OrderBody.self, context: context)
-            let order = try await shop.execute(PlaceOrder(items: body.items.map { LineItem(productId: $0.productId.value, quantity: $0.quantity) },
-                                                          customerId: body.customerId?.value),
-                                               as: context.principal, idempotencyKey: request.idempotencyKey)
+            let order = try await shop.execute(body.command, as: context.principal, idempotencyKey: request.idempotencyKey)
             return try view(order, context, status: .created)
         }
         router.post("/api/orders/:id/receipt") { request, context in

@@ -19,6 +19,11 @@ struct ShopRoutes {
         let stock: Int64?
         let lowStockThreshold: Int64?
         let mediaIds: [String]?
+
+        var command: CreateProduct {
+            CreateProduct(name: name, emoji: emoji ?? "", description: description ?? "", category: category ?? "", price: price,
+                          currency: currency, stock: stock ?? 0, lowStockThreshold: lowStockThreshold ?? 5, mediaIds: mediaIds ?? [])
+        }
     }
 
     struct ProductChanges: Decodable, Sendable {
@@ -42,9 +47,13 @@ struct ShopRoutes {
         struct Item: Decodable, Sendable {
             let productId: BodyID<ProductID>
             let quantity: Int64
+
+            var lineItem: LineItem { LineItem(productId: productId.value, quantity: quantity) }
         }
         let buyerId: BodyID<UserID>
         let items: [Item]
+
+        var command: Buy { Buy(buyerId: buyerId.value, items: items.map(\.lineItem)) }
     }
 
     struct PaymentBody: Decodable, Sendable {
@@ -53,6 +62,10 @@ struct ShopRoutes {
         let currency: String?
         let method: String?
         let note: String?
+
+        var command: RecordPayment {
+            RecordPayment(userId: userId.value, amount: amount, currency: currency, method: method ?? "pix", note: note ?? "")
+        }
     }
 
     func add(to router: Router<AppRequestContext>) {
@@ -68,10 +81,7 @@ struct ShopRoutes {
         }
         router.post("/api/products") { request, context -> JSON<ProductView> in
             let body = try await request.decodeStrict(as: NewProduct.self, context: context)
-            let product = try await shop.execute(CreateProduct(
-                name: body.name, emoji: body.emoji ?? "", description: body.description ?? "", category: body.category ?? "",
-                price: body.price, currency: body.currency, stock: body.stock ?? 0, lowStockThreshold: body.lowStockThreshold ?? 5,
-                mediaIds: body.mediaIds ?? []), as: context.principal, idempotencyKey: request.idempotencyKey)
+            let product = try await shop.execute(body.command, as: context.principal, idempotencyKey: request.idempotencyKey)
             return JSON(ProductView(product, version: try shop.product(product.id, as: context.principal).version), status: .created)
         }
         for method in [HTTPRequest.Method.patch, .put] {
@@ -103,9 +113,7 @@ struct ShopRoutes {
         for path: RouterPath in ["/api/purchases", "/api/purchase"] {
             router.post(path) { request, context -> JSON<SaleView> in
                 let body = try await request.decodeStrict(as: PurchaseBody.self, context: context)
-                let sale = try await shop.execute(Buy(buyerId: body.buyerId.value, items: body.items.map {
-                    LineItem(productId: $0.productId.value, quantity: $0.quantity)
-                }), as: context.principal, idempotencyKey: request.idempotencyKey)
+                let sale = try await shop.execute(body.command, as: context.principal, idempotencyKey: request.idempotencyKey)
                 return JSON(SaleView(sale, version: 1), status: .created)
             }
         }
@@ -116,9 +124,7 @@ struct ShopRoutes {
         }
         router.post("/api/payments") { request, context -> JSON<PaymentView> in
             let body = try await request.decodeStrict(as: PaymentBody.self, context: context)
-            let payment = try await shop.execute(RecordPayment(userId: body.userId.value, amount: body.amount, currency: body.currency,
-                                                               method: body.method ?? "pix", note: body.note ?? ""),
-                                                 as: context.principal, idempotencyKey: request.idempotencyKey)
+            let payment = try await shop.execute(body.command, as: context.principal, idempotencyKey: request.idempotencyKey)
             return JSON(PaymentView(payment, version: 1), status: .created)
         }
         router.get("/api/payments") { request, context -> JSON<ListBody<PaymentView>> in

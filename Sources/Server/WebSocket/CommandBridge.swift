@@ -59,14 +59,10 @@ struct CommandBridge {
         }
         switch command {
         case "buy":
-            let body = try decode(ShopRoutes.PurchaseBody.self)
-            let sale = try await shop.execute(Buy(buyerId: body.buyerId.value, items: body.items.map { LineItem(productId: $0.productId.value, quantity: $0.quantity) }),
-                                              as: principal, idempotencyKey: idempotencyKey)
+            let sale = try await shop.execute(try decode(ShopRoutes.PurchaseBody.self).command, as: principal, idempotencyKey: idempotencyKey)
             return try answer("sale", SaleView(sale, version: 1), extra: ["saleId": sale.publicId])
         case "recordPayment":
-            let body = try decode(ShopRoutes.PaymentBody.self)
-            let payment = try await shop.execute(RecordPayment(userId: body.userId.value, amount: body.amount, currency: body.currency,
-                                                               method: body.method ?? "pix", note: body.note ?? ""), as: principal, idempotencyKey: idempotencyKey)
+            let payment = try await shop.execute(try decode(ShopRoutes.PaymentBody.self).command, as: principal, idempotencyKey: idempotencyKey)
             return try answer("payment", PaymentView(payment, version: 1), extra: ["paymentId": payment.publicId])
         case "restock":
             let body = try decode(Restocking.self)
@@ -82,11 +78,7 @@ struct CommandBridge {
                                                  as: principal, idempotencyKey: idempotencyKey)
             return try answer("product", try productView(product, principal))
         case "createProduct":
-            let body = try decode(ShopRoutes.NewProduct.self)
-            let product = try await shop.execute(CreateProduct(
-                name: body.name, emoji: body.emoji ?? "", description: body.description ?? "", category: body.category ?? "", price: body.price,
-                currency: body.currency, stock: body.stock ?? 0, lowStockThreshold: body.lowStockThreshold ?? 5, mediaIds: body.mediaIds ?? []),
-                as: principal, idempotencyKey: idempotencyKey)
+            let product = try await shop.execute(try decode(ShopRoutes.NewProduct.self).command, as: principal, idempotencyKey: idempotencyKey)
             return try answer("product", try productView(product, principal))
         case "updateProduct":
             let body = try decode(ProductUpdate.self)
@@ -94,9 +86,7 @@ struct CommandBridge {
                                                                price: body.price, lowStockThreshold: body.lowStockThreshold, active: body.active), as: principal)
             return try answer("product", try productView(product, principal))
         case "placeOrder":
-            let body = try decode(OrderAndContractRoutes.OrderBody.self)
-            let order = try await shop.execute(PlaceOrder(items: body.items.map { LineItem(productId: $0.productId.value, quantity: $0.quantity) },
-                                                          customerId: body.customerId?.value), as: principal, idempotencyKey: idempotencyKey)
+            let order = try await shop.execute(try decode(OrderAndContractRoutes.OrderBody.self).command, as: principal, idempotencyKey: idempotencyKey)
             return try answer("order", OrderView(order, version: 1))
         case "submitReceipt", "verifyOrder", "rejectOrder", "fulfilOrder", "cancelOrder":
             let body = try decode(OrderRef.self)
