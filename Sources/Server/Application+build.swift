@@ -33,6 +33,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     ReportRoutes(shop: shop).add(to: router)
     ChangeRoutes(shop: shop, hub: hub).add(to: router)
     MediaRoutes(shop: shop).add(to: router)
+    DocumentationRoutes().add(to: router)
 
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     webSocketRouter.ws("/ws") { _, _ in

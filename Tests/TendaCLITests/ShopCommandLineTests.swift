@@ -55,3 +55,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder))
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ServeCommandLineTests {
+    let cli = DatabaseCommandTests()
+
+    @Test func serveLoadsTheDemoAndKeepsOtherWritersOut() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = Process()
+        server.executableURL = DatabaseCommandTests.tendaBinary
+        server.arguments = ["serve", "--demo", "--data-dir", folder, "--port", "0", "--demo-file", ShopCommandLineTests.demoShop]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = output
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        // Wait (at most 20 s) for the login line.
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !text.contains("listening"), Date() < deadline {
+            text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(text.contains("one-time login for Ana Paula Souza (owner)"))
+        #expect(text.contains("/api/auth/code"))
+        let grant = try cli.tenda("users", "grant", "--data-dir", folder, "777", "admin")
+        #expect(grant.status != 0 && grant.errors.contains("another tenda is writing"))
+        // Reading is fine beside the server.
+        let stats = try cli.tenda("db", "stats", "--data-dir", folder)
+        #expect(stats.status == 0 && stats.output.contains("products"))
+    }
+}

@@ -14,11 +14,11 @@ struct AuthRoutes {
         let expiresIn: Int
         let user: UserView
 
-        init(_ tokens: AuthTokens) {
+        init(_ tokens: AuthTokens, version: UInt64) {
             accessToken = tokens.accessToken
             refreshToken = tokens.refreshToken
             expiresIn = tokens.expiresIn
-            user = UserView(tokens.user, version: 0)
+            user = UserView(tokens.user, version: version)
         }
     }
 
@@ -47,15 +47,15 @@ struct AuthRoutes {
                 return nil
             }
             let user = try LoginWidgetVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(fields)
-            return JSON(Tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal)))
+            return try tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal))
         }
         router.post("/api/auth/code") { request, context -> JSON<Tokens> in
             let body = try await request.decodeStrict(as: CodeBody.self, context: context)
-            return JSON(Tokens(try await shop.redeemLoginCode(body.code, device: device(request), via: context.principal)))
+            return try tokens(try await shop.redeemLoginCode(body.code, device: device(request), via: context.principal))
         }
         router.post("/api/auth/refresh") { request, context -> JSON<Tokens> in
             let body = try await request.decodeStrict(as: RefreshBody.self, context: context)
-            return JSON(Tokens(try await shop.refresh(body.refreshToken, device: device(request), via: context.principal)))
+            return try tokens(try await shop.refresh(body.refreshToken, device: device(request), via: context.principal))
         }
         router.post("/api/auth/logout") { _, context -> Response in
             try await shop.execute(Logout(sessionId: context.sessionId), as: context.principal)
@@ -75,7 +75,7 @@ struct AuthRoutes {
         guard let user = verified.user else {
             throw APIError(.unauthorized, "invalid_user", "initData names no user", field: "initData")
         }
-        return JSON(Tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal)))
+        return try tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal))
     }
 
     /// The shop's view of a person Telegram vouched for.
@@ -92,7 +92,13 @@ struct AuthRoutes {
 
     private func me(_ context: AppRequestContext) throws -> JSON<MeBody> {
         let me = try shop.me(as: context.principal)
-        return JSON(MeBody(user: me.user.map { UserView($0, version: 0) }, role: me.role.rawValue, commands: me.commands.map(\.name)))
+        let user = try me.user.map { UserView($0, version: try shop.user($0.id, as: context.principal).version) }
+        return JSON(MeBody(user: user, role: me.role.rawValue, commands: me.commands.map(\.name)))
+    }
+
+    /// The tokens with the user's current record version.
+    private func tokens(_ tokens: AuthTokens) throws -> JSON<Tokens> {
+        JSON(Tokens(tokens, version: try shop.user(tokens.user.id, as: .user(tokens.user.id, via: .rest)).version))
     }
 
     private func device(_ request: Request) -> String {

@@ -4,6 +4,9 @@ import Store
 
 /// The shop's data folder as the executable opens it: the store, and the token secret kept beside it.
 enum DataFolder {
+    /// The lock of the folder this process writes; kept for the process's life.
+    nonisolated(unsafe) static var writerLock: WriterLock?
+
     /// The HS256 secret kept in `<dataDir>/token-secret` (32 random bytes, created on first use, mode 0600),
     /// unless one is given.
     static func tokenSecret(_ dataDir: String, given: String? = nil) throws -> [UInt8] {
@@ -28,6 +31,10 @@ enum DataFolder {
     /// `durability` is `.noSync` only for a bulk load that syncs once at its end.
     static func openShop(_ dataDir: String, create: Bool, currency: String = "BRL", owners: Set<Int64> = [],
                          durability: StoreConfiguration.Durability = .full) async throws -> Shop {
+        if !create, !FileManager.default.fileExists(atPath: dataDir + "/data.mdb") {
+            throw StoreError(.notFound, "no store at \(dataDir)")
+        }
+        writerLock = try WriterLock(dataDir)
         var configuration = StoreConfiguration()
         configuration.createIfMissing = create
         configuration.durability = durability
@@ -46,4 +53,27 @@ enum DataFolder {
 struct ValidationFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// An exclusive lock on `<dataDir>/tenda.lock`, held while a command writes the store: the
+/// writer keeps the change feed's head in memory, so two writing processes on one folder
+/// would give two changes the same sequence. Released when the process exits.
+final class WriterLock {
+    private let descriptor: Int32
+
+    init(_ dataDir: String) throws {
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let path = dataDir + "/tenda.lock"
+        descriptor = open(path, O_CREAT | O_RDWR, 0o600)
+        guard descriptor >= 0 else { throw ValidationFailure("cannot open \(path)") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw ValidationFailure("another tenda is writing \(dataDir) (\(path) is locked); stop it first")
+        }
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
 }

@@ -60,7 +60,11 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "tenda")
         logger.logLevel = .info
 
-        let store = try await Environment.open(at: dataDir, configuration: StoreConfiguration())
+        DataFolder.writerLock = try WriterLock(dataDir)
+        var storeConfiguration = StoreConfiguration()
+        // Reconnecting clients resume from the feed; a month of history is plenty for that.
+        storeConfiguration.feedRetention = FeedRetention(maxAge: 30 * 86_400)
+        let store = try await Environment.open(at: dataDir, configuration: storeConfiguration)
         let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret))
         let publicURL = publicURL ?? "http://\(host):\(port)"
         if demo, try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {

@@ -1,0 +1,350 @@
+import Foundation
+
+/// One documented route: what `GET /openapi.json` says about a method and path.
+struct APIOperation: Sendable {
+    enum MinimumRole: String, Sendable { case anyone, user, admin, owner }
+
+    enum Answer: Sendable {
+        /// A JSON body of this schema.
+        case json(String)
+        /// A JSON array of this schema.
+        case jsonArray(String)
+        /// Another media type, described in words.
+        case other(mediaType: String, schema: String)
+        /// No body.
+        case empty
+    }
+
+    var method: String
+    var path: String
+    var tag: String
+    var summary: String
+    var description: String = ""
+    /// Who may call it, in words (CONTRACT.md and the commands' role checks).
+    var access: String
+    var minimumRole: MinimumRole
+    /// Names in components/parameters.
+    var parameters: [String] = []
+    /// A schema in components/schemas.
+    var body: String? = nil
+    var bodyRequired = true
+    /// The body is an image: multipart/form-data (a file part) or the raw bytes.
+    var imageUpload = false
+    var status = 200
+    var answerDescription = "OK"
+    var answer: Answer
+    /// Errors beyond the ones every route of its kind can give.
+    var errors: [OpenAPIErrorResponse] = []
+
+    var operationId: String {
+        let words = path.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { $0.prefix(1).uppercased() + $0.dropFirst() }
+        return method.lowercased() + words.joined()
+    }
+
+    /// The error answers: the route's own, plus what the middleware and the input handling can give.
+    var allErrors: [OpenAPIErrorResponse] {
+        var set = Set(errors)
+        set.formUnion([.unauthorized, .tooManyRequests, .internalError])  // a bad bearer token is 401 on every route
+        if minimumRole != .anyone { set.insert(.forbidden) }  // blocked users, too-low roles
+        if body != nil || imageUpload { set.formUnion([.badRequest, .contentTooLarge]) }
+        if parameters.contains(where: { !["id", "IdempotencyKey", "IfMatch", "LastEventID", "token"].contains($0) }) { set.insert(.badRequest) }
+        if path.contains("{id}") { set.insert(.notFound) }
+        if parameters.contains("IfMatch") { set.insert(.preconditionFailed) }
+        if parameters.contains("IdempotencyKey") { set.insert(.unprocessable) }
+        return set.sorted { $0.rawValue < $1.rawValue }
+    }
+
+    func object() -> [String: Any] {
+        var responses: [String: Any] = [:]
+        var success: [String: Any] = ["description": answerDescription]
+        switch answer {
+        case .json(let name): success["content"] = ["application/json": ["schema": OpenAPISchema.ref(name)]]
+        case .jsonArray(let name): success["content"] = ["application/json": ["schema": OpenAPISchema.array(OpenAPISchema.ref(name))]]
+        case .other(let mediaType, let schema): success["content"] = [mediaType: ["schema": OpenAPISchema.string(schema)]]
+        case .empty: break
+        }
+        responses[String(status)] = success
+        for error in allErrors { responses[String(error.rawValue)] = error.reference }
+
+        var operation: [String: Any] = [
+            "operationId": operationId,
+            "tags": [tag],
+            "summary": summary,
+            "description": (description.isEmpty ? "" : description + "\n\n") + "**Who:** " + access,
+            "x-access": access,
+            "x-minimum-role": minimumRole.rawValue,
+            "responses": responses,
+        ]
+        if minimumRole == .anyone { operation["security"] = [[String: Any]]() }
+        var parameterPath = ["id"]
+        parameterPath.removeAll { !path.contains("{\($0)}") }
+        let names = parameterPath.filter { !parameters.contains($0) } + parameters
+        if !names.isEmpty { operation["parameters"] = names.map(OpenAPIParameters.ref) }
+        if let body {
+            operation["requestBody"] = [
+                "required": bodyRequired,
+                "content": ["application/json": ["schema": OpenAPISchema.ref(body)]],
+            ] as [String: Any]
+        }
+        if imageUpload {
+            let binary: [String: Any] = ["type": "string", "contentMediaType": "application/octet-stream"]
+            operation["requestBody"] = [
+                "required": true,
+                "description": "A JPEG, PNG, GIF or WebP image of at most 5 MiB: a multipart/form-data file part, or the raw bytes as the body.",
+                "content": [
+                    "multipart/form-data": ["schema": OpenAPISchema.object(nil, required: ["file"], ["file": binary])],
+                    "image/*": ["schema": binary],
+                ] as [String: Any],
+            ] as [String: Any]
+        }
+        return operation
+    }
+}
+
+/// Every route the server registers.
+enum OpenAPIOperations {
+    static let tags: [(name: String, description: String)] = [
+        ("System", "Health, metrics and this documentation."),
+        ("Auth", "Sign-in with Telegram or a one-time code; token refresh; who am I."),
+        ("Products", "The catalogue and stock adjustments."),
+        ("Inventory", "Stock levels, low-stock flags and thresholds."),
+        ("Sales", "Purchases recorded by admins, and the sales they make."),
+        ("Payments", "Payments received."),
+        ("Debts", "What users owe."),
+        ("Orders", "Customer orders: place, send the receipt, verify, reject, fulfil, cancel."),
+        ("Contracts", "Multi-party contracts: create, send, confirm, decline, cancel, complete."),
+        ("Media", "Image upload and download (product pictures, payment receipts)."),
+        ("Notifications", "The caller's notifications; admins broadcast."),
+        ("Users", "Users, roles and blocking (owner)."),
+        ("Reports", "Dashboard figures and sales reports."),
+        ("Commands", "The bot commands the caller may run."),
+        ("Ledger", "The money ledger (owner)."),
+        ("Audit", "The audit trail (owner)."),
+        ("Realtime", "The change feed: WebSocket, long-poll and Server-Sent Events."),
+    ]
+
+    static let list = ["limit", "cursor"]
+
+    static var all: [APIOperation] {
+        system + auth + products + media + sales + orders + contracts + accounts + reports + realtime
+    }
+
+    static var media: [APIOperation] {
+        [
+            APIOperation(method: "POST", path: "/api/media", tag: "Media", summary: "Upload an image",
+                         description: "Answers the image's id (use it in a product's mediaIds or an order's receipt) and its URL.",
+                         access: "signed in (user)", minimumRole: .user, imageUpload: true, status: 201, answerDescription: "The stored image.",
+                         answer: .json("MediaInfo"), errors: [.unprocessable]),
+            APIOperation(method: "GET", path: "/media/{id}", tag: "Media", summary: "Download an image",
+                         description: "Cacheable forever: an id never changes its bytes.",
+                         access: "signed in (user)", minimumRole: .user,
+                         answer: .other(mediaType: "image/*", schema: "The image bytes (JPEG, PNG, GIF or WebP).")),
+        ]
+    }
+
+    static var system: [APIOperation] {
+        [
+            APIOperation(method: "GET", path: "/health", tag: "System", summary: "Liveness and the feed position",
+                         access: "anyone", minimumRole: .anyone, answer: .json("Health")),
+            APIOperation(method: "GET", path: "/metrics", tag: "System", summary: "Prometheus metrics",
+                         access: "anyone (CONTRACT.md allows restricting it by configuration)", minimumRole: .anyone,
+                         answer: .other(mediaType: "text/plain; version=0.0.4", schema: "Prometheus text exposition format.")),
+            APIOperation(method: "GET", path: "/openapi.json", tag: "System", summary: "This OpenAPI document",
+                         access: "anyone", minimumRole: .anyone, answer: .other(mediaType: "application/json", schema: "An OpenAPI 3.1 document.")),
+            APIOperation(method: "GET", path: "/docs", tag: "System", summary: "Human-readable API documentation",
+                         access: "anyone", minimumRole: .anyone, answer: .other(mediaType: "text/html", schema: "An HTML page rendering /openapi.json.")),
+        ]
+    }
+
+    static var auth: [APIOperation] {
+        let telegram = "Verifies the initData HMAC (and its auth_date age), creates the user on first sight with role user, and opens a session."
+        return [
+            APIOperation(method: "POST", path: "/api/auth/telegram", tag: "Auth", summary: "Sign in with Telegram WebApp initData",
+                         description: telegram, access: "anyone", minimumRole: .anyone, body: "InitDataRequest",
+                         answer: .json("Tokens"), errors: [.forbidden, .serviceUnavailable]),
+            APIOperation(method: "POST", path: "/api/auth/verify", tag: "Auth", summary: "Sign in with Telegram WebApp initData (alias of /api/auth/telegram)",
+                         description: telegram, access: "anyone", minimumRole: .anyone, body: "InitDataRequest",
+                         answer: .json("Tokens"), errors: [.forbidden, .serviceUnavailable]),
+            APIOperation(method: "POST", path: "/api/auth/widget", tag: "Auth", summary: "Sign in with the Telegram Login Widget",
+                         description: "For the dashboard opened in a normal browser. Send the widget's fields as they come (numbers as numbers or strings); the hash and auth_date age are checked.",
+                         access: "anyone", minimumRole: .anyone, body: "WidgetRequest",
+                         answer: .json("Tokens"), errors: [.forbidden, .serviceUnavailable]),
+            APIOperation(method: "POST", path: "/api/auth/code", tag: "Auth", summary: "Sign in with a one-time code from the bot's /login link",
+                         access: "anyone", minimumRole: .anyone, body: "CodeRequest", answer: .json("Tokens"), errors: [.forbidden, .notFound]),
+            APIOperation(method: "POST", path: "/api/auth/refresh", tag: "Auth", summary: "Rotate the tokens",
+                         description: "The old refresh token stops working; reusing a rotated one revokes the whole session family.",
+                         access: "the refresh token's holder", minimumRole: .anyone, body: "RefreshRequest", answer: .json("Tokens"),
+                         errors: [.forbidden]),
+            APIOperation(method: "POST", path: "/api/auth/logout", tag: "Auth", summary: "End the session",
+                         access: "signed in", minimumRole: .user, status: 204, answerDescription: "Signed out.", answer: .empty),
+            APIOperation(method: "GET", path: "/api/auth/me", tag: "Auth", summary: "The caller, their role and their commands",
+                         access: "signed in", minimumRole: .user, answer: .json("Me")),
+            APIOperation(method: "GET", path: "/api/user/permissions", tag: "Auth", summary: "The caller, their role and their commands (alias of /api/auth/me)",
+                         access: "signed in", minimumRole: .user, answer: .json("Me")),
+        ]
+    }
+
+    static var products: [APIOperation] {
+        let update = { (method: String) in
+            APIOperation(method: method, path: "/api/products/{id}", tag: "Products", summary: "Update a product (\(method))",
+                         description: "Only the fields sent change. PATCH and PUT behave the same.",
+                         access: "admin", minimumRole: .admin, parameters: ["IfMatch"], body: "ProductChanges",
+                         answer: .json("Product"), errors: [.conflict, .unprocessable])
+        }
+        return [
+            APIOperation(method: "GET", path: "/api/products", tag: "Products", summary: "List products",
+                         access: "user", minimumRole: .user, parameters: ["search", "category", "archived"] + list, answer: .json("ProductList")),
+            APIOperation(method: "GET", path: "/api/products/{id}", tag: "Products", summary: "One product",
+                         access: "user", minimumRole: .user, answer: .json("Product")),
+            APIOperation(method: "POST", path: "/api/products", tag: "Products", summary: "Create a product",
+                         access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "NewProduct",
+                         status: 201, answerDescription: "Created.", answer: .json("Product"), errors: [.conflict]),
+            update("PATCH"),
+            update("PUT"),
+            APIOperation(method: "DELETE", path: "/api/products/{id}", tag: "Products", summary: "Archive a product (soft delete)",
+                         description: "The product stays, with active false; it answers the archived product.",
+                         access: "admin", minimumRole: .admin, parameters: ["IfMatch"], answer: .json("Product"), errors: [.conflict]),
+            APIOperation(method: "POST", path: "/api/products/{id}/stock", tag: "Products", summary: "Adjust a product's stock",
+                         description: "Adds `delta` units (negative removes them); answers the product with its new stock.",
+                         access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "StockChange",
+                         answer: .json("Product"), errors: [.conflict]),
+            APIOperation(method: "GET", path: "/api/inventory", tag: "Inventory", summary: "Stock levels with low-stock flags",
+                         description: "A plain array (not a paged list) of every product.",
+                         access: "admin", minimumRole: .admin, answer: .jsonArray("InventoryItem")),
+            APIOperation(method: "PATCH", path: "/api/inventory/{id}", tag: "Inventory", summary: "Set a product's low-stock threshold",
+                         access: "admin", minimumRole: .admin, body: "ThresholdChange", answer: .json("Product"), errors: [.unprocessable]),
+        ]
+    }
+
+    static var sales: [APIOperation] {
+        let purchase = { (path: String, summary: String) in
+            APIOperation(method: "POST", path: path, tag: "Sales", summary: summary,
+                         description: "Takes the stock and raises the buyer's debt in one step. 409 insufficient_stock lists the short items.",
+                         access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "PurchaseRequest",
+                         status: 201, answerDescription: "The sale.", answer: .json("Sale"), errors: [.notFound, .conflict])
+        }
+        return [
+            purchase("/api/purchases", "Record a purchase"),
+            purchase("/api/purchase", "Record a purchase (alias of /api/purchases)"),
+            APIOperation(method: "GET", path: "/api/sales", tag: "Sales", summary: "List sales",
+                         access: "admin: all; user: only their own", minimumRole: .user,
+                         parameters: ["from", "to", "buyerId", "productId"] + list, answer: .json("SaleList")),
+            APIOperation(method: "POST", path: "/api/payments", tag: "Payments", summary: "Record a payment",
+                         description: "Lowers the user's debt.", access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"],
+                         body: "PaymentRequest", status: 201, answerDescription: "The payment.", answer: .json("Payment"), errors: [.notFound]),
+            APIOperation(method: "GET", path: "/api/payments", tag: "Payments", summary: "List payments",
+                         access: "admin: all; user: only their own", minimumRole: .user, parameters: ["userId"] + list, answer: .json("PaymentList")),
+            APIOperation(method: "GET", path: "/api/debts", tag: "Debts", summary: "What every user owes",
+                         description: "One page with every debtor; `next` is always null.", access: "admin", minimumRole: .admin,
+                         answer: .json("DebtList")),
+            APIOperation(method: "GET", path: "/api/debts/me", tag: "Debts", summary: "What the caller owes",
+                         access: "signed in (self)", minimumRole: .user, answer: .json("Debt")),
+        ]
+    }
+
+    static var orders: [APIOperation] {
+        let step = { (path: String, summary: String, access: String, role: APIOperation.MinimumRole, body: String?, required: Bool) in
+            APIOperation(method: "POST", path: path, tag: "Orders", summary: summary, access: access, minimumRole: role,
+                         body: body, bodyRequired: required, answer: .json("Order"), errors: [.conflict, .unprocessable])
+        }
+        return [
+            APIOperation(method: "GET", path: "/api/orders", tag: "Orders", summary: "List orders",
+                         access: "user: their own; admin: all", minimumRole: .user, parameters: ["orderState"] + list, answer: .json("OrderList")),
+            APIOperation(method: "GET", path: "/api/orders/{id}", tag: "Orders", summary: "One order",
+                         access: "the order's customer; admin", minimumRole: .user, answer: .json("Order")),
+            APIOperation(method: "POST", path: "/api/orders", tag: "Orders", summary: "Place an order",
+                         description: "Reserves the stock; the order waits for the payment receipt (pending_payment).",
+                         access: "user (for themself); admin (for any customerId)", minimumRole: .user, parameters: ["IdempotencyKey"],
+                         body: "OrderRequest", status: 201, answerDescription: "The order.", answer: .json("Order"), errors: [.conflict]),
+            step("/api/orders/{id}/receipt", "Send the payment receipt", "the order's customer", .user, "ReceiptRequest", true),
+            step("/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin", .admin, nil, false),
+            step("/api/orders/{id}/reject", "Reject the receipt", "admin", .admin, "ReasonRequest", true),
+            step("/api/orders/{id}/fulfil", "Mark the order delivered", "admin", .admin, nil, false),
+            step("/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin", .user, "ReasonRequest", false),
+        ]
+    }
+
+    static var contracts: [APIOperation] {
+        let step = { (path: String, summary: String, access: String, role: APIOperation.MinimumRole, body: String?) in
+            APIOperation(method: "POST", path: path, tag: "Contracts", summary: summary, access: access, minimumRole: role,
+                         body: body, bodyRequired: false, answer: .json("Contract"), errors: [.conflict, .unprocessable])
+        }
+        return [
+            APIOperation(method: "GET", path: "/api/contracts", tag: "Contracts", summary: "List contracts",
+                         access: "the parties (owner: all)", minimumRole: .user, parameters: ["contractState"] + list, answer: .json("ContractList")),
+            APIOperation(method: "GET", path: "/api/contracts/{id}", tag: "Contracts", summary: "One contract",
+                         access: "the parties; owner", minimumRole: .user, answer: .json("Contract")),
+            APIOperation(method: "POST", path: "/api/contracts", tag: "Contracts", summary: "Create a contract",
+                         description: "Sent to the parties at once (pending) unless `draft` is true.",
+                         access: "owner", minimumRole: .owner, body: "ContractRequest", status: 201, answerDescription: "The contract.",
+                         answer: .json("Contract"), errors: [.notFound, .unprocessable]),
+            step("/api/contracts/{id}/submit", "Send a draft to the parties", "owner", .owner, nil),
+            step("/api/contracts/{id}/confirm", "Confirm as a party", "a party", .user, nil),
+            step("/api/contracts/{id}/decline", "Decline as a party", "a party", .user, "ReasonRequest"),
+            step("/api/contracts/{id}/cancel", "Cancel the contract", "owner", .owner, "ReasonRequest"),
+            step("/api/contracts/{id}/complete", "Mark an active contract completed", "owner", .owner, nil),
+        ]
+    }
+
+    static var accounts: [APIOperation] {
+        [
+            APIOperation(method: "GET", path: "/api/users", tag: "Users", summary: "List users",
+                         access: "owner", minimumRole: .owner, parameters: list, answer: .json("UserList")),
+            APIOperation(method: "GET", path: "/api/users/{id}", tag: "Users", summary: "One user",
+                         access: "owner and admins; a user may read themself", minimumRole: .user, answer: .json("User")),
+            APIOperation(method: "PATCH", path: "/api/users/{id}", tag: "Users", summary: "Change a user's role or block them",
+                         access: "owner", minimumRole: .owner, body: "UserChanges", answer: .json("User"), errors: [.conflict, .unprocessable]),
+            APIOperation(method: "GET", path: "/api/notifications", tag: "Notifications", summary: "The caller's notifications",
+                         access: "signed in (self)", minimumRole: .user, parameters: ["unread"] + list, answer: .json("NotificationList")),
+            APIOperation(method: "POST", path: "/api/notifications/{id}/read", tag: "Notifications", summary: "Mark one notification read",
+                         access: "its addressee", minimumRole: .user, answer: .json("Notification")),
+            APIOperation(method: "POST", path: "/api/notifications/read-all", tag: "Notifications", summary: "Mark all the caller's notifications read",
+                         access: "signed in (self)", minimumRole: .user, answer: .json("Marked")),
+            APIOperation(method: "POST", path: "/api/notifications", tag: "Notifications", summary: "Broadcast a notification",
+                         description: "To one user (`userId`) or to everyone holding a role (`role`).",
+                         access: "admin", minimumRole: .admin, body: "NewNotification", status: 201, answerDescription: "How many were reached.",
+                         answer: .json("Reached"), errors: [.notFound, .unprocessable]),
+            APIOperation(method: "GET", path: "/api/transactions", tag: "Ledger", summary: "The money ledger",
+                         access: "owner", minimumRole: .owner, parameters: ["userId"] + list, answer: .json("LedgerEntryList")),
+            APIOperation(method: "GET", path: "/api/audit", tag: "Audit", summary: "The audit trail",
+                         access: "owner", minimumRole: .owner, parameters: ["actorId"] + list, answer: .json("AuditEntryList")),
+            APIOperation(method: "GET", path: "/api/commands", tag: "Commands", summary: "The bot commands the caller may run",
+                         access: "signed in", minimumRole: .user, answer: .jsonArray("Command")),
+        ]
+    }
+
+    static var reports: [APIOperation] {
+        [
+            APIOperation(method: "GET", path: "/api/dashboard", tag: "Reports", summary: "Today's figures, the last 90 days, low stock, debt and top lists",
+                         access: "admin", minimumRole: .admin, answer: .json("Dashboard")),
+            APIOperation(method: "GET", path: "/api/reports", tag: "Reports", summary: "A sales report",
+                         access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"], answer: .json("Report")),
+            APIOperation(method: "GET", path: "/api/reports/export.csv", tag: "Reports", summary: "The same report as CSV",
+                         access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"],
+                         answer: .other(mediaType: "text/csv", schema: "CSV with a header row; sent as an attachment.")),
+        ]
+    }
+
+    static var realtime: [APIOperation] {
+        [
+            APIOperation(method: "GET", path: "/ws", tag: "Realtime", summary: "WebSocket: live events and commands",
+                         description: """
+                            Upgrade to a WebSocket; every message is one JSON text frame. Authenticate with `?token=` or a first \
+                            message `{"type": "auth", "token"}`. Client messages: subscribe (`topics`, `since`), unsubscribe, \
+                            command (`id`, `command`, `params`), presence (`view`), ping. Server messages: ready, event, result, \
+                            error, resync, pong (see CONTRACT.md). A request that is not an upgrade reaches the HTTP router, \
+                            which has no /ws route (404).
+                            """,
+                         access: "signed in (the token is checked after the upgrade)", minimumRole: .user, parameters: ["token"],
+                         status: 101, answerDescription: "Switching Protocols: the WebSocket is open.", answer: .empty, errors: [.notFound]),
+            APIOperation(method: "GET", path: "/api/changes", tag: "Realtime", summary: "A page of the change feed (long-poll)",
+                         description: "Filtered to what the caller may see, with the WebSocket's event frames.",
+                         access: "signed in", minimumRole: .user, parameters: ["since", "changesLimit", "wait", "topics"],
+                         answer: .json("ChangesPage"), errors: [.gone]),
+            APIOperation(method: "GET", path: "/api/events", tag: "Realtime", summary: "The change feed as Server-Sent Events",
+                         description: "Each event is `id: <seq>` and `data: <frame>`; resumes after `since` or `Last-Event-ID`.",
+                         access: "signed in", minimumRole: .user, parameters: ["since", "topics", "LastEventID"],
+                         answer: .other(mediaType: "text/event-stream", schema: "A stream of `id:` / `data:` records, one frame each.")),
+        ]
+    }
+}

@@ -1,0 +1,453 @@
+import Foundation
+
+// The OpenAPI components: record shapes (Sources/Shop/Views), request bodies (the
+// Decodable structs in Sources/Server/Routes), list wrappers and the error shape
+// (Sources/Server/HTTP/APIError.swift). Plain dictionaries, serialised by
+// ``OpenAPIDocument``.
+
+/// Small helpers for writing JSON Schema (OpenAPI 3.1 dialect) as dictionaries.
+enum OpenAPISchema {
+    typealias Object = [String: Any]
+
+    static func ref(_ name: String) -> Object { ["$ref": "#/components/schemas/\(name)"] }
+    static func string(_ description: String? = nil, format: String? = nil, example: Any? = nil, enumeration: [String]? = nil) -> Object {
+        var s: Object = ["type": "string"]
+        if let description { s["description"] = description }
+        if let format { s["format"] = format }
+        if let example { s["example"] = example }
+        if let enumeration { s["enum"] = enumeration }
+        return s
+    }
+    static func integer(_ description: String? = nil, format: String = "int64", minimum: Int? = nil, maximum: Int? = nil, example: Any? = nil) -> Object {
+        var s: Object = ["type": "integer", "format": format]
+        if let description { s["description"] = description }
+        if let minimum { s["minimum"] = minimum }
+        if let maximum { s["maximum"] = maximum }
+        if let example { s["example"] = example }
+        return s
+    }
+    static func boolean(_ description: String? = nil) -> Object {
+        var s: Object = ["type": "boolean"]
+        if let description { s["description"] = description }
+        return s
+    }
+    static func array(_ items: Object, _ description: String? = nil) -> Object {
+        var s: Object = ["type": "array", "items": items]
+        if let description { s["description"] = description }
+        return s
+    }
+    static func nullable(_ schema: Object) -> Object {
+        var s = schema
+        if let type = s["type"] as? String { s["type"] = [type, "null"] }
+        return s
+    }
+    static func money(_ description: String = "Minor units (1250 = 12.50), never floating point.") -> Object {
+        integer(description, example: 1250)
+    }
+    static func id(_ example: String, _ description: String? = nil) -> Object {
+        string(description ?? "An id such as \"\(example)\".", example: example)
+    }
+    static var time: Object { string("RFC 3339 UTC time.", format: "date-time", example: "2026-11-21T10:00:00Z") }
+    static var currency: Object { string("ISO 4217 currency code.", example: "BRL") }
+    static var version: Object { integer("Bumped on each change; send it back in If-Match.", format: "int64", minimum: 0, example: 3) }
+
+    /// An object schema; `required` lists the fields always present.
+    static func object(_ description: String? = nil, required: [String], _ properties: [String: Object], additional: Bool? = nil) -> Object {
+        var s: Object = ["type": "object", "properties": properties]
+        if !required.isEmpty { s["required"] = required }
+        if let description { s["description"] = description }
+        if let additional { s["additionalProperties"] = additional }
+        return s
+    }
+
+    /// The contract's list shape: `{"items": [...], "next": cursor|null}`.
+    static func list(of item: String, extra: [String: Object] = [:], extraRequired: [String] = []) -> Object {
+        var properties: [String: Object] = [
+            "items": array(ref(item)),
+            "next": nullable(string("Opaque cursor for the next page; null on the last page.")),
+        ]
+        for (key, value) in extra { properties[key] = value }
+        return object("A page of \(item) records.", required: ["items", "next"] + extraRequired, properties)
+    }
+}
+
+enum OpenAPISchemas {
+    typealias Object = OpenAPISchema.Object
+
+    static var all: [String: Object] {
+        var schemas = records
+        for (key, value) in lists { schemas[key] = value }
+        for (key, value) in responses { schemas[key] = value }
+        for (key, value) in requests { schemas[key] = value }
+        return schemas
+    }
+
+    // MARK: Records (Sources/Shop/Views)
+
+    static var records: [String: Object] {
+        [
+            "Error": OpenAPISchema.object("Every error: a fitting status and this body.", required: ["error"], [
+                "error": OpenAPISchema.object(nil, required: ["code", "message"], [
+                    "code": OpenAPISchema.string("snake_case code.", example: "insufficient_stock"),
+                    "message": OpenAPISchema.string("Human text."),
+                    "field": OpenAPISchema.string("The input at fault, as a path (\"items[0].quantity\", \"If-Match\").", example: "items[0].quantity"),
+                    "items": OpenAPISchema.array(OpenAPISchema.ref("ShortItem"), "The short lines of an insufficient_stock refusal."),
+                    "requestId": OpenAPISchema.string("The request id, to find the request in the logs."),
+                ]),
+            ]),
+            "ShortItem": OpenAPISchema.object("A line the stock cannot cover.", required: ["productId", "requested", "available"], [
+                "productId": OpenAPISchema.id("p3"),
+                "requested": OpenAPISchema.integer(),
+                "available": OpenAPISchema.integer(),
+            ]),
+            "Product": OpenAPISchema.object(nil, required: ["id", "name", "emoji", "category", "description", "price", "currency", "stock",
+                                                    "lowStockThreshold", "mediaIds", "active", "updatedAt", "version"], [
+                "id": OpenAPISchema.id("p3"),
+                "name": OpenAPISchema.string(example: "Coxinha"),
+                "emoji": OpenAPISchema.string(example: "🥟"),
+                "category": OpenAPISchema.string(example: "Salgados"),
+                "description": OpenAPISchema.string(),
+                "price": OpenAPISchema.money(),
+                "currency": OpenAPISchema.currency,
+                "stock": OpenAPISchema.integer(example: 12),
+                "lowStockThreshold": OpenAPISchema.integer(example: 5),
+                "mediaIds": OpenAPISchema.array(OpenAPISchema.string()),
+                "active": OpenAPISchema.boolean("False once archived (soft delete)."),
+                "updatedAt": OpenAPISchema.time,
+                "version": OpenAPISchema.version,
+            ]),
+            "User": OpenAPISchema.object(nil, required: ["id", "telegramId", "name", "role", "blocked", "version"], [
+                "id": OpenAPISchema.id("u1"),
+                "telegramId": OpenAPISchema.integer(example: 436432850),
+                "name": OpenAPISchema.string(example: "Ana Souza"),
+                "username": OpenAPISchema.string(example: "ana"),
+                "language": OpenAPISchema.string(example: "pt-br"),
+                "role": OpenAPISchema.string(enumeration: ["user", "admin", "owner"]),
+                "blocked": OpenAPISchema.boolean(),
+                "version": OpenAPISchema.version,
+            ]),
+            "SaleLine": OpenAPISchema.object("One line of a sale or an order.", required: ["productId", "quantity", "unitPrice"], [
+                "productId": OpenAPISchema.id("p3"),
+                "quantity": OpenAPISchema.integer(example: 2),
+                "unitPrice": OpenAPISchema.money(),
+            ]),
+            "Sale": OpenAPISchema.object(nil, required: ["id", "buyerId", "lines", "total", "currency", "refundedQuantities", "at", "version"], [
+                "id": OpenAPISchema.id("s91"),
+                "buyerId": OpenAPISchema.id("u1"),
+                "lines": OpenAPISchema.array(OpenAPISchema.ref("SaleLine")),
+                "total": OpenAPISchema.money(),
+                "currency": OpenAPISchema.currency,
+                "actorId": OpenAPISchema.id("u9", "Who recorded it."),
+                "orderId": OpenAPISchema.id("o5", "The order it came from, if any."),
+                "refundedQuantities": OpenAPISchema.array(OpenAPISchema.integer(), "Refunded quantity per line."),
+                "at": OpenAPISchema.time,
+                "version": OpenAPISchema.version,
+            ]),
+            "Payment": OpenAPISchema.object(nil, required: ["id", "userId", "amount", "currency", "method", "note", "at", "version"], [
+                "id": OpenAPISchema.id("y4"),
+                "userId": OpenAPISchema.id("u1"),
+                "amount": OpenAPISchema.money(),
+                "currency": OpenAPISchema.currency,
+                "method": OpenAPISchema.string(example: "pix"),
+                "note": OpenAPISchema.string(),
+                "actorId": OpenAPISchema.id("u9"),
+                "at": OpenAPISchema.time,
+                "version": OpenAPISchema.version,
+            ]),
+            "Debt": OpenAPISchema.object("What one user owes.", required: ["userId", "amount", "currency"], [
+                "userId": OpenAPISchema.id("u1"),
+                "amount": OpenAPISchema.money(),
+                "currency": OpenAPISchema.currency,
+            ]),
+            "Transition": OpenAPISchema.object("One step of an order's or a contract's life.", required: ["to", "note", "at"], [
+                "from": OpenAPISchema.string(),
+                "to": OpenAPISchema.string(),
+                "actorId": OpenAPISchema.id("u9"),
+                "note": OpenAPISchema.string(),
+                "at": OpenAPISchema.time,
+            ]),
+            "Order": OpenAPISchema.object(nil, required: ["id", "customerId", "lines", "total", "currency", "state", "history", "createdAt", "updatedAt", "version"], [
+                "id": OpenAPISchema.id("o5"),
+                "customerId": OpenAPISchema.id("u1"),
+                "lines": OpenAPISchema.array(OpenAPISchema.ref("SaleLine")),
+                "total": OpenAPISchema.money(),
+                "currency": OpenAPISchema.currency,
+                "state": OpenAPISchema.string(enumeration: orderStates),
+                "receiptMediaId": OpenAPISchema.string(),
+                "reviewerId": OpenAPISchema.id("u9"),
+                "reason": OpenAPISchema.string(),
+                "saleId": OpenAPISchema.id("s91", "The sale recorded when the order was verified."),
+                "history": OpenAPISchema.array(OpenAPISchema.ref("Transition")),
+                "createdAt": OpenAPISchema.time,
+                "updatedAt": OpenAPISchema.time,
+                "version": OpenAPISchema.version,
+            ]),
+            "ContractParty": OpenAPISchema.object(nil, required: ["userId", "part"], [
+                "userId": OpenAPISchema.id("u1"),
+                "part": OpenAPISchema.string("The party's role in the contract."),
+                "confirmedAt": OpenAPISchema.time,
+                "declinedAt": OpenAPISchema.time,
+            ]),
+            "Contract": OpenAPISchema.object(nil, required: ["id", "title", "terms", "amount", "currency", "parties", "requiredConfirmations", "confirmations",
+                                                     "state", "history", "createdAt", "updatedAt", "version"], [
+                "id": OpenAPISchema.id("k2"),
+                "title": OpenAPISchema.string(),
+                "terms": OpenAPISchema.string(),
+                "amount": OpenAPISchema.money(),
+                "currency": OpenAPISchema.currency,
+                "parties": OpenAPISchema.array(OpenAPISchema.ref("ContractParty")),
+                "requiredConfirmations": OpenAPISchema.integer(format: "int32"),
+                "confirmations": OpenAPISchema.integer(format: "int32"),
+                "state": OpenAPISchema.string(enumeration: contractStates),
+                "createdBy": OpenAPISchema.id("u9"),
+                "history": OpenAPISchema.array(OpenAPISchema.ref("Transition")),
+                "createdAt": OpenAPISchema.time,
+                "updatedAt": OpenAPISchema.time,
+                "version": OpenAPISchema.integer("Bumped on each change; 0 when the caller can no longer read the contract back.", minimum: 0),
+            ]),
+            "Notification": OpenAPISchema.object(nil, required: ["id", "userId", "kind", "priority", "title", "body", "read", "createdAt", "version"], [
+                "id": OpenAPISchema.id("n7"),
+                "userId": OpenAPISchema.id("u1"),
+                "audience": OpenAPISchema.string("The role it was addressed to, when sent to a role.", enumeration: ["user", "admin", "owner"]),
+                "kind": OpenAPISchema.string("low_stock, new_order, order_update, contract_update, payment_recorded, role_changed, broadcast …", example: "broadcast"),
+                "priority": OpenAPISchema.string(enumeration: ["low", "normal", "high"]),
+                "title": OpenAPISchema.string(),
+                "body": OpenAPISchema.string(),
+                "link": OpenAPISchema.string(),
+                "read": OpenAPISchema.boolean(),
+                "createdAt": OpenAPISchema.time,
+                "version": OpenAPISchema.version,
+            ]),
+            "LedgerEntry": OpenAPISchema.object("An entry of the money ledger.", required: ["id", "userId", "kind", "amount", "currency", "note", "at"], [
+                "id": OpenAPISchema.string(),
+                "userId": OpenAPISchema.id("u1"),
+                "kind": OpenAPISchema.string(enumeration: ["sale", "payment", "refund", "adjustment"]),
+                "amount": OpenAPISchema.money("Positive raises the user's debt, negative lowers it; minor units."),
+                "currency": OpenAPISchema.currency,
+                "reference": OpenAPISchema.string("The sale or payment behind the entry (\"s91\", \"y4\")."),
+                "note": OpenAPISchema.string(),
+                "actorId": OpenAPISchema.id("u9"),
+                "at": OpenAPISchema.time,
+            ]),
+            "AuditEntry": OpenAPISchema.object("An entry of the audit trail.", required: ["id", "command", "summary", "outcome", "channel", "at"], [
+                "id": OpenAPISchema.string(),
+                "actorId": OpenAPISchema.id("u9"),
+                "command": OpenAPISchema.string(example: "buy"),
+                "summary": OpenAPISchema.string(),
+                "outcome": OpenAPISchema.string(),
+                "channel": OpenAPISchema.string(enumeration: ["rest", "ws", "bot", "cli"]),
+                "clientAddress": OpenAPISchema.string(),
+                "userAgent": OpenAPISchema.string(),
+                "at": OpenAPISchema.time,
+            ]),
+        ]
+    }
+
+    static let orderStates = ["pending_payment", "receipt_submitted", "verified", "fulfilled", "rejected", "cancelled"]
+    static let contractStates = ["draft", "pending", "active", "completed", "declined", "cancelled"]
+
+    // MARK: Lists
+
+    static var lists: [String: Object] {
+        [
+            "ProductList": OpenAPISchema.list(of: "Product"),
+            "SaleList": OpenAPISchema.list(of: "Sale"),
+            "PaymentList": OpenAPISchema.list(of: "Payment"),
+            "DebtList": OpenAPISchema.list(of: "Debt"),
+            "UserList": OpenAPISchema.list(of: "User"),
+            "OrderList": OpenAPISchema.list(of: "Order"),
+            "ContractList": OpenAPISchema.list(of: "Contract"),
+            "NotificationList": OpenAPISchema.list(of: "Notification", extra: ["unread": OpenAPISchema.integer("Unread notifications in all.", format: "int32")],
+                                            extraRequired: ["unread"]),
+            "LedgerEntryList": OpenAPISchema.list(of: "LedgerEntry"),
+            "AuditEntryList": OpenAPISchema.list(of: "AuditEntry"),
+        ]
+    }
+
+    // MARK: Other answers
+
+    static var responses: [String: Object] {
+        let row = OpenAPISchema.object("One row of a report or of the dashboard.", required: ["key", "label", "sales", "units", "revenue"], [
+            "key": OpenAPISchema.string("The day, week, month, product id or buyer id."),
+            "label": OpenAPISchema.string(),
+            "sales": OpenAPISchema.integer(),
+            "units": OpenAPISchema.integer(),
+            "revenue": OpenAPISchema.money(),
+        ])
+        return [
+            "Health": OpenAPISchema.object(nil, required: ["status", "feedHead", "hubPosition", "subscribers"], [
+                "status": OpenAPISchema.string(example: "ok"),
+                "feedHead": OpenAPISchema.integer("The change feed's last sequence.", minimum: 0),
+                "hubPosition": OpenAPISchema.integer("The last sequence the realtime hub has published.", minimum: 0),
+                "subscribers": OpenAPISchema.integer(format: "int32"),
+            ]),
+            "Tokens": OpenAPISchema.object(nil, required: ["accessToken", "refreshToken", "expiresIn", "user"], [
+                "accessToken": OpenAPISchema.string("Send as Authorization: Bearer <accessToken>."),
+                "refreshToken": OpenAPISchema.string("For POST /api/auth/refresh; rotated on each use."),
+                "expiresIn": OpenAPISchema.integer("Seconds the access token stays valid.", format: "int32"),
+                "user": OpenAPISchema.ref("User"),
+            ]),
+            "Me": OpenAPISchema.object(nil, required: ["role", "commands"], [
+                "user": OpenAPISchema.ref("User"),
+                "role": OpenAPISchema.string(enumeration: ["user", "admin", "owner"]),
+                "commands": OpenAPISchema.array(OpenAPISchema.string(), "The bot commands this role may run (names without the slash)."),
+            ]),
+            "Command": OpenAPISchema.object(nil, required: ["command", "description"], [
+                "command": OpenAPISchema.string(example: "estoque"),
+                "description": OpenAPISchema.string("Portuguese description, as the bot shows it."),
+            ]),
+            "ReportRow": row,
+            "Dashboard": OpenAPISchema.object(nil, required: ["currency", "todaySales", "todayRevenue", "todayReceived", "daily", "lowStockCount",
+                                                      "outstandingDebt", "topProducts", "topBuyers"], [
+                "currency": OpenAPISchema.currency,
+                "todaySales": OpenAPISchema.integer(),
+                "todayRevenue": OpenAPISchema.money(),
+                "todayReceived": OpenAPISchema.money(),
+                "daily": OpenAPISchema.array(OpenAPISchema.ref("ReportRow"), "The last 90 days, day by day."),
+                "lowStockCount": OpenAPISchema.integer(format: "int32"),
+                "outstandingDebt": OpenAPISchema.money(),
+                "topProducts": OpenAPISchema.array(OpenAPISchema.ref("ReportRow")),
+                "topBuyers": OpenAPISchema.array(OpenAPISchema.ref("ReportRow")),
+            ]),
+            "Report": OpenAPISchema.object(nil, required: ["from", "to", "groupBy", "currency", "rows", "totalRevenue"], [
+                "from": OpenAPISchema.time,
+                "to": OpenAPISchema.time,
+                "groupBy": OpenAPISchema.string(enumeration: reportGroupings),
+                "currency": OpenAPISchema.currency,
+                "rows": OpenAPISchema.array(OpenAPISchema.ref("ReportRow")),
+                "totalRevenue": OpenAPISchema.money(),
+            ]),
+            "InventoryItem": OpenAPISchema.object(nil, required: ["product", "isLow"], [
+                "product": OpenAPISchema.ref("Product"),
+                "isLow": OpenAPISchema.boolean("Stock at or below the product's lowStockThreshold."),
+            ]),
+            "ChangesPage": OpenAPISchema.object("A page of the change feed.", required: ["events", "next"], [
+                "events": OpenAPISchema.array(OpenAPISchema.ref("EventFrame")),
+                "next": OpenAPISchema.integer("The sequence to pass as since for the next page.", minimum: 0),
+            ]),
+            "EventFrame": OpenAPISchema.object("One change, in the same frame the WebSocket sends.", required: ["type", "topic", "event", "data"], [
+                "type": OpenAPISchema.string(enumeration: ["event"]),
+                "seq": OpenAPISchema.integer(minimum: 0),
+                "topic": OpenAPISchema.string(enumeration: topics),
+                "event": OpenAPISchema.string(example: "inventory_update"),
+                "data": ["type": "object", "description": "The event's payload."],
+                "at": OpenAPISchema.time,
+            ]),
+            "MediaInfo": OpenAPISchema.object("A stored image.", required: ["id", "contentType", "size", "url"], [
+                "id": OpenAPISchema.string(),
+                "contentType": OpenAPISchema.string(example: "image/jpeg"),
+                "size": OpenAPISchema.integer("Bytes.", format: "int32"),
+                "url": OpenAPISchema.string("Where to download it: /media/{id}.", example: "/media/abc123"),
+            ]),
+            "Marked": OpenAPISchema.object(nil, required: ["marked"], ["marked": OpenAPISchema.integer("Notifications marked read.", format: "int32")]),
+            "Reached": OpenAPISchema.object(nil, required: ["reached"], ["reached": OpenAPISchema.integer("Users the notification was sent to.", format: "int32")]),
+        ]
+    }
+
+    static let reportGroupings = ["day", "week", "month", "product", "buyer"]
+    static let topics = ["inventory", "sales", "notifications", "orders", "contracts", "activity", "presence"]
+
+    // MARK: Request bodies (Sources/Server/Routes)
+
+    /// The top-level bodies: the routes refuse unknown fields (400 naming the field).
+    static let strictBodies: Set<String> = ["InitDataRequest", "CodeRequest", "RefreshRequest", "NewProduct", "ProductChanges", "StockChange",
+                                            "PurchaseRequest", "PaymentRequest", "OrderRequest", "ReceiptRequest", "ReasonRequest",
+                                            "ContractRequest", "UserChanges", "NewNotification", "ThresholdChange"]
+
+    static var requests: [String: Object] {
+        var schemas = requestShapes
+        for name in strictBodies { schemas[name]?["additionalProperties"] = false }
+        return schemas
+    }
+
+    static var requestShapes: [String: Object] {
+        [
+            "InitDataRequest": OpenAPISchema.object(nil, required: ["initData"], [
+                "initData": OpenAPISchema.string("The raw Telegram.WebApp.initData string."),
+            ]),
+            "WidgetRequest": OpenAPISchema.object("The Telegram Login Widget's fields, unchanged.", required: ["id", "auth_date", "hash"], [
+                "id": ["type": ["integer", "string"], "description": "The Telegram user id."],
+                "first_name": OpenAPISchema.string(),
+                "last_name": OpenAPISchema.string(),
+                "username": OpenAPISchema.string(),
+                "photo_url": OpenAPISchema.string(),
+                "auth_date": ["type": ["integer", "string"], "description": "Unix time of the sign-in."],
+                "hash": OpenAPISchema.string("HMAC-SHA-256 of the other fields, keyed with SHA-256(bot token)."),
+            ], additional: true),
+            "CodeRequest": OpenAPISchema.object(nil, required: ["code"], ["code": OpenAPISchema.string("A one-time code from the bot's /login link.")]),
+            "RefreshRequest": OpenAPISchema.object(nil, required: ["refreshToken"], ["refreshToken": OpenAPISchema.string()]),
+            "NewProduct": OpenAPISchema.object(nil, required: ["name", "price"], [
+                "name": OpenAPISchema.string(),
+                "emoji": OpenAPISchema.string("Default \"\"."),
+                "description": OpenAPISchema.string("Default \"\"."),
+                "category": OpenAPISchema.string("Default \"\"."),
+                "price": OpenAPISchema.money(),
+                "currency": OpenAPISchema.string("ISO 4217; default the shop's currency."),
+                "stock": OpenAPISchema.integer("Initial stock; default 0."),
+                "lowStockThreshold": OpenAPISchema.integer("Default 5."),
+                "mediaIds": OpenAPISchema.array(OpenAPISchema.string()),
+            ]),
+            "ProductChanges": OpenAPISchema.object("Only the fields sent change.", required: [], [
+                "name": OpenAPISchema.string(),
+                "emoji": OpenAPISchema.string(),
+                "description": OpenAPISchema.string(),
+                "category": OpenAPISchema.string(),
+                "price": OpenAPISchema.money(),
+                "lowStockThreshold": OpenAPISchema.integer(),
+                "mediaIds": OpenAPISchema.array(OpenAPISchema.string()),
+                "active": OpenAPISchema.boolean(),
+            ]),
+            "StockChange": OpenAPISchema.object(nil, required: ["delta"], [
+                "delta": OpenAPISchema.integer("Units to add (positive) or remove (negative)."),
+                "reason": OpenAPISchema.string("Default adjustment.", enumeration: ["adjustment", "restock", "return"]),
+                "note": OpenAPISchema.string(),
+            ]),
+            "LineItem": OpenAPISchema.object(nil, required: ["productId", "quantity"], [
+                "productId": OpenAPISchema.id("p3"),
+                "quantity": OpenAPISchema.integer(minimum: 1),
+            ]),
+            "PurchaseRequest": OpenAPISchema.object(nil, required: ["buyerId", "items"], [
+                "buyerId": OpenAPISchema.id("u1"),
+                "items": OpenAPISchema.array(OpenAPISchema.ref("LineItem")),
+            ]),
+            "PaymentRequest": OpenAPISchema.object(nil, required: ["userId", "amount"], [
+                "userId": OpenAPISchema.id("u1"),
+                "amount": OpenAPISchema.money(),
+                "currency": OpenAPISchema.string("ISO 4217; default the shop's currency."),
+                "method": OpenAPISchema.string("Default pix.", example: "pix"),
+                "note": OpenAPISchema.string(),
+            ]),
+            "OrderRequest": OpenAPISchema.object(nil, required: ["items"], [
+                "items": OpenAPISchema.array(OpenAPISchema.ref("LineItem")),
+                "customerId": OpenAPISchema.id("u1", "Admins may order for a customer; default the caller."),
+            ]),
+            "ReceiptRequest": OpenAPISchema.object(nil, required: ["mediaId"], ["mediaId": OpenAPISchema.string("The uploaded receipt image.")]),
+            "ReasonRequest": OpenAPISchema.object(nil, required: [], ["reason": OpenAPISchema.string()]),
+            "ContractPartyInput": OpenAPISchema.object(nil, required: ["userId"], [
+                "userId": OpenAPISchema.id("u1"),
+                "part": OpenAPISchema.string("Default \"\"."),
+            ]),
+            "ContractRequest": OpenAPISchema.object(nil, required: ["title", "terms", "amount", "parties"], [
+                "title": OpenAPISchema.string(),
+                "terms": OpenAPISchema.string(),
+                "amount": OpenAPISchema.money(),
+                "parties": OpenAPISchema.array(OpenAPISchema.ref("ContractPartyInput")),
+                "requiredConfirmations": OpenAPISchema.integer("1 to the number of parties; default all parties.", format: "int32", minimum: 1),
+                "draft": OpenAPISchema.boolean("Keep it as a draft (send it later with /submit); default false."),
+            ]),
+            "UserChanges": OpenAPISchema.object(nil, required: [], [
+                "role": OpenAPISchema.string(enumeration: ["user", "admin", "owner"]),
+                "blocked": OpenAPISchema.boolean(),
+            ]),
+            "NewNotification": OpenAPISchema.object("Name userId or role.", required: ["title"], [
+                "userId": OpenAPISchema.id("u1"),
+                "role": OpenAPISchema.string("Send to every user holding this role.", enumeration: ["user", "admin", "owner"]),
+                "title": OpenAPISchema.string(),
+                "body": OpenAPISchema.string(),
+                "priority": OpenAPISchema.string("Default normal.", enumeration: ["low", "normal", "high"]),
+                "link": OpenAPISchema.string(),
+            ]),
+            "ThresholdChange": OpenAPISchema.object(nil, required: ["lowStockThreshold"], ["lowStockThreshold": OpenAPISchema.integer(minimum: 0)]),
+        ]
+    }
+}
