@@ -209,8 +209,8 @@ enum OpenAPIOperations {
                          access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "StockChange",
                          answer: .json("Product"), errors: [.conflict]),
             APIOperation(method: "GET", path: "/api/inventory", tag: "Inventory", summary: "Stock levels with low-stock flags",
-                         description: "A plain array (not a paged list) of every product.",
-                         access: "admin", minimumRole: .admin, answer: .jsonArray("InventoryItem")),
+                         description: "Every active product, low ones first, as one page (`next` is null).",
+                         access: "admin", minimumRole: .admin, answer: .json("InventoryList")),
             APIOperation(method: "PATCH", path: "/api/inventory/{id}", tag: "Inventory", summary: "Set a product's low-stock threshold",
                          access: "admin", minimumRole: .admin, body: "ThresholdChange", answer: .json("Product"), errors: [.unprocessable]),
         ]
@@ -309,7 +309,7 @@ enum OpenAPIOperations {
             APIOperation(method: "GET", path: "/api/audit", tag: "Audit", summary: "The audit trail",
                          access: "owner", minimumRole: .owner, parameters: ["actorId"] + list, answer: .json("AuditEntryList")),
             APIOperation(method: "GET", path: "/api/commands", tag: "Commands", summary: "The bot commands the caller may run",
-                         access: "signed in", minimumRole: .user, answer: .jsonArray("Command")),
+                         access: "signed in", minimumRole: .user, answer: .json("CommandList")),
         ]
     }
 

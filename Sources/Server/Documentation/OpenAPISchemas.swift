@@ -254,6 +254,8 @@ enum OpenAPISchemas {
             "SaleList": OpenAPISchema.list(of: "Sale"),
             "PaymentList": OpenAPISchema.list(of: "Payment"),
             "DebtList": OpenAPISchema.list(of: "Debt"),
+            "InventoryList": OpenAPISchema.list(of: "InventoryItem"),
+            "CommandList": OpenAPISchema.list(of: "Command"),
             "UserList": OpenAPISchema.list(of: "User"),
             "OrderList": OpenAPISchema.list(of: "Order"),
             "ContractList": OpenAPISchema.list(of: "Contract"),

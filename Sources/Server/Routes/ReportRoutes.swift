@@ -37,8 +37,9 @@ struct ReportRoutes {
                 .contentDisposition: "attachment; filename=\"tenda-\(report.groupBy.rawValue).csv\"",
             ], body: .init(byteBuffer: ByteBuffer(string: report.csv)))
         }
-        router.get("/api/inventory") { _, context -> JSON<[InventoryItem]> in
-            JSON(try shop.inventory(as: context.principal).map { InventoryItem(product: ProductView($0.product.value, version: $0.product.version), isLow: $0.isLow) })
+        router.get("/api/inventory") { _, context -> JSON<ListBody<InventoryItem>> in
+            let lines = try shop.inventory(as: context.principal)
+            return JSON(ListBody(Page(items: lines, next: nil)) { InventoryItem(product: ProductView($0.product.value, version: $0.product.version), isLow: $0.isLow) })
         }
         router.patch("/api/inventory/:id") { request, context -> JSON<ProductView> in
             let id = try context.id("id", .product)

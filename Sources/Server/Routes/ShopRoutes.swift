@@ -140,8 +140,8 @@ struct ShopRoutes {
             let debt = try shop.debt(of: userId, as: context.principal)
             return JSON(DebtView(userId: debt.userId, amount: debt.amount, currency: debt.currency))
         }
-        router.get("/api/commands") { _, context -> JSON<[CommandBody]> in
-            JSON(try shop.me(as: context.principal).commands.map(CommandBody.init))
+        router.get("/api/commands") { _, context -> JSON<ListBody<CommandBody>> in
+            JSON(ListBody(Page(items: try shop.me(as: context.principal).commands, next: nil), CommandBody.init))
         }
         router.get("/api/dashboard") { _, context -> JSON<DashboardBody> in
             JSON(DashboardBody(try shop.dashboard(as: context.principal)))
