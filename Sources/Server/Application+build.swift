@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import HummingbirdWSCompression
 import Logging
 import Realtime
 import ServiceLifecycle
@@ -49,8 +50,11 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         server: .http1WebSocketUpgrade(
             webSocketRouter: webSocketRouter,
             configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(
-                // A ping every 25 s finds dead peers; their subscriptions end with the connection.
-                maxFrameSize: WebSocketSession.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(25))))),
+                // Compressed frames may not inflate past the same cap as plain ones (a zip bomb
+                // is refused); a ping every 25 s finds dead peers, whose subscriptions end with them.
+                maxFrameSize: WebSocketSession.maxMessageSize,
+                extensions: [.perMessageDeflate(maxDecompressedFrameSize: WebSocketSession.maxMessageSize)],
+                autoPing: .enabled(timePeriod: .seconds(25))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
         services: [HubService(hub: hub)],
         logger: logger)

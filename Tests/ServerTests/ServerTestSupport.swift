@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSClient
+import HummingbirdWSCompression
 import Logging
 import NIOCore
 import Realtime
@@ -121,9 +122,11 @@ struct Frames {
 
 /// Connects to `/ws` with `token`, sends `messages`, and collects frames until `until` says stop
 /// (or five seconds pass).
-func webSocket(port: Int, token: String, send messages: [String], into collector: FrameCollector,
+func webSocket(port: Int, token: String, send messages: [String], into collector: FrameCollector, compressed: Bool = false,
                until done: @escaping @Sendable () async -> Bool) async throws {
-    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", logger: Logger(label: "ws-test")) { inbound, outbound, _ in
+    let configuration = WebSocketClientConfiguration(extensions: compressed ? [.perMessageDeflate()] : [])
+    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", configuration: configuration,
+                                      logger: Logger(label: "ws-test")) { inbound, outbound, _ in
         for message in messages { try await outbound.write(.text(message)) }
         let deadline = ContinuousClock.now + .seconds(5)
         try await withThrowingTaskGroup(of: Void.self) { group in

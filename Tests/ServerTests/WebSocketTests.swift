@@ -59,7 +59,7 @@ import Testing
             // …and the reconnecting client asks for everything after what it had seen.
             let frames = FrameCollector()
             try await webSocket(port: port, token: owner.access,
-                                send: [#"{"type":"subscribe","topics":["inventory"],"since":\#(since)}"#], into: frames) {
+                                send: [#"{"type":"subscribe","topics":["inventory"],"since":\#(since)}"#], into: frames, compressed: true) {
                 await frames.eventCount() >= 5
             }
             let stocks = Frames(await frames.received()).events.compactMap { ($0["data"] as? [String: Any])?["stock"] as? Int }
