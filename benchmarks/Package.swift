@@ -6,6 +6,8 @@ import PackageDescription
 //
 //     swift run -c release --package-path benchmarks store-bench
 //     swift run -c release --package-path benchmarks shop-bench
+//     swift build -c release --package-path benchmarks --product tenda   # the server ws-bench starts
+//     swift run -c release --package-path benchmarks ws-bench
 // A path dependency's identity is the name of its folder (lowercased), which depends on where
 // the repository was cloned, so it is worked out here rather than written down.
 let mainPackage = Context.packageDirectory.split(separator: "/").dropLast().last.map { $0.lowercased() } ?? "main"
@@ -15,6 +17,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: ".."),
+        // ws-bench's WebSocket client; the same versions as the main package's.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
     ],
     targets: [
         // liblmdb called directly from C: the baseline every Store figure is compared with.
@@ -38,6 +43,16 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "Shop", package: mainPackage),
                 .product(name: "Store", package: mainPackage),
+            ]
+        ),
+        // The live server under load: starts the release `tenda serve` as its own process,
+        // thousands of WebSocket subscribers, purchases at a fixed rate, REST through wrk.
+        .executableTarget(
+            name: "ws-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
     ],

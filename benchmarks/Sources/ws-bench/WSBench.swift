@@ -1,0 +1,338 @@
+import BenchSupport
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The live server under load: the release `tenda serve --demo` in its own process, N
+/// WebSocket subscribers, purchases over REST at a fixed rate, commit-to-client latency of
+/// every `new_sale`, memory per idle connection, and REST throughput through wrk.
+@main
+struct WSBench {
+    static func main() async {
+        let options: WSBenchOptions
+        do {
+            options = try WSBenchOptions(parsing: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            let help = "\(error)" == "help"
+            progress((help ? "" : "ws-bench: \(error)\n\n") + WSBenchOptions.usage)
+            exit(help ? 0 : 2)
+        }
+        guard FileManager.default.isExecutableFile(atPath: options.tenda) else {
+            progress("ws-bench: no tenda binary at \(options.tenda); build it first:\n  swift build -c release --package-path benchmarks --product tenda")
+            exit(2)
+        }
+        let fileLimit = raiseOpenFileLimit()
+        let loadBefore = Machine.loadAverage()
+        let started = ContinuousClock.now
+        var live: [LiveResult] = []
+        var rest: RESTResult?
+        do {
+            for (n, rate) in zip(options.subscribers, options.rates) {
+                live.append(try await LiveBenchmark(options: options, subscribers: n, rate: rate).run())
+            }
+            if options.rest { rest = try await RESTBenchmark(options: options).run() }
+        } catch {
+            progress("ws-bench: \(error)")
+            exit(1)
+        }
+        print(WSBenchReport(options: options, live: live, rest: rest, fileLimit: fileLimit, loadBefore: loadBefore,
+                            loadAfter: Machine.loadAverage(), elapsed: ContinuousClock.now - started).render())
+    }
+}
+
+struct WSBenchOptions {
+    var subscribers = [1_000, 10_000]
+    var rates = [50.0, 20.0]
+    var seconds = 15.0
+    var restSeconds = 10
+    var rest = true
+    var userRateLimit = 1_000_000.0
+    var tenda: String
+    var demoFile: String
+    var arguments: [String]
+
+    /// benchmarks/ and the repository root, from this file's place.
+    static let benchmarksFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryFolder = URL(fileURLWithPath: benchmarksFolder).deletingLastPathComponent().path
+
+    static let usage = """
+        usage: ws-bench [--quick] [--subscribers 1000,10000] [--rates 50,20] [--seconds 15] [--rest-seconds 10]
+                        [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
+          --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
+          --rates           purchases per second of each live run (50,20)
+          --seconds         length of each live run's purchases (15)
+          --rest-seconds    length of each REST run (10); --no-rest skips them
+          --user-rate-limit the server's --user-rate-limit (1000000: the benchmark is one user)
+          --tenda           the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
+          --quick           200 subscribers at 20/s for 5 s, REST runs of 3 s: a smoke test
+        Needs wrk on the PATH for the REST part (apt-get install wrk).
+        """
+
+    init(parsing arguments: [String]) throws {
+        self.arguments = arguments
+        let own = Self.benchmarksFolder + "/.build/release/tenda"
+        tenda = FileManager.default.isExecutableFile(atPath: own) ? own : Self.repositoryFolder + "/.build/release/tenda"
+        demoFile = Self.repositoryFolder + "/fixtures/demo-shop.json"
+        var i = 0
+        func value() throws -> String {
+            i += 1
+            guard i < arguments.count else { throw BenchError("\(arguments[i - 1]) needs a value") }
+            return arguments[i]
+        }
+        func numbers() throws -> [Double] {
+            let list = try value().split(separator: ",").map { Double($0.replacingOccurrences(of: "_", with: "")) }
+            guard !list.isEmpty, list.allSatisfy({ ($0 ?? 0) > 0 }) else { throw BenchError("\(arguments[i - 1]) needs positive numbers") }
+            return list.map { $0! }
+        }
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--subscribers": subscribers = try numbers().map { Int($0) }
+            case "--rates": rates = try numbers()
+            case "--seconds": seconds = try numbers()[0]
+            case "--rest-seconds": restSeconds = Int(try numbers()[0])
+            case "--no-rest": rest = false
+            case "--user-rate-limit": userRateLimit = try numbers()[0]
+            case "--tenda": tenda = try value()
+            case "--demo-file": demoFile = try value()
+            case "--quick": subscribers = [200]; rates = [20]; seconds = 5; restSeconds = 3
+            case "--help", "-h": throw BenchError("help")
+            default: throw BenchError("unknown option \(arguments[i])")
+            }
+            i += 1
+        }
+        if rates.count < subscribers.count { rates += Array(repeating: rates.last!, count: subscribers.count - rates.count) }
+    }
+}
+
+/// Creates a server, restocks p1 so purchases never run out, returns it.
+func startServer(_ options: WSBenchOptions, label: String) throws -> ServerProcess {
+    progress("starting \(options.tenda) serve --demo (\(label)) …")
+    let server = try ServerProcess(binary: options.tenda, demoFile: options.demoFile, userRateLimit: options.userRateLimit, label: label)
+    let connection = try HTTPConnection(port: server.port)
+    let restock = try connection.request("POST", "/api/products/p1/stock", token: server.token,
+                                         body: #"{"delta":1000000,"reason":"restock"}"#)
+    guard restock.status == 200 else {
+        server.stop()
+        throw BenchError("restock of p1 answered \(restock.status): \(restock.text.prefix(200))")
+    }
+    // Warm up: the first requests of each kind pay for lazy set-up.
+    for _ in 0..<20 {
+        _ = try connection.request("GET", "/api/products", token: server.token)
+        _ = try connection.request("POST", "/api/purchases", token: server.token, body: LiveBenchmark.purchaseBody)
+    }
+    return server
+}
+
+// MARK: - Live: subscribers and purchases
+
+struct LiveResult {
+    var subscribers: Int
+    var connected: Int
+    var hubSubscribers: Int?
+    var rate: Double
+    var seconds: Double
+    var connectSeconds: Double
+    var rssBeforeKB: Int
+    var rssAfterKB: Int
+    var purchases: Int
+    var purchasesOK: Int
+    var purchaseErrors: [String]
+    var purchaseLatency: Percentiles
+    var achievedRate: Double
+    var delivery: Percentiles
+    var expected: Int
+    var delivered: Int
+    var lost: Int
+    var duplicated: Int
+    var foreign: Int
+    var seqViolations: Int
+    var resyncs: Int
+    var subscriberErrors: [String]
+    var deliveriesPerSecond: Double
+    var eventsPerSecond: Double
+    var serverCPU: Double
+    var command: String
+    var serverFileLimit: String
+    var drainSeconds: Double
+    var closedEarly: Int
+    var subscribersWithLoss: Int
+    var lostInLastFifth: Int
+    var hubMetrics: [String: Double]
+    var stillArriving: Bool
+    var kbPerConnection: Double { Double(rssAfterKB - rssBeforeKB) / Double(max(connected, 1)) }
+}
+
+struct LiveBenchmark {
+    let options: WSBenchOptions
+    let subscribers: Int
+    let rate: Double
+
+    static let purchaseBody = #"{"buyerId":"u4","items":[{"productId":"p1","quantity":1}]}"#
+
+    func run() async throws -> LiveResult {
+        let server = try startServer(options, label: "live-\(subscribers)")
+        defer { server.stop() }
+        usleep(500_000)
+        let rssBefore = server.residentKB ?? 0
+        let fileLimit = server.openFileLimit
+
+        progress("opening \(subscribers.grouped) subscribers …")
+        let fleet = Fleet(count: subscribers)
+        let (_, connectSeconds) = await timed { await fleet.open(port: server.port, token: server.token) }
+        var hub = server.hubSubscribers()
+        let deadline = monotonicNanos() + 30_000_000_000
+        while (hub ?? 0) < fleet.ready.current, monotonicNanos() < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+            hub = server.hubSubscribers()
+        }
+        progress("\(fleet.ready.current.grouped) ready, \(fleet.failed.current) failed, hub counts \(hub.map(String.init) ?? "?") in \(connectSeconds.fixed(1)) s")
+        try? await Task.sleep(for: .seconds(2))
+        let rssAfter = server.residentKB ?? 0
+
+        let count = Int(rate * options.seconds)
+        progress("\(count) purchases at \(rate.grouped)/s …")
+        let body = Self.purchaseBody
+        let token = server.token
+        let cpuBefore = server.cpu ?? 0
+        let (run, runSeconds) = try await timed {
+            try await openLoop(port: server.port, rate: rate, count: count, workers: 32, parseSaleId: true) { _ in
+                HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
+            }
+        }
+        // Drain: until every subscriber has every sale, no delivery for 30 s, or 180 s.
+        let okSales = run.samples.filter { $0.saleId != nil }
+        let expected = (count - run.samples.filter { $0.status != 201 && $0.status != 0 }.count) * fleet.ready.current
+        let drainStart = monotonicNanos()
+        var last = fleet.saleDeliveries.current, lastChange = monotonicNanos()
+        while fleet.saleDeliveries.current < expected, monotonicNanos() - drainStart < 180_000_000_000,
+              monotonicNanos() - lastChange < 30_000_000_000 {
+            try? await Task.sleep(for: .milliseconds(50))
+            if fleet.saleDeliveries.current != last { last = fleet.saleDeliveries.current; lastChange = monotonicNanos() }
+        }
+        let drainSeconds = Double(monotonicNanos() - drainStart) / 1e9
+        let stillArriving = monotonicNanos() - lastChange < 30_000_000_000 && fleet.saleDeliveries.current < expected
+        let cpuAfter = server.cpu ?? 0
+        progress("\(fleet.saleDeliveries.current.grouped) of \(expected.grouped) deliveries; closing …")
+
+        // Match every delivery with its purchase.
+        var sentAt: [String: UInt64] = [:]
+        for sample in okSales { sentAt[sample.saleId!] = sample.sent }
+        var latencies: [UInt64] = []
+        latencies.reserveCapacity(expected)
+        var lost = 0, duplicated = 0, foreign = 0, seqViolations = 0, resyncs = 0, events = 0
+        var errors: [String] = []
+        var lastDelivery: UInt64 = 0
+        for log in fleet.logs {
+            log.state.withLock { state in
+                guard state.ready else {
+                    if errors.count < 5, let error = state.error { errors.append(error) }
+                    return
+                }
+                if errors.count < 5, let error = state.error { errors.append(error) }
+                seqViolations += state.seqViolations
+                resyncs += state.resyncs
+                events += state.events
+                var seen = Set<String>()
+                for (id, at) in state.sales {
+                    guard let sent = sentAt[id] else { foreign += 1; continue }
+                    if !seen.insert(id).inserted { duplicated += 1; continue }
+                    latencies.append(at &- sent)
+                    lastDelivery = max(lastDelivery, at)
+                }
+                lost += sentAt.count - seen.count
+            }
+        }
+        let closedEarly = fleet.ended.current
+        let hubMetrics = server.metrics(prefix: "tenda_hub_")
+        var subscribersWithLoss = 0, lostInLastFifth = 0
+        let lateSales = Set(okSales.suffix(max(1, okSales.count / 5)).compactMap(\.saleId))
+        for log in fleet.logs {
+            log.state.withLock { state in
+                guard state.ready else { return }
+                let seen = Set(state.sales.map(\.id))
+                let missing = sentAt.keys.filter { !seen.contains($0) }
+                if !missing.isEmpty { subscribersWithLoss += 1 }
+                lostInLastFifth += missing.filter { lateSales.contains($0) }.count
+            }
+        }
+        let firstSend = okSales.map(\.sent).min() ?? 0
+        let span = Double(lastDelivery &- firstSend) / 1e9
+        server.stop()
+        await fleet.finish()
+
+        return LiveResult(
+            subscribers: subscribers, connected: fleet.ready.current, hubSubscribers: hub, rate: rate, seconds: options.seconds,
+            connectSeconds: connectSeconds, rssBeforeKB: rssBefore, rssAfterKB: rssAfter, purchases: count, purchasesOK: okSales.count,
+            purchaseErrors: run.errors, purchaseLatency: Percentiles(run.samples.map { $0.done - $0.sent }),
+            achievedRate: Double(run.samples.count) / runSeconds, delivery: Percentiles(latencies), expected: expected,
+            delivered: latencies.count, lost: lost, duplicated: duplicated, foreign: foreign, seqViolations: seqViolations,
+            resyncs: resyncs, subscriberErrors: errors, deliveriesPerSecond: span > 0 ? Double(latencies.count) / span : .nan,
+            eventsPerSecond: span > 0 ? Double(events) / span : .nan, serverCPU: (cpuAfter - cpuBefore) / runSeconds,
+            command: server.command, serverFileLimit: fileLimit,
+            drainSeconds: drainSeconds, closedEarly: closedEarly, subscribersWithLoss: subscribersWithLoss,
+            lostInLastFifth: lostInLastFifth, hubMetrics: hubMetrics, stillArriving: stillArriving)
+    }
+}
+
+// MARK: - REST
+
+struct FixedRateResult {
+    var target: Double
+    var achieved: Double
+    var count: Int
+    var failures: Int
+    var errors: [String]
+    /// From the scheduled send time (includes waiting behind a slow answer) and from the write.
+    var scheduled: Percentiles
+    var service: Percentiles
+}
+
+struct RESTResult {
+    var getMax: WrkResult
+    var postMax: WrkResult
+    var getFixed: FixedRateResult
+    var postFixed: FixedRateResult
+    var connections: Int
+    var workers: Int
+    var command: String
+}
+
+struct RESTBenchmark {
+    let options: WSBenchOptions
+    let connections = 64
+    let workers = 64
+
+    func run() async throws -> RESTResult {
+        let server = try startServer(options, label: "rest")
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        let script = WSBenchOptions.benchmarksFolder + "/Scripts/purchase.lua"
+        progress("wrk GET /api/products, \(options.restSeconds) s …")
+        let getMax = try runWrk(url: base + "/api/products", token: server.token, script: nil, seconds: options.restSeconds, connections: connections)
+        progress("  \(getMax.requestsPerSecond.grouped) req/s; wrk POST /api/purchases …")
+        let postMax = try runWrk(url: base + "/api/purchases", token: server.token, script: script, seconds: options.restSeconds, connections: connections)
+        progress("  \(postMax.requestsPerSecond.grouped) req/s")
+        let token = server.token
+        let body = LiveBenchmark.purchaseBody
+        let getRequest = HTTPConnection.encode("GET", "/api/products", token: token, body: nil)
+        let postRequest = HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
+        let getFixed = try await fixed(port: server.port, rate: (getMax.requestsPerSecond * 0.8).rounded()) { _ in getRequest }
+        let postFixed = try await fixed(port: server.port, rate: (postMax.requestsPerSecond * 0.8).rounded()) { _ in postRequest }
+        return RESTResult(getMax: getMax, postMax: postMax, getFixed: getFixed, postFixed: postFixed, connections: connections,
+                          workers: workers, command: server.command)
+    }
+
+    private func fixed(port: Int, rate: Double, request: @escaping @Sendable (Int) -> [UInt8]) async throws -> FixedRateResult {
+        progress("fixed rate \(rate.grouped)/s for \(options.restSeconds) s …")
+        let count = Int(rate * Double(options.restSeconds))
+        let (run, seconds) = try await timed {
+            try await openLoop(port: port, rate: rate, count: count, workers: workers, parseSaleId: false, request: request)
+        }
+        let ok = run.samples.filter { (200..<300).contains($0.status) }
+        return FixedRateResult(target: rate, achieved: Double(run.samples.count) / seconds, count: run.samples.count,
+                               failures: run.samples.count - ok.count, errors: run.errors,
+                               scheduled: Percentiles(ok.map { $0.done &- $0.scheduled }), service: Percentiles(ok.map { $0.done &- $0.sent }))
+    }
+}
