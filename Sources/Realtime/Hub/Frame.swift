@@ -23,8 +23,19 @@ public struct Frame: Sendable, Equatable {
     /// Events with the same key supersede each other while queued (see ``HubEvent/supersedesKey``).
     let supersedesKey: String?
 
-    /// The frame as text (for a WebSocket text frame or an SSE `data:` line).
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// The frame as text (for a WebSocket text frame or an SSE `data:` line), made once with
+    /// the frame so the thousands of subscribers it goes to share one string.
+    public let text: String
+
+    init(kind: Kind, bytes: [UInt8], sequence: UInt64?, topic: Topic?, name: String, supersedesKey: String?) {
+        self.kind = kind
+        self.bytes = bytes
+        self.sequence = sequence
+        self.topic = topic
+        self.name = name
+        self.supersedesKey = supersedesKey
+        text = String(decoding: bytes, as: UTF8.self)
+    }
 
     /// `{"type":"event","seq":N,"topic":"…","event":"…","data":{…},"at":"RFC 3339"}`.
     ///
