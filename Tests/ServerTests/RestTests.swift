@@ -207,6 +207,10 @@ import Testing
                 #expect(reply.status == .badRequest && reply.error == "invalid_input", "\(body): \(reply.status) \(reply.json)")
                 if let field { #expect(reply.errorField == field) }
             }
+            for query in ["/api/orders?state=bogus", "/api/contracts?state=bogus", "/api/products?limit=0", "/api/sales?cursor=%21"] {
+                let reply = try await client.call(.get, query, token: owner.access)
+                #expect(reply.status == .badRequest && reply.error == "invalid_input", "\(query): \(reply.json)")
+            }
             // Refusals before the shop is reached write nothing, not even an audit entry.
             #expect(server.shop.environment.head == head)
         }

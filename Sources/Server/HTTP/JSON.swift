@@ -72,6 +72,13 @@ extension Request {
         return date
     }
 
+    /// The `state` query parameter as one of a record's states ("pending_payment"), when present.
+    func state<State: RawRepresentable>(_: State.Type) throws -> State? where State.RawValue == String {
+        guard let text = uri.queryParameters["state"] else { return nil }
+        guard let state = State(rawValue: String(text)) else { throw APIError.invalid("state", "unknown state \(text)") }
+        return state
+    }
+
     /// `Idempotency-Key`, when sent.
     var idempotencyKey: String? {
         headers[HTTPField.Name("Idempotency-Key")!]

@@ -31,11 +31,7 @@ struct OrderAndContractRoutes {
 
     func add(to router: Router<AppRequestContext>) {
         router.get("/api/orders") { request, context -> JSON<ListBody<OrderView>> in
-            let state = try request.uri.queryParameters["state"].map { text in
-                guard let state = Order.State(rawValue: String(text)) else { throw APIError.invalid("state", "unknown order state") }
-                return state
-            }
-            let page = try shop.orders(state: state, page: try request.pageRequest(), as: context.principal)
+            let page = try shop.orders(state: try request.state(Order.State.self), page: try request.pageRequest(), as: context.principal)
             return JSON(ListBody(page) { OrderView($0.value, version: $0.version) })
         }
         router.get("/api/orders/:id") { _, context -> JSON<OrderView> in
@@ -67,11 +63,7 @@ struct OrderAndContractRoutes {
         }
 
         router.get("/api/contracts") { request, context -> JSON<ListBody<ContractView>> in
-            let state = try request.uri.queryParameters["state"].map { text in
-                guard let state = Contract.State(rawValue: String(text)) else { throw APIError.invalid("state", "unknown contract state") }
-                return state
-            }
-            let page = try shop.contracts(state: state, page: try request.pageRequest(), as: context.principal)
+            let page = try shop.contracts(state: try request.state(Contract.State.self), page: try request.pageRequest(), as: context.principal)
             return JSON(ListBody(page) { ContractView($0.value, version: $0.version) })
         }
         router.get("/api/contracts/:id") { _, context -> JSON<ContractView> in
