@@ -50,8 +50,7 @@ final class RateLimiter: Sendable {
         return buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll(keepingCapacity: true) }  // bounded memory under address spraying
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
-            let elapsed = now - bucket.updated
-            bucket.tokens = min(burst, bucket.tokens + (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) * perSecond)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated).seconds * perSecond)
             bucket.updated = now
             defer { buckets[key] = bucket }
             guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / perSecond }

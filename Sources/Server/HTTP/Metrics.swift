@@ -59,6 +59,11 @@ final class ServerMetrics: Sendable {
             lines.append("# HELP \(name) \(help)")
             lines.append("# TYPE \(name) \(type)")
         }
+        /// A family with one unlabelled sample.
+        func single(_ name: String, _ type: String, _ help: String, _ value: some CustomStringConvertible) {
+            family(name, type, help)
+            lines.append("\(name) \(value)")
+        }
         let snapshot = state.withLock { $0 }
         family("tenda_http_requests_total", "counter", "HTTP requests by route, method and status.")
         for (key, count) in snapshot.requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
@@ -73,28 +78,18 @@ final class ServerMetrics: Sendable {
             lines.append("tenda_http_request_duration_seconds_sum{route=\"\(route)\"} \(latency.sum)")
             lines.append("tenda_http_request_duration_seconds_count{route=\"\(route)\"} \(latency.count)")
         }
-        family("tenda_websocket_connections", "gauge", "Open WebSocket connections.")
-        lines.append("tenda_websocket_connections \(webSocketsOpen.load(ordering: .relaxed))")
-        family("tenda_websocket_connections_total", "counter", "WebSocket connections accepted.")
-        lines.append("tenda_websocket_connections_total \(webSocketsTotal.load(ordering: .relaxed))")
+        single("tenda_websocket_connections", "gauge", "Open WebSocket connections.", webSocketsOpen.load(ordering: .relaxed))
+        single("tenda_websocket_connections_total", "counter", "WebSocket connections accepted.", webSocketsTotal.load(ordering: .relaxed))
         let hubFigures = hub.statistics
-        family("tenda_hub_subscribers", "gauge", "Live subscriptions (WebSocket and SSE).")
-        lines.append("tenda_hub_subscribers \(hub.subscriberCount)")
-        family("tenda_hub_frames_encoded_total", "counter", "Event frames encoded (once per event, however many receive it).")
-        lines.append("tenda_hub_frames_encoded_total \(hubFigures.liveFramesEncoded)")
-        family("tenda_hub_frames_delivered_total", "counter", "Event frames queued for subscribers.")
-        lines.append("tenda_hub_frames_delivered_total \(hubFigures.framesDelivered)")
-        family("tenda_hub_slow_consumers_total", "counter", "Subscribers cut off for reading too slowly (queue drops).")
-        lines.append("tenda_hub_slow_consumers_total \(hubFigures.slowConsumersCut)")
-        family("tenda_store_feed_head", "gauge", "Sequence of the last committed change.")
-        lines.append("tenda_store_feed_head \(environment.head)")
+        single("tenda_hub_subscribers", "gauge", "Live subscriptions (WebSocket and SSE).", hub.subscriberCount)
+        single("tenda_hub_frames_encoded_total", "counter", "Event frames encoded (once per event, however many receive it).", hubFigures.liveFramesEncoded)
+        single("tenda_hub_frames_delivered_total", "counter", "Event frames queued for subscribers.", hubFigures.framesDelivered)
+        single("tenda_hub_slow_consumers_total", "counter", "Subscribers cut off for reading too slowly (queue drops).", hubFigures.slowConsumersCut)
+        single("tenda_store_feed_head", "gauge", "Sequence of the last committed change.", environment.head)
         if let stats = try? await environment.statistics() {
-            family("tenda_store_map_used_bytes", "gauge", "Bytes of the LMDB map in use.")
-            lines.append("tenda_store_map_used_bytes \(stats.mapUsed)")
-            family("tenda_store_map_size_bytes", "gauge", "Size of the LMDB map.")
-            lines.append("tenda_store_map_size_bytes \(stats.mapSize)")
-            family("tenda_store_readers_in_use", "gauge", "LMDB reader slots held by live transactions.")
-            lines.append("tenda_store_readers_in_use \(stats.readersInUse)")
+            single("tenda_store_map_used_bytes", "gauge", "Bytes of the LMDB map in use.", stats.mapUsed)
+            single("tenda_store_map_size_bytes", "gauge", "Size of the LMDB map.", stats.mapSize)
+            single("tenda_store_readers_in_use", "gauge", "LMDB reader slots held by live transactions.", stats.readersInUse)
             family("tenda_store_records", "gauge", "Records per collection.")
             for collection in stats.collections { lines.append("tenda_store_records{collection=\"\(collection.name)\"} \(collection.records)") }
         }
@@ -123,8 +118,12 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(_ request: Request, _ context: Context, _ status: Int, _ start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
         metrics.record(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status,
-                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                       seconds: (ContinuousClock.now - start).seconds)
     }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
