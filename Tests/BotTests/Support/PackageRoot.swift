@@ -1,0 +1,5 @@
+import Foundation
+
+/// The repository's root folder, for fixtures.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
