@@ -1,0 +1,192 @@
+// The REST client: bearer tokens, one silent refresh when an access token has expired, and
+// the contract's errors as ApiError values. No DOM: `fetch` and the token store are passed
+// in, so node --test drives it with stand-ins.
+
+/** A refusal from the server (`{"error": {"code", "message", "field", "items"}}`) or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(status, code, message, { field = null, items = [], body = null } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.items = items;
+    this.body = body;
+  }
+}
+
+/** Tokens kept in a Storage (localStorage in a browser, a Map-backed stand-in in tests). */
+export class TokenStore {
+  constructor(storage, key = 'tenda.session') {
+    this.storage = storage;
+    this.key = key;
+  }
+
+  load() {
+    try {
+      return JSON.parse(this.storage.getItem(this.key) ?? 'null');
+    } catch {
+      return null;
+    }
+  }
+
+  save(tokens) {
+    this.storage.setItem(this.key, JSON.stringify({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }));
+  }
+
+  clear() {
+    this.storage.removeItem(this.key);
+  }
+}
+
+const signInPaths = new Set(['/api/auth/telegram', '/api/auth/code', '/api/auth/widget', '/api/auth/refresh']);
+
+export class ApiClient {
+  /**
+   * @param {object} options
+   * @param {TokenStore} options.tokens where the session's tokens live
+   * @param {Function} [options.fetch] the fetch to call (tests pass a stand-in)
+   * @param {string} [options.baseURL] prefix for paths ('' = this origin)
+   * @param {Function} [options.onSignedOut] called once the session is gone (refresh refused)
+   */
+  constructor({ tokens, fetch = globalThis.fetch?.bind(globalThis), baseURL = '', onSignedOut = () => {} }) {
+    this.tokens = tokens;
+    this.fetch = fetch;
+    this.baseURL = baseURL;
+    this.onSignedOut = onSignedOut;
+    this.refreshing = null;
+  }
+
+  get accessToken() {
+    return this.tokens.load()?.accessToken ?? null;
+  }
+
+  get signedIn() {
+    return this.accessToken !== null;
+  }
+
+  get(path, options) { return this.request('GET', path, options); }
+
+  /** Every item of a list route, following `next` cursors page by page. */
+  async all(path, pageSize = 200) {
+    const items = [];
+    const separator = path.includes('?') ? '&' : '?';
+    let cursor = null;
+    do {
+      const page = await this.get(`${path}${separator}limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      items.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    return items;
+  }
+  post(path, body, options) { return this.request('POST', path, { ...options, body }); }
+  patch(path, body, options) { return this.request('PATCH', path, { ...options, body }); }
+  delete(path, options) { return this.request('DELETE', path, options); }
+
+  /**
+   * Sends one request and answers its decoded JSON (or text for non-JSON answers, null for 204).
+   * A 401 on a signed-in request refreshes the tokens once and retries; a refused refresh signs out.
+   */
+  async request(method, path, { body, ifMatch, idempotencyKey, headers = {}, form, blob = false } = {}) {
+    const send = async () => {
+      const sent = { ...headers };
+      const token = this.accessToken;
+      if (token && !signInPaths.has(path)) sent.Authorization = `Bearer ${token}`;
+      if (ifMatch !== undefined) sent['If-Match'] = String(ifMatch);
+      if (idempotencyKey) sent['Idempotency-Key'] = idempotencyKey;
+      let payload;
+      if (form) {
+        payload = form;
+      } else if (body !== undefined) {
+        sent['Content-Type'] = 'application/json';
+        payload = JSON.stringify(body);
+      }
+      try {
+        return await this.fetch(this.baseURL + path, { method, headers: sent, body: payload });
+      } catch (error) {
+        throw new ApiError(0, 'network', error?.message || 'network error');
+      }
+    };
+    let response = await send();
+    if (response.status === 401 && !signInPaths.has(path) && this.tokens.load()?.refreshToken) {
+      await this.refresh();
+      response = await send();
+    }
+    if (blob && response.ok) return response.blob();
+    return decode(response);
+  }
+
+  /** Rotates the tokens; concurrent callers share one refresh (a rotated token cannot be used twice). */
+  refresh() {
+    if (!this.refreshing) {
+      this.refreshing = (async () => {
+        const refreshToken = this.tokens.load()?.refreshToken;
+        try {
+          const answer = await this.request('POST', '/api/auth/refresh', { body: { refreshToken } });
+          this.tokens.save(answer);
+          return answer;
+        } catch (error) {
+          if (error.status !== 0) this.signOutLocally();
+          throw error;
+        } finally {
+          this.refreshing = null;
+        }
+      })();
+    }
+    return this.refreshing;
+  }
+
+  /** Signs in with Telegram's raw initData, the bot's one-time code, or the Login Widget's fields. */
+  async signIn(kind, payload) {
+    const paths = { telegram: ['/api/auth/telegram', { initData: payload }], code: ['/api/auth/code', { code: payload }], widget: ['/api/auth/widget', payload] };
+    const [path, body] = paths[kind];
+    const answer = await this.request('POST', path, { body });
+    this.tokens.save(answer);
+    return answer;
+  }
+
+  /** Revokes the session on the server (best effort) and forgets it here. */
+  async logout() {
+    try {
+      await this.request('POST', '/api/auth/logout');
+    } finally {
+      this.signOutLocally();
+    }
+  }
+
+  signOutLocally() {
+    this.tokens.clear();
+    this.onSignedOut();
+  }
+
+  /** Uploads an image (a File or Blob) as multipart form data; answers `{id, url}`. */
+  upload(file) {
+    const form = new FormData();
+    form.append('file', file, file.name || 'image');
+    return this.request('POST', '/api/media', { form });
+  }
+}
+
+async function decode(response) {
+  if (response.status === 204) return null;
+  const type = response.headers?.get?.('content-type') ?? '';
+  const text = await response.text();
+  let body = text;
+  if (type.includes('json') && text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  if (response.ok) return body;
+  const error = body?.error ?? {};
+  throw new ApiError(response.status, error.code ?? `http_${response.status}`, error.message ?? (response.statusText || 'request failed'), {
+    field: error.field ?? null, items: error.items ?? [], body,
+  });
+}
+
+/** A fresh key for a POST that must not happen twice (a purchase retried after a timeout). */
+export function idempotencyKey() {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}

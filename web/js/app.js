@@ -1,0 +1,204 @@
+// The MiniApp's shell: Telegram first, then sign-in, the menu the caller's role allows, the
+// live connection, and hash routing (#/products/p3) to screens loaded on demand.
+
+import { ApiClient, ApiError, TokenStore } from './api.js';
+import { h, replace, toast } from './dom.js';
+import { formatDate, formatDateTime, formatMoney, formatNumber, formatRelative } from './format.js';
+import { languageOf, translator } from './i18n.js';
+import { LiveConnection } from './live.js';
+import { screenFor, screens, visibleScreens } from './screens/index.js';
+import { showSignIn } from './signin.js';
+import { applyFrame, initialState } from './state.js';
+import { loadTelegram, TelegramBridge } from './telegram.js';
+import { UserDirectory } from './directory.js';
+
+const app = {
+  state: initialState(),
+  me: null,
+  current: null,  // {screen, view (element), handle}
+};
+
+boot().catch((error) => {
+  console.error(error);
+  replace(document.getElementById('main'), h('p', { class: 'error-box', role: 'alert' }, String(error?.message ?? error)));
+});
+
+async function boot() {
+  const webApp = await loadTelegram();
+  app.tg = new TelegramBridge(webApp);
+  app.tg.start();
+  setLanguage(app.tg.languageCode ?? navigator.language);
+  app.api = new ApiClient({ tokens: new TokenStore(webApp?.initData ? sessionStorage : localStorage), onSignedOut: () => location.reload() });
+  app.users = new UserDirectory(app.api);
+
+  await signIn(webApp);
+  if (!app.api.signedIn) {
+    showSignIn(app, () => start());
+    return;
+  }
+  await start();
+}
+
+/** Signs in without asking when the page can: Telegram's initData, a ?code= link, a Login Widget return. */
+async function signIn(webApp) {
+  const url = new URL(location.href);
+  const code = url.searchParams.get('code');
+  const widget = url.hash.match(/tgAuthResult=([^&]+)/)?.[1];
+  try {
+    if (code) {
+      url.searchParams.delete('code');
+      history.replaceState(null, '', url.pathname + url.search + (url.hash.startsWith('#/') ? url.hash : ''));
+      await app.api.signIn('code', code);
+    } else if (widget) {
+      history.replaceState(null, '', url.pathname + url.search);
+      await app.api.signIn('widget', JSON.parse(atob(widget.replace(/-/g, '+').replace(/_/g, '/'))));
+    } else if (webApp?.initData && !app.api.signedIn) {
+      await app.api.signIn('telegram', webApp.initData);
+    }
+  } catch (error) {
+    toast(app.t('signin.failed', { reason: error.message }), 'error');
+    app.tg.haptic('error');
+  }
+}
+
+/** After sign-in: who am I, the menu, the live connection, and the first screen. */
+async function start() {
+  try {
+    app.me = await app.api.get('/api/auth/me');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      app.api.signOutLocally();
+      return;
+    }
+    throw error;
+  }
+  if (app.me.user?.language) setLanguage(app.me.user.language);
+  app.users.remember(app.me.user);
+  app.users.canList = app.me.role === 'owner';
+  renderMenu();
+  app.live = new LiveConnection({
+    token: () => app.api.accessToken,
+    refreshToken: () => app.api.refresh(),
+    onFrame: receive,
+    onStatus: showConnection,
+  });
+  app.live.setTopics(['notifications']);
+  app.live.start();
+  loadUnread();
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+function setLanguage(code) {
+  app.lang = languageOf(code);
+  app.locale = app.lang === 'en' ? 'en-US' : 'pt-BR';
+  app.t = translator(app.lang);
+  document.documentElement.lang = app.locale;
+  app.money = (minor, currency = app.me?.currency ?? 'BRL') => formatMoney(minor, currency, app.locale);
+  app.number = (value) => formatNumber(value, app.locale);
+  app.date = (iso) => formatDate(iso, app.locale);
+  app.dateTime = (iso) => formatDateTime(iso, app.locale);
+  app.ago = (iso) => formatRelative(iso, app.locale);
+  document.querySelector('.skip').textContent = app.t('skip');
+  document.getElementById('back').setAttribute('aria-label', app.t('back'));
+  document.getElementById('bell').setAttribute('aria-label', app.t('screen.notifications'));
+}
+
+app.navigate = (path) => {
+  if (location.hash === `#/${path}`) route();
+  else location.hash = `#/${path}`;
+};
+
+/** Shows the screen the hash names, when the caller's role allows it; otherwise their first screen. */
+async function route() {
+  const [id, ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const allowed = visibleScreens(app.me);
+  const screen = screenFor(id, app.me) ?? allowed[0];
+  if (!screen) return;
+  if (id && screen.id !== id) {
+    toast(app.t('notAllowed'), 'error');
+    history.replaceState(null, '', `#/${screen.id}`);
+  }
+  app.current?.handle?.unmount?.();
+  app.tg.hideMain();
+  app.tg.hideBack();
+  const main = document.getElementById('main');
+  const view = h('div', { class: `screen screen-${screen.id}` });
+  replace(main, view);
+  document.getElementById('title').textContent = app.t(`screen.${screen.id}`);
+  document.title = `${app.t(`screen.${screen.id}`)} · Tenda`;
+  for (const link of document.querySelectorAll('#menu a')) {
+    if (link.dataset.screen === screen.id) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  app.live.setTopics(['notifications', ...screen.topics]);
+  app.live.setView(params.length ? `${screen.id}/${params[0]}` : screen.id);
+  const current = { screen, view, handle: null };
+  app.current = current;
+  try {
+    const module = await screen.load();
+    if (app.current !== current) return;
+    current.handle = await module.mount(view, app, params);
+  } catch (error) {
+    if (app.current !== current) return;
+    view.append(h('p', { class: 'error-box', role: 'alert' }, errorText(error)));
+  }
+}
+
+/** A refusal in words: the server's message, with the code for a person to quote. */
+function errorText(error) {
+  if (error instanceof ApiError) return error.status === 0 ? app.t('offlineError') : `${error.message} (${error.code})`;
+  return String(error?.message ?? error);
+}
+app.errorText = errorText;
+
+/** Every frame from the live connection: into the state, then to the screen on show. */
+function receive(frame) {
+  if (frame.type === 'ready') return;
+  app.state = applyFrame(app.state, frame);
+  if (frame.type === 'event' && frame.event === 'notification') showUnread(app.state.notifications.unread);
+  if (app.state.stale) {
+    // The server could not replay what we missed: start over from REST and a fresh subscription.
+    app.state = initialState();
+    toast(app.t('resynced'));
+    app.live.reconnectNow();
+    route();
+    return;
+  }
+  app.current?.handle?.update?.(app.state, frame);
+}
+
+function showConnection(status) {
+  const indicator = document.getElementById('connection');
+  indicator.dataset.status = status;
+  indicator.textContent = app.t(`connection.${status}`);
+  indicator.title = app.t(`connection.${status}`);
+}
+
+async function loadUnread() {
+  try {
+    const list = await app.api.get('/api/notifications?limit=20');
+    app.state = { ...app.state, notifications: { items: list.items, unread: list.unread } };
+    showUnread(list.unread);
+  } catch {
+    // The bell stays without a count; the notifications screen shows the error if it persists.
+  }
+}
+
+function showUnread(count) {
+  document.getElementById('bell').hidden = false;
+  const badge = document.getElementById('unread');
+  badge.hidden = count === 0;
+  badge.textContent = count > 99 ? '99+' : String(count);
+}
+app.showUnread = showUnread;
+
+function renderMenu() {
+  const menu = document.getElementById('menu');
+  replace(menu, visibleScreens(app.me).map((screen) =>
+    h('a', { href: `#/${screen.id}`, dataset: { screen: screen.id } }, `${screen.icon} ${app.t(`screen.${screen.id}`)}`)),
+  h('a', { href: '#', onclick: (event) => { event.preventDefault(); app.api.logout(); } }, `⎋ ${app.t('logout')}`));
+  menu.hidden = false;
+}
+
+export { app, screens };

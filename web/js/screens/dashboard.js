@@ -1,0 +1,148 @@
+// Dashboard (admin): today's sales and revenue, the 7/30/90-day chart, top products and
+// buyers, low stock, outstanding debt and who is online, all kept current by live events.
+
+import { drawChart } from '../charts.js';
+import { h, replace, stat, table } from '../dom.js';
+import { utcDay } from '../format.js';
+import { byId } from '../state.js';
+
+const ranges = [7, 30, 90];
+
+export async function mount(view, app) {
+  const t = app.t;
+  const [dashboard, inventory, debts] = await Promise.all([
+    app.api.get('/api/dashboard'), app.api.get('/api/inventory'), app.api.get('/api/debts'),
+  ]);
+  app.state = {
+    ...app.state,
+    dashboard,
+    products: { ...app.state.products, ...byId(inventory.items.map((item) => item.product)) },
+    debts: byId(debts.items.map((debt) => ({ ...debt, id: debt.userId }))),
+  };
+  let days = 30;
+  let series = null;
+  let chart = null;
+
+  const figures = h('div', { class: 'stats', 'aria-live': 'polite' });
+  const canvas = h('canvas', { role: 'img', 'aria-label': t('dashboard.chart') });
+  const rangeButtons = h('div', { class: 'row', role: 'group', 'aria-label': t('dashboard.range') }, ranges.map((n) =>
+    h('button', { type: 'button', 'aria-pressed': String(n === days), onclick: () => setRange(n) }, t('dashboard.days', { n }))));
+  const top = h('div', { class: 'grid-2' });
+  const low = h('section', { 'aria-labelledby': 'low-title' });
+  const online = h('section', { 'aria-labelledby': 'online-title' });
+  replace(view, figures,
+    h('section', {}, h('div', { class: 'row spread' }, h('h2', {}, t('dashboard.chart')), rangeButtons), h('div', { class: 'chart-box' }, canvas)),
+    top, h('div', { class: 'grid-2' }, low, online));
+
+  async function setRange(n) {
+    days = n;
+    for (const button of rangeButtons.children) button.setAttribute('aria-pressed', String(button.textContent === t('dashboard.days', { n })));
+    const to = new Date();
+    const from = new Date(to.getTime() - (n - 1) * 86400000);
+    from.setUTCHours(0, 0, 0, 0);
+    const report = await app.api.get(`/api/reports?groupBy=day&from=${from.toISOString().replace(/\.\d+Z$/, 'Z')}&to=${to.toISOString().replace(/\.\d+Z$/, 'Z')}`);
+    series = report.rows;
+    await drawSeries();
+  }
+
+  async function drawSeries() {
+    chart = await drawChart(canvas, {
+      labels: series.map((row) => row.label),
+      series: [
+        { label: t('dashboard.revenue'), values: series.map((row) => row.revenue), format: (value) => app.money(value, dashboard.currency) },
+        { label: t('dashboard.salesCount'), values: series.map((row) => row.sales), type: 'line', axis: 'y2', format: (value) => app.number(value) },
+      ],
+      formatValue: (value) => app.money(value, dashboard.currency),
+    });
+  }
+
+  function renderFigures(state) {
+    const d = state.dashboard;
+    replace(figures,
+      stat(t('dashboard.todaySales'), app.number(d.todaySales), { dataset: { figure: 'todaySales' } }),
+      stat(t('dashboard.todayRevenue'), app.money(d.todayRevenue, d.currency), { dataset: { figure: 'todayRevenue' } }),
+      stat(t('dashboard.todayReceived'), app.money(d.todayReceived, d.currency)),
+      stat(t('dashboard.debt'), app.money(d.outstandingDebt, d.currency), { dataset: { figure: 'debt' } }),
+      stat(t('dashboard.lowStock'), app.number(d.lowStockCount), { dataset: { figure: 'lowStock' } }));
+  }
+
+  function renderTop(state) {
+    const d = state.dashboard;
+    const ranking = (rows) => table([t('name'), t('dashboard.units'), t('dashboard.revenue')],
+      rows.map((row) => [row.label, app.number(row.units), app.money(row.revenue, d.currency)]));
+    replace(top,
+      h('section', {}, h('h2', {}, t('dashboard.topProducts')), ranking(d.topProducts)),
+      h('section', {}, h('h2', {}, t('dashboard.topBuyers')), ranking(d.topBuyers)));
+  }
+
+  function renderLow(state) {
+    const products = Object.values(state.products)
+      .filter((product) => product.active !== false && product.stock <= product.lowStockThreshold)
+      .sort((a, b) => a.stock - b.stock);
+    replace(low, h('h2', { id: 'low-title' }, t('dashboard.lowStockList')),
+      products.length
+        ? h('ul', { class: 'list' }, products.map((product) => h('li', { class: 'row spread', dataset: { productId: product.id } },
+          h('span', {}, `${product.emoji} ${product.name}`), h('span', { class: 'low' }, t('stockLeft', { n: product.stock })))))
+        : h('p', { class: 'muted' }, t('dashboard.noLowStock')));
+  }
+
+  async function renderOnline(state) {
+    await app.users.load(state.online.map((entry) => entry.userId));
+    replace(online, h('h2', { id: 'online-title' }, t('dashboard.online')),
+      state.online.length
+        ? h('ul', { class: 'list' }, state.online.map((entry) => h('li', {},
+          h('strong', {}, app.users.name(entry.userId)), ' ', h('span', { class: 'pill' }, t(`role.${entry.role}`)),
+          entry.views.length ? h('div', { class: 'muted' }, entry.views.map((v) => describeView(app, v)).join(', ')) : null)))
+        : h('p', { class: 'muted' }, t('dashboard.nobodyOnline')));
+  }
+
+  renderFigures(app.state);
+  renderTop(app.state);
+  renderLow(app.state);
+  renderOnline(app.state);
+  await setRange(days);
+
+  return {
+    update(state, frame) {
+      if (frame.type !== 'event') return;
+      if (frame.event === 'presence') return renderOnline(state);
+      renderFigures(state);
+      if (['inventory_update', 'product_update', 'low_stock'].includes(frame.event)) renderLow(state);
+      if (frame.event === 'new_sale') {
+        const sale = frame.data.sale;
+        const today = series?.[series.length - 1];
+        if (today && today.key === utcDay(sale.at)) {
+          today.sales += 1;
+          today.revenue += sale.total;
+          if (chart) {
+            chart.data.datasets[0].data = series.map((row) => row.revenue);
+            chart.data.datasets[1].data = series.map((row) => row.sales);
+            chart.update();
+          }
+        }
+        // Rankings need the server's aggregation; fetch them again, a moment after a burst of sales.
+        clearTimeout(this.refetch);
+        this.refetch = setTimeout(async () => {
+          const fresh = await app.api.get('/api/dashboard').catch(() => null);
+          if (fresh) {
+            app.state = { ...app.state, dashboard: { ...fresh } };
+            renderTop(app.state);
+            renderFigures(app.state);
+          }
+        }, 1500);
+      }
+    },
+    unmount() {
+      clearTimeout(this.refetch);
+      chart?.destroy();
+    },
+  };
+}
+
+/** "products/p3" → "Produtos: Coxinha"; a screen name alone for other views. */
+export function describeView(app, view) {
+  const [screen, id] = view.split('/');
+  const name = app.t(`screen.${screen}`);
+  if (screen === 'products' && id) return `${name}: ${app.state.products[id]?.name ?? id}`;
+  return id ? `${name} ${id}` : name;
+}

@@ -1,0 +1,107 @@
+// Debts and payments: an admin sees everyone's debt and records payments; a user sees their
+// own debt and payments. Amounts move live with debt_update events.
+
+import { idempotencyKey } from '../api.js';
+import { field, h, note, replace, table, toast } from '../dom.js';
+import { parseMoney } from '../format.js';
+import { can } from './index.js';
+
+const methods = ['pix', 'cash', 'card', 'transfer'];
+
+export async function mount(view, app) {
+  const t = app.t;
+  const admin = can(app.me, 'pagar');
+  const debts = new Map();
+  const load = async () => {
+    const list = admin ? (await app.api.get('/api/debts')).items : [await app.api.get('/api/debts/me')];
+    debts.clear();
+    for (const debt of list) debts.set(debt.userId, debt);
+    await app.users.load([...debts.keys()]);
+  };
+  await load();
+  const payments = await app.api.get(`/api/payments?limit=30${admin ? '' : `&userId=${encodeURIComponent(app.me.user?.id ?? '')}`}`).catch(() => ({ items: [] }));
+  await app.users.load(payments.items.map((payment) => payment.userId));
+
+  const debtsBox = h('section', { 'aria-live': 'polite' });
+  const paymentsBox = h('section');
+  const form = admin ? paymentForm() : null;
+  replace(view, debtsBox, form, paymentsBox);
+
+  function paymentForm() {
+    const who = h('select', { name: 'userId', required: true });
+    const amount = h('input', { name: 'amount', inputmode: 'decimal', required: true, placeholder: '0,00' });
+    const method = h('select', { name: 'method' }, methods.map((m) => h('option', { value: m }, t(`method.${m}`))));
+    const noteInput = h('input', { name: 'note', maxlength: 200 });
+    const element = h('form', {
+      class: 'card',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const debt = debts.get(who.value);
+        const currency = debt?.currency ?? 'BRL';
+        const minor = parseMoney(amount.value, currency);
+        if (!minor || minor <= 0) return toast(t('debts.badAmount'), 'error');
+        try {
+          const payment = await app.api.post('/api/payments', { userId: who.value, amount: minor, currency, method: method.value, note: noteInput.value },
+            { idempotencyKey: idempotencyKey() });
+          app.tg.haptic('success');
+          toast(t('debts.recorded', { amount: app.money(payment.amount, payment.currency), name: app.users.name(payment.userId) }), 'success');
+          payments.items.unshift(payment);
+          element.reset();
+          renderPayments();
+        } catch (error) {
+          app.tg.haptic('error');
+          toast(app.errorText(error), 'error');
+        }
+      },
+    },
+    h('h2', {}, t('debts.record')),
+    h('div', { class: 'grid-2' }, field(t('debts.who'), who), field(t('debts.amount'), amount)),
+    h('div', { class: 'grid-2' }, field(t('debts.method'), method), field(t('debts.note'), noteInput)),
+    h('button', { class: 'primary', type: 'submit' }, t('debts.record')));
+    element.fillPeople = () => {
+      const chosen = who.value;
+      replace(who, h('option', { value: '' }, t('purchase.chooseBuyer')), [...debts.values()]
+        .sort((a, b) => app.users.name(a.userId).localeCompare(app.users.name(b.userId)))
+        .map((debt) => h('option', { value: debt.userId, selected: debt.userId === chosen }, `${app.users.name(debt.userId)} — ${app.money(debt.amount, debt.currency)}`)));
+    };
+    return element;
+  }
+
+  function renderDebts() {
+    const rows = [...debts.values()].filter((debt) => !admin || debt.amount !== 0).sort((a, b) => b.amount - a.amount);
+    const total = rows.reduce((sum, debt) => sum + Math.max(debt.amount, 0), 0);
+    replace(debtsBox, h('h2', {}, admin ? t('debts.everyone') : t('debts.yours')),
+      rows.length
+        ? table([t('name'), t('debts.amount')], rows.map((debt) => [app.users.name(debt.userId), h('span', { class: debt.amount > 0 ? 'low' : '' }, app.money(debt.amount, debt.currency))]))
+        : note(t('debts.none')),
+      admin && rows.length ? h('p', {}, h('strong', {}, `${t('purchase.total')}: ${app.money(total, rows[0].currency)}`)) : null);
+    form?.fillPeople();
+  }
+
+  function renderPayments() {
+    replace(paymentsBox, h('h2', {}, t('debts.payments')),
+      payments.items.length
+        ? table([t('when'), t('name'), t('debts.amount'), t('debts.method')], payments.items.map((payment) => [
+          app.dateTime(payment.at), app.users.name(payment.userId), app.money(payment.amount, payment.currency), t.has(`method.${payment.method}`) ? t(`method.${payment.method}`) : payment.method,
+        ]))
+        : note(t('debts.noPayments')));
+  }
+
+  renderDebts();
+  renderPayments();
+  return {
+    async update(state, frame) {
+      if (frame.event === 'debt_update') {
+        const { userId, change, currency } = frame.data;
+        if (!admin && userId !== app.me.user?.id) return;
+        const known = debts.get(userId) ?? { userId, amount: 0, currency };
+        debts.set(userId, { ...known, amount: known.amount + change });
+        await app.users.load([userId]);
+        renderDebts();
+      } else if (frame.event === 'payment_recorded' && !payments.items.some((p) => p.id === frame.data.payment.id)) {
+        payments.items.unshift(frame.data.payment);
+        renderPayments();
+      }
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Orders: a customer places an order and sends the payment receipt; an admin sees every
+// order, the receipt image, and verifies or rejects it. Orders change live (order_update).
+
+import { idempotencyKey } from '../api.js';
+import { field, h, note, replace, toast } from '../dom.js';
+import { mediaImage } from '../media.js';
+import { byId } from '../state.js';
+import { can } from './index.js';
+
+const openStates = ['pending_payment', 'receipt_submitted', 'verified'];
+
+export async function mount(view, app) {
+  const t = app.t;
+  const reviewer = can(app.me, 'verificar');
+  const products = byId(await app.api.all('/api/products'));
+  const orders = new Map((await app.api.all('/api/orders')).map((order) => [order.id, order]));
+  await app.users.load([...orders.values()].map((order) => order.customerId));
+
+  const stateFilter = h('select', { onchange: render },
+    h('option', { value: 'open' }, t('orders.open')), h('option', { value: '' }, t('orders.all')),
+    ['pending_payment', 'receipt_submitted', 'verified', 'fulfilled', 'rejected', 'cancelled'].map((state) => h('option', { value: state }, t(`orderState.${state}`))));
+  const list = h('ul', { class: 'list', 'aria-live': 'polite' });
+  replace(view,
+    can(app.me, 'pedido') ? newOrderForm() : null,
+    h('section', {}, h('div', { class: 'toolbar' }, field(t('orders.state'), stateFilter)), list));
+
+  function newOrderForm() {
+    const product = h('select', { name: 'product', required: true }, Object.values(products)
+      .filter((p) => p.active !== false).sort((a, b) => a.name.localeCompare(b.name))
+      .map((p) => h('option', { value: p.id }, `${p.emoji} ${p.name} — ${app.money(p.price, p.currency)}`)));
+    const quantity = h('input', { name: 'quantity', type: 'number', min: 1, step: 1, value: '1', required: true });
+    return h('form', {
+      class: 'card',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          const order = await app.api.post('/api/orders', { items: [{ productId: product.value, quantity: Number(quantity.value) }] },
+            { idempotencyKey: idempotencyKey() });
+          orders.set(order.id, order);
+          app.tg.haptic('success');
+          toast(t('orders.placed', { total: app.money(order.total, order.currency) }), 'success');
+          render();
+        } catch (error) {
+          app.tg.haptic('error');
+          toast(app.errorText(error), 'error');
+        }
+      },
+    }, h('h2', {}, t('orders.new')), h('div', { class: 'grid-2' }, field(t('screen.products'), product), field(t('orders.quantity'), quantity)),
+    h('button', { class: 'primary', type: 'submit' }, t('orders.place')));
+  }
+
+  async function act(order, action, body) {
+    try {
+      const updated = await app.api.post(`/api/orders/${order.id}/${action}`, body);
+      orders.set(updated.id, updated);
+      app.tg.haptic('success');
+      render();
+    } catch (error) {
+      app.tg.haptic('error');
+      toast(app.errorText(error), 'error');
+    }
+  }
+
+  async function sendReceipt(order, input) {
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      const media = await app.api.upload(file);
+      await act(order, 'receipt', { mediaId: media.id });
+      toast(t('orders.receiptSent'), 'success');
+    } catch (error) {
+      toast(app.errorText(error), 'error');
+    }
+  }
+
+  function actions(order) {
+    const mine = order.customerId === app.me.user?.id;
+    const buttons = [];
+    if (mine && (order.state === 'pending_payment' || order.state === 'receipt_submitted')) {
+      const input = h('input', { type: 'file', accept: 'image/*', onchange: () => sendReceipt(order, input) });
+      buttons.push(field(t('orders.receipt'), input));
+    }
+    if (reviewer && order.state === 'receipt_submitted') {
+      buttons.push(h('button', { class: 'primary', type: 'button', onclick: () => act(order, 'verify') }, t('orders.verify')));
+      buttons.push(h('button', { class: 'danger', type: 'button', onclick: () => {
+        const reason = prompt(t('orders.rejectReason'));
+        if (reason !== null) act(order, 'reject', { reason });
+      } }, t('orders.reject')));
+    }
+    if (reviewer && order.state === 'verified') buttons.push(h('button', { type: 'button', onclick: () => act(order, 'fulfil') }, t('orders.fulfil')));
+    if ((mine || reviewer) && order.state === 'pending_payment') {
+      buttons.push(h('button', { type: 'button', onclick: () => act(order, 'cancel', { reason: '' }) }, t('orders.cancel')));
+    }
+    return buttons.length ? h('div', { class: 'row' }, buttons) : null;
+  }
+
+  function render() {
+    const wanted = stateFilter.value;
+    const shown = [...orders.values()]
+      .filter((order) => (wanted === 'open' ? openStates.includes(order.state) : !wanted || order.state === wanted))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    if (!shown.length) return replace(list, note(t('orders.none')));
+    replace(list, shown.map((order) => h('li', { dataset: { orderId: order.id } },
+      h('div', { class: 'row spread' },
+        h('strong', {}, `${order.id} · ${app.users.name(order.customerId)}`),
+        h('span', { class: `pill ${pillFor(order.state)}` }, t(`orderState.${order.state}`))),
+      h('div', {}, order.lines.map((line) => `${line.quantity} × ${products[line.productId]?.name ?? line.productId}`).join(', '),
+        ' · ', h('strong', {}, app.money(order.total, order.currency))),
+      h('small', { class: 'muted' }, app.dateTime(order.createdAt)),
+      order.reason ? h('p', { class: 'muted' }, `${t('orders.reason')}: ${order.reason}`) : null,
+      order.receiptMediaId ? mediaImage(app.api, order.receiptMediaId, { class: 'receipt', alt: t('orders.receipt') }) : null,
+      actions(order))));
+  }
+
+  render();
+  return {
+    async update(state, frame) {
+      if (frame.event !== 'order_update') return;
+      orders.set(frame.data.order.id, frame.data.order);
+      await app.users.load([frame.data.order.customerId]);
+      render();
+    },
+  };
+}
+
+function pillFor(state) {
+  if (state === 'verified' || state === 'fulfilled') return 'good';
+  if (state === 'rejected' || state === 'cancelled') return 'bad';
+  return 'wait';
+}

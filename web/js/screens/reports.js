@@ -1,0 +1,78 @@
+// Reports (admin): revenue, sales and units over a date range, grouped by day, week, month,
+// product or buyer; a chart, the table, and the same report as CSV.
+
+import { drawChart } from '../charts.js';
+import { field, h, note, replace, table, toast } from '../dom.js';
+
+const groupings = ['day', 'week', 'month', 'product', 'buyer'];
+
+export async function mount(view, app) {
+  const t = app.t;
+  const today = new Date().toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+  const from = h('input', { type: 'date', value: monthAgo, required: true });
+  const to = h('input', { type: 'date', value: today, required: true });
+  const groupBy = h('select', {}, groupings.map((g) => h('option', { value: g }, t(`reports.by.${g}`))));
+  const canvas = h('canvas', { role: 'img', 'aria-label': t('screen.reports') });
+  const summary = h('p');
+  const rows = h('div');
+  let chart = null;
+  replace(view,
+    h('section', {}, h('form', { class: 'toolbar', onchange: load, onsubmit: (event) => { event.preventDefault(); load(); } },
+      field(t('from'), from), field(t('to'), to), field(t('reports.groupBy'), groupBy),
+      h('button', { type: 'button', onclick: download }, t('reports.csv')))),
+    h('section', {}, summary, h('div', { class: 'chart-box' }, canvas)),
+    h('section', {}, rows));
+
+  function query() {
+    return new URLSearchParams({ from: `${from.value}T00:00:00Z`, to: `${to.value}T23:59:59Z`, groupBy: groupBy.value });
+  }
+
+  async function load() {
+    let report;
+    try {
+      report = await app.api.get(`/api/reports?${query()}`);
+    } catch (error) {
+      return toast(app.errorText(error), 'error');
+    }
+    const byTime = ['day', 'week', 'month'].includes(report.groupBy);
+    summary.textContent = t('reports.total', { total: app.money(report.totalRevenue, report.currency), n: report.rows.reduce((sum, row) => sum + row.sales, 0) });
+    chart = await drawChart(canvas, {
+      kind: byTime ? 'line' : 'bar',
+      labels: report.rows.map((row) => row.label),
+      series: [{ label: t('dashboard.revenue'), values: report.rows.map((row) => row.revenue) }],
+      formatValue: (value) => app.money(value, report.currency),
+    });
+    replace(rows, report.rows.length
+      ? table([t(`reports.by.${report.groupBy}`), t('dashboard.salesCount'), t('dashboard.units'), t('dashboard.revenue')],
+        report.rows.map((row) => [row.label, app.number(row.sales), app.number(row.units), app.money(row.revenue, report.currency)]))
+      : note(t('reports.none')));
+  }
+
+  /** The CSV comes from an authenticated route, so it is fetched with the token and saved from a blob. */
+  async function download() {
+    try {
+      const blob = await app.api.request('GET', `/api/reports/export.csv?${query()}`, { blob: true });
+      const link = h('a', { href: URL.createObjectURL(blob), download: `tenda-${groupBy.value}-${from.value}-${to.value}.csv` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      toast(app.errorText(error), 'error');
+    }
+  }
+
+  await load();
+  return {
+    update(state, frame) {
+      if (frame.event !== 'new_sale') return;
+      clearTimeout(this.reload);
+      this.reload = setTimeout(load, 1500);
+    },
+    unmount() {
+      clearTimeout(this.reload);
+      chart?.destroy();
+    },
+  };
+}
