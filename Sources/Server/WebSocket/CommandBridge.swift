@@ -1,15 +1,28 @@
 import Foundation
 import Shop
 
-/// Runs the shop's commands named in a WebSocket `{"type":"command"}` message, with the same
-/// parameters as the REST bodies, and answers with the same records.
+/// Runs commands for the WebSocket's `{"type":"command"}` and `POST /api/commands/execute`, in two forms:
 ///
-/// ```json
-/// {"type": "command", "id": "c1", "command": "buy", "params": {"buyerId": "u7", "items": [{"productId": "p3", "quantity": 2}]}}
-/// {"type": "result", "id": "c1", "ok": true, "data": {"saleId": "s91", "sale": {…}}}
-/// ```
+/// - the shop's commands with the same parameters as the REST bodies, answered with the same records:
+///   `{"type": "command", "id": "c1", "command": "buy", "params": {"buyerId": "u7", "items": [{"productId": "p3", "quantity": 2}]}}`
+///   → `{"type": "result", "id": "c1", "ok": true, "data": {"saleId": "s91", "sale": {…}}}`;
+/// - a bot command line, answered as the chat answers it: `{"type": "command", "id": "c2", "command": "estoque", "args": ""}`
+///   → `{"type": "result", "id": "c2", "ok": true, "data": {"text": "…", "data": {…}}}`.
 struct CommandBridge {
     let shop: Shop
+    /// The bot's conversation, which runs command lines; absent, only the shop's commands run.
+    let commandLine: (any CommandLineRunner)?
+
+    /// Runs a bot command line; its `{"text", "data"}`, or the refusal as the contract's error.
+    func runLine(_ command: String, args: String, principal: Principal, languageCode: String?, idempotencyKey: String?) async throws -> Data {
+        guard let commandLine else {
+            throw APIError(.serviceUnavailable, "commands_unavailable", "this server runs no bot commands")
+        }
+        let name = command.hasPrefix("/") ? String(command.dropFirst()) : command
+        let answer = await commandLine.run(command: name, args: args, principal: principal, languageCode: languageCode, idempotencyKey: idempotencyKey)
+        if let error = answer.error() { throw error }
+        return answer.body()
+    }
 
     /// The command names the bridge knows.
     static let commands = [

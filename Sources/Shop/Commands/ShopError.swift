@@ -33,6 +33,12 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
         public let productId: UInt64
         public let requested: Int64
         public let available: Int64
+
+        public init(productId: UInt64, requested: Int64, available: Int64) {
+            self.productId = productId
+            self.requested = requested
+            self.available = available
+        }
     }
 
     public let code: Code

@@ -1,0 +1,121 @@
+import Foundation
+import Shop
+
+/// `/user`, `/smartcontract` and `/backup`: the owner's tools.
+extension Conversation {
+    /// `/user`: the users; `/user <who> admin|user|owner` sets a role; `/user <who> bloquear|desbloquear`.
+    func users(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        var words = Arguments.words(request.args)
+        guard let action = words.popLast()?.lowercased(), !words.isEmpty else {
+            let users = try shop.users(page: PageRequest(limit: 50), as: caller.principal).items
+            var lines = [l.pick("<b>Usuários</b>", "<b>Users</b>")]
+            for record in users {
+                let user = record.value
+                let handle = user.username.map { " @\(html($0))" } ?? ""
+                lines.append("\(user.publicId) \(html(user.name))\(handle) · \(roleName(user.role, l))\(user.blocked ? l.pick(" · bloqueado", " · blocked") : "")")
+            }
+            lines.append(l.pick("Mude com /user @ana admin, ou /user @ana bloquear.", "Change with /user @ana admin, or /user @ana block."))
+            return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["users": users.map { UserView($0.value, version: $0.version) }]))
+        }
+        let who = words.joined(separator: " ")
+        guard let target = try findUser(who, caller) else { throw UsageError(pt: "Não encontrei \"\(html(who))\".", en: "No user matches \"\(html(who))\".") }
+        let updated: User
+        let done: String
+        if let role = Role(rawValue: action) {
+            updated = try await shop.execute(GrantRole(userId: target.key, role: role), as: caller.principal)
+            done = l.pick("\(html(updated.name)) agora é \(roleName(role, l)).", "\(html(updated.name)) is now \(roleName(role, l)).")
+        } else if ["bloquear", "block"].contains(action) {
+            updated = try await shop.execute(BlockUser(userId: target.key), as: caller.principal)
+            done = l.pick("\(html(updated.name)) bloqueado.", "\(html(updated.name)) blocked.")
+        } else if ["desbloquear", "unblock"].contains(action) {
+            updated = try await shop.execute(UnblockUser(userId: target.key), as: caller.principal)
+            done = l.pick("\(html(updated.name)) desbloqueado.", "\(html(updated.name)) unblocked.")
+        } else {
+            throw UsageError(pt: "Use user, admin, owner, bloquear ou desbloquear.", en: "Use user, admin, owner, block or unblock.")
+        }
+        return Reply(text: "✅ " + done, data: ReplyData(["user": UserView(updated, version: try shop.user(updated.id, as: caller.principal).version)]))
+    }
+
+    /// The `/smartcontract` words any party may use: the shop checks they are a party.
+    static let partyContractActions: Set<String> = ["confirmar", "confirm", "recusar", "decline", "listar", "list"]
+
+    /// `/smartcontract [listar]`, `/smartcontract criar <title>; <who> <part>, <who> <part>; <amount>[; <terms>]`,
+    /// `/smartcontract confirmar <c1>`, `/smartcontract recusar <c1> [reason]`.
+    func contracts(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        let words = Arguments.words(request.args)
+        switch words.first?.lowercased() ?? "listar" {
+        case "listar", "list":
+            let contracts = try shop.contracts(page: PageRequest(limit: 20), as: caller.principal).items
+            var lines = [l.pick("<b>Contratos</b>", "<b>Contracts</b>")]
+            var keyboard: [[ReplyButton]] = []
+            for record in contracts {
+                let c = record.value
+                lines.append("\(c.publicId) · \(html(c.title)) · \(money(c.amount)) · \(c.state.rawValue) · \(c.confirmations)/\(c.requiredConfirmations)")
+                if c.state == .pending, let me = caller.userId, c.parties.contains(where: { $0.userId == me && $0.confirmedAt == nil && $0.declinedAt == nil }) {
+                    keyboard.append([.run("✅ \(c.publicId)", "/smartcontract confirmar \(c.publicId)"), .run("❌ \(c.publicId)", "/smartcontract recusar \(c.publicId)")])
+                }
+            }
+            if contracts.isEmpty { lines.append(l.pick("Nenhum contrato.", "No contracts.")) }
+            return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["contracts": contracts.map { ContractView($0.value, version: $0.version) }]), keyboard: keyboard)
+        case "criar", "create":
+            let fields = request.args.dropFirst(words[0].count).split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 3, let amount = Arguments.money(fields[2]) else {
+                throw UsageError(pt: "Use /smartcontract criar Título; @ana compradora, @bruno vendedor; 100,00; termos",
+                                 en: "Use /smartcontract create Title; @ana buyer, @bruno seller; 100.00; terms")
+            }
+            var parties: [ContractPartyInput] = []
+            for party in fields[1].split(separator: ",") {
+                let partyWords = Arguments.words(String(party))
+                guard let who = partyWords.first, let user = try findUser(who, caller) else {
+                    throw UsageError(pt: "Não encontrei a parte \"\(html(String(party)))\".", en: "No party matches \"\(html(String(party)))\".")
+                }
+                parties.append(ContractPartyInput(userId: user.key, part: partyWords.dropFirst().joined(separator: " ")))
+            }
+            let contract = try await shop.execute(CreateContract(title: fields[0], terms: fields.count > 3 ? fields[3] : "", amount: amount,
+                                                                 parties: parties, requiredConfirmations: parties.count),
+                                                  as: caller.principal)
+            return Reply(text: l.pick("📜 Contrato \(contract.publicId) criado; aguardando \(contract.requiredConfirmations) confirmações.",
+                                      "📜 Contract \(contract.publicId) created; awaiting \(contract.requiredConfirmations) confirmations."),
+                         data: ReplyData(["contract": try contractView(contract, caller)]))
+        case "confirmar", "confirm", "recusar", "decline":
+            guard words.count >= 2, let id = Arguments.id(words[1], .contract) else {
+                throw UsageError(pt: "Diga qual contrato, ex.: /smartcontract confirmar c1", en: "Say which contract, e.g. /smartcontract confirm c1")
+            }
+            let confirming = ["confirmar", "confirm"].contains(words[0].lowercased())
+            let contract = confirming
+                ? try await shop.execute(ConfirmContract(contractId: id), as: caller.principal)
+                : try await shop.execute(DeclineContract(contractId: id, reason: words.dropFirst(2).joined(separator: " ")), as: caller.principal)
+            return Reply(text: confirming
+                ? l.pick("✅ Contrato \(contract.publicId): \(contract.confirmations)/\(contract.requiredConfirmations) confirmações (\(contract.state.rawValue)).",
+                         "✅ Contract \(contract.publicId): \(contract.confirmations)/\(contract.requiredConfirmations) confirmations (\(contract.state.rawValue)).")
+                : l.pick("❌ Contrato \(contract.publicId) recusado.", "❌ Contract \(contract.publicId) declined."),
+                         data: ReplyData(["contract": try contractView(contract, caller)]))
+        default:
+            throw UsageError(pt: "Use /smartcontract listar, criar, confirmar ou recusar.", en: "Use /smartcontract list, create, confirm or decline.")
+        }
+    }
+
+    func contractView(_ contract: Contract, _ caller: Caller) throws -> ContractView {
+        ContractView(contract, version: try shop.contract(contract.id, as: caller.principal).version)
+    }
+
+    /// `/backup`: a compacted hot copy of the store, in its own dated folder.
+    func backup(_ request: ChatRequest, _ caller: Caller, now: Date = Date()) async throws -> Reply {
+        let l = request.language
+        guard let folder = settings.backupFolder else {
+            throw ShopError(.ruleBroken, "this server has no backup folder")
+        }
+        let stamp = RFC3339.string(from: now).replacingOccurrences(of: ":", with: "-")
+        let destination = "\(folder)/tenda-\(stamp)"
+        let started = ContinuousClock.now
+        try await shop.environment.backup(to: destination)
+        let elapsed = ContinuousClock.now - started
+        let size = (try? FileManager.default.attributesOfItem(atPath: destination + "/data.mdb")[.size] as? Int) ?? 0
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return Reply(text: l.pick("💾 Backup feito em \(html(destination)) (\(size / 1024) KiB, \(milliseconds) ms).",
+                                  "💾 Backup written to \(html(destination)) (\(size / 1024) KiB, \(milliseconds) ms)."),
+                     data: ReplyData(["path": destination, "bytes": size, "milliseconds": milliseconds]))
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Shop
+
+/// `/lista_produtos`, `/estoque` and `/product`: the catalogue and its stock.
+extension Conversation {
+    static let productsPerPage = 8
+
+    /// `/lista_produtos [page]`: a page of products; admins get buy and restock buttons.
+    func productList(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        let all = try shop.products(page: PageRequest(limit: 200), as: caller.principal).items
+        let pages = max(1, (all.count + Self.productsPerPage - 1) / Self.productsPerPage)
+        let page = min(max(Arguments.words(request.args).first.flatMap { Int($0) } ?? 1, 1), pages)
+        let shown = all.dropFirst((page - 1) * Self.productsPerPage).prefix(Self.productsPerPage)
+        var lines = [l.pick("<b>Produtos</b> (página \(page) de \(pages))", "<b>Products</b> (page \(page) of \(pages))")]
+        var keyboard: [[ReplyButton]] = []
+        for record in shown {
+            let product = record.value
+            lines.append("\(productLine(product)) · \(l.pick("estoque", "stock")) \(product.stock)")
+            if caller.role >= .admin {
+                keyboard.append([.run("🛒 \(product.name)", "/buy 1 \(product.publicId)"), .run("➕ 10", "/estoque \(product.publicId) +10")])
+            }
+        }
+        if all.isEmpty { lines.append(l.pick("Nenhum produto ainda.", "No products yet.")) }
+        var paging: [ReplyButton] = []
+        if page > 1 { paging.append(.run("◀️", "/lista_produtos \(page - 1)")) }
+        if page < pages { paging.append(.run("▶️", "/lista_produtos \(page + 1)")) }
+        if !paging.isEmpty { keyboard.append(paging) }
+        return Reply(text: lines.joined(separator: "\n"),
+                     data: ReplyData(["products": shown.map { ProductView($0.value, version: $0.version) }, "page": page, "pages": pages]),
+                     keyboard: keyboard)
+    }
+
+    /// `/estoque`: stock levels, low first, with restock buttons; `/estoque <product> +N` restocks
+    /// and `/estoque <product> -N` corrects a count.
+    func stock(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        var words = Arguments.words(request.args)
+        if let last = words.last, last.hasPrefix("+") || last.hasPrefix("-"), let delta = Int64(last), delta != 0 {
+            words.removeLast()
+            guard let product = try findProduct(words.joined(separator: " "), caller) else {
+                throw UsageError(pt: "Não encontrei o produto \"\(html(words.joined(separator: " ")))\".",
+                                 en: "No product matches \"\(html(words.joined(separator: " ")))\".")
+            }
+            let updated = delta > 0
+                ? try await shop.execute(Restock(productId: product.key, quantity: delta, note: "bot"), as: caller.principal)
+                : try await shop.execute(AdjustStock(productId: product.key, delta: delta, reason: .adjustment, note: "bot"), as: caller.principal)
+            return Reply(text: l.pick("✅ \(html(updated.name)): estoque agora \(updated.stock).", "✅ \(html(updated.name)): stock now \(updated.stock)."),
+                         data: ReplyData(["product": try productView(updated, caller)]))
+        }
+        guard words.isEmpty else {
+            throw UsageError(pt: "Use /estoque, ou /estoque &lt;produto&gt; +10 para repor.", en: "Use /estoque, or /estoque &lt;product&gt; +10 to restock.")
+        }
+        let inventory = try shop.inventory(as: caller.principal)
+        var lines = [l.pick("<b>Estoque</b>", "<b>Stock</b>")]
+        var keyboard: [[ReplyButton]] = []
+        for line in inventory {
+            let product = line.product.value
+            let flag = line.isLow ? "🔴" : "🟢"
+            lines.append("\(flag) \(html(product.name)): \(product.stock) (\(l.pick("mínimo", "minimum")) \(product.lowStockThreshold))")
+            if line.isLow {
+                keyboard.append([.run("➕ 10 \(product.name)", "/estoque \(product.publicId) +10"), .run("➕ 50", "/estoque \(product.publicId) +50")])
+            }
+        }
+        return Reply(text: lines.joined(separator: "\n"),
+                     data: ReplyData(["inventory": inventory.map { StockLine(productId: $0.product.value.publicId, name: $0.product.value.name,
+                                                                               stock: $0.product.value.stock, lowStockThreshold: $0.product.value.lowStockThreshold,
+                                                                               low: $0.isLow) }]),
+                     keyboard: keyboard)
+    }
+
+    /// `/product new <name>; <price>[; <stock>[; <emoji>[; <category>]]]`, `/product <product> price|name|threshold|archive …`,
+    /// `/product <product>` (its card). In a chat, `/product` alone starts a guided dialogue.
+    func product(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        let words = Arguments.words(request.args)
+        guard let first = words.first else {
+            return Reply(text: l.pick(
+                "Use <code>/product novo Nome; 6,50; 10</code> para criar, ou <code>/product p3 preco 7,00</code>, <code>nome</code>, <code>minimo</code>, <code>arquivar</code> para editar.",
+                "Use <code>/product new Name; 6.50; 10</code> to create, or <code>/product p3 price 7.00</code>, <code>name</code>, <code>threshold</code>, <code>archive</code> to edit."))
+        }
+        if ["novo", "new", "criar", "create"].contains(first.lowercased()) {
+            let fields = request.args.dropFirst(first.count).split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 2, let price = Arguments.money(fields[1]) else {
+                throw UsageError(pt: "Use /product novo Nome; preço; estoque (ex.: /product novo Coxinha; 6,50; 20).",
+                                 en: "Use /product new Name; price; stock (e.g. /product new Coxinha; 6.50; 20).")
+            }
+            let stock = fields.count > 2 ? Int64(fields[2]) ?? 0 : 0
+            let created = try await shop.execute(CreateProduct(name: fields[0], emoji: fields.count > 3 ? fields[3] : "",
+                                                               category: fields.count > 4 ? fields[4] : "", price: price, stock: stock),
+                                                 as: caller.principal)
+            return Reply(text: l.pick("✅ Produto criado: ", "✅ Product created: ") + productLine(created) + " (\(created.publicId))",
+                         data: ReplyData(["product": try productView(created, caller)]))
+        }
+        guard let (found, rest) = try splitProduct(words, caller) else {
+            throw UsageError(pt: "Não encontrei o produto \"\(html(request.args))\".", en: "No product matches \"\(html(request.args))\".")
+        }
+        guard let action = rest.first?.lowercased() else {
+            let p = found.value
+            return Reply(text: productLine(p) + "\n" + l.pick("Estoque \(p.stock), mínimo \(p.lowStockThreshold), id \(p.publicId)",
+                                                              "Stock \(p.stock), threshold \(p.lowStockThreshold), id \(p.publicId)"),
+                         data: ReplyData(["product": ProductView(p, version: found.version)]))
+        }
+        let value = rest.dropFirst().joined(separator: " ")
+        let update: UpdateProduct
+        switch action {
+        case "preco", "preço", "price":
+            guard let price = Arguments.money(value) else { throw UsageError(pt: "Preço inválido: \(html(value)).", en: "Not a price: \(html(value)).") }
+            update = UpdateProduct(productId: found.key, expectedVersion: found.version, price: price)
+        case "nome", "name":
+            update = UpdateProduct(productId: found.key, expectedVersion: found.version, name: value)
+        case "minimo", "mínimo", "threshold":
+            guard let threshold = Int64(value), threshold >= 0 else { throw UsageError(pt: "Mínimo inválido: \(html(value)).", en: "Not a threshold: \(html(value)).") }
+            update = UpdateProduct(productId: found.key, expectedVersion: found.version, lowStockThreshold: threshold)
+        case "arquivar", "archive":
+            let archived = try await shop.execute(ArchiveProduct(productId: found.key, expectedVersion: found.version), as: caller.principal)
+            return Reply(text: l.pick("🗄 \(html(archived.name)) arquivado.", "🗄 \(html(archived.name)) archived."),
+                         data: ReplyData(["product": try productView(archived, caller)]))
+        default:
+            throw UsageError(pt: "Não sei mudar \"\(html(action))\": use preco, nome, minimo ou arquivar.",
+                             en: "I can't change \"\(html(action))\": use price, name, threshold or archive.")
+        }
+        let updated = try await shop.execute(update, as: caller.principal)
+        return Reply(text: "✅ " + productLine(updated), data: ReplyData(["product": try productView(updated, caller)]))
+    }
+}
+
+extension Conversation {
+    /// The product as the API shows it, with the version its write gave it.
+    func productView(_ product: Product, _ caller: Caller) throws -> ProductView {
+        ProductView(product, version: try shop.product(product.id, as: caller.principal).version)
+    }
+}
+
+struct StockLine: Encodable, Sendable {
+    let productId: String
+    let name: String
+    let stock: Int64
+    let lowStockThreshold: Int64
+    let low: Bool
+}
