@@ -1,4 +1,3 @@
-import BenchSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -7,20 +6,20 @@ import Glibc
 
 /// A minimal blocking HTTP/1.1 client on one keep-alive connection to 127.0.0.1: enough for
 /// the benchmark's JSON requests, with nothing between the socket and the clock.
-final class HTTPConnection {
+public final class HTTPConnection {
     private let fd: Int32
     private let port: Int
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var pending: [UInt8] = []
 
-    struct Response {
-        let status: Int
-        let body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        func json() -> [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
+    public struct Response {
+        public let status: Int
+        public let body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func json() -> [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
     }
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         self.port = port
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket: errno \(errno)") }
@@ -45,19 +44,19 @@ final class HTTPConnection {
     deinit { close(fd) }
 
     /// The request's bytes, built once so a load loop only writes them.
-    static func encode(_ method: String, _ path: String, token: String?, body: String?) -> [UInt8] {
+    public static func encode(_ method: String, _ path: String, token: String?, body: String?) -> [UInt8] {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" } else { head += "\r\n" }
         return Array(head.utf8)
     }
 
-    func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) throws -> Response {
+    public func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) throws -> Response {
         try send(Self.encode(method, path, token: token, body: body))
     }
 
     /// Writes an encoded request and reads its whole answer.
-    func send(_ request: [UInt8]) throws -> Response {
+    public func send(_ request: [UInt8]) throws -> Response {
         var written = 0
         while written < request.count {
             let n = request.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
@@ -119,4 +118,38 @@ final class HTTPConnection {
         guard haystack.count >= needle.count else { return nil }
         return haystack.withUnsafeBytes { h in needle.withUnsafeBytes { n in findBytes(n, in: h) } }
     }
+}
+
+/// A free TCP port on 127.0.0.1 (bound to port 0, read back, released).
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw BenchError("socket: \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+            guard bind(fd, pointer, length) == 0 else { return -1 }
+            return getsockname(fd, pointer, &length)
+        }
+    }
+    guard bound == 0 else { throw BenchError("bind: \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The offset of the first `needle` in `haystack` at or after `start` (glibc's memmem is not exported to Swift).
+public func findBytes(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int = 0) -> Int? {
+    guard let h = haystack.baseAddress, let n = needle.baseAddress, !needle.isEmpty else { return nil }
+    let first = Int32(needle[0])
+    var i = start
+    while i + needle.count <= haystack.count {
+        guard let hit = memchr(h + i, first, haystack.count - needle.count + 1 - i) else { return nil }
+        let at = h.distance(to: UnsafeRawPointer(hit))
+        if memcmp(h + at, n, needle.count) == 0 { return at }
+        i = at + 1
+    }
+    return nil
 }

@@ -31,27 +31,8 @@ struct DashboardBenchmark {
     func run() async throws -> Result {
         let buyers = 200, products = 60
         let bench = try await BenchShop.make(folder: folder, durability: .noSync, buyers: buyers, products: products)
-        let end = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 86_000)
-        let year = 365.0 * 86_400
-        progress("filling \(sales.grouped) sales over a year through the buy command")
-        let commitsBefore = try bench.shop.environment.read { $0.snapshotId }
-        let (_, fillSeconds) = try await timed {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let workers = 64
-                for w in 0..<workers {
-                    group.addTask {
-                        var rng = SplitMix64(seed: UInt64(1_000 + w))
-                        for n in stride(from: w, to: sales, by: workers) {
-                            // Times rise with n, so the year fills in order, as a real shop's would.
-                            let at = end.addingTimeInterval(-year * (1 - Double(n) / Double(sales)))
-                            try await bench.shop.execute(bench.randomBuy(&rng), as: bench.admin, at: at)
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-        }
-        let commits = try bench.shop.environment.read { $0.snapshotId } - commitsBefore
+        let end = BenchShop.endOfToday
+        let (fillSeconds, commits) = try await bench.fill(sales: sales, endingAt: end)
         let shop = bench.shop, admin = bench.admin
         let from90 = end.addingTimeInterval(-89 * 86_400)
         var timings: [Timing] = []

@@ -19,6 +19,13 @@ struct ShopBench {
         do {
             let loadBefore = Machine.loadAverage()
             let started = ContinuousClock.now
+            if options.startup {
+                let result = try await StartupBenchmark(folder: folder, sales: options.sales, tenda: options.tenda, runs: options.runs).run()
+                try? FileManager.default.removeItem(atPath: folder)
+                print(StartupBenchmark.report(result, options: options, loadBefore: loadBefore, loadAfter: Machine.loadAverage(),
+                                              elapsed: ContinuousClock.now - started))
+                return
+            }
             let buys = try await DurableBuyBenchmark(folder: folder + "/buys", buyers: options.buyers, buys: options.buys).run()
             let reads = try await DashboardBenchmark(folder: folder + "/reads", sales: options.sales, repeats: options.repeats).run()
             try? FileManager.default.removeItem(atPath: folder)
@@ -39,14 +46,31 @@ struct ShopBenchOptions {
     var sales = 1_000_000
     var repeats = 200
     var quick = false
+    /// Time `tenda serve` to its first /health instead (on an empty folder and on `sales` sales).
+    var startup = false
+    var runs = 5
+    var tenda = ShopBenchOptions.defaultTenda
+
+    /// The release server ws-bench uses too: the benchmarks package's own build, else the main one's.
+    static var defaultTenda: String {
+        let benchmarks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let own = benchmarks + "/.build/release/tenda"
+        return FileManager.default.isExecutableFile(atPath: own) ? own : benchmarks + "/../.build/release/tenda"
+    }
 
     static let usage = """
         usage: shop-bench [--quick] [--buyers N] [--buys N] [--sales N] [--repeats N]
+               shop-bench --startup [--sales N] [--runs N] [--tenda PATH]
           --buyers   concurrent buyers in the durable purchase run (64)
           --buys     purchases in that run (40,000)
           --sales    sales in the store for the dashboard and report run (1,000,000)
           --repeats  timed calls of each counter-backed query (200; full scans run 3 times)
           --quick    2,000 purchases, 20,000 sales, 20 repeats: a smoke test
+          --startup  instead: time `tenda serve` from process start to its first 200 on /health, on an
+                     empty data folder and on one with --sales sales (build the server first:
+                     swift build -c release --package-path benchmarks --product tenda)
+          --runs     starts timed on each folder (5)
+          --tenda    the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
         """
 
     init(parsing arguments: [String]) throws {
@@ -70,6 +94,12 @@ struct ShopBenchOptions {
             case "--buys": buys = try number()
             case "--sales": sales = try number()
             case "--repeats": repeats = try number()
+            case "--runs": runs = try number()
+            case "--startup": startup = true
+            case "--tenda":
+                i += 1
+                guard i < arguments.count else { throw BenchError("--tenda needs a path") }
+                tenda = arguments[i]
             case "--quick": break
             default: throw BenchError("unknown option \(arguments[i])")
             }
@@ -113,6 +143,36 @@ struct BenchShop {
                 stock: 1_000_000, lowStockThreshold: 0), as: system).id)
         }
         return BenchShop(shop: shop, admin: .user(seller.id, via: .rest), buyers: buyerIds, products: productIds)
+    }
+
+    /// Just before midnight UTC today: the end of the year of sales ``fill(sales:endingAt:)`` writes.
+    static var endOfToday: Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 86_000)
+    }
+
+    /// Writes `sales` purchases spread over the year before `end` through the buy command, from
+    /// 64 concurrent callers; returns the seconds it took and the group commits it made.
+    func fill(sales: Int, endingAt end: Date) async throws -> (seconds: Double, commits: UInt64) {
+        let year = 365.0 * 86_400
+        progress("filling \(sales.grouped) sales over a year through the buy command")
+        let commitsBefore = try shop.environment.read { $0.snapshotId }
+        let (_, seconds) = try await timed {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let workers = 64
+                for w in 0..<workers {
+                    group.addTask {
+                        var rng = SplitMix64(seed: UInt64(1_000 + w))
+                        for n in stride(from: w, to: sales, by: workers) {
+                            // Times rise with n, so the year fills in order, as a real shop's would.
+                            let at = end.addingTimeInterval(-year * (1 - Double(n) / Double(sales)))
+                            try await shop.execute(randomBuy(&rng), as: admin, at: at)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        return (seconds, try shop.environment.read { $0.snapshotId } - commitsBefore)
     }
 
     /// A purchase of one or two products by one buyer, drawn from `rng`.

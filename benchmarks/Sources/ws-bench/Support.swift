@@ -31,26 +31,6 @@ func sleepUntil(_ nanos: UInt64) {
     return UInt64(limit.rlim_cur)
 }
 
-/// A free TCP port on 127.0.0.1 (bound to port 0, read back, released).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw BenchError("socket: \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-            guard bind(fd, pointer, length) == 0 else { return -1 }
-            return getsockname(fd, pointer, &length)
-        }
-    }
-    guard bound == 0 else { throw BenchError("bind: \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// A shared counter.
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
@@ -110,18 +90,4 @@ final class Locked<Value>: @unchecked Sendable {
         defer { lock.unlock() }
         return try body(&value)
     }
-}
-
-/// The offset of the first `needle` in `haystack` at or after `start` (glibc's memmem is not exported to Swift).
-func findBytes(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int = 0) -> Int? {
-    guard let h = haystack.baseAddress, let n = needle.baseAddress, !needle.isEmpty else { return nil }
-    let first = Int32(needle[0])
-    var i = start
-    while i + needle.count <= haystack.count {
-        guard let hit = memchr(h + i, first, haystack.count - needle.count + 1 - i) else { return nil }
-        let at = h.distance(to: UnsafeRawPointer(hit))
-        if memcmp(h + at, n, needle.count) == 0 { return at }
-        i = at + 1
-    }
-    return nil
 }
