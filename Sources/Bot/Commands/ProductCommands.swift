@@ -70,14 +70,12 @@ extension Conversation {
     }
 
     /// `/product new <name>; <price>[; <stock>[; <emoji>[; <category>]]]`, `/product <product> price|name|threshold|archive …`,
-    /// `/product <product>` (its card). In a chat, `/product` alone starts a guided dialogue.
+    /// `/product <product>` (its card); `/product` alone starts a guided dialogue (name, price, stock).
     func product(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
         let words = Arguments.words(request.args)
         guard let first = words.first else {
-            return Reply(text: l.pick(
-                "Use <code>/product novo Nome; 6,50; 10</code> para criar, ou <code>/product p3 preco 7,00</code>, <code>nome</code>, <code>minimo</code>, <code>arquivar</code> para editar.",
-                "Use <code>/product new Name; 6.50; 10</code> to create, or <code>/product p3 price 7.00</code>, <code>name</code>, <code>threshold</code>, <code>archive</code> to edit."))
+            return try await startProductDialogue(caller, l)
         }
         if ["novo", "new", "criar", "create"].contains(first.lowercased()) {
             let fields = request.args.dropFirst(first.count).split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -10,6 +10,6 @@ extension Conversation: CommandLineRunner {
         let request = ChatRequest(command: command.lowercased(), args: args, principal: principal,
                                   language: Language(code: stored ?? languageCode), idempotencyKey: idempotencyKey)
         let reply = await run(request)
-        return CommandLineAnswer(text: reply.text, data: (try? reply.data.json()) ?? Data("{}".utf8), failure: reply.failure)
+        return CommandLineAnswer(text: reply.text, plainText: reply.plainText, data: (try? reply.data.json()) ?? Data("{}".utf8), failure: reply.failure)
     }
 }

@@ -80,6 +80,16 @@ public struct Reply: Sendable {
     /// Set when the command was refused or failed: the bridges answer it as an error.
     public var failure: ShopError?
 
+    /// The text without its HTML, for places that show plain text (a button's notice).
+    public var plainText: String {
+        var plain = ""
+        var inTag = false
+        for character in text {
+            if character == "<" { inTag = true } else if character == ">" { inTag = false } else if !inTag { plain.append(character) }
+        }
+        return plain.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
     public init(text: String, data: ReplyData = ReplyData(), keyboard: [[ReplyButton]] = [], failure: ShopError? = nil) {
         self.text = text
         self.data = data

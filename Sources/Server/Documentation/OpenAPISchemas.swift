@@ -298,6 +298,18 @@ enum OpenAPISchemas {
                 "command": OpenAPISchema.string(example: "estoque"),
                 "description": OpenAPISchema.string("Portuguese description, as the bot shows it."),
             ]),
+            "CommandLine": OpenAPISchema.object(nil, required: ["command"], [
+                "command": OpenAPISchema.string("A bot command, with or without its slash.", example: "buy"),
+                "args": OpenAPISchema.string("The rest of the line, as typed in the chat.", example: "2 coxinha @ana ok"),
+            ], additional: false),
+            "CommandAnswer": OpenAPISchema.object(nil, required: ["text", "data"], [
+                "text": OpenAPISchema.string("The bot's reply, in Telegram HTML."),
+                "data": OpenAPISchema.object("The reply's facts: records in the contract's shapes (`sale`, `product`, `debts`…).", required: [], [:], additional: true),
+            ]),
+            "TelegramUpdate": OpenAPISchema.object("A Bot API Update (core.telegram.org/bots/api#update).", required: ["update_id"], [
+                "update_id": OpenAPISchema.integer(),
+            ], additional: true),
+            "Accepted": OpenAPISchema.object(nil, required: ["ok"], ["ok": OpenAPISchema.boolean()]),
             "ReportRow": row,
             "Dashboard": OpenAPISchema.object(nil, required: ["currency", "todaySales", "todayRevenue", "todayReceived", "daily", "lowStockCount",
                                                       "outstandingDebt", "topProducts", "topBuyers"], [

@@ -7,18 +7,7 @@ extension CommandLineAnswer {
     public func error() -> APIError? {
         guard let failure else { return nil }
         let shaped = APIError(failure)
-        return APIError(shaped.status, shaped.code, plainText, field: shaped.field, items: shaped.items)
-    }
-
-    /// The text without its HTML tags and entities, for error messages.
-    var plainText: String {
-        var plain = ""
-        var inTag = false
-        for character in text {
-            if character == "<" { inTag = true } else if character == ">" { inTag = false } else if !inTag { plain.append(character) }
-        }
-        return plain.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "⚠️ ", with: "")
+        return APIError(shaped.status, shaped.code, plainText.replacingOccurrences(of: "⚠️ ", with: ""), field: shaped.field, items: shaped.items)
     }
 }
 

@@ -15,7 +15,7 @@ public struct TelegramIdentity: Sendable, Equatable {
         self.username = username; self.languageCode = languageCode
     }
 
-    var displayName: String { [firstName, lastName ?? ""].joined(separator: " ").trimmingCharacters(in: .whitespaces) }
+    public var displayName: String { [firstName, lastName ?? ""].joined(separator: " ").trimmingCharacters(in: .whitespaces) }
 }
 
 /// Creates the user on first sight (as `user`, or `owner` when configured so) and keeps

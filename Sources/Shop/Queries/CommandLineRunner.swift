@@ -11,11 +11,14 @@ public protocol CommandLineRunner: Sendable {
 /// and the shop's refusal when there was one.
 public struct CommandLineAnswer: Sendable {
     public var text: String
+    /// The text without its markup, for an error's message.
+    public var plainText: String
     public var data: Data
     public var failure: ShopError?
 
-    public init(text: String, data: Data, failure: ShopError?) {
+    public init(text: String, plainText: String, data: Data, failure: ShopError?) {
         self.text = text
+        self.plainText = plainText
         self.data = data
         self.failure = failure
     }

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shop
+import Store
+import Telegram
+
+/// Sends the shop's notifications to Telegram: every new `Notice` the shop writes (low
+/// stock and new orders to admins, order decisions to the customer, payments to the payer,
+/// contracts to the parties, role changes to the user) becomes a message in the
+/// addressee's chat. A role change also refreshes that person's command menu.
+///
+/// It follows the store's change feed, the one event path. The messages and the feed
+/// position it reached are written in one transaction, so after a crash each notice is
+/// queued exactly once.
+public struct Notifier: Service {
+    let shop: Shop
+    let outbox: Outbox
+    let menus: CommandMenus
+    let logger: Logger
+    /// Where the feed position is kept (a counter of the store).
+    static let cursorKey = OrderedKey("botNotifier", "cursor")
+
+    public init(shop: Shop, outbox: Outbox, menus: CommandMenus, logger: Logger = Logger(label: "tenda.bot.notifier")) {
+        self.shop = shop
+        self.outbox = outbox
+        self.menus = menus
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await follow()
+        }
+    }
+
+    /// The feed position handled so far; on the very first start, the head (history is not re-sent).
+    func startingPoint() async throws -> UInt64 {
+        let stored = try shop.environment.read { txn in try txn.counter(Self.cursorKey) }
+        if stored > 0 { return UInt64(stored) }
+        let head = shop.environment.head
+        try await shop.environment.write { txn in try Self.move(txn, to: head) }
+        return head
+    }
+
+    private func follow() async throws {
+        var position = try await startingPoint()
+        while !Task.isCancelled {
+            do {
+                for try await change in shop.environment.follow(after: position) {
+                    position = change.sequence
+                    guard change.collection == "notifications", change.operation == .put, change.previous == nil, let bytes = change.value else { continue }
+                    let notice = try Notice(binary: bytes)
+                    let messages = try messages(for: notice)
+                    let sequence = change.sequence
+                    try await shop.environment.write { txn in
+                        for message in messages { try outbox.enqueue(message, in: txn) }
+                        if notice.kind == "role_changed", let user = try? shop.user(notice.userId, as: .system(.bot)).value {
+                            try menus.enqueueMenu(for: user, in: txn, outbox: outbox)
+                        }
+                        try Self.move(txn, to: sequence)
+                    }
+                }
+                return
+            } catch let error as StoreError where error.code == .sinceTooOld {
+                // The feed was trimmed past us (a long stop): skip to what is still there.
+                logger.warning("notifications between \(position) and the feed's start were trimmed; resuming at the head")
+                position = shop.environment.head
+            }
+        }
+    }
+
+    /// The message a notice becomes, or none when its addressee has no Telegram chat or is blocked.
+    func messages(for notice: Notice) throws -> [SendMessage] {
+        guard let user = try? shop.user(notice.userId, as: .system(.bot)).value, user.telegramId > 0, !user.blocked else { return [] }
+        let l = Language(code: user.language)
+        var text = "🔔 <b>\(html(notice.title))</b>"
+        if !notice.body.isEmpty { text += "\n" + html(notice.body) }
+        var buttons: [ReplyButton] = []
+        if notice.kind == "low_stock", let link = notice.link, link.hasPrefix("products/") {
+            buttons.append(.run(l.pick("➕ Repor 10", "➕ Restock 10"), "/estoque \(link.dropFirst("products/".count)) +10"))
+        }
+        if notice.kind == "receipt_submitted" || notice.kind == "new_order" {
+            buttons.append(.run(l.pick("Ver pedidos", "See orders"), "/pedidos"))
+        }
+        if let app = menus.miniAppURL {
+            buttons.append(ReplyButton(l.pick("Abrir", "Open"), .webApp(app + (notice.link.map { "#/" + $0 } ?? ""))))
+        }
+        return [SendMessage(chatId: user.telegramId, text: text, replyMarkup: ChatHandler.keyboard([buttons], privateChat: true))]
+    }
+
+    static func move(_ txn: WriteTransaction, to sequence: UInt64) throws {
+        _ = try txn.add(toCounter: cursorKey, Int64(sequence) - (try txn.counter(cursorKey)))
+    }
+}

@@ -1,0 +1,107 @@
+import Bot
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Realtime
+import Server
+import Shop
+import Telegram
+import Testing
+
+/// `tenda serve` with its bot, as tests need it: the demo shop, the server on a free port, the
+/// bot's services in the server's service group, and Telegram played by the stand-in.
+struct LiveBot {
+    let demo: DemoShop
+    let telegram: StandInBotAPI
+    let bot: TelegramBot
+
+    /// The demo shop's people as Telegram describes them in updates.
+    static let owner = TelegramUser(id: DemoShop.ownerTelegramId, firstName: "Ana Paula", lastName: "Souza", username: "ana_souza", languageCode: "pt-br")
+    static let admin = TelegramUser(id: DemoShop.adminTelegramId, firstName: "Bruno", lastName: "Carvalho", username: "brunocarvalho", languageCode: "pt-br")
+    static let user = TelegramUser(id: DemoShop.userTelegramId, firstName: "Diego", lastName: "Ferreira", username: "diegof", languageCode: "pt-br")
+
+    /// Runs `body` with the bot taking updates by long polling (`webhook: false`) or by webhook.
+    static func run(webhook: Bool = false, _ body: @escaping @Sendable (LiveBot, any TestClientProtocol, Int) async throws -> Void) async throws {
+        let demo = try await DemoShop.make()
+        let telegram = try await StandInBotAPI.start()
+        let bot = try await TelegramBot.make(
+            conversation: demo.conversation,
+            settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL, publicURL: webhook ? "https://shop.example" : nil),
+            limits: .unlimited, pollTimeout: 1, logger: Logger(label: "bot-test"))
+        let live = LiveBot(demo: demo, telegram: telegram, bot: bot)
+        let app = buildApplication(
+            shop: demo.shop, hub: Hub(environment: demo.shop.environment),
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, botToken: StandInBotAPI.defaultToken, initDataMaxAge: 0),
+            commandLine: demo.conversation,
+            telegramWebhook: bot.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) },
+            services: bot.services, logger: Logger(label: "bot-test"))
+        do {
+            try await app.test(.live) { client in try await body(live, client, try #require(client.port)) }
+        } catch {
+            await telegram.stop()
+            await demo.discard()
+            throw error
+        }
+        await telegram.stop()
+        await demo.discard()
+    }
+
+    /// The messages the bot sent (or edited) in a chat, decoded.
+    func sent(to chat: Int64) -> [SendMessage] {
+        telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }.filter { $0.chatId == chat }
+    }
+
+    /// Waits until the bot has sent `count` messages to `chat`; returns them.
+    func waitForMessages(to chat: Int64, count: Int, timeout: Duration = .seconds(10)) async throws -> [SendMessage] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let messages = sent(to: chat)
+            if messages.count >= count { return messages }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("waited \(timeout) for \(count) messages to \(chat); got \(sent(to: chat).map(\.text))")
+        return sent(to: chat)
+    }
+
+    /// Waits until the bot has sent `chat` a message containing `text`; returns it.
+    func waitForMessage(to chat: Int64, containing text: String, timeout: Duration = .seconds(10)) async throws -> SendMessage? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let message = sent(to: chat).first(where: { $0.text.contains(text) }) { return message }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("waited \(timeout) for a message to \(chat) containing \(text); got \(sent(to: chat).map(\.text))")
+        return nil
+    }
+
+    /// Sends `text` as `user` and returns the bot's reply (the next message to their chat).
+    func say(_ text: String, as user: TelegramUser) async throws -> SendMessage {
+        let before = sent(to: user.id).count
+        telegram.pushMessage(text, from: user)
+        return try #require(try await waitForMessages(to: user.id, count: before + 1).last)
+    }
+}
+
+extension TestClientProtocol {
+    /// Signs a demo user in through a one-time code (the bot's /login) and returns their access token.
+    func token(for telegramId: Int64, _ demo: DemoShop) async throws -> String {
+        let code = try await demo.shop.execute(IssueLoginCode(), as: try demo.principal(telegramId))
+        let reply = try await json(.post, "/api/auth/code", body: ["code": code])
+        return try #require(reply.json["accessToken"] as? String)
+    }
+
+    /// A JSON call; the answer's status, object and headers.
+    func json(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: [String: Any]? = nil,
+              headers extra: HTTPFields = [:]) async throws -> (status: HTTPResponse.Status, json: [String: Any]) {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let buffer = try body.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
+        return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
+            (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:])
+        }
+    }
+}
