@@ -166,6 +166,28 @@ import Testing
         }
     }
 
+    @Test func aWebSocketCommandLineAnswersAsTheChatDoes() async throws {
+        try await LiveBot.run { live, client, port in
+            let token = try await client.token(for: DemoShop.adminTelegramId, live.demo)
+            let frames = Frames()
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", logger: Logger(label: "ws")) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"type":"command","id":"c1","command":"estoque","args":""}"#))
+                try await outbound.write(.text(#"{"type":"command","id":"c2","command":"/backup","args":""}"#))
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message { await frames.add(text) }
+                    if await frames.count(type: "result") + frames.count(type: "error") >= 2 { break }
+                }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let chat = try await live.say("/estoque", as: LiveBot.admin)
+            let result = try object(try #require(await frames.first(type: "result")))
+            #expect(result["id"] as? String == "c1" && result["ok"] as? Bool == true)
+            #expect((result["data"] as? [String: Any])?["text"] as? String == chat.text)
+            let refused = try object(try #require(await frames.first(type: "error")))
+            #expect(refused["id"] as? String == "c2" && refused["code"] as? String == "forbidden")
+        }
+    }
+
     @Test func theWebhookRefusesAWrongSecretAndHandlesARightOne() async throws {
         try await LiveBot.run(webhook: true) { live, client, _ in
             let registered = try await live.telegram.waitFor("setWebhook", count: 1)
@@ -191,12 +213,23 @@ import Testing
     }
 }
 
+func object(_ json: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+}
+
 /// WebSocket frames a test received, parsed as JSON objects.
 actor Frames {
     private var frames: [[String: Any]] = []
 
     func add(_ text: String) {
         if let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] { frames.append(object) }
+    }
+
+    func count(type: String) -> Int { frames.filter { $0["type"] as? String == type }.count }
+
+    /// The first frame of a type, as its JSON text.
+    func first(type: String) -> String? {
+        frames.first { $0["type"] as? String == type }.flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     func contains(event name: String) -> Bool {
