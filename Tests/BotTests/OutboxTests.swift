@@ -254,7 +254,7 @@ import Testing
         while sentAt.count < 25, now < start.addingTimeInterval(200) {
             for call in schedule.takeReady(now: now) {
                 sentAt.append(now)
-                schedule.settle(call)
+                schedule.settle(call, at: now)
             }
             now = schedule.nextStart(after: now) ?? now.addingTimeInterval(1)
         }
@@ -264,6 +264,35 @@ import Testing
         for (index, time) in sentAt.enumerated() where index >= 20 {
             #expect(time.timeIntervalSince(sentAt[index - 20]) >= 60)
         }
+    }
+
+    @Test func theOverallLimitCountsCallsInFlightAndEachForASecondAfterItsAnswer() {
+        var schedule = DeliverySchedule(limits: SendingLimits(maxConcurrentCalls: 100))
+        for chat in 1...40 { schedule.add(key: UInt64(chat), entry: Self.entry(chat: Int64(chat))) }
+        let start = Date(timeIntervalSince1970: 1_000)
+        let first = schedule.takeReady(now: start)
+        #expect(first.count == 30)
+        // Nothing answered yet: the thirty in flight fill the second, and only an answer can change that.
+        #expect(schedule.nextStart(after: start) == nil)
+        let answered = start.addingTimeInterval(0.5)
+        for call in first { schedule.settle(call, at: answered) }
+        #expect(schedule.takeReady(now: answered.addingTimeInterval(0.9)).isEmpty)
+        #expect(schedule.nextStart(after: answered) == answered.addingTimeInterval(1))
+        #expect(schedule.takeReady(now: answered.addingTimeInterval(1)).count == 10)
+    }
+
+    @Test func withEveryCallSlotTakenNothingIsDueUntilOneSettles() {
+        var schedule = DeliverySchedule(limits: SendingLimits(perChatInterval: 0, perGroupPerMinute: nil, overallPerSecond: nil,
+                                                              maxConcurrentCalls: 1))
+        schedule.add(key: 1, entry: Self.entry(chat: 1))
+        schedule.add(key: 2, entry: Self.entry(chat: 2))
+        let now = Date(timeIntervalSince1970: 1_000)
+        let started = schedule.takeReady(now: now)
+        #expect(started.map(\.key) == [1])
+        #expect(schedule.nextStart(after: now) == nil)
+        schedule.settle(started[0], at: now)
+        #expect(schedule.nextStart(after: now) == .distantPast)
+        #expect(schedule.takeReady(now: now).map(\.key) == [2])
     }
 
     @Test func aChatsNextCallWaitsForTheOneInFlightAndForItsPostponement() {
@@ -278,11 +307,11 @@ import Testing
 
         var postponed = first[0]
         postponed.entry.notBefore = now.addingTimeInterval(5)
-        schedule.postpone(postponed)
+        schedule.postpone(postponed, at: now)
         #expect(schedule.takeReady(now: now.addingTimeInterval(4)).isEmpty)
         #expect(schedule.nextStart(after: now) == now.addingTimeInterval(5))
         #expect(schedule.takeReady(now: now.addingTimeInterval(5)).map(\.key) == [1])
-        schedule.settle(postponed)
+        schedule.settle(postponed, at: now.addingTimeInterval(5))
         #expect(schedule.takeReady(now: now.addingTimeInterval(5)).map(\.key) == [2])
     }
 
@@ -292,7 +321,7 @@ import Testing
         schedule.add(key: 2, entry: Self.entry(chat: 8, "answer", paced: false))
         let now = Date(timeIntervalSince1970: 1_000)
         let message = schedule.takeReady(now: now)
-        schedule.settle(message[0])
+        schedule.settle(message[0], at: now)
         #expect(schedule.takeReady(now: now).map(\.key) == [2])
     }
 

@@ -46,8 +46,8 @@ public final class OutboxDeliverer: Service, Sendable {
     enum Event: Sendable {
         /// New entries may be in the store.
         case stored
-        /// A call was answered (or not) and its entry updated.
-        case settled(DeliverySchedule.Call, Outcome)
+        /// A call was answered (or failed) at `answeredAt`, and its entry updated.
+        case settled(DeliverySchedule.Call, Outcome, answeredAt: Date)
         /// The time a waiting call may start has come.
         case due
     }
@@ -81,17 +81,17 @@ public final class OutboxDeliverer: Service, Sendable {
             switch event {
             case .stored:
                 load(into: &schedule)
-            case .settled(let call, let outcome):
+            case .settled(let call, let outcome, let answeredAt):
                 inFlight[call.key] = nil
-                apply(outcome, of: call, to: &schedule)
+                apply(outcome, of: call, answeredAt: answeredAt, to: &schedule)
             case .due:
                 break
             }
             let now = Date()
             for call in schedule.takeReady(now: now) {
                 inFlight[call.key] = Task {
-                    let outcome = await self.deliver(call)
-                    wake.yield(.settled(call, outcome))
+                    let (outcome, answeredAt) = await self.deliver(call)
+                    wake.yield(.settled(call, outcome, answeredAt: answeredAt))
                 }
             }
             alarm?.cancel()
@@ -120,15 +120,15 @@ public final class OutboxDeliverer: Service, Sendable {
         }
     }
 
-    private func apply(_ outcome: Outcome, of call: DeliverySchedule.Call, to schedule: inout DeliverySchedule) {
+    private func apply(_ outcome: Outcome, of call: DeliverySchedule.Call, answeredAt: Date, to schedule: inout DeliverySchedule) {
         switch outcome {
         case .delivered, .refused:
-            schedule.settle(call)
+            schedule.settle(call, at: answeredAt)
         case .postponed(let until, let attempts):
             var later = call
             later.entry.notBefore = until
             later.entry.attempts = attempts
-            schedule.postpone(later)
+            schedule.postpone(later, at: answeredAt)
         }
     }
 
@@ -162,28 +162,37 @@ public final class OutboxDeliverer: Service, Sendable {
 
     // MARK: One call
 
-    /// Sends one call and records the outcome in the store before the chat's next call may start.
-    private func deliver(_ call: DeliverySchedule.Call) async -> Outcome {
-        let entry = call.entry
+    /// Sends one call and records the outcome in the store before the chat's next call may
+    /// start; returns the outcome and when the answer (or the failure) came.
+    private func deliver(_ call: DeliverySchedule.Call) async -> (Outcome, Date) {
         do {
-            try await client.call(method: entry.method, json: entry.payload)
+            try await client.call(method: call.entry.method, json: call.entry.payload)
+            let answeredAt = Date()
             await remove(call)
-            return .delivered
-        } catch let error as BotAPIError where error.isPermanent {
+            return (.delivered, answeredAt)
+        } catch {
+            let answeredAt = Date()
+            return (await settleFailure(call, error), answeredAt)
+        }
+    }
+
+    /// Drops a call Telegram refused for good; postpones one that may yet succeed.
+    private func settleFailure(_ call: DeliverySchedule.Call, _ error: any Error) async -> Outcome {
+        let entry = call.entry
+        if let error = error as? BotAPIError, error.isPermanent {
             logger.warning("outbox: Telegram refused a call for good; dropped", metadata: [
                 "chat": "\(entry.chatId)", "method": "\(entry.method)", "error": "\(error)"])
             await remove(call)
             return .refused
-        } catch {
-            let attempts = entry.attempts + 1
-            let wait = (error as? BotAPIError)?.retryAfter ?? backoff.delay(afterFailures: attempts)
-            let until = Date().addingTimeInterval(Self.seconds(wait))
-            logger.notice("outbox: call not delivered; will retry", metadata: [
-                "chat": "\(entry.chatId)", "method": "\(entry.method)", "attempts": "\(attempts)",
-                "retryIn": "\(wait)", "error": "\(error)"])
-            await reschedule(call, attempts: attempts, until: until, error: error)
-            return .postponed(until: until, attempts: attempts)
         }
+        let attempts = entry.attempts + 1
+        let wait = (error as? BotAPIError)?.retryAfter ?? backoff.delay(afterFailures: attempts)
+        let until = Date().addingTimeInterval(Self.seconds(wait))
+        logger.notice("outbox: call not delivered; will retry", metadata: [
+            "chat": "\(entry.chatId)", "method": "\(entry.method)", "attempts": "\(attempts)",
+            "retryIn": "\(wait)", "error": "\(error)"])
+        await reschedule(call, attempts: attempts, until: until, error: error)
+        return .postponed(until: until, attempts: attempts)
     }
 
     private func remove(_ call: DeliverySchedule.Call) async {
