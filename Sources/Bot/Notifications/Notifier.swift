@@ -34,10 +34,15 @@ public struct Notifier: Service {
         }
     }
 
+    /// The feed position the notifier has handled, as stored; 0 before its first start.
+    public static func position(in environment: Store.Environment) throws -> UInt64 {
+        UInt64(max(0, try environment.read { txn in try txn.counter(cursorKey) }))
+    }
+
     /// The feed position handled so far; on the very first start, the head (history is not re-sent).
     func startingPoint() async throws -> UInt64 {
-        let stored = try shop.environment.read { txn in try txn.counter(Self.cursorKey) }
-        if stored > 0 { return UInt64(stored) }
+        let stored = try Self.position(in: shop.environment)
+        if stored > 0 { return stored }
         let head = shop.environment.head
         try await shop.environment.write { txn in try Self.move(txn, to: head) }
         return head

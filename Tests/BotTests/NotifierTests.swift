@@ -1,0 +1,78 @@
+import Bot
+import Foundation
+import Logging
+import Shop
+import Store
+import Telegram
+import Testing
+
+/// Notifications leave from the change feed through the outbox: each exactly once, across restarts.
+@Suite("Notifier") struct NotifierTests {
+    /// Runs the bot's services over `demo` until `body` returns, as a restartable process would.
+    func runBot(_ demo: DemoShop, _ telegram: StandInBotAPI, _ body: () async throws -> Void) async throws {
+        let bot = try await TelegramBot.make(conversation: demo.conversation,
+                                             settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL),
+                                             limits: .unlimited, pollTimeout: 1, logger: Logger(label: "notifier-test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in bot.services { group.addTask { try await service.run() } }
+            try await body()
+            group.cancelAll()
+        }
+    }
+
+    func alerts(_ telegram: StandInBotAPI, to chat: Int64, about name: String) -> Int {
+        telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }
+            .filter { $0.chatId == chat && $0.text.contains("Estoque baixo") && $0.text.contains(name) }.count
+    }
+
+    func waitForAlert(_ telegram: StandInBotAPI, to chat: Int64, about name: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while alerts(telegram, to: chat, about: name) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(alerts(telegram, to: chat, about: name) == 1, "one alert about \(name) to \(chat)")
+    }
+
+    /// Buys enough of `name` to cross its low-stock threshold.
+    func drain(_ name: String, _ demo: DemoShop) async throws {
+        let product = try demo.product(named: name).value
+        _ = try await demo.shop.execute(Buy(buyerId: try demo.user(DemoShop.userTelegramId).id,
+                                            items: [LineItem(productId: product.id, quantity: product.stock - product.lowStockThreshold)]),
+                                        as: try demo.principal(DemoShop.adminTelegramId))
+    }
+
+    @Test func eachNoticeIsSentOnceAcrossRestarts() async throws {
+        let demo = try await DemoShop.make()
+        let telegram = try await StandInBotAPI.start()
+        defer { Task { await telegram.stop(); await demo.discard() } }
+
+        // History before the bot ever ran is not sent: the first start begins at the feed's head.
+        try await runBot(demo, telegram) {
+            while try Notifier.position(in: demo.shop.environment) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await drain("Coxinha", demo)
+            try await waitForAlert(telegram, to: DemoShop.adminTelegramId, about: "Coxinha")
+        }
+        // A notice written while the bot is down is sent on the next start; the first is not repeated.
+        try await drain("Kibe", demo)
+        try await runBot(demo, telegram) {
+            try await waitForAlert(telegram, to: DemoShop.adminTelegramId, about: "Kibe")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(alerts(telegram, to: DemoShop.adminTelegramId, about: "Coxinha") == 1)
+        #expect(alerts(telegram, to: 5_656_225_308, about: "Kibe") == 1, "every admin is told")
+        #expect(alerts(telegram, to: DemoShop.userTelegramId, about: "Kibe") == 0, "users are not")
+    }
+
+    @Test func aDialogueSurvivesARestart() async throws {
+        let demo = try await DemoShop.make()
+        defer { Task { await demo.discard() } }
+        _ = try await demo.say("/pedido + 2 coxinha", from: DemoShop.userTelegramId)
+        await demo.shop.environment.close()
+        let reopened = try await Store.Environment.open(at: demo.folder, configuration: .testing)
+        let shop = try await Shop.open(reopened, settings: ShopSettings(tokenSecret: Array(repeating: 7, count: 32)))
+        let conversation = try await Conversation.open(shop: shop)
+        let principal = Principal.user(try #require(try shop.user(telegramId: DemoShop.userTelegramId, as: .system())).key, via: .bot)
+        let placed = await conversation.run(ChatRequest(command: "pedido", args: "fim", principal: principal, language: .pt))
+        #expect(placed.failure == nil, "\(placed.text)")
+        #expect(try (placed.json()["order"] as? [String: Any])?["total"] as? Int == Int(2 * (try shop.products(search: "Coxinha", as: .system()).items[0].value.price)))
+        await reopened.close()
+    }
+}
