@@ -20,7 +20,7 @@ struct DeliverySchedule {
 
     let limits: SendingLimits
     /// Each chat's waiting calls, oldest first; the first is the one in flight, if any.
-    private var queues: [Int64: [Call]] = [:]
+    private var queues: [Int64: ChatQueue] = [:]
     private var inFlight: Set<Int64> = []
     /// Paced calls started and not yet answered.
     private var pacedInFlight = 0
@@ -39,7 +39,7 @@ struct DeliverySchedule {
     mutating func add(key: UInt64, entry: OutboxEntry) {
         guard key > lastKey else { return }
         lastKey = key
-        queues[entry.chatId, default: []].append(Call(key: key, entry: entry))
+        queues[entry.chatId, default: ChatQueue()].append(Call(key: key, entry: entry))
     }
 
     /// The calls to start now, oldest first; they count against the limits until settled.
@@ -83,16 +83,16 @@ struct DeliverySchedule {
     /// Drops a chat's head after Telegram confirmed it or refused it for good, answered at `now`.
     mutating func settle(_ call: Call, at now: Date) {
         finish(call, at: now)
-        guard var calls = queues[call.entry.chatId], calls.first?.key == call.key else { return }
-        calls.removeFirst()
-        queues[call.entry.chatId] = calls.isEmpty ? nil : calls
+        guard queues[call.entry.chatId]?.first?.key == call.key else { return }
+        queues[call.entry.chatId]?.removeFirst()
+        if queues[call.entry.chatId]?.first == nil { queues[call.entry.chatId] = nil }
     }
 
     /// Keeps a chat's head, as rescheduled, to try again; the failed attempt counted as answered at `now`.
     mutating func postpone(_ call: Call, at now: Date) {
         finish(call, at: now)
-        guard let first = queues[call.entry.chatId]?.first, first.key == call.key else { return }
-        queues[call.entry.chatId]?[0] = call
+        guard queues[call.entry.chatId]?.first?.key == call.key else { return }
+        queues[call.entry.chatId]?.first = call
     }
 
     private mutating func finish(_ call: Call, at now: Date) {
@@ -139,6 +139,35 @@ struct DeliverySchedule {
         if limits.overallPerSecond != nil {
             answeredOverall.append(now)
             answeredOverall.removeAll { $0 <= now.addingTimeInterval(-1) }
+        }
+    }
+}
+
+/// One chat's calls in order: an array read from a moving start, so that taking the first
+/// of thousands queued for one chat does not shift (or copy) the rest.
+struct ChatQueue {
+    private var calls: [DeliverySchedule.Call] = []
+    private var start = 0
+
+    /// The oldest call, to be sent next (or in flight).
+    var first: DeliverySchedule.Call? {
+        get { start < calls.count ? calls[start] : nil }
+        set {
+            guard let newValue, start < calls.count else { return }
+            calls[start] = newValue
+        }
+    }
+
+    mutating func append(_ call: DeliverySchedule.Call) {
+        calls.append(call)
+    }
+
+    mutating func removeFirst() {
+        guard start < calls.count else { return }
+        start += 1
+        if start >= 1_024, start * 2 >= calls.count {
+            calls.removeFirst(start)
+            start = 0
         }
     }
 }
