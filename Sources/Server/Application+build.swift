@@ -13,6 +13,8 @@ import Shop
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let router = Router(context: AppRequestContext.self)
+    // Outermost, so every compressible answer (API, documents, the MiniApp's files) passes through it.
+    router.middlewares.add(CompressionMiddleware())
     router.middlewares.add(OriginMiddleware(allowedOrigins: configuration.allowedOrigins))
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorMiddleware())
@@ -23,9 +25,15 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     router.get("/health") { _, _ -> JSON<Health> in
         JSON(Health(status: "ok", feedHead: shop.environment.head, hubPosition: hub.position, subscribers: hub.subscriberCount))
     }
-    router.get("/metrics") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                 body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, environment: shop.environment))))
+    if configuration.metricsAccess != .off {
+        router.get("/metrics") { _, context -> Response in
+            if configuration.metricsAccess == .owner {
+                guard context.principal.userId != nil else { throw APIError(.unauthorized, "not_authenticated", "metrics are for the owner: sign in") }
+                guard try shop.me(as: context.principal).role == .owner else { throw APIError(.forbidden, "forbidden", "metrics are for the owner") }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, environment: shop.environment))))
+        }
     }
     AuthRoutes(shop: shop, configuration: configuration).add(to: router)
     ShopRoutes(shop: shop).add(to: router)
@@ -36,14 +44,15 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     MediaRoutes(shop: shop).add(to: router)
     DocumentationRoutes().add(to: router)
 
-    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    let webSocketRouter = Router(context: SocketRequestContext.self)
     webSocketRouter.ws("/ws") { _, _ in
         .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
         metrics.webSocketOpened()
         defer { metrics.webSocketClosed() }
         try await WebSocketSession(shop: shop, hub: hub).run(
-            inbound: inbound, outbound: outbound, queryToken: context.request.uri.queryParameters["token"].map(String.init))
+            inbound: inbound, outbound: outbound, wire: FrameWire(channel: context.requestContext.channel),
+            queryToken: context.request.uri.queryParameters["token"].map(String.init))
     }
     return Application(
         router: router,

@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var userRateLimit: (burst: Double, perSecond: Double)
     /// Requests an address without a token may burst, then per second.
     public var addressRateLimit: (burst: Double, perSecond: Double)
+    /// Who may read `/metrics`.
+    public var metricsAccess: MetricsAccess = .anyone
 
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
                 publicURL: String? = nil, allowedOrigins: Set<String> = [],
@@ -30,4 +32,14 @@ public struct ServerConfiguration: Sendable {
         self.userRateLimit = userRateLimit
         self.addressRateLimit = addressRateLimit
     }
+}
+
+/// Who may read `/metrics` (CONTRACT.md: "anyone (metrics: configurable)").
+public enum MetricsAccess: String, Sendable, CaseIterable {
+    /// Anyone who can reach the port: for a scraper on a private network.
+    case anyone = "public"
+    /// Only a signed-in owner's bearer token.
+    case owner
+    /// Not served at all (404).
+    case off
 }

@@ -34,11 +34,13 @@ struct LiveServer {
     }
 
     /// Runs `body` against the server on a free loopback port.
-    func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50),
+    func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
              _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
-        let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0, allowedOrigins: ["https://miniapp.example"],
-            addressRateLimit: addressRateLimit), logger: Logger(label: "tenda-test"))
+            addressRateLimit: addressRateLimit)
+        configuration.metricsAccess = metricsAccess
+        let app = buildApplication(shop: shop, hub: hub, configuration: configuration, logger: Logger(label: "tenda-test"))
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await body(client, port)

@@ -43,6 +43,13 @@ struct FrameQueue {
         return nil
     }
 
+    /// Up to `limit` frames from the front, in order.
+    mutating func popFirst(_ limit: Int) -> [Frame] {
+        var frames: [Frame] = []
+        while frames.count < limit, let frame = popFirst() { frames.append(frame) }
+        return frames
+    }
+
     mutating func removeAll() {
         items = []
         head = 0

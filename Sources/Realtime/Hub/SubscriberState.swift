@@ -116,6 +116,18 @@ final class SubscriberState: Sendable {
         waiter?.resume(returning: frame)
     }
 
+    /// Every frame queued now, up to `limit`, parking the reader until there is at least one;
+    /// empty once finished and drained, or when the reading task is cancelled.
+    ///
+    /// A writer that takes all it can at once writes them with one system call.
+    func nextQueuedBatch(limit: Int) async -> [Frame] {
+        let ready = state.withLock { $0.queue.popFirst(limit) }
+        if !ready.isEmpty { return ready }
+        guard let first = await nextQueued() else { return [] }
+        // Frames queued while the reader was waking up join the first.
+        return [first] + state.withLock { $0.queue.popFirst(limit - 1) }
+    }
+
     /// The next queued frame, parking the reader until one arrives; nil once finished and
     /// drained, or when the reading task is cancelled.
     func nextQueued() async -> Frame? {

@@ -59,10 +59,20 @@ public final class Subscription: AsyncSequence, Sendable {
 
     /// The next frame; nil when the subscription has ended or the reading task was cancelled.
     public func next() async -> Frame? {
+        await nextBatch(limit: 1).first
+    }
+
+    /// The next frames in order, as many as are ready up to `limit` (at least one; it waits for
+    /// one); empty when the subscription has ended or the reading task was cancelled.
+    ///
+    /// A WebSocket writer takes a batch and writes it with one flush, so a connection that fell
+    /// behind catches up in a few system calls instead of one per frame.
+    public func nextBatch(limit: Int) async -> [Frame] {
+        let limit = Swift.max(1, limit)
         while !Task.isCancelled {
-            switch nextReplayStep() {
-            case .frame(let frame):
-                return frame
+            switch nextReplayStep(limit: limit) {
+            case .frames(let frames):
+                return frames
             case .read(let after, let through, let role, let topics):
                 do {
                     let (frames, cursor) = try hub.replay(after: after, through: through, userId: state.userId, role: role, topics: topics)
@@ -79,23 +89,24 @@ public final class Subscription: AsyncSequence, Sendable {
                     hub.remove(state, ending: .unavailable)
                 }
             case .live:
-                return await state.nextQueued()
+                return await state.nextQueuedBatch(limit: limit)
             }
         }
-        return nil
+        return []
     }
 
     private enum ReplayStep {
-        case frame(Frame)
+        case frames([Frame])
         case read(after: UInt64, through: UInt64, role: Role, topics: Set<String>)
         case live
     }
 
-    private func nextReplayStep() -> ReplayStep {
+    private func nextReplayStep(limit: Int) -> ReplayStep {
         state.state.withLock { s in
             if s.replayedIndex < s.replayed.count {
-                defer { s.replayedIndex += 1 }
-                return .frame(s.replayed[s.replayedIndex])
+                let end = Swift.min(s.replayed.count, s.replayedIndex + limit)
+                defer { s.replayedIndex = end }
+                return .frames(Array(s.replayed[s.replayedIndex..<end]))
             }
             if s.finished || s.replayCursor >= s.replayEnd {
                 s.replayed = []

@@ -147,8 +147,12 @@ enum OpenAPIOperations {
             APIOperation(method: "GET", path: "/health", tag: "System", summary: "Liveness and the feed position",
                          access: "anyone", minimumRole: .anyone, answer: .json("Health")),
             APIOperation(method: "GET", path: "/metrics", tag: "System", summary: "Prometheus metrics",
-                         access: "anyone (CONTRACT.md allows restricting it by configuration)", minimumRole: .anyone,
-                         answer: .other(mediaType: "text/plain; version=0.0.4", schema: "Prometheus text exposition format.")),
+                         description: "Who may read it is set with `tenda serve --metrics public|owner|off` (or `TENDA_METRICS`): " +
+                             "`public` (the default) anyone; `owner` only an owner's bearer token (401 without one, 403 for other roles); " +
+                             "`off` not served (404).",
+                         access: "anyone by default; configurable to the owner only, or off", minimumRole: .anyone,
+                         answer: .other(mediaType: "text/plain; version=0.0.4", schema: "Prometheus text exposition format."),
+                         errors: [.forbidden, .notFound]),
             APIOperation(method: "GET", path: "/openapi.json", tag: "System", summary: "This OpenAPI document",
                          access: "anyone", minimumRole: .anyone, answer: .other(mediaType: "application/json", schema: "An OpenAPI 3.1 document.")),
             APIOperation(method: "GET", path: "/docs", tag: "System", summary: "Human-readable API documentation",
@@ -212,7 +216,8 @@ enum OpenAPIOperations {
                          description: "Every active product, low ones first, as one page (`next` is null).",
                          access: "admin", minimumRole: .admin, answer: .json("InventoryList")),
             APIOperation(method: "PATCH", path: "/api/inventory/{id}", tag: "Inventory", summary: "Set a product's low-stock threshold",
-                         access: "admin", minimumRole: .admin, body: "ThresholdChange", answer: .json("Product"), errors: [.unprocessable]),
+                         access: "admin", minimumRole: .admin, parameters: ["IfMatch"], body: "ThresholdChange", answer: .json("Product"),
+                         errors: [.unprocessable]),
         ]
     }
 
@@ -293,7 +298,8 @@ enum OpenAPIOperations {
             APIOperation(method: "GET", path: "/api/users/{id}", tag: "Users", summary: "One user",
                          access: "owner and admins; a user may read themself", minimumRole: .user, answer: .json("User")),
             APIOperation(method: "PATCH", path: "/api/users/{id}", tag: "Users", summary: "Change a user's role or block them",
-                         access: "owner", minimumRole: .owner, body: "UserChanges", answer: .json("User"), errors: [.conflict, .unprocessable]),
+                         access: "owner", minimumRole: .owner, parameters: ["IfMatch"], body: "UserChanges", answer: .json("User"),
+                         errors: [.conflict, .unprocessable]),
             APIOperation(method: "GET", path: "/api/notifications", tag: "Notifications", summary: "The caller's notifications",
                          access: "signed in (self)", minimumRole: .user, parameters: ["unread"] + list, answer: .json("NotificationList")),
             APIOperation(method: "POST", path: "/api/notifications/{id}/read", tag: "Notifications", summary: "Mark one notification read",
@@ -342,7 +348,8 @@ enum OpenAPIOperations {
                          access: "signed in", minimumRole: .user, parameters: ["since", "changesLimit", "wait", "topics"],
                          answer: .json("ChangesPage"), errors: [.gone]),
             APIOperation(method: "GET", path: "/api/events", tag: "Realtime", summary: "The change feed as Server-Sent Events",
-                         description: "Each event is `id: <seq>` and `data: <frame>`; resumes after `since` or `Last-Event-ID`.",
+                         description: "Each event is `id: <seq>` and `data: <frame>`; resumes after the later of `since` and `Last-Event-ID` " +
+                             "(an EventSource reconnects to the same URL and names the last event it got in the header).",
                          access: "signed in", minimumRole: .user, parameters: ["since", "topics", "LastEventID"],
                          answer: .other(mediaType: "text/event-stream", schema: "A stream of `id:` / `data:` records, one frame each.")),
         ]

@@ -40,6 +40,15 @@ struct AccountRoutes {
         router.patch("/api/users/:id") { request, context -> JSON<UserView> in
             let id = try context.id("id", .user)
             let body = try await request.decodeStrict(as: UserChanges.self, context: context)
+            if let expected = try request.expectedVersion() {
+                // The shop's role and block commands take no version, so the check is made just
+                // before them: it catches an edit from a stale screen, though a change landing
+                // between this read and the write (a bot command that very moment) would pass.
+                let current = try shop.user(id, as: context.principal).version
+                guard current == expected else {
+                    throw APIError(ShopError(.versionConflict, "the user was changed by someone else (now at version \(current))"))
+                }
+            }
             if let text = body.role {
                 guard let role = Role(rawValue: text) else { throw APIError.invalid("role", "role must be user, admin or owner") }
                 try await shop.execute(GrantRole(userId: id, role: role), as: context.principal)

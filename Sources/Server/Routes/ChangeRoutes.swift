@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Realtime
+import ServiceLifecycle
 import Shop
 import Store
 
@@ -39,22 +40,59 @@ struct ChangeRoutes {
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         // Server-Sent Events: `id: <seq>` and `data: <frame>` per event; resumes after `since`
-        // or the standard `Last-Event-ID` header.
+        // or the standard `Last-Event-ID` header, whichever is later: an EventSource reconnects
+        // to the same URL (its `since` unchanged) and names the last event it got in the header.
         router.get("/api/events") { request, context -> Response in
             let (userId, role) = try caller(context)
-            let lastEventId = request.headers[Self.lastEventID].flatMap { UInt64($0) }
-            let subscription = hub.subscribe(user: userId, role: role, topics: Self.topics(request),
-                                             since: try sequence(request, "since") ?? lastEventId)
+            let lastEventId = request.headers[Self.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            let since = [try sequence(request, "since"), lastEventId].compactMap { $0 }.max()
+            let subscription = hub.subscribe(user: userId, role: role, topics: Self.topics(request), since: since)
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: .init { writer in
-                                for await frame in subscription {
-                                    var text = ""
-                                    if let seq = frame.sequence { text += "id: \(seq)\n" }
-                                    text += "data: \(frame.text)\n\n"
-                                    try await writer.write(ByteBuffer(string: text))
+                                // The stream ends with the server: a graceful shutdown waits for open
+                                // answers, and this one would otherwise wait for the hub that stops after it.
+                                try await withGracefulShutdownHandler {
+                                    while let frames = await Self.nextFrames(subscription, within: Self.keepAliveInterval) {
+                                        var text = ""
+                                        for frame in frames {
+                                            if let seq = frame.sequence { text += "id: \(seq)\n" }
+                                            text += "data: \(frame.text)\n\n"
+                                        }
+                                        // A quiet stream gets a comment line now and then: proxies keep it
+                                        // open, and a client that went away is noticed by the failed write.
+                                        try await writer.write(ByteBuffer(string: frames.isEmpty ? ":\n\n" : text))
+                                    }
+                                } onGracefulShutdown: {
+                                    subscription.unsubscribe()
                                 }
                                 try await writer.finish(nil)
                             })
+        }
+    }
+
+    /// How long an SSE stream may stay silent before it gets a comment line.
+    static let keepAliveInterval = Duration.seconds(15)
+
+    /// The subscription's next frames, or none when `interval` passed without one; nil once it has ended.
+    static func nextFrames(_ subscription: Subscription, within interval: Duration) async -> [Frame]? {
+        enum Outcome: Sendable { case frames([Frame]), quiet }
+        return await withTaskGroup(of: Outcome.self) { group in
+            group.addTask { .frames(await subscription.nextBatch(limit: 64)) }
+            group.addTask {
+                try? await Task.sleep(for: interval)
+                return .quiet
+            }
+            let first = await group.next()
+            group.cancelAll()
+            if case .frames(let frames) = first {
+                // The reader finished first: no frames means the subscription ended.
+                return frames.isEmpty ? nil : frames
+            }
+            // The timer won; the reader, cancelled, still hands over any frames it took meanwhile.
+            while let outcome = await group.next() {
+                if case .frames(let frames) = outcome { return frames }
+            }
+            return []
         }
     }
 

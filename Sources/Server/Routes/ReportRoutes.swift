@@ -44,7 +44,15 @@ struct ReportRoutes {
         router.patch("/api/inventory/:id") { request, context -> JSON<ProductView> in
             let id = try context.id("id", .product)
             let body = try await request.decodeStrict(as: ThresholdBody.self, context: context)
-            let product = try await shop.execute(SetThreshold(productId: id, threshold: body.lowStockThreshold), as: context.principal)
+            let product: Product
+            if let expected = try request.expectedVersion() {
+                // The product update is the command that checks a version in its own transaction
+                // (a threshold is one of a product's fields), so a stale If-Match writes nothing.
+                product = try await shop.execute(UpdateProduct(productId: id, expectedVersion: expected, lowStockThreshold: body.lowStockThreshold),
+                                                 as: context.principal)
+            } else {
+                product = try await shop.execute(SetThreshold(productId: id, threshold: body.lowStockThreshold), as: context.principal)
+            }
             return JSON(ProductView(product, version: try shop.product(id, as: context.principal).version))
         }
     }

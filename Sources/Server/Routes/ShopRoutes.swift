@@ -69,11 +69,11 @@ struct ShopRoutes {
     }
 
     func add(to router: Router<AppRequestContext>) {
-        router.get("/api/products") { request, context -> JSON<ListBody<ProductView>> in
+        router.get("/api/products") { request, context -> ProductListJSON in
             let query = request.uri.queryParameters
             let page = try shop.products(search: query["search"].map(String.init), category: query["category"].map(String.init),
                                          includeArchived: query["archived"] == "true", page: try request.pageRequest(), as: context.principal)
-            return JSON(ListBody(page) { ProductView($0.value, version: $0.version) })
+            return ProductListJSON(page: page)
         }
         router.get("/api/products/:id") { _, context -> JSON<ProductView> in
             let record = try shop.product(try context.id("id", .product), as: context.principal)
@@ -114,7 +114,7 @@ struct ShopRoutes {
             router.post(path) { request, context -> JSON<SaleView> in
                 let body = try await request.decodeStrict(as: PurchaseBody.self, context: context)
                 let sale = try await shop.execute(body.command, as: context.principal, idempotencyKey: request.idempotencyKey)
-                return JSON(SaleView(sale, version: 1), status: .created)
+                return JSON(SaleView(sale, version: try shop.sale(sale.id, as: context.principal).version), status: .created)
             }
         }
         router.get("/api/sales") { request, context -> JSON<ListBody<SaleView>> in
@@ -125,7 +125,7 @@ struct ShopRoutes {
         router.post("/api/payments") { request, context -> JSON<PaymentView> in
             let body = try await request.decodeStrict(as: PaymentBody.self, context: context)
             let payment = try await shop.execute(body.command, as: context.principal, idempotencyKey: request.idempotencyKey)
-            return JSON(PaymentView(payment, version: 1), status: .created)
+            return JSON(PaymentView(payment, version: try storedVersion(of: payment, as: context.principal)), status: .created)
         }
         router.get("/api/payments") { request, context -> JSON<ListBody<PaymentView>> in
             let page = try shop.payments(userId: try request.id("userId", .user), page: try request.pageRequest(), as: context.principal)
@@ -145,6 +145,18 @@ struct ShopRoutes {
         }
         router.get("/api/dashboard") { _, context -> JSON<DashboardBody> in
             JSON(DashboardBody(try shop.dashboard(as: context.principal)))
+        }
+    }
+
+    /// The stored version of a payment just recorded. The shop reads payments by user, newest
+    /// first, so the new one is at the top unless others for the same user came in since.
+    private func storedVersion(of payment: Payment, as principal: Principal) throws -> UInt64 {
+        var page = PageRequest(limit: 20)
+        while true {
+            let found = try shop.payments(userId: payment.userId, page: page, as: principal)
+            if let record = found.items.first(where: { $0.value.id == payment.id }) { return record.version }
+            guard let next = found.next else { throw ShopError(.storeFailure, "the payment just recorded was not found") }
+            page = PageRequest(limit: 200, cursor: next)
         }
     }
 

@@ -27,7 +27,10 @@ struct WebSocketSession {
         let idempotencyKey: String?
     }
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, queryToken: String?) async throws {
+    /// The most frames taken from the hub's queue for one write (and one flush).
+    static let framesPerWrite = 64
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, wire: FrameWire, queryToken: String?) async throws {
         var messages = inbound.messages(maxSize: Self.maxMessageSize).makeAsyncIterator()
         guard let (userId, role) = try await authenticate(queryToken, &messages, outbound) else { return }
         let connectionId = UUID().uuidString
@@ -44,9 +47,13 @@ struct WebSocketSession {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await subscription in subscriptions {
-                    for await frame in subscription {
-                        try await outbound.write(.text(frame.text))
-                        if frame.kind == .resync && frame.name == "slow_consumer" {
+                    // Everything queued goes in one write: a connection that fell behind catches up
+                    // in a few system calls rather than one per frame.
+                    while true {
+                        let frames = await subscription.nextBatch(limit: Self.framesPerWrite)
+                        guard let last = frames.last else { break }
+                        try await wire.write(frames)
+                        if last.kind == .resync && last.name == "slow_consumer" {
                             try await outbound.close(.policyViolation, reason: "slow consumer")
                             return
                         }

@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Requests per second an address without a token may make (bursts of 6× that).")
     var addressRateLimit: Double = 10
 
+    @Option(name: .long, help: "Who may read /metrics: public, owner (an owner's bearer token) or off (or TENDA_METRICS).")
+    var metrics: String?
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -54,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        guard let metricsAccess = MetricsAccess(rawValue: metrics ?? environment["TENDA_METRICS"] ?? "public") else {
+            throw ValidationFailure("--metrics must be public, owner or off")
+        }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
         let botToken = botToken ?? environment["TELEGRAM_BOT_TOKEN"]
@@ -84,12 +90,13 @@ struct ServeCommand: AsyncParsableCommand {
         if botToken == nil { logger.info("no bot token: sign-in with Telegram initData is off; use login codes") }
 
         let hub = Hub(environment: store)
-        let app = buildApplication(shop: shop, hub: hub, configuration: ServerConfiguration(
+        var serverConfiguration = ServerConfiguration(
             host: host, port: port, botToken: botToken, initDataMaxAge: initdataMaxAge, publicURL: publicURL,
             allowedOrigins: Set(allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
             userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
-            addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit)),
-            logger: logger)
+            addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit))
+        serverConfiguration.metricsAccess = metricsAccess
+        let app = buildApplication(shop: shop, hub: hub, configuration: serverConfiguration, logger: logger)
         try await app.runService()
         await store.close()
     }

@@ -1,0 +1,37 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The product list, written by hand for speed, says exactly what the single-product answer
+/// (written by `JSONEncoder`) says, whatever the text holds.
+@Suite(.timeLimit(.minutes(1))) struct ProductListTests {
+    @Test func everyListedProductEqualsItsOwnAnswerEvenWithAwkwardText() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let names = ["Pão de queijo \"mineiro\"", #"Barra \ invertida"#, "Açaí 🍇 / 500 ml", "Tab\there", "Linha\nnova"]
+            for (i, name) in names.enumerated() {
+                let created = try await client.call(.post, "/api/products", token: owner.access, json: [
+                    "name": name, "emoji": "🥟", "description": "controle \u{01} e \u{1F} fim", "category": "Doces/Salgados",
+                    "price": 100 + i, "stock": i, "mediaIds": i == 0 ? ["m1", "m2"] : [],
+                ])
+                #expect(created.status == .created, "\(name): \(created.json)")
+            }
+            let list = try await client.call(.get, "/api/products?limit=3", token: owner.access)
+            #expect(list.status == .ok && list.headers[.contentType] == "application/json; charset=utf-8")
+            let next = try #require(list.json["next"] as? String)
+            let rest = try await client.call(.get, "/api/products?cursor=\(next)", token: owner.access)
+            #expect(rest.json.keys.contains("next") && rest.json["next"] is NSNull)
+            let items = (list.json["items"] as? [[String: Any]] ?? []) + (rest.json["items"] as? [[String: Any]] ?? [])
+            #expect(items.count == names.count)
+            #expect(Set(items.compactMap { $0["name"] as? String }) == Set(names))
+            for item in items {
+                let id = try #require(item["id"] as? String)
+                let single = try await client.call(.get, "/api/products/\(id)", token: owner.access)
+                #expect(NSDictionary(dictionary: item) == NSDictionary(dictionary: single.json), "\(id)")
+            }
+        }
+        await server.discard()
+    }
+}
