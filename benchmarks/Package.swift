@@ -8,6 +8,7 @@ import PackageDescription
 //     swift run -c release --package-path benchmarks shop-bench
 //     swift build -c release --package-path benchmarks --product tenda   # the server ws-bench starts
 //     swift run -c release --package-path benchmarks ws-bench
+//     swift run -c release --package-path benchmarks bot-bench
 // A path dependency's identity is the name of its folder (lowercased), which depends on where
 // the repository was cloned, so it is worked out here rather than written down.
 let mainPackage = Context.packageDirectory.split(separator: "/").dropLast().last.map { $0.lowercased() } ?? "main"
@@ -52,6 +53,18 @@ let package = Package(
             dependencies: [
                 "BenchSupport",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The bot: the outbox's delivery rate and latency against a local stand-in of the Bot API
+        // (the tests' own, Tests/BotTests/Support/StandInBotAPI.swift, linked into the target).
+        .executableTarget(
+            name: "bot-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "Bot", package: mainPackage),
+                .product(name: "Telegram", package: mainPackage),
+                .product(name: "Store", package: mainPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -1,0 +1,111 @@
+import BenchSupport
+import Bot
+import Foundation
+import Store
+import Telegram
+
+/// Queues messages in the outbox, then times the deliverer sending them all to the stand-in
+/// (from its start to the last entry removed after Telegram's "ok").
+struct OutboxDeliveryBenchmark: BotWorkload {
+    let messages: Int
+    let chats: Int
+    let limits: SendingLimits
+    let label: String
+
+    var title: String { "outbox delivery, \(label): \(messages.grouped) messages to \(chats.grouped) chat(s)" }
+
+    func run(folder: String) async throws -> BotBenchReport.Section {
+        let telegram = try await StandInBotAPI.start()
+        let environment = try await Store.Environment.open(at: folder)
+        let outbox = try await Outbox.open(environment)
+        try await fill(outbox)
+
+        let deliverer = OutboxDeliverer(outbox: outbox, client: telegram.client, limits: limits)
+        let (_, seconds) = try await timed {
+            let running = Task { try await deliverer.run() }
+            // The outbox's entry count is LMDB's page statistics: cheap to poll, unlike the stand-in's record.
+            while try outbox.count() > 0 { try await Task.sleep(for: .milliseconds(1)) }
+            running.cancel()
+            try await running.value
+        }
+        let answered = telegram.answered("sendMessage")
+        await environment.close()
+        await telegram.stop()
+        guard answered.count == messages else { throw BenchError("\(answered.count) messages arrived, not \(messages)") }
+
+        var table = Table("measure", "value")
+        table.add("messages delivered per second", (Double(messages) / seconds).grouped)
+        table.add("time to deliver all (s)", seconds.fixed(2))
+        table.add("busiest second at the stand-in (messages)", Self.busiestSecond(answered.map(\.at)).grouped)
+        if chats == 1 {
+            table.add("least gap between two messages to the chat (ms)", (Self.leastGap(answered.map(\.at)) * 1_000).fixed(1))
+        }
+        return BotBenchReport.Section(title: title, table: table)
+    }
+
+    /// Queues the messages round-robin over the chats, in durable writes of up to 1,000.
+    private func fill(_ outbox: Outbox) async throws {
+        var queued = 0
+        while queued < messages {
+            let batch = min(1_000, messages - queued)
+            let first = queued
+            let chats = chats
+            try await outbox.environment.write { txn in
+                for n in first..<(first + batch) {
+                    try outbox.enqueue(SendMessage(chatId: Int64(1 + n % chats), text: "Pedido <b>#\(n)</b> confirmado"), in: txn)
+                }
+            }
+            queued += batch
+        }
+    }
+
+    /// The most arrivals within any one second.
+    static func busiestSecond(_ times: [Date]) -> Int {
+        let sorted = times.sorted()
+        var most = 0
+        var start = 0
+        for end in sorted.indices {
+            while sorted[end].timeIntervalSince(sorted[start]) >= 1 { start += 1 }
+            most = max(most, end - start + 1)
+        }
+        return most
+    }
+
+    static func leastGap(_ times: [Date]) -> Double {
+        let sorted = times.sorted()
+        return zip(sorted, sorted.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0
+    }
+}
+
+/// Times single messages from the enqueue call to their arrival at the stand-in, one at a
+/// time, with the deliverer idle in between: how promptly the change feed wakes it.
+struct OutboxLatencyBenchmark: BotWorkload {
+    let messages: Int
+
+    var title: String { "outbox latency: \(messages.grouped) single messages, enqueue to arrival" }
+
+    func run(folder: String) async throws -> BotBenchReport.Section {
+        let telegram = try await StandInBotAPI.start()
+        let environment = try await Store.Environment.open(at: folder)
+        let outbox = try await Outbox.open(environment)
+        let deliverer = OutboxDeliverer(outbox: outbox, client: telegram.client, limits: .unlimited)
+        let running = Task { try await deliverer.run() }
+        var latencies: [Double] = []
+        for n in 0..<messages {
+            let start = Date()
+            try await outbox.enqueue(SendMessage(chatId: Int64(n + 1), text: "oi"))
+            let arrived = try await telegram.waitFor("sendMessage", count: n + 1, timeout: .seconds(30))
+            latencies.append(arrived[n].at.timeIntervalSince(start))
+        }
+        running.cancel()
+        try await running.value
+        await environment.close()
+        await telegram.stop()
+
+        latencies.sort()
+        var table = Table("measure", "value")
+        table.add("p50, enqueue (durable write) to arrival (ms)", (latencies[latencies.count / 2] * 1_000).fixed(2))
+        table.add("p99 (ms)", (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1_000).fixed(2))
+        return BotBenchReport.Section(title: title, table: table)
+    }
+}

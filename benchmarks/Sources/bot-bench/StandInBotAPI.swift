@@ -1,0 +1,1 @@
+../../../Tests/BotTests/Support/StandInBotAPI.swift
