@@ -15,22 +15,16 @@ struct OutboxDeliveryBenchmark: BotWorkload {
     var title: String { "outbox delivery, \(label): \(messages.grouped) messages to \(chats.grouped) chat(s)" }
 
     func run(folder: String) async throws -> BotBenchReport.Section {
-        let telegram = try await StandInBotAPI.start()
-        let environment = try await Store.Environment.open(at: folder)
-        let outbox = try await Outbox.open(environment)
-        try await fill(outbox)
-
-        let deliverer = OutboxDeliverer(outbox: outbox, client: telegram.client, limits: limits)
+        let bench = try await OutboxBench.open(folder: folder)
+        try await fill(bench.outbox)
         let (_, seconds) = try await timed {
-            let running = Task { try await deliverer.run() }
-            // The outbox's entry count is LMDB's page statistics: cheap to poll, unlike the stand-in's record.
-            while try outbox.count() > 0 { try await Task.sleep(for: .milliseconds(1)) }
-            running.cancel()
-            try await running.value
+            try await bench.delivering(limits: limits) {
+                // The outbox's entry count is LMDB's page statistics: cheap to poll, unlike the stand-in's record.
+                while try bench.outbox.count() > 0 { try await Task.sleep(for: .milliseconds(1)) }
+            }
         }
-        let answered = telegram.answered("sendMessage")
-        await environment.close()
-        await telegram.stop()
+        let answered = bench.telegram.answered("sendMessage")
+        await bench.close()
         guard answered.count == messages else { throw BenchError("\(answered.count) messages arrived, not \(messages)") }
 
         var table = Table("measure", "value")
@@ -85,27 +79,48 @@ struct OutboxLatencyBenchmark: BotWorkload {
     var title: String { "outbox latency: \(messages.grouped) single messages, enqueue to arrival" }
 
     func run(folder: String) async throws -> BotBenchReport.Section {
-        let telegram = try await StandInBotAPI.start()
-        let environment = try await Store.Environment.open(at: folder)
-        let outbox = try await Outbox.open(environment)
-        let deliverer = OutboxDeliverer(outbox: outbox, client: telegram.client, limits: .unlimited)
-        let running = Task { try await deliverer.run() }
+        let bench = try await OutboxBench.open(folder: folder)
         var latencies: [Double] = []
-        for n in 0..<messages {
-            let start = Date()
-            try await outbox.enqueue(SendMessage(chatId: Int64(n + 1), text: "oi"))
-            let arrived = try await telegram.waitFor("sendMessage", count: n + 1, timeout: .seconds(30))
-            latencies.append(arrived[n].at.timeIntervalSince(start))
+        try await bench.delivering(limits: .unlimited) {
+            for n in 0..<messages {
+                let start = Date()
+                try await bench.outbox.enqueue(SendMessage(chatId: Int64(n + 1), text: "oi"))
+                let arrived = try await bench.telegram.waitFor("sendMessage", count: n + 1, timeout: .seconds(30))
+                latencies.append(arrived[n].at.timeIntervalSince(start))
+            }
         }
-        running.cancel()
-        try await running.value
-        await environment.close()
-        await telegram.stop()
+        await bench.close()
 
         latencies.sort()
         var table = Table("measure", "value")
         table.add("p50, enqueue (durable write) to arrival (ms)", (latencies[latencies.count / 2] * 1_000).fixed(2))
         table.add("p99 (ms)", (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1_000).fixed(2))
         return BotBenchReport.Section(title: title, table: table)
+    }
+}
+
+/// A stand-in Bot API and an outbox in a fresh durable store: what each outbox workload runs against.
+struct OutboxBench {
+    let telegram: StandInBotAPI
+    let outbox: Outbox
+
+    static func open(folder: String) async throws -> OutboxBench {
+        let telegram = try await StandInBotAPI.start()
+        return OutboxBench(telegram: telegram, outbox: try await Outbox.open(try await Store.Environment.open(at: folder)))
+    }
+
+    /// Runs a deliverer with `limits` while `body` runs, then stops it and waits for its calls in flight.
+    func delivering(limits: SendingLimits, _ body: () async throws -> Void) async throws {
+        let deliverer = OutboxDeliverer(outbox: outbox, client: telegram.client, limits: limits)
+        let running = Task { try await deliverer.run() }
+        defer { running.cancel() }
+        try await body()
+        running.cancel()
+        try await running.value
+    }
+
+    func close() async {
+        await outbox.environment.close()
+        await telegram.stop()
     }
 }
