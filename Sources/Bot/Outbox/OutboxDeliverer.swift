@@ -70,7 +70,11 @@ public final class OutboxDeliverer: Service, Sendable {
 
     private func deliverUntilCancelled() async {
         let (events, wake) = AsyncStream.makeStream(of: Event.self)
-        let follower = Task { await self.followStore(wake) }
+        // Taken before the first read of the queue, so that an entry committed after that
+        // read cannot slip between it and the feed (one committed before is read twice, and
+        // the schedule ignores keys it has).
+        let head = outbox.environment.head
+        let follower = Task { await self.followStore(after: head, wake) }
         var schedule = DeliverySchedule(limits: limits)
         var inFlight: [UInt64: Task<Void, Never>] = [:]
         var alarm: Task<Void, Never>?
@@ -144,17 +148,19 @@ public final class OutboxDeliverer: Service, Sendable {
     }
 
     /// Wakes the loop whenever an entry is added: a put creating a record of the outbox's collection.
-    private func followStore(_ wake: AsyncStream<Event>.Continuation) async {
+    private func followStore(after head: UInt64, _ wake: AsyncStream<Event>.Continuation) async {
         let environment = outbox.environment
+        var from = head
         while !Task.isCancelled {
             do {
-                for try await change in environment.follow(after: environment.head)
+                for try await change in environment.follow(after: from)
                 where change.collection == Outbox.collectionName && change.operation == .put && change.previous == nil {
                     wake.yield(.stored)
                 }
                 return  // the store closed
             } catch {
                 // Fell behind a trimmed feed: start again from now, and read the store for what was missed.
+                from = environment.head
                 wake.yield(.stored)
             }
         }
