@@ -15,6 +15,9 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     let router = Router(context: AppRequestContext.self)
     // Outermost, so every compressible answer (API, documents, the MiniApp's files) passes through it.
     router.middlewares.add(CompressionMiddleware())
+    // First: the MiniApp's files need no token, no CORS and no rate limit; anything else falls through.
+    router.middlewares.add(WebAppRoutes(webRoot: configuration.webRoot, chartJSFile: configuration.chartJSFile,
+                                        botId: configuration.botToken.flatMap { $0.split(separator: ":").first.flatMap { Int64($0) } }))
     router.middlewares.add(OriginMiddleware(allowedOrigins: configuration.allowedOrigins))
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorMiddleware())

@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     public var addressRateLimit: (burst: Double, perSecond: Double)
     /// Who may read `/metrics`.
     public var metricsAccess: MetricsAccess = .anyone
+    /// The MiniApp's folder (`web/`), served at `/`; nil serves no pages.
+    public var webRoot: String? = nil
+    /// Chart.js for the MiniApp's charts (Debian's `libjs-chart.js`), served at `/vendor/chart.js`.
+    public var chartJSFile: String? = "/usr/share/javascript/chart.js/chart.min.js"
 
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
                 publicURL: String? = nil, allowedOrigins: Set<String> = [],

@@ -72,7 +72,8 @@ async function start() {
     }
     throw error;
   }
-  if (app.me.user?.language) setLanguage(app.me.user.language);
+  // Telegram's own language is the freshest word on it; outside Telegram, the stored one.
+  if (!app.tg.languageCode && app.me.user?.language) setLanguage(app.me.user.language);
   app.users.remember(app.me.user);
   app.users.canList = app.me.role === 'owner';
   renderMenu();
@@ -139,6 +140,7 @@ async function route() {
     const module = await screen.load();
     if (app.current !== current) return;
     current.handle = await module.mount(view, app, params);
+    view.dataset.ready = 'true';
   } catch (error) {
     if (app.current !== current) return;
     view.append(h('p', { class: 'error-box', role: 'alert' }, errorText(error)));

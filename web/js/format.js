@@ -96,3 +96,10 @@ export function utcDay(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 10);
 }
+
+/** A report's day key ("2026-11-21") as a short axis label: "21/11" (pt) or "11/21" (en); null for other keys. */
+export function shortDay(key, language = 'pt') {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key ?? '');
+  if (!match) return null;
+  return language === 'en' ? `${match[2]}/${match[3]}` : `${match[3]}/${match[2]}`;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDate, formatDateTime, formatMoney, formatRelative, minorDigits, parseMoney, utcDay } from '../js/format.js';
+import { formatDate, formatDateTime, formatMoney, formatRelative, minorDigits, parseMoney, shortDay, utcDay } from '../js/format.js';
 
 // Intl separates the currency symbol with a no-break space; compare with plain spaces.
 const plain = (text) => text.replace(/\s/g, ' ');
@@ -61,4 +61,11 @@ test('relative times read naturally', () => {
 test('the UTC day keys sales to report rows', () => {
   assert.equal(utcDay('2026-11-21T23:59:59Z'), '2026-11-21');
   assert.equal(utcDay('2026-11-21T22:00:00-03:00'), '2026-11-22');
+});
+
+test('report days become short axis labels in the reader’s order', () => {
+  assert.equal(shortDay('2026-11-21', 'pt'), '21/11');
+  assert.equal(shortDay('2026-11-21', 'en'), '11/21');
+  assert.equal(shortDay('p3'), null);
+  assert.equal(shortDay('2026-W47'), null);
 });

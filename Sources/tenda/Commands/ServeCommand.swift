@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Requests per second an address without a token may make (bursts of 6× that).")
     var addressRateLimit: Double = 10
 
+    @Option(name: .long, help: "The MiniApp's folder, served at / (or TENDA_WEB_ROOT); default: ./web, else web/ beside the executable.")
+    var webRoot: String?
+
     @Option(name: .long, help: "Who may read /metrics: public, owner (an owner's bearer token) or off (or TENDA_METRICS).")
     var metrics: String?
 
@@ -96,8 +99,18 @@ struct ServeCommand: AsyncParsableCommand {
             userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
             addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit))
         serverConfiguration.metricsAccess = metricsAccess
+        serverConfiguration.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
+        if serverConfiguration.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
         let app = buildApplication(shop: shop, hub: hub, configuration: serverConfiguration, logger: logger)
         try await app.runService()
         await store.close()
+    }
+
+    /// The MiniApp's folder: the one given, else `web` in the current folder, else `web` beside the executable.
+    static func webRoot(given: String?) -> String? {
+        if let given { return given }
+        let besideExecutable = Bundle.main.executableURL.map { $0.deletingLastPathComponent().appendingPathComponent("web").path }
+        let candidates: [String?] = [FileManager.default.currentDirectoryPath + "/web", besideExecutable]
+        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
     }
 }

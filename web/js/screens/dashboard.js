@@ -3,7 +3,7 @@
 
 import { drawChart } from '../charts.js';
 import { h, replace, stat, table } from '../dom.js';
-import { utcDay } from '../format.js';
+import { shortDay, utcDay } from '../format.js';
 import { byId } from '../state.js';
 
 const ranges = [7, 30, 90];
@@ -47,7 +47,7 @@ export async function mount(view, app) {
 
   async function drawSeries() {
     chart = await drawChart(canvas, {
-      labels: series.map((row) => row.label),
+      labels: series.map((row) => shortDay(row.key, app.lang) ?? row.label),
       series: [
         { label: t('dashboard.revenue'), values: series.map((row) => row.revenue), format: (value) => app.money(value, dashboard.currency) },
         { label: t('dashboard.salesCount'), values: series.map((row) => row.sales), type: 'line', axis: 'y2', format: (value) => app.number(value) },
@@ -68,11 +68,12 @@ export async function mount(view, app) {
 
   function renderTop(state) {
     const d = state.dashboard;
-    const ranking = (rows) => table([t('name'), t('dashboard.units'), t('dashboard.revenue')],
-      rows.map((row) => [row.label, app.number(row.units), app.money(row.revenue, d.currency)]));
+    // Products rank by units sold; buyers by their number of purchases.
+    const ranking = (rows, count, heading) => table([t('name'), heading, t('dashboard.revenue')],
+      rows.map((row) => [row.label, app.number(row[count]), app.money(row.revenue, d.currency)]));
     replace(top,
-      h('section', {}, h('h2', {}, t('dashboard.topProducts')), ranking(d.topProducts)),
-      h('section', {}, h('h2', {}, t('dashboard.topBuyers')), ranking(d.topBuyers)));
+      h('section', {}, h('h2', {}, t('dashboard.topProducts')), ranking(d.topProducts, 'units', t('dashboard.units'))),
+      h('section', {}, h('h2', {}, t('dashboard.topBuyers')), ranking(d.topBuyers, 'sales', t('dashboard.salesCount'))));
   }
 
   function renderLow(state) {
@@ -146,3 +147,4 @@ export function describeView(app, view) {
   if (screen === 'products' && id) return `${name}: ${app.state.products[id]?.name ?? id}`;
   return id ? `${name} ${id}` : name;
 }
+

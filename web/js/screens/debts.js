@@ -6,7 +6,8 @@ import { field, h, note, replace, table, toast } from '../dom.js';
 import { parseMoney } from '../format.js';
 import { can } from './index.js';
 
-const methods = ['pix', 'cash', 'card', 'transfer'];
+/** Payment methods as the shop records them (the demo shop's words). */
+const methods = ['pix', 'dinheiro', 'cartao', 'transferencia'];
 
 export async function mount(view, app) {
   const t = app.t;

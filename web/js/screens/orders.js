@@ -108,7 +108,9 @@ export async function mount(view, app) {
         ' · ', h('strong', {}, app.money(order.total, order.currency))),
       h('small', { class: 'muted' }, app.dateTime(order.createdAt)),
       order.reason ? h('p', { class: 'muted' }, `${t('orders.reason')}: ${order.reason}`) : null,
-      order.receiptMediaId ? mediaImage(app.api, order.receiptMediaId, { class: 'receipt', alt: t('orders.receipt') }) : null,
+      order.receiptMediaId
+        ? mediaImage(app.api, order.receiptMediaId, { class: 'receipt', alt: t('orders.receipt') }, t('unavailableImage', { name: `${t('orders.receipt')} ${order.receiptMediaId}` }))
+        : null,
       actions(order))));
   }
 

@@ -99,15 +99,15 @@ async function mountEditor(view, app, id) {
   }
 
   const inputs = {
-    name: h('input', { required: true, maxlength: 80 }),
-    emoji: h('input', { maxlength: 8 }),
-    category: h('input', { maxlength: 40 }),
-    description: h('textarea', { maxlength: 500 }),
-    price: h('input', { inputmode: 'decimal', required: true }),
-    lowStockThreshold: h('input', { type: 'number', min: 0, step: 1 }),
-    stock: h('input', { type: 'number', min: 0, step: 1 }),
+    name: h('input', { name: 'name', required: true, maxlength: 80 }),
+    emoji: h('input', { name: 'emoji', maxlength: 8 }),
+    category: h('input', { name: 'category', maxlength: 40 }),
+    description: h('textarea', { name: 'description', maxlength: 500 }),
+    price: h('input', { name: 'price', inputmode: 'decimal', required: true }),
+    lowStockThreshold: h('input', { name: 'lowStockThreshold', type: 'number', min: 0, step: 1 }),
+    stock: h('input', { name: 'stock', type: 'number', min: 0, step: 1 }),
   };
-  const image = h('input', { type: 'file', accept: 'image/*' });
+  const image = h('input', { name: 'image', type: 'file', accept: 'image/*' });
   const preview = h('div');
   const presence = h('p', { class: 'presence', 'aria-live': 'polite' });
   const conflict = h('div', { 'aria-live': 'assertive' });

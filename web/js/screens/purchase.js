@@ -17,7 +17,7 @@ export async function mount(view, app) {
     buyers.map((user) => h('option', { value: user.id }, user.username ? `${user.name} (@${user.username})` : user.name)));
   const search = h('input', { type: 'search', placeholder: t('products.searchHint'), oninput: renderProducts });
   const list = h('ul', { class: 'list' });
-  const summary = h('section', { 'aria-live': 'polite' });
+  const summary = h('section', { 'aria-live': 'polite', dataset: { cart: 'true' } });
   replace(view,
     h('section', {}, field(t('purchase.buyer'), buyer), field(t('products.search'), search)),
     summary,

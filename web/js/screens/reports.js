@@ -3,6 +3,7 @@
 
 import { drawChart } from '../charts.js';
 import { field, h, note, replace, table, toast } from '../dom.js';
+import { shortDay } from '../format.js';
 
 const groupings = ['day', 'week', 'month', 'product', 'buyer'];
 
@@ -39,7 +40,7 @@ export async function mount(view, app) {
     summary.textContent = t('reports.total', { total: app.money(report.totalRevenue, report.currency), n: report.rows.reduce((sum, row) => sum + row.sales, 0) });
     chart = await drawChart(canvas, {
       kind: byTime ? 'line' : 'bar',
-      labels: report.rows.map((row) => row.label),
+      labels: report.rows.map((row) => shortDay(row.key, app.lang) ?? row.label),
       series: [{ label: t('dashboard.revenue'), values: report.rows.map((row) => row.revenue) }],
       formatValue: (value) => app.money(value, report.currency),
     });

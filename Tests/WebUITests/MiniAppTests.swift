@@ -1,0 +1,211 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The MiniApp end to end: the demo shop served in-process, headless Chromium sessions with a
+/// stand-in Telegram.WebApp carrying initData signed for the test bot, and the same checks a
+/// person would make by looking. Screenshots of each screen go to ``screenshots``.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MiniAppTests {
+    /// Where the screenshots go: $TENDA_SCREENSHOTS, else tenda-webui-screenshots in the temporary folder.
+    static let screenshots: URL = {
+        let folder = ProcessInfo.processInfo.environment["TENDA_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("tenda-webui-screenshots")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }()
+
+    static let mainScreens = ["dashboard", "products", "purchase", "sales", "debts", "orders", "contracts", "users", "notifications",
+                              "reports", "audit", "console"]
+
+    @Test func aPurchaseInOneBrowserChangesTheStockShownInAnotherWithoutAReload() async throws {
+        try await withBrowsers { server, driver, browsers in
+            // An admin on a phone-sized window, inside "Telegram".
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            try await admin.open(server.base + "/#/dashboard")
+            try await admin.wait(for: "the dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            try await admin.wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'")
+            #expect(try await admin.run("return window.__telegram.ready && window.__telegram.expanded") as? Bool == true)
+            let dashboard = try await server.request(.GET, "/api/dashboard", headers: ["Authorization": "Bearer \(try await server.accessToken(DemoServer.admin))"]).json
+            let topProduct = try #require((dashboard["topProducts"] as? [[String: Any]])?.first?["label"] as? String)
+            let adminDashboard = try await admin.text()
+            #expect(adminDashboard.contains("Vendas hoje") && adminDashboard.contains(topProduct), "the dashboard shows: \(adminDashboard.prefix(500))")
+            try await admin.wait(for: "Chart.js to draw", "window.Chart && Chart.getChart(document.querySelector('canvas'))")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-dashboard.png"))
+
+            // The owner on a desktop-sized window watches the products.
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await owner.open(server.base + "/#/products")
+            try await owner.wait(for: "the product list", "document.querySelectorAll('tr[data-product-id]').length > 10", seconds: 20)
+            try await owner.wait(for: "the owner's live connection", "document.getElementById('connection').dataset.status === 'live'")
+            try await owner.run("window.__notReloaded = true")
+
+            // The admin creates a product with the MainButton …
+            try await admin.run("location.hash = '#/products/new'")
+            try await admin.wait(for: "the product form", "document.querySelector('.screen-products[data-ready] input[name=name]')")
+            try await admin.run("""
+                const set = (name, value) => { const input = document.querySelector(`[name=${name}]`); input.value = value; input.dispatchEvent(new Event('input')); };
+                set('name', 'Pão de queijo e2e'); set('emoji', '🧀'); set('category', 'Salgados'); set('price', '4,50'); set('stock', '10');
+                """)
+            #expect(try await admin.run("return window.__telegram.main.text") as? String == "Criar produto")
+            try await admin.run("window.__telegram.main.handler()")
+            try await admin.wait(for: "the success haptic", "window.__telegram.haptics.includes('success') && location.hash === '#/products'")
+
+            // … and the owner's list shows it, live.
+            let productId = try #require(try await owner.wait(for: "the new product in the owner's list", """
+                [...document.querySelectorAll('tr[data-product-id]')].find((row) => row.innerText.includes('Pão de queijo e2e'))?.dataset.productId
+                """) as? String)
+            #expect(try await owner.text().replacingOccurrences(of: "\u{a0}", with: " ").contains("R$ 4,50"))
+
+            // The admin buys 3 of them for Diego through the cart and the MainButton.
+            try await admin.run("location.hash = '#/purchase'")
+            try await admin.wait(for: "the purchase screen", "document.querySelector('.screen-purchase[data-ready]')")
+            try await admin.run("""
+                const select = document.querySelector('.screen-purchase select');
+                select.value = [...select.options].find((option) => option.textContent.includes('Diego')).value;
+                select.dispatchEvent(new Event('change'));
+                """)
+            for _ in 0..<3 {
+                try await admin.run("document.querySelector(`li[data-product-id='\(productId)'] button:last-child`).click()")
+            }
+            let confirm = try await admin.run("return window.__telegram.main.text") as? String ?? ""
+            #expect(confirm.contains("Confirmar compra") && confirm.contains("13,50"), "the MainButton says \(confirm)")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-purchase.png"))
+            try await admin.run("window.__telegram.haptics = []; window.__telegram.main.handler()")
+            try await admin.wait(for: "the purchase's success haptic", "window.__telegram.haptics.includes('success')")
+
+            // The owner's list shows 7 left, without a reload.
+            try await owner.wait(for: "the stock to drop to 7 in the other browser", "document.querySelector(`[data-stock='\(productId)']`)?.textContent === '7'")
+            #expect(try await owner.run("return window.__notReloaded === true") as? Bool == true, "the owner's page reloaded")
+            try await owner.screenshot(to: Self.screenshots.appendingPathComponent("owner-desktop-products.png"))
+
+            // Short stock: the admin puts all 7 in the cart, someone else buys 2 meanwhile (the cart
+            // says so, live), and confirming anyway is refused with a clear message and an error haptic.
+            for _ in 0..<7 {
+                try await admin.run("document.querySelector(`li[data-product-id='\(productId)'] button:last-child`).click()")
+            }
+            let ownerToken = try await server.accessToken(DemoServer.owner)
+            let buyer = try await server.request(.GET, "/api/auth/me", headers: ["Authorization": "Bearer \(ownerToken)"]).json
+            let ownerId = try #require((buyer["user"] as? [String: Any])?["id"] as? String)
+            let other = try await server.request(.POST, "/api/purchases", headers: ["Authorization": "Bearer \(ownerToken)"],
+                                                 json: ["buyerId": ownerId, "items": [["productId": productId, "quantity": 2]]])
+            #expect(other.status == 201, "the other purchase: \(other.text)")
+            try await admin.wait(for: "the cart to show the shortage live", "document.querySelector('[data-cart]').innerText.includes('só há 5')")
+            try await admin.run("window.__telegram.haptics = []; window.__telegram.main.handler()")
+            try await admin.wait(for: "the error haptic", "window.__telegram.haptics.includes('error')")
+            let refusal = try await admin.text("#toasts")
+            #expect(refusal.contains("Estoque insuficiente") && refusal.contains("Pão de queijo e2e (pedido 7, há 5)"), "the toast says: \(refusal)")
+        }
+    }
+
+    @Test func aUserNeverSeesAdminMenusOrDataAndFollowsTheShopOverServerSentEvents() async throws {
+        try await withBrowsers { server, driver, browsers in
+            // WebSockets blocked in this browser: the app must fall back to SSE.
+            let blockSockets = "window.WebSocket = class { constructor() { throw new Error('blocked by the test'); } };"
+            let user = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user), extraScript: blockSockets)
+            try await user.open(server.base + "/#/dashboard")
+            try await user.wait(for: "the user's first screen", "document.querySelector('.screen-products[data-ready]')", seconds: 20)
+            #expect(try await user.run("return location.hash") as? String == "#/products")
+            let menu = try #require(try await user.run("return [...document.querySelectorAll('#menu a[data-screen]')].map((a) => a.dataset.screen)") as? [String])
+            for adminOnly in ["dashboard", "purchase", "users", "reports", "audit"] {
+                #expect(!menu.contains(adminOnly), "a user's menu offers \(adminOnly): \(menu)")
+            }
+            #expect(menu.contains("products") && menu.contains("orders") && menu.contains("console"))
+            for screen in ["users", "audit", "reports", "purchase"] {
+                try await user.run("location.hash = '#/\(screen)'")
+                try await user.wait(for: "the redirect away from \(screen)", "location.hash === '#/products' && document.querySelector('.screen-products[data-ready]')")
+            }
+            let page = try await user.text("body")
+            #expect(!page.contains("Faturamento") && !page.contains("Dívida em aberto") && !page.contains("Maiores compradores"))
+            // The data is refused too, not only hidden.
+            let status = try await user.run("""
+                const token = JSON.parse(sessionStorage.getItem('tenda.session')).accessToken;
+                const answers = await Promise.all(['/api/dashboard', '/api/users', '/api/debts'].map((path) => fetch(path, { headers: { Authorization: `Bearer ${token}` } })));
+                return answers.map((answer) => answer.status);
+                """.asyncFunction)
+            #expect(status as? [Int] == [403, 403, 403], "the user's API answers: \(String(describing: status))")
+
+            // Live over SSE: a restock made elsewhere shows up in the user's list.
+            try await user.wait(for: "the SSE fallback", "document.getElementById('connection').dataset.status === 'fallback'", seconds: 15)
+            try await user.screenshot(to: Self.screenshots.appendingPathComponent("user-phone-products.png"))
+            let productId = try #require(try await user.run("return document.querySelector('tr[data-product-id]').dataset.productId") as? String)
+            let before = try await user.run("return document.querySelector(`[data-stock='\(productId)']`).textContent") as? String ?? ""
+            let restock = try await server.request(.POST, "/api/products/\(productId)/stock",
+                                                   headers: ["Authorization": "Bearer \(try await server.accessToken(DemoServer.admin))"],
+                                                   json: ["delta": 100, "reason": "restock"])
+            #expect(restock.status == 200, "restock: \(restock.text)")
+            let after = try #require(restock.json["stock"] as? Int)
+            try await user.wait(for: "the restock over SSE (was \(before))", "document.querySelector(`[data-stock='\(productId)']`).textContent.replace(/\\D/g, '') === '\(after)'")
+        }
+    }
+
+    @Test func everyMainScreenOpensForTheOwnerAndIsPhotographed() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await owner.open(server.base + "/")
+            try await owner.wait(for: "the first screen", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            for screen in Self.mainScreens {
+                try await owner.run("location.hash = '#/\(screen)'")
+                try await owner.wait(for: "the \(screen) screen", "document.querySelector('.screen-\(screen)[data-ready]') || document.querySelector('main .error-box')", seconds: 15)
+                let error = try await owner.run("return document.querySelector('main .error-box')?.innerText ?? null")
+                #expect(error is NSNull, "\(screen) failed: \(String(describing: error))")
+                if screen == "dashboard" || screen == "reports" {
+                    try await owner.wait(for: "the \(screen) chart", "window.Chart && Chart.getChart(document.querySelector('canvas'))")
+                }
+                try await owner.screenshot(to: Self.screenshots.appendingPathComponent("owner-desktop-\(screen).png"))
+            }
+            // The product editor, in dark mode on a phone, as an English-speaking admin sees it.
+            let english = try await browsers.open(driver, width: 430, height: 932,
+                                                  initData: DemoServer.initData(DemoServer.admin, language: "en"), colorScheme: "dark", language: "en")
+            try await english.open(server.base + "/#/products")
+            try await english.wait(for: "the list", "document.querySelector('tr[data-product-id]')", seconds: 20)
+            try await english.run("location.hash = '#/products/' + document.querySelector('tr[data-product-id]').dataset.productId")
+            try await english.wait(for: "the editor", "document.querySelector('.screen-products[data-ready] input[name=name]')")
+            #expect(try await english.text().contains("Adjust stock"))
+            try await english.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-dark-en-product-editor.png"))
+        }
+    }
+
+    // MARK: Set-up
+
+    /// The browsers a test opened, closed when it ends.
+    actor BrowserSet {
+        private(set) var all: [Browser] = []
+
+        func open(_ driver: ChromeDriver, width: Int, height: Int, initData: String, extraScript: String = "",
+                  colorScheme: String = "light", language: String = "pt-br") async throws -> Browser {
+            let browser = try await driver.browser(width: width, height: height,
+                                                   beforePageScripts: TelegramStandIn.script(initData: initData, language: language, colorScheme: colorScheme) + extraScript)
+            all.append(browser)
+            return browser
+        }
+
+        func closeAll() async {
+            for browser in all { await browser.close() }
+            all = []
+        }
+    }
+
+    /// Runs `body` with a demo server, chromedriver and a set of browsers, and tears all three down.
+    func withBrowsers(_ body: (DemoServer, ChromeDriver, BrowserSet) async throws -> Void) async throws {
+        let started = ContinuousClock.now
+        try await DemoServer.with { server in
+            let driver = try await ChromeDriver.start()
+            let browsers = BrowserSet()
+            do {
+                try await body(server, driver, browsers)
+            } catch {
+                await browsers.closeAll()
+                await driver.stop()
+                throw error
+            }
+            await browsers.closeAll()
+            await driver.stop()
+        }
+        print("MiniApp e2e took \(ContinuousClock.now - started); screenshots in \(Self.screenshots.path)")
+    }
+}
+
+extension String {
+    /// The script wrapped so `await` works inside WebDriver's synchronous execute (it awaits a returned promise).
+    var asyncFunction: String { "return (async () => { \(self) })()" }
+}

@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOFoundationCompat
+import Realtime
+import Server
+import ServiceLifecycle
+import Shop
+import Store
+import Telegram
+import Testing
+
+/// `tenda serve --demo` in-process: the demo shop (`fixtures/demo-shop.json`) in a fresh
+/// store, served with the repository's `web/` on a free loopback port.
+struct DemoServer {
+    static let botToken = "4242:WEBUI-TEST-TOKEN"
+    static let owner = Person(telegramId: 6_299_497_812, firstName: "Ana")     // Ana Paula Souza
+    static let admin = Person(telegramId: 2_329_673_195, firstName: "Bruno")   // Bruno Carvalho
+    static let user = Person(telegramId: 5_309_476_566, firstName: "Diego")    // Diego Ferreira
+
+    struct Person {
+        let telegramId: Int64
+        let firstName: String
+    }
+
+    let folder: String
+    let shop: Shop
+    let port: Int
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits until it answers /health.
+    static func start(webRoot: String = packageRoot.appendingPathComponent("web").path) async throws -> DemoServer {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-webui-\(UUID().uuidString)").path
+        let environment = try await Store.Environment.open(at: folder, configuration: .testing)
+        let shop = try await Shop.open(environment, settings: ShopSettings(tokenSecret: Array(repeating: 9, count: 32)))
+        _ = try await ShopImport.run(try Data(contentsOf: packageRoot.appendingPathComponent("fixtures/demo-shop.json")), into: shop)
+        let port = try freeLoopbackPort()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: port, botToken: botToken, initDataMaxAge: 0,
+                                                userRateLimit: (10_000, 10_000), addressRateLimit: (10_000, 10_000))
+        configuration.webRoot = webRoot
+        var logger = Logger(label: "tenda-webui")
+        logger.logLevel = .warning
+        let app = buildApplication(shop: shop, hub: Hub(environment: environment), configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        let server = DemoServer(folder: folder, shop: shop, port: port, group: group, task: task)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if (try? await server.get("/health").status) == 200 { return server }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await server.stop()
+        throw WebDriverError("the server did not start on port \(port)")
+    }
+
+    /// Runs `body` against a fresh server and stops it afterwards, whether `body` throws or not.
+    static func with(_ body: (DemoServer) async throws -> Void) async throws {
+        let server = try await start()
+        do {
+            try await body(server)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        await shop.environment.close()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// initData for a demo person, signed with the test bot token as Telegram signs it.
+    static func initData(_ person: Person, language: String = "pt-br") -> String {
+        TelegramSigner.signInitData([
+            "user": #"{"id":\#(person.telegramId),"first_name":"\#(person.firstName)","language_code":"\#(language)"}"#,
+            "auth_date": String(Int(Date().timeIntervalSince1970)),
+            "query_id": "AAH-webui",
+        ], botToken: botToken)
+    }
+
+    struct Answer {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// One HTTP request to the server (header names lowercased in the answer).
+    func request(_ method: HTTPMethod, _ path: String, headers: [String: String] = [:], json: [String: Any]? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 8 << 20)
+        var fields: [String: String] = [:]
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        return Answer(status: Int(response.status.code), headers: fields, body: Data(buffer: body))
+    }
+
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> Answer {
+        try await request(.GET, path, headers: headers)
+    }
+
+    /// An access token for a demo person (signed in as the MiniApp does).
+    func accessToken(_ person: Person) async throws -> String {
+        let answer = try await request(.POST, "/api/auth/telegram", json: ["initData": Self.initData(person)])
+        return try #require(answer.json["accessToken"] as? String, "sign-in: \(answer.text)")
+    }
+}
