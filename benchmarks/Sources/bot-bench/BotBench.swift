@@ -38,6 +38,8 @@ struct BotBench {
     /// What runs, in order.
     static func workloads(_ options: BotBenchOptions) -> [any BotWorkload] {
         [
+            UpdateHandlingBenchmark(updates: options.updates, concurrency: 1),
+            UpdateHandlingBenchmark(updates: options.updates, concurrency: 16),
             OutboxDeliveryBenchmark(messages: options.messages, chats: options.chats, limits: .unlimited, label: "limits off"),
             OutboxDeliveryBenchmark(messages: options.messages / 5, chats: 1, limits: .unlimited, label: "limits off, one chat"),
             OutboxLatencyBenchmark(messages: options.latencySamples),
@@ -62,15 +64,17 @@ struct BotBenchOptions {
     var chats = 1_000
     var pacedMessages = 300
     var latencySamples = 200
+    var updates = 2_000
     var quick = false
 
     static let usage = """
-        usage: bot-bench [--quick] [--messages N] [--chats N] [--paced N] [--latency N]
+        usage: bot-bench [--quick] [--updates N] [--messages N] [--chats N] [--paced N] [--latency N]
+          --updates   Telegram updates handled end to end, one at a time and 16 at a time (2,000)
           --messages  messages delivered with the limits off, over --chats chats (20,000; a fifth of it to one chat)
           --chats     chats those messages go to (1,000)
           --paced     messages delivered under Telegram's limits, one per chat (300; a thirtieth of it to one chat)
           --latency   single messages timed from enqueue to the stand-in, one at a time (200)
-          --quick     2,000 messages, 60 paced, 50 latency samples: a smoke test
+          --quick     200 updates, 2,000 messages, 60 paced, 50 latency samples: a smoke test
         """
 
     init(parsing arguments: [String]) throws {
@@ -88,11 +92,13 @@ struct BotBenchOptions {
             case "--chats": chats = try number()
             case "--paced": pacedMessages = try number()
             case "--latency": latencySamples = try number()
+            case "--updates": updates = try number()
             case "--quick":
                 quick = true
                 messages = 2_000
                 pacedMessages = 60
                 latencySamples = 50
+                updates = 200
             case let other: throw BenchError("unknown option \(other)")
             }
             i += 1
@@ -106,6 +112,7 @@ struct BotBenchOptions {
         if chats != 1_000 { line += " --chats \(chats)" }
         if pacedMessages != 300 { line += " --paced \(pacedMessages)" }
         if latencySamples != 200 { line += " --latency \(latencySamples)" }
+        if updates != 2_000 { line += " --updates \(updates)" }
         return line
     }
 }
