@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "BenchSupport",
                 .product(name: "Bot", package: mainPackage),
+                .product(name: "Shop", package: mainPackage),
                 .product(name: "Telegram", package: mainPackage),
                 .product(name: "Store", package: mainPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -10,7 +10,9 @@ import Shop
 /// Builds the HTTP and WebSocket server over a shop: used by `tenda serve` and by the tests.
 ///
 /// The hub runs as one of the application's services, so it starts and stops with the server.
-public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
+public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, commandLine: (any CommandLineRunner)? = nil,
+                             telegramWebhook: TelegramWebhook? = nil, services: [any Service] = [],
+                             logger: Logger) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let router = Router(context: AppRequestContext.self)
     // Outermost, so every compressible answer (API, documents, the MiniApp's files) passes through it.
@@ -45,6 +47,8 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     ReportRoutes(shop: shop).add(to: router)
     ChangeRoutes(shop: shop, hub: hub).add(to: router)
     MediaRoutes(shop: shop).add(to: router)
+    CommandRoutes(shop: shop, commandLine: commandLine).add(to: router)
+    TelegramWebhookRoutes(webhook: telegramWebhook).add(to: router)
     DocumentationRoutes().add(to: router)
 
     let webSocketRouter = Router(context: SocketRequestContext.self)
@@ -53,7 +57,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     } onUpgrade: { inbound, outbound, context in
         metrics.webSocketOpened()
         defer { metrics.webSocketClosed() }
-        try await WebSocketSession(shop: shop, hub: hub).run(
+        try await WebSocketSession(shop: shop, hub: hub, commandLine: commandLine).run(
             inbound: inbound, outbound: outbound, wire: FrameWire(channel: context.requestContext.channel),
             queryToken: context.request.uri.queryParameters["token"].map(String.init))
     }
@@ -68,7 +72,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                 extensions: [.perMessageDeflate(maxDecompressedFrameSize: WebSocketSession.maxMessageSize)],
                 autoPing: .enabled(timePeriod: .seconds(25))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
-        services: [HubService(hub: hub)],
+        services: [HubService(hub: hub)] + services,
         logger: logger)
 }
 

@@ -316,6 +316,19 @@ enum OpenAPIOperations {
                          access: "owner", minimumRole: .owner, parameters: ["actorId"] + list, answer: .json("AuditEntryList")),
             APIOperation(method: "GET", path: "/api/commands", tag: "Commands", summary: "The bot commands the caller may run",
                          access: "signed in", minimumRole: .user, answer: .json("CommandList")),
+            APIOperation(method: "POST", path: "/api/commands/execute", tag: "Commands", summary: "Run a bot command, as the chat would",
+                         description: "The command bridge: the same parser and handlers as the Telegram bot, so the same line gives the same answer. "
+                             + "`text` is the bot's reply (Telegram HTML), `data` its facts. A refusal is the contract's error with the shop's code "
+                             + "and the bot's words as `message`. Money commands honour `Idempotency-Key`.",
+                         access: "per command (CONTRACT.md's bot table)", minimumRole: .user, parameters: ["IdempotencyKey"],
+                         body: "CommandLine", answer: .json("CommandAnswer"),
+                         errors: [.notFound, .conflict, .preconditionFailed, .unprocessable, .serviceUnavailable]),
+            APIOperation(method: "POST", path: "/telegram/webhook", tag: "Commands", summary: "Telegram's webhook deliveries",
+                         description: "Telegram posts bot updates here when the server has an https `--public-url`. The "
+                             + "`X-Telegram-Bot-Api-Secret-Token` header must carry the secret set with `setWebhook`; the update is "
+                             + "acknowledged at once and handled after.",
+                         access: "Telegram (secret token)", minimumRole: .anyone, parameters: ["TelegramSecretToken"],
+                         body: "TelegramUpdate", answer: .json("Accepted"), errors: [.serviceUnavailable]),
         ]
     }
 

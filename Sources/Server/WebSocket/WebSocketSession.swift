@@ -12,6 +12,8 @@ import Shop
 struct WebSocketSession {
     let shop: Shop
     let hub: Hub
+    /// Runs bot command lines (`"args"` in a command message); see ``CommandBridge``.
+    let commandLine: (any CommandLineRunner)?
 
     /// The largest message a client may send (a command or a subscription, never a file).
     static let maxMessageSize = 64 << 10
@@ -24,6 +26,8 @@ struct WebSocketSession {
         let view: String?
         let id: String?
         let command: String?
+        /// A bot command line's arguments: the message runs the command as the chat would.
+        let args: String?
         let idempotencyKey: String?
     }
 
@@ -125,8 +129,13 @@ struct WebSocketSession {
         let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
         let params = try JSONSerialization.data(withJSONObject: object?["params"] as? [String: Any] ?? [:])
         do {
-            let data = try await CommandBridge(shop: shop).run(message.command ?? "", params: params, principal: .user(userId, via: .ws),
-                                                              idempotencyKey: message.idempotencyKey)
+            let bridge = CommandBridge(shop: shop, commandLine: commandLine)
+            let principal = Principal.user(userId, via: .ws)
+            let data = if let args = message.args {
+                try await bridge.runLine(message.command ?? "", args: args, principal: principal, languageCode: nil, idempotencyKey: message.idempotencyKey)
+            } else {
+                try await bridge.run(message.command ?? "", params: params, principal: principal, idempotencyKey: message.idempotencyKey)
+            }
             var reply = Array(#"{"type":"result","id":"#.utf8)
             reply += try JSONSerialization.data(withJSONObject: message.id ?? NSNull(), options: [.fragmentsAllowed])
             reply += Array(#","ok":true,"data":"#.utf8) + Array(data) + Array("}".utf8)

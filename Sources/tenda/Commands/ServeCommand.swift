@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bot
 import Foundation
 import Hummingbird
 import Logging
@@ -46,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Requests per second an address without a token may make (bursts of 6× that).")
     var addressRateLimit: Double = 10
 
+    @Option(name: .long, help: "The Bot API's base URL (or TELEGRAM_API): Telegram's, a local Bot API server, or a test stand-in.")
+    var telegramAPI: String?
+
     @Option(name: .long, help: "The MiniApp's folder, served at / (or TENDA_WEB_ROOT); default: ./web, else web/ beside the executable.")
     var webRoot: String?
 
@@ -90,7 +94,6 @@ struct ServeCommand: AsyncParsableCommand {
 
                 """.utf8))
         }
-        if botToken == nil { logger.info("no bot token: sign-in with Telegram initData is off; use login codes") }
 
         let hub = Hub(environment: store)
         var serverConfiguration = ServerConfiguration(
@@ -101,7 +104,20 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.metricsAccess = metricsAccess
         serverConfiguration.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
         if serverConfiguration.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
-        let app = buildApplication(shop: shop, hub: hub, configuration: serverConfiguration, logger: logger)
+        // The conversation answers the command bridge whether or not the bot itself runs.
+        let conversation = try await Conversation.open(shop: shop, settings: ConversationSettings(
+            publicURL: publicURL, backupFolder: dataDir + "/backups"))
+        var bot: TelegramBot?
+        if let botToken {
+            bot = try await TelegramBot.make(conversation: conversation, settings: BotSettings(
+                token: botToken, apiBaseURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotSettings.telegramAPI,
+                publicURL: self.publicURL), logger: logger)
+        } else {
+            logger.info("no bot token: the Telegram bot and sign-in with initData are off; use login codes (the command bridge still runs the bot's commands)")
+        }
+        let webhook = bot?.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) }
+        let app = buildApplication(shop: shop, hub: hub, configuration: serverConfiguration, commandLine: conversation,
+                                   telegramWebhook: webhook, services: bot?.services ?? [], logger: logger)
         try await app.runService()
         await store.close()
     }
