@@ -3,6 +3,9 @@
 
 import { field, h, replace } from '../dom.js';
 
+/** The tags of Telegram's HTML parse mode; anything else is shown as its text. */
+const telegramTags = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'code', 'pre', 'a', 'blockquote', 'tg-spoiler']);
+
 export async function mount(view, app) {
   const t = app.t;
   const commands = await app.api.get('/api/commands').then((list) => list.items).catch(() => app.me.commands.map((command) => ({ command, description: '' })));
@@ -20,8 +23,9 @@ export async function mount(view, app) {
         output.dataset.state = 'running';
         output.textContent = '…';
         try {
-          const answer = await app.api.post('/api/commands/execute', { command: name, args: args.value.trim() });
-          output.textContent = answer?.text ?? JSON.stringify(answer, null, 2);
+          const answer = await app.api.post('/api/commands/execute', { command: name, args: args.value.trim() },
+            { headers: { 'Accept-Language': app.locale } });
+          replace(output, telegramHTML(answer?.text ?? ''));
           output.dataset.state = 'ok';
         } catch (error) {
           output.textContent = error.status === 404 && error.message === 'no such route'
@@ -43,4 +47,23 @@ export async function mount(view, app) {
         h('span', { class: 'muted' }, entry.description))))));
   command.focus();
   return {};
+}
+
+/**
+ * The bot's answer (Telegram HTML) as nodes: parsed in an inert document, then rebuilt with
+ * only Telegram's tags and `href`s that are http(s) or tg: links, so no markup from a
+ * product name can do more than Telegram itself would show.
+ */
+export function telegramHTML(text) {
+  const parsed = new DOMParser().parseFromString(`<body>${text}</body>`, 'text/html');
+  const rebuild = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+    if (node.nodeType !== Node.ELEMENT_NODE) return null;
+    const children = [...node.childNodes].map(rebuild);
+    const tag = node.tagName.toLowerCase();
+    if (!telegramTags.has(tag)) return children;
+    const href = tag === 'a' && /^(https?:|tg:)/i.test(node.getAttribute('href') ?? '') ? node.getAttribute('href') : undefined;
+    return h(tag === 'tg-spoiler' ? 'span' : tag, href ? { href, target: '_blank', rel: 'noopener' } : {}, children);
+  };
+  return [...parsed.body.childNodes].map(rebuild);
 }
