@@ -49,6 +49,19 @@ import Testing
         }
     }
 
+    @Test func everyCommandInEveryRoleOverTelegram() async throws {
+        try await LiveBot.run { live, _, _ in
+            for (person, role) in [(LiveBot.user, Role.user), (LiveBot.admin, .admin), (LiveBot.owner, .owner)] {
+                for info in CommandCatalog.all {
+                    let reply = try await live.say("/\(info.name)", as: person)
+                    let refused = reply.text.contains("só para")
+                    #expect(refused == (role < info.minimumRole), "/\(info.name) as \(role): \(reply.text)")
+                    #expect(!reply.text.contains("Algo deu errado"), "/\(info.name) as \(role) failed: \(reply.text)")
+                }
+            }
+        }
+    }
+
     @Test func buyInTheChatReachesAWebSocketSubscriber() async throws {
         try await LiveBot.run { live, client, port in
             let token = try await client.token(for: DemoShop.adminTelegramId, live.demo)
