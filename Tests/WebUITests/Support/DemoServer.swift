@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Bot
 import Foundation
 import Hummingbird
 import Logging
@@ -46,7 +47,11 @@ struct DemoServer {
         configuration.webRoot = webRoot
         var logger = Logger(label: "tenda-webui")
         logger.logLevel = .warning
-        let app = buildApplication(shop: shop, hub: Hub(environment: environment), configuration: configuration, logger: logger)
+        // The bot's conversation answers the command bridge (the Console), as in `tenda serve`.
+        let conversation = try await Conversation.open(shop: shop, settings: ConversationSettings(
+            publicURL: "http://127.0.0.1:\(port)", backupFolder: folder + "-backups"))
+        let app = buildApplication(shop: shop, hub: Hub(environment: environment), configuration: configuration,
+                                   commandLine: conversation, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
         let server = DemoServer(folder: folder, shop: shop, port: port, group: group, task: task)
@@ -76,6 +81,7 @@ struct DemoServer {
         _ = try? await task.value
         await shop.environment.close()
         try? FileManager.default.removeItem(atPath: folder)
+        try? FileManager.default.removeItem(atPath: folder + "-backups")
     }
 
     /// initData for a demo person, signed with the test bot token as Telegram signs it.
