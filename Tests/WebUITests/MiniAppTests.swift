@@ -43,7 +43,7 @@ import Testing
             try await admin.run("location.hash = '#/products/new'")
             try await admin.wait(for: "the product form", "document.querySelector('.screen-products[data-ready] input[name=name]')")
             try await admin.run("""
-                const set = (name, value) => { const input = document.querySelector(`[name=${name}]`); input.value = value; input.dispatchEvent(new Event('input')); };
+                const set = (name, value) => { const input = document.querySelector(`[name=${name}]`); input.value = value; input.dispatchEvent(new Event('input', { bubbles: true })); };
                 set('name', 'Pão de queijo e2e'); set('emoji', '🧀'); set('category', 'Salgados'); set('price', '4,50'); set('stock', '10');
                 """)
             #expect(try await admin.run("return window.__telegram.main.text") as? String == "Criar produto")
@@ -62,7 +62,7 @@ import Testing
             try await admin.run("""
                 const select = document.querySelector('.screen-purchase select');
                 select.value = [...select.options].find((option) => option.textContent.includes('Diego')).value;
-                select.dispatchEvent(new Event('change'));
+                select.dispatchEvent(new Event('change', { bubbles: true }));
                 """)
             for _ in 0..<3 {
                 try await admin.run("document.querySelector(`li[data-product-id='\(productId)'] button:last-child`).click()")
@@ -83,11 +83,8 @@ import Testing
             for _ in 0..<7 {
                 try await admin.run("document.querySelector(`li[data-product-id='\(productId)'] button:last-child`).click()")
             }
-            let ownerToken = try await server.accessToken(DemoServer.owner)
-            let buyer = try await server.request(.GET, "/api/auth/me", headers: ["Authorization": "Bearer \(ownerToken)"]).json
-            let ownerId = try #require((buyer["user"] as? [String: Any])?["id"] as? String)
-            let other = try await server.request(.POST, "/api/purchases", headers: ["Authorization": "Bearer \(ownerToken)"],
-                                                 json: ["buyerId": ownerId, "items": [["productId": productId, "quantity": 2]]])
+            let other = try await server.request(.POST, "/api/purchases", headers: ["Authorization": "Bearer \(try await server.accessToken(DemoServer.owner))"],
+                                                 json: ["buyerId": try await userId(server, DemoServer.owner), "items": [["productId": productId, "quantity": 2]]])
             #expect(other.status == 201, "the other purchase: \(other.text)")
             try await admin.wait(for: "the cart to show the shortage live", "document.querySelector('[data-cart]').innerText.includes('só há 5')")
             try await admin.run("window.__telegram.haptics = []; window.__telegram.main.handler()")
@@ -95,6 +92,72 @@ import Testing
             let refusal = try await admin.text("#toasts")
             #expect(refusal.contains("Estoque insuficiente") && refusal.contains("Pão de queijo e2e (pedido 7, há 5)"), "the toast says: \(refusal)")
         }
+    }
+
+    @Test func editorsSeeEachOtherAndAnEditThatLostTheRaceShowsTheOtherChange() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let adminToken = try await server.accessToken(DemoServer.admin)
+            let products = try #require(try await server.get("/api/products?limit=100", headers: ["Authorization": "Bearer \(adminToken)"]).json["items"] as? [[String: Any]])
+            let product = try #require(products.first { ($0["stock"] as? Int ?? 0) >= 3 })
+            let productId = try #require(product["id"] as? String)
+            let originalName = try #require(product["name"] as? String)
+            let editor = "document.querySelector('.screen-products[data-ready] input[name=name]')"
+
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            for browser in [owner, admin] {
+                try await browser.open(server.base + "/#/products/\(productId)")
+                try await browser.wait(for: "the product editor", editor, seconds: 20)
+            }
+            // Presence: each sees the other on this product.
+            try await admin.wait(for: "the owner's presence", "document.querySelector('.presence').textContent === 'Ana Paula Souza está editando este produto'")
+            try await owner.wait(for: "the admin's presence", "document.querySelector('.presence').textContent.includes('Bruno Carvalho')")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-product-editor-presence.png"))
+            #expect(try await admin.run("return window.__telegram.back.visible") as? Bool == true, "the BackButton is not shown in the editor")
+
+            // A sale moves the stock (and the version) under the admin's form: saving still works,
+            // since nobody touched what the form edits.
+            let setPrice = "const input = document.querySelector('[name=price]'); input.value = arguments[0]; input.dispatchEvent(new Event('input', { bubbles: true }));"
+            try await admin.run(setPrice, ["9,99"])
+            let sale = try await server.request(.POST, "/api/purchases", headers: ["Authorization": "Bearer \(adminToken)"],
+                                                json: ["buyerId": try await userId(server, DemoServer.user), "items": [["productId": productId, "quantity": 1]]])
+            #expect(sale.status == 201, "the sale: \(sale.text)")
+            try await admin.run("window.__telegram.haptics = []; window.__telegram.main.handler()")
+            try await admin.wait(for: "the save after a stock-only change", "window.__telegram.haptics.includes('success')")
+            #expect(try await admin.run("return document.querySelector('.conflict') === null") as? Bool == true)
+            let saved = try await server.get("/api/products/\(productId)", headers: ["Authorization": "Bearer \(adminToken)"]).json
+            #expect(saved["price"] as? Int == 999)
+
+            // The owner's untouched form followed that save.
+            try await owner.wait(for: "the owner's form to follow the admin's save", "document.querySelector('[name=price]').value === '9,99'")
+
+            // The admin changes the price again while the owner renames it and saves first: the
+            // admin's save loses the race (412) and shows the owner's change instead of overwriting it.
+            try await admin.run(setPrice, ["10,50"])
+            try await owner.run("const input = document.querySelector('[name=name]'); input.value = arguments[0]; input.dispatchEvent(new Event('input', { bubbles: true }));",
+                                ["\(originalName) da casa"])
+            try await owner.run("window.__telegram.haptics = []; window.__telegram.main.handler()")
+            try await owner.wait(for: "the owner's save", "window.__telegram.haptics.includes('success')")
+            try await admin.run("window.__telegram.haptics = []; window.__telegram.main.handler()")
+            try await admin.wait(for: "the conflict", "document.querySelector('.conflict')")
+            let conflict = try await admin.text(".conflict")
+            #expect(conflict.contains("Outra pessoa salvou este produto antes de você"), "the conflict says: \(conflict)")
+            #expect(conflict.contains("\(originalName) da casa"), "the owner's new name is not shown: \(conflict)")
+            #expect(try await admin.run("return window.__telegram.haptics") as? [String] == ["error"])
+            let stored = try await server.get("/api/products/\(productId)", headers: ["Authorization": "Bearer \(adminToken)"]).json
+            #expect(stored["name"] as? String == "\(originalName) da casa")
+            #expect(stored["price"] as? Int == 999, "the losing edit overwrote the product")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-product-conflict.png"))
+            // Taking their version fills the form with it.
+            try await admin.run("[...document.querySelectorAll('.conflict button')][0].click()")
+            #expect(try await admin.run("return document.querySelector('[name=name]').value") as? String == "\(originalName) da casa")
+        }
+    }
+
+    /// A demo person's user id, as the shop knows them.
+    func userId(_ server: DemoServer, _ person: DemoServer.Person) async throws -> String {
+        let me = try await server.get("/api/auth/me", headers: ["Authorization": "Bearer \(try await server.accessToken(person))"]).json
+        return try #require((me["user"] as? [String: Any])?["id"] as? String)
     }
 
     @Test func aUserNeverSeesAdminMenusOrDataAndFollowsTheShopOverServerSentEvents() async throws {

@@ -154,6 +154,25 @@ function errorText(error) {
 }
 app.errorText = errorText;
 
+/**
+ * Runs a change the person asked for and says how it went: haptic success and an optional
+ * message (text, or a function of the result), or haptic error and the server's refusal.
+ * Answers the result, or undefined when it was refused.
+ */
+app.act = async (work, success) => {
+  try {
+    const result = await work();
+    app.tg.haptic('success');
+    const message = typeof success === 'function' ? success(result) : success;
+    if (message) toast(message, 'success');
+    return result;
+  } catch (error) {
+    app.tg.haptic('error');
+    toast(errorText(error), 'error');
+    return undefined;
+  }
+};
+
 /** Every frame from the live connection: into the state, then to the screen on show. */
 function receive(frame) {
   if (frame.type === 'ready') return;

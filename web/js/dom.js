@@ -43,6 +43,8 @@ export function toast(message, kind = 'info') {
   if (!area) return;
   const note = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, message);
   area.append(note);
+  // Three at most: a burst of refusals should not cover the screen.
+  while (area.children.length > 3) area.firstElementChild.remove();
   setTimeout(() => note.remove(), kind === 'error' ? 7000 : 3500);
 }
 

@@ -18,13 +18,15 @@ import Testing
 /// store, served with the repository's `web/` on a free loopback port.
 struct DemoServer {
     static let botToken = "4242:WEBUI-TEST-TOKEN"
-    static let owner = Person(telegramId: 6_299_497_812, firstName: "Ana")     // Ana Paula Souza
-    static let admin = Person(telegramId: 2_329_673_195, firstName: "Bruno")   // Bruno Carvalho
-    static let user = Person(telegramId: 5_309_476_566, firstName: "Diego")    // Diego Ferreira
+    static let owner = Person(telegramId: 6_299_497_812, firstName: "Ana Paula", lastName: "Souza")
+    static let admin = Person(telegramId: 2_329_673_195, firstName: "Bruno", lastName: "Carvalho")
+    static let user = Person(telegramId: 5_309_476_566, firstName: "Diego", lastName: "Ferreira")
 
+    /// A demo person as Telegram names them (sign-in keeps the shop's name in step with Telegram's).
     struct Person {
         let telegramId: Int64
         let firstName: String
+        let lastName: String
     }
 
     let folder: String
@@ -87,7 +89,7 @@ struct DemoServer {
     /// initData for a demo person, signed with the test bot token as Telegram signs it.
     static func initData(_ person: Person, language: String = "pt-br") -> String {
         TelegramSigner.signInitData([
-            "user": #"{"id":\#(person.telegramId),"first_name":"\#(person.firstName)","language_code":"\#(language)"}"#,
+            "user": #"{"id":\#(person.telegramId),"first_name":"\#(person.firstName)","last_name":"\#(person.lastName)","language_code":"\#(language)"}"#,
             "auth_date": String(Int(Date().timeIntervalSince1970)),
             "query_id": "AAH-webui",
         ], botToken: botToken)

@@ -1,7 +1,7 @@
 // Contracts: the parties, each party's answer as a timeline, and confirm or decline for the
 // party looking at it. The owner creates contracts. Changes arrive live (contract_update).
 
-import { field, h, note, replace, toast } from '../dom.js';
+import { field, h, note, replace } from '../dom.js';
 import { parseMoney } from '../format.js';
 import { can } from './index.js';
 
@@ -25,18 +25,13 @@ export async function mount(view, app) {
       onsubmit: async (event) => {
         event.preventDefault();
         const chosen = [...parties.selectedOptions].map((option) => ({ userId: option.value }));
-        try {
-          const contract = await app.api.post('/api/contracts', {
-            title: title.value.trim(), terms: terms.value.trim(), amount: parseMoney(amount.value || '0') ?? 0, parties: chosen,
-          });
-          contracts.set(contract.id, contract);
-          form.reset();
-          app.tg.haptic('success');
-          render();
-        } catch (error) {
-          app.tg.haptic('error');
-          toast(app.errorText(error), 'error');
-        }
+        const contract = await app.act(() => app.api.post('/api/contracts', {
+          title: title.value.trim(), terms: terms.value.trim(), amount: parseMoney(amount.value || '0') ?? 0, parties: chosen,
+        }));
+        if (!contract) return;
+        contracts.set(contract.id, contract);
+        form.reset();
+        render();
       },
     }, h('h2', {}, t('contracts.new')), field(t('contracts.title'), title), field(t('contracts.terms'), terms),
     h('div', { class: 'grid-2' }, field(t('debts.amount'), amount), field(t('contracts.parties'), parties, t('contracts.partiesHint'))),
@@ -51,15 +46,10 @@ export async function mount(view, app) {
       if (reason === null) return;
       body = { reason };
     }
-    try {
-      const updated = await app.api.post(`/api/contracts/${contract.id}/${verb}`, body);
-      contracts.set(updated.id, updated);
-      app.tg.haptic('success');
-      render();
-    } catch (error) {
-      app.tg.haptic('error');
-      toast(app.errorText(error), 'error');
-    }
+    const updated = await app.act(() => app.api.post(`/api/contracts/${contract.id}/${verb}`, body));
+    if (!updated) return;
+    contracts.set(updated.id, updated);
+    render();
   }
 
   function render() {

@@ -41,18 +41,14 @@ export async function mount(view, app) {
         const currency = debt?.currency ?? 'BRL';
         const minor = parseMoney(amount.value, currency);
         if (!minor || minor <= 0) return toast(t('debts.badAmount'), 'error');
-        try {
-          const payment = await app.api.post('/api/payments', { userId: who.value, amount: minor, currency, method: method.value, note: noteInput.value },
-            { idempotencyKey: idempotencyKey() });
-          app.tg.haptic('success');
-          toast(t('debts.recorded', { amount: app.money(payment.amount, payment.currency), name: app.users.name(payment.userId) }), 'success');
-          payments.items.unshift(payment);
-          element.reset();
-          renderPayments();
-        } catch (error) {
-          app.tg.haptic('error');
-          toast(app.errorText(error), 'error');
-        }
+        const payment = await app.act(
+          () => app.api.post('/api/payments', { userId: who.value, amount: minor, currency, method: method.value, note: noteInput.value },
+            { idempotencyKey: idempotencyKey() }),
+          (paid) => t('debts.recorded', { amount: app.money(paid.amount, paid.currency), name: app.users.name(paid.userId) }));
+        if (!payment) return;
+        if (!payments.items.some((known) => known.id === payment.id)) payments.items.unshift(payment);
+        element.reset();
+        renderPayments();
       },
     },
     h('h2', {}, t('debts.record')),

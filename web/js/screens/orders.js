@@ -33,32 +33,22 @@ export async function mount(view, app) {
       class: 'card',
       onsubmit: async (event) => {
         event.preventDefault();
-        try {
-          const order = await app.api.post('/api/orders', { items: [{ productId: product.value, quantity: Number(quantity.value) }] },
-            { idempotencyKey: idempotencyKey() });
-          orders.set(order.id, order);
-          app.tg.haptic('success');
-          toast(t('orders.placed', { total: app.money(order.total, order.currency) }), 'success');
-          render();
-        } catch (error) {
-          app.tg.haptic('error');
-          toast(app.errorText(error), 'error');
-        }
+        const order = await app.act(
+          () => app.api.post('/api/orders', { items: [{ productId: product.value, quantity: Number(quantity.value) }] }, { idempotencyKey: idempotencyKey() }),
+          (placed) => t('orders.placed', { total: app.money(placed.total, placed.currency) }));
+        if (!order) return;
+        orders.set(order.id, order);
+        render();
       },
     }, h('h2', {}, t('orders.new')), h('div', { class: 'grid-2' }, field(t('screen.products'), product), field(t('orders.quantity'), quantity)),
     h('button', { class: 'primary', type: 'submit' }, t('orders.place')));
   }
 
-  async function act(order, action, body) {
-    try {
-      const updated = await app.api.post(`/api/orders/${order.id}/${action}`, body);
-      orders.set(updated.id, updated);
-      app.tg.haptic('success');
-      render();
-    } catch (error) {
-      app.tg.haptic('error');
-      toast(app.errorText(error), 'error');
-    }
+  async function act(order, action, body, success) {
+    const updated = await app.act(() => app.api.post(`/api/orders/${order.id}/${action}`, body), success);
+    if (!updated) return;
+    orders.set(updated.id, updated);
+    render();
   }
 
   async function sendReceipt(order, input) {
@@ -66,9 +56,9 @@ export async function mount(view, app) {
     if (!file) return;
     try {
       const media = await app.api.upload(file);
-      await act(order, 'receipt', { mediaId: media.id });
-      toast(t('orders.receiptSent'), 'success');
+      await act(order, 'receipt', { mediaId: media.id }, t('orders.receiptSent'));
     } catch (error) {
+      app.tg.haptic('error');
       toast(app.errorText(error), 'error');
     }
   }

@@ -113,8 +113,12 @@ async function mountEditor(view, app, id) {
   const conflict = h('div', { 'aria-live': 'assertive' });
   const stockPanel = h('section');
   let mediaIds = product?.mediaIds ?? [];
+  // Whether the person changed the form since it was last filled: an untouched form follows
+  // other people's saves; a touched one keeps the person's values (a save then meets the 412 path).
+  let touched = false;
 
   function fill(from) {
+    touched = false;
     inputs.name.value = from?.name ?? '';
     inputs.emoji.value = from?.emoji ?? '';
     inputs.category.value = from?.category ?? '';
@@ -210,15 +214,11 @@ async function mountEditor(view, app, id) {
     const form = event.target;
     const delta = Number(form.delta.value);
     if (!Number.isInteger(delta) || delta === 0) return toast(t('products.badDelta'), 'error');
-    try {
-      product = await app.api.post(`/api/products/${product.id}/stock`, { delta, reason: form.reason.value }, { idempotencyKey: idempotencyKey() });
-      form.reset();
-      renderStock();
-      app.tg.haptic('success');
-    } catch (error) {
-      app.tg.haptic('error');
-      toast(app.errorText(error), 'error');
-    }
+    const adjusted = await app.act(() => app.api.post(`/api/products/${product.id}/stock`, { delta, reason: form.reason.value },
+      { idempotencyKey: idempotencyKey() }));
+    if (!adjusted) return;
+    product = adjusted;
+    renderStock();
   }
 
   async function archive() {
@@ -257,7 +257,7 @@ async function mountEditor(view, app, id) {
   replace(view,
     presence,
     conflict,
-    h('form', { class: 'card', onsubmit: (event) => { event.preventDefault(); save(); } },
+    h('form', { class: 'card', oninput: () => { touched = true; }, onsubmit: (event) => { event.preventDefault(); save(); } },
       h('h2', {}, creating ? t('products.new') : `${product.emoji} ${product.name}`),
       field(t('products.name'), inputs.name),
       h('div', { class: 'grid-2' }, field(t('products.emoji'), inputs.emoji), field(t('products.category'), inputs.category)),
@@ -277,6 +277,11 @@ async function mountEditor(view, app, id) {
     update(state, frame) {
       if (frame.event === 'presence') renderPresence(state);
       if (creating) return;
+      if (frame.event === 'product_update' && frame.data.product?.id === product.id && !touched) {
+        product = frame.data.product;
+        fill(product);
+        renderStock();
+      }
       if (frame.event === 'inventory_update' && frame.data.productId === product.id) {
         product = { ...product, stock: frame.data.stock };
         const shown = stockPanel.querySelector('[data-stock]');

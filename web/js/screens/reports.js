@@ -44,9 +44,12 @@ export async function mount(view, app) {
       series: [{ label: t('dashboard.revenue'), values: report.rows.map((row) => row.revenue) }],
       formatValue: (value) => app.money(value, report.currency),
     });
+    // Some groupings carry no unit counts (all zero): leave that column out rather than show zeros.
+    const units = report.rows.some((row) => row.units !== 0);
     replace(rows, report.rows.length
-      ? table([t(`reports.by.${report.groupBy}`), t('dashboard.salesCount'), t('dashboard.units'), t('dashboard.revenue')],
-        report.rows.map((row) => [row.label, app.number(row.sales), app.number(row.units), app.money(row.revenue, report.currency)]))
+      ? table([t(`reports.by.${report.groupBy}`), t('dashboard.salesCount'), units ? t('dashboard.units') : null, t('dashboard.revenue')].filter(Boolean),
+        report.rows.map((row) => [row.label, app.number(row.sales), units ? app.number(row.units) : null, app.money(row.revenue, report.currency)]
+          .filter((cell) => cell !== null)))
       : note(t('reports.none')));
   }
 

@@ -1,6 +1,6 @@
 // Users (owner): everyone with their role, promote or demote, block or unblock; who is online.
 
-import { h, replace, table, toast } from '../dom.js';
+import { h, replace, table } from '../dom.js';
 
 const roles = ['user', 'admin', 'owner'];
 
@@ -12,15 +12,10 @@ export async function mount(view, app) {
   replace(view, box);
 
   async function change(user, body) {
-    try {
-      const updated = await app.api.patch(`/api/users/${user.id}`, body);
+    const updated = await app.act(() => app.api.patch(`/api/users/${user.id}`, body, { ifMatch: user.version }), t('saved'));
+    if (updated) {
       Object.assign(user, updated);
       app.users.remember(updated);
-      app.tg.haptic('success');
-      toast(t('saved'), 'success');
-    } catch (error) {
-      app.tg.haptic('error');
-      toast(app.errorText(error), 'error');
     }
     render();
   }
