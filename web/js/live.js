@@ -3,7 +3,7 @@
 // tab becoming visible again) resumes with `since` and misses nothing.
 
 /** Seconds between reconnect attempts, growing to the last value. */
-const backoff = [1, 2, 4, 8, 15];
+const defaultBackoff = [1, 2, 4, 8, 15];
 /** WebSocket attempts that never opened before falling back to SSE. */
 const failuresBeforeFallback = 2;
 
@@ -15,14 +15,18 @@ export class LiveConnection {
    * @param {(status: string) => void} options.onStatus 'connecting' | 'live' | 'fallback' | 'offline'
    * @param {() => Promise<void>} [options.refreshToken] renews the token after the socket refused it
    * @param {number} [options.since] the feed position the loaded data reflects
+   * @param {object} [options.environment] stand-ins for tests: `WebSocket`, `fetch`, `location`, `backoff` (seconds)
    */
-  constructor({ token, onFrame, onStatus, refreshToken = async () => {}, since = null, location = globalThis.location }) {
+  constructor({ token, onFrame, onStatus, refreshToken = async () => {}, since = null, environment = {} }) {
     this.token = token;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
     this.refreshToken = refreshToken;
     this.since = since;
-    this.location = location;
+    this.location = environment.location ?? globalThis.location;
+    this.WebSocket = environment.WebSocket ?? globalThis.WebSocket;
+    this.fetch = environment.fetch ?? globalThis.fetch?.bind(globalThis);
+    this.backoff = environment.backoff ?? defaultBackoff;
     this.topics = new Set();
     this.view = null;
     this.socket = null;
@@ -95,7 +99,7 @@ export class LiveConnection {
     const scheme = this.location.protocol === 'https:' ? 'wss' : 'ws';
     let socket;
     try {
-      socket = new WebSocket(`${scheme}://${this.location.host}/ws?token=${encodeURIComponent(token)}`);
+      socket = new this.WebSocket(`${scheme}://${this.location.host}/ws?token=${encodeURIComponent(token)}`);
     } catch {
       this.attempt += 1;
       this.scheduleReconnect();
@@ -139,7 +143,7 @@ export class LiveConnection {
     const query = new URLSearchParams({ topics: [...this.topics].join(',') });
     if (this.since !== null) query.set('since', String(this.since));
     try {
-      const response = await fetch(`/api/events?${query}`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
+      const response = await this.fetch(`/api/events?${query}`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
       if (response.status === 401) await this.refreshToken();
       if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
       this.setStatus('fallback');
@@ -178,7 +182,7 @@ export class LiveConnection {
   scheduleReconnect() {
     if (this.stopped) return;
     this.setStatus('offline');
-    const seconds = backoff[Math.min(this.attempt, backoff.length - 1)];
+    const seconds = this.backoff[Math.min(this.attempt, this.backoff.length - 1)];
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), seconds * 1000);
   }
