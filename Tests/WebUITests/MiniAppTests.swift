@@ -154,6 +154,43 @@ import Testing
         }
     }
 
+    @Test func aCustomersOrderAndReceiptReachTheAdminWhoVerifiesIt() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let customer = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user))
+            let admin = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.admin))
+            for browser in [customer, admin] {
+                try await browser.open(server.base + "/#/orders")
+                try await browser.wait(for: "the orders screen", "document.querySelector('.screen-orders[data-ready]')", seconds: 20)
+                try await browser.wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'")
+            }
+            // The customer orders one of the first product and sends a receipt (a 1×1 PNG).
+            try await customer.run("""
+                window.__ordersBefore = [...document.querySelectorAll('li[data-order-id]')].map((li) => li.dataset.orderId);
+                document.querySelector('.screen-orders form button[type=submit]').click();
+                """)
+            let orderId = try #require(try await customer.wait(for: "the new order", """
+                [...document.querySelectorAll('li[data-order-id]')].map((li) => li.dataset.orderId).find((id) => !window.__ordersBefore.includes(id))
+                """) as? String)
+            let item = "li[data-order-id='\(orderId)']"
+            try await customer.run("""
+                const bytes = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0));
+                const files = new DataTransfer();
+                files.items.add(new File([bytes], 'comprovante.png', { type: 'image/png' }));
+                const input = document.querySelector(arguments[0] + ' input[type=file]');
+                input.files = files.files;
+                input.dispatchEvent(new Event('change', { bubbles: true }));
+                """, [item])
+            try await customer.wait(for: "the receipt to be sent", "document.querySelector(\"\(item)\").innerText.includes('comprovante enviado')")
+
+            // The admin's list shows it live, with the receipt, and verifies it; the customer sees it paid.
+            try await admin.wait(for: "the order and its receipt at the admin", "document.querySelector(\"\(item) img.receipt\")?.naturalWidth === 1")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-desktop-order-receipt.png"))
+            try await admin.run("document.querySelector(\"\(item) button.primary\").click()")
+            try await customer.wait(for: "the customer to see the order paid", "document.querySelector(\"\(item)\")?.innerText.includes('pago')")
+            try await customer.screenshot(to: Self.screenshots.appendingPathComponent("user-phone-orders.png"))
+        }
+    }
+
     /// A demo person's user id, as the shop knows them.
     func userId(_ server: DemoServer, _ person: DemoServer.Person) async throws -> String {
         let me = try await server.get("/api/auth/me", headers: ["Authorization": "Bearer \(try await server.accessToken(person))"]).json

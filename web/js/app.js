@@ -129,8 +129,12 @@ async function route() {
   document.getElementById('title').textContent = app.t(`screen.${screen.id}`);
   document.title = `${app.t(`screen.${screen.id}`)} · Tenda`;
   for (const link of document.querySelectorAll('#menu a')) {
-    if (link.dataset.screen === screen.id) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
+    if (link.dataset.screen === screen.id) {
+      link.setAttribute('aria-current', 'page');
+      link.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });  // the phone's menu scrolls sideways
+    } else {
+      link.removeAttribute('aria-current');
+    }
   }
   app.live.setTopics(['notifications', ...screen.topics]);
   app.live.setView(params.length ? `${screen.id}/${params[0]}` : screen.id);

@@ -12,7 +12,7 @@ export function mediaImage(api, id, attributes = {}, unavailable = id) {
   if (!urls.has(id)) urls.set(id, api.request('GET', `/media/${encodeURIComponent(id)}`, { blob: true }).then((blob) => URL.createObjectURL(blob)));
   urls.get(id).then((url) => { image.src = url; }).catch(() => {
     // A missing image (an imported receipt that was never uploaded) says so in words, not a broken icon.
-    image.replaceWith(h('span', { class: 'muted' }, unavailable));
+    image.replaceWith(h('p', { class: 'muted' }, unavailable));
   });
   return image;
 }
