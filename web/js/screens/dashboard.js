@@ -68,12 +68,13 @@ export async function mount(view, app) {
 
   function renderTop(state) {
     const d = state.dashboard;
-    // Products rank by units sold; buyers by their number of purchases.
-    const ranking = (rows, count, heading) => table([t('name'), heading, t('dashboard.revenue')],
-      rows.map((row) => [row.label, app.number(row[count]), app.money(row.revenue, d.currency)]));
+    // Products rank with their units sold; buyers by revenue alone (the shop counts no units per buyer).
+    const products = table([t('name'), t('dashboard.units'), t('dashboard.revenue')],
+      d.topProducts.map((row) => [row.label, app.number(row.units), app.money(row.revenue, d.currency)]));
+    const buyers = table([t('name'), t('dashboard.revenue')], d.topBuyers.map((row) => [row.label, app.money(row.revenue, d.currency)]));
     replace(top,
-      h('section', {}, h('h2', {}, t('dashboard.topProducts')), ranking(d.topProducts, 'units', t('dashboard.units'))),
-      h('section', {}, h('h2', {}, t('dashboard.topBuyers')), ranking(d.topBuyers, 'sales', t('dashboard.salesCount'))));
+      h('section', {}, h('h2', {}, t('dashboard.topProducts')), products),
+      h('section', {}, h('h2', {}, t('dashboard.topBuyers')), buyers));
   }
 
   function renderLow(state) {
