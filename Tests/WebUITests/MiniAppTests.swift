@@ -1,5 +1,7 @@
 import Foundation
 import NIOHTTP1
+import Shop
+import Telegram
 import Testing
 
 /// The MiniApp end to end: the demo shop served in-process, headless Chromium sessions with a
@@ -191,6 +193,64 @@ import Testing
         }
     }
 
+    @Test func aBrowserSignsInWithTheBotsOneTimeCodeOrTheLoginWidget() async throws {
+        try await withBrowsers { server, driver, browsers in
+            // The `…/?code=` link `tenda serve --demo` and the bot's /login print.
+            let owner = try #require(try server.shop.user(telegramId: DemoServer.owner.telegramId, as: .system()))
+            let code = try await server.shop.execute(IssueLoginCode(), as: .user(owner.key, via: .cli))
+            let linked = try await browsers.open(driver, width: 1280, height: 900)
+            try await linked.open(server.base + "/?code=\(code)")
+            try await linked.wait(for: "the owner's dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            #expect(try await linked.run("return location.search") as? String == "", "the used code stays in the address bar")
+            #expect(try await linked.run("return document.querySelector('#menu a[data-screen=audit]') !== null") as? Bool == true)
+
+            // The Login Widget's answer, as oauth.telegram.org hands it back in the fragment.
+            let fields = TelegramSigner.signLoginWidget([
+                "id": String(DemoServer.admin.telegramId), "first_name": DemoServer.admin.firstName, "last_name": DemoServer.admin.lastName,
+                "auth_date": String(Int(Date().timeIntervalSince1970)),
+            ], botToken: DemoServer.botToken)
+            let result = try JSONSerialization.data(withJSONObject: fields).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            let widget = try await browsers.open(driver, width: 430, height: 932)
+            try await widget.open(server.base + "/#tgAuthResult=\(result)")
+            try await widget.wait(for: "the admin's dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            #expect(try await widget.run("return document.querySelector('#menu a[data-screen=audit]') === null") as? Bool == true)
+
+            // Neither: the sign-in form, with the widget's link for this bot, and a clear refusal of a bad code.
+            let stranger = try await browsers.open(driver, width: 430, height: 932)
+            try await stranger.open(server.base + "/")
+            try await stranger.wait(for: "the sign-in form", "document.querySelector('input[name=code]') && document.querySelector('a[href^=\"https://oauth.telegram.org/auth?bot_id=4242\"]')")
+            try await stranger.screenshot(to: Self.screenshots.appendingPathComponent("browser-phone-sign-in.png"))
+            try await stranger.run("document.querySelector('input[name=code]').value = 'not-a-code'; document.querySelector('form button[type=submit]').click()")
+            // Outside Telegram the language is the browser's: headless Chromium's may be English.
+            try await stranger.wait(for: "the refusal", "document.getElementById('toasts').innerText.includes(document.documentElement.lang === 'en-US' ? 'Could not sign in' : 'Não foi possível entrar')")
+        }
+    }
+
+    @Test func aPaymentLowersTheOutstandingDebtOnAnotherDashboardLive() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await owner.open(server.base + "/#/dashboard")
+            try await owner.wait(for: "the dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            try await owner.wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'")
+            let debtFigure = "document.querySelector('[data-figure=debt] .stat-value').textContent.replace(/\\D/g, '')"
+            let before = try #require(Int(try await owner.run("return \(debtFigure)") as? String ?? ""))
+
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            try await admin.open(server.base + "/#/debts")
+            try await admin.wait(for: "the debts screen", "document.querySelector('.screen-debts[data-ready] select[name=userId]')", seconds: 20)
+            try await admin.run("""
+                const who = document.querySelector('select[name=userId]');
+                who.value = [...who.options].find((option) => option.textContent.includes('Diego')).value;
+                document.querySelector('input[name=amount]').value = '10,00';
+                document.querySelector('.screen-debts form button[type=submit]').click();
+                """)
+            try await admin.wait(for: "the payment's success haptic", "window.__telegram.haptics.includes('success')")
+            try await owner.wait(for: "the owner's dashboard to show R$ 10,00 less debt", "\(debtFigure) === '\(before - 1000)'")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-debts.png"))
+        }
+    }
+
     /// A demo person's user id, as the shop knows them.
     func userId(_ server: DemoServer, _ person: DemoServer.Person) async throws -> String {
         let me = try await server.get("/api/auth/me", headers: ["Authorization": "Bearer \(try await server.accessToken(person))"]).json
@@ -307,10 +367,11 @@ import Testing
     actor BrowserSet {
         private(set) var all: [Browser] = []
 
-        func open(_ driver: ChromeDriver, width: Int, height: Int, initData: String, extraScript: String = "",
+        /// A browser inside "Telegram" (with the stand-in carrying `initData`), or a plain one when `initData` is nil.
+        func open(_ driver: ChromeDriver, width: Int, height: Int, initData: String? = nil, extraScript: String = "",
                   colorScheme: String = "light", language: String = "pt-br") async throws -> Browser {
-            let browser = try await driver.browser(width: width, height: height,
-                                                   beforePageScripts: TelegramStandIn.script(initData: initData, language: language, colorScheme: colorScheme) + extraScript)
+            let standIn = initData.map { TelegramStandIn.script(initData: $0, language: language, colorScheme: colorScheme) } ?? ""
+            let browser = try await driver.browser(width: width, height: height, beforePageScripts: standIn + extraScript)
             all.append(browser)
             return browser
         }

@@ -195,6 +195,7 @@ function receive(frame) {
 
 function showConnection(status) {
   const indicator = document.getElementById('connection');
+  indicator.hidden = false;
   indicator.dataset.status = status;
   indicator.textContent = app.t(`connection.${status}`);
   indicator.title = app.t(`connection.${status}`);

@@ -71,7 +71,7 @@ final class ChromeDriver: Sendable {
             throw WebDriverError("no session: \(answer)")
         }
         let browser = Browser(driver: self, id: id, profile: profile)
-        if let script {
+        if let script, !script.isEmpty {
             _ = try await browser.command(.POST, "/goog/cdp/execute", ["cmd": "Page.addScriptToEvaluateOnNewDocument", "params": ["source": script]])
         }
         return browser
