@@ -34,3 +34,13 @@ test('every text the code asks for by name exists', () => {
   const missing = [...used].filter((key) => !(key in texts.pt));
   assert.deepEqual(missing, []);
 });
+
+test('every screen has its title in both languages', async () => {
+  const { screens } = await import('../js/screens/index.js');
+  for (const screen of screens) {
+    assert.ok(`screen.${screen.id}` in texts.pt && `screen.${screen.id}` in texts.en, `no title for ${screen.id}`);
+  }
+  for (const state of ['pending_payment', 'receipt_submitted', 'verified', 'fulfilled', 'rejected', 'cancelled']) {
+    assert.ok(`orderState.${state}` in texts.pt, `no words for the order state ${state}`);
+  }
+});
