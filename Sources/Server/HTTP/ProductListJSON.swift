@@ -2,6 +2,7 @@ import Hummingbird
 import NIOCore
 import Shop
 import Store
+import Synchronization
 
 /// `GET /api/products`' answer written straight into a byte buffer.
 ///
@@ -10,10 +11,9 @@ import Store
 /// writing the fields in order into one buffer, sized for the list up front, does the same work
 /// in a fraction of that. The output is the same document `JSONEncoder` gives for
 /// ``ListBody``<``ProductView``> (same keys, same order), except that `/` is not escaped.
-struct ProductListJSON: ResponseGenerator {
-    let page: Page<Stored<Product>>
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+enum ProductListJSON {
+    /// The answer's body.
+    static func body(_ page: Page<Stored<Product>>) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(page.items.count * 320 + 32)
         buffer.writeStaticString(#"{"items":["#)
@@ -24,7 +24,11 @@ struct ProductListJSON: ResponseGenerator {
         buffer.writeStaticString(#"],"next":"#)
         if let next = page.next?.token { buffer.writeJSONString(next) } else { buffer.writeStaticString("null") }
         buffer.writeInteger(UInt8(ascii: "}"))
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
+        return buffer
+    }
+
+    static func response(_ body: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     /// One product, its keys in ``ProductView``'s declaration order (the order `JSONEncoder` uses).
@@ -59,6 +63,44 @@ struct ProductListJSON: ResponseGenerator {
         buffer.writeStaticString(#","version":"#)
         buffer.writeString(String(p.version))
         buffer.writeInteger(UInt8(ascii: "}"))
+    }
+}
+
+/// Product lists already written, by who asked, what they asked and the store's position.
+///
+/// The same caller asking the same question of the same committed state gets the same answer,
+/// so it is kept and sent again until the next commit moves the feed head (a stock change, a
+/// sale, a role change or a block all do). Keyed by user, not role, so the shop's own checks
+/// (blocked users, archived products for admins only) ran for that caller when it was made.
+final class ProductListCache: Sendable {
+    struct Key: Hashable {
+        let userId: UInt64
+        let query: String
+    }
+
+    private struct Entries {
+        var head: UInt64 = 0
+        var bodies: [Key: ByteBuffer] = [:]
+    }
+
+    /// Distinct (caller, query) answers kept for one head; past it the cache starts over.
+    static let capacity = 1_024
+    private let entries = Mutex(Entries())
+
+    /// The answer kept for `key` at feed position `head`, if any.
+    func body(for key: Key, at head: UInt64) -> ByteBuffer? {
+        entries.withLock { $0.head == head ? $0.bodies[key] : nil }
+    }
+
+    /// Keeps an answer read at `head` (read before the query, so it is never newer than the answer).
+    func keep(_ body: ByteBuffer, for key: Key, at head: UInt64) {
+        entries.withLock { entries in
+            if entries.head != head || entries.bodies.count >= Self.capacity {
+                guard head >= entries.head else { return }  // a slow request must not evict newer answers
+                entries = Entries(head: head)
+            }
+            entries.bodies[key] = body
+        }
     }
 }
 

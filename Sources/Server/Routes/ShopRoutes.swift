@@ -69,11 +69,18 @@ struct ShopRoutes {
     }
 
     func add(to router: Router<AppRequestContext>) {
-        router.get("/api/products") { request, context -> ProductListJSON in
+        let productLists = ProductListCache()
+        router.get("/api/products") { request, context -> Response in
+            // The head is read first: an answer kept under it can only be as new or newer.
+            let head = shop.environment.head
+            let key = context.principal.userId.map { ProductListCache.Key(userId: $0, query: request.uri.query ?? "") }
+            if let key, let body = productLists.body(for: key, at: head) { return ProductListJSON.response(body) }
             let query = request.uri.queryParameters
             let page = try shop.products(search: query["search"].map(String.init), category: query["category"].map(String.init),
                                          includeArchived: query["archived"] == "true", page: try request.pageRequest(), as: context.principal)
-            return ProductListJSON(page: page)
+            let body = ProductListJSON.body(page)
+            if let key { productLists.keep(body, for: key, at: head) }
+            return ProductListJSON.response(body)
         }
         router.get("/api/products/:id") { _, context -> JSON<ProductView> in
             let record = try shop.product(try context.id("id", .product), as: context.principal)
