@@ -60,10 +60,12 @@ final class ChromeDriver: Sendable {
             "browserName": "chrome",
             "goog:chromeOptions": [
                 "binary": Self.chromium!,
-                // Root in CI needs --no-sandbox; containers have a small /dev/shm.
+                // Root in CI needs --no-sandbox; containers have a small /dev/shm. The rest keeps
+                // Chromium from background work that would take CPU from the suites running beside it.
                 "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--user-data-dir=\(profile)",
                          "--window-size=\(width),\(height)", "--no-first-run", "--disable-extensions", "--lang=pt-BR",
-                         "--force-device-scale-factor=1"],
+                         "--force-device-scale-factor=1", "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--disable-default-apps", "--renderer-process-limit=2", "--mute-audio"],
             ] as [String: Any],
         ]]]
         let answer = try await call(.POST, "/session", capabilities)
