@@ -53,15 +53,21 @@ struct ShopBenchReport {
         }
         out.append(targets.render())
         out.append("")
-        let machine = Machine.current()
         out.append("## How these figures were made")
         out.append("")
-        out.append("- command: `\(options.commandLine)` (from the repository root)")
-        out.append("- date: \(ISO8601DateFormatter().string(from: Date())) (UTC); took \(Double(elapsed.components.seconds).fixed(0)) s")
-        out.append("- machine: nproc \(machine.processors); CPU \(machine.cpuModel); RAM \(machine.memory); kernel \(machine.kernel)")
-        out.append("- \(machine.swiftVersion)")
-        out.append("- data: \(folder) (\(Machine.fileSystem(of: folder))), deleted afterwards")
-        out.append("- load average before / after: \(loadBefore) / \(loadAfter)")
+        out += Self.howMade(options, elapsed: elapsed, loadBefore: loadBefore, loadAfter: loadAfter,
+                            details: ["data: \(folder) (\(Machine.fileSystem(of: folder))), deleted afterwards"])
         return out.joined(separator: "\n")
+    }
+
+    /// The report's closing lines: the command, `details`, the date, the machine and the load.
+    static func howMade(_ options: ShopBenchOptions, elapsed: Duration, loadBefore: String, loadAfter: String, details: [String]) -> [String] {
+        let machine = Machine.current()
+        return ["- command: `\(options.commandLine)` (from the repository root)"] + details.map { "- " + $0 } + [
+            "- date: \(ISO8601DateFormatter().string(from: Date())) (UTC); took \(Double(elapsed.components.seconds).fixed(0)) s",
+            "- machine: nproc \(machine.processors); CPU \(machine.cpuModel); RAM \(machine.memory); kernel \(machine.kernel)",
+            "- \(machine.swiftVersion)",
+            "- load average before / after: \(loadBefore) / \(loadAfter)",
+        ]
     }
 }

@@ -113,12 +113,8 @@ extension StartupBenchmark {
                     median <= 0.5 ? "PASS" : "MISS")
         out.append(targets.render())
         out.append("")
-        let machine = Machine.current()
-        out.append("- command: `\(options.commandLine)` (from the repository root)")
-        out.append("- server: `\(r.command)`")
-        out.append("- date: \(ISO8601DateFormatter().string(from: Date())) (UTC); took \(Double(elapsed.components.seconds).fixed(0)) s")
-        out.append("- machine: nproc \(machine.processors); CPU \(machine.cpuModel); RAM \(machine.memory); kernel \(machine.kernel)")
-        out.append("- load average before / after: \(loadBefore) / \(loadAfter)")
+        out += ShopBenchReport.howMade(options, elapsed: elapsed, loadBefore: loadBefore, loadAfter: loadAfter,
+                                       details: ["server: `\(r.command)`"])
         return out.joined(separator: "\n")
     }
 }
