@@ -106,8 +106,9 @@ import Testing
     @Test func aLongPollWaitsForAnUpdate() async throws {
         let telegram = try await StandInBotAPI.start()
         let client = telegram.client
-        let poll = Task { try await client.getUpdates(offset: nil, timeout: 5) }
-        try await Task.sleep(for: .milliseconds(300))
+        let poll = Task { try await client.getUpdates(offset: nil, timeout: 10) }
+        // Time for the poll to reach the stand-in, even on a loaded machine.
+        try await Task.sleep(for: .seconds(1))
         let pushed = Date()
         telegram.pushMessage("oi", from: Self.ana)
         #expect(try await poll.value.map { $0.message?.text } == ["oi"])

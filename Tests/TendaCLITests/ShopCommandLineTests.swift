@@ -70,9 +70,9 @@ import Testing
         server.standardError = output
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
-        // Wait (at most 20 s) for the login line.
+        // Wait (at most 90 s, for a loaded machine) for the login line.
         var text = ""
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)
         while !text.contains("listening"), Date() < deadline {
             text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         }
