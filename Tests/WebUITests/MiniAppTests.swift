@@ -23,9 +23,7 @@ import Testing
         try await withBrowsers { server, driver, browsers in
             // An admin on a phone-sized window, inside "Telegram".
             let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
-            try await admin.open(server.base + "/#/dashboard")
-            try await admin.wait(for: "the dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
-            try await admin.wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'")
+            try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
             #expect(try await admin.run("return window.__telegram.ready && window.__telegram.expanded") as? Bool == true)
             let dashboard = try await server.request(.GET, "/api/dashboard", headers: ["Authorization": "Bearer \(try await server.accessToken(DemoServer.admin))"]).json
             let topProduct = try #require((dashboard["topProducts"] as? [[String: Any]])?.first?["label"] as? String)
@@ -36,9 +34,8 @@ import Testing
 
             // The owner on a desktop-sized window watches the products.
             let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
-            try await owner.open(server.base + "/#/products")
-            try await owner.wait(for: "the product list", "document.querySelectorAll('tr[data-product-id]').length > 10", seconds: 20)
-            try await owner.wait(for: "the owner's live connection", "document.getElementById('connection').dataset.status === 'live'")
+            try await owner.openScreen(server.base + "/#/products", "products", live: true)
+            #expect(try await owner.run("return document.querySelectorAll('tr[data-product-id]').length") as? Int ?? 0 > 10)
             try await owner.run("window.__notReloaded = true")
 
             // The admin creates a product with the MainButton …
@@ -161,9 +158,7 @@ import Testing
             let customer = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user))
             let admin = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.admin))
             for browser in [customer, admin] {
-                try await browser.open(server.base + "/#/orders")
-                try await browser.wait(for: "the orders screen", "document.querySelector('.screen-orders[data-ready]')", seconds: 20)
-                try await browser.wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'")
+                try await browser.openScreen(server.base + "/#/orders", "orders", live: true)
             }
             // The customer orders one of the first product and sends a receipt (a 1×1 PNG).
             try await customer.run("""
@@ -199,8 +194,7 @@ import Testing
             let owner = try #require(try server.shop.user(telegramId: DemoServer.owner.telegramId, as: .system()))
             let code = try await server.shop.execute(IssueLoginCode(), as: .user(owner.key, via: .cli))
             let linked = try await browsers.open(driver, width: 1280, height: 900)
-            try await linked.open(server.base + "/?code=\(code)")
-            try await linked.wait(for: "the owner's dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            try await linked.openScreen(server.base + "/?code=\(code)", "dashboard")
             #expect(try await linked.run("return location.search") as? String == "", "the used code stays in the address bar")
             #expect(try await linked.run("return document.querySelector('#menu a[data-screen=audit]') !== null") as? Bool == true)
 
@@ -212,8 +206,7 @@ import Testing
             let result = try JSONSerialization.data(withJSONObject: fields).base64EncodedString()
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
             let widget = try await browsers.open(driver, width: 430, height: 932)
-            try await widget.open(server.base + "/#tgAuthResult=\(result)")
-            try await widget.wait(for: "the admin's dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            try await widget.openScreen(server.base + "/#tgAuthResult=\(result)", "dashboard")
             #expect(try await widget.run("return document.querySelector('#menu a[data-screen=audit]') === null") as? Bool == true)
 
             // Neither: the sign-in form, with the widget's link for this bot, and a clear refusal of a bad code.
@@ -230,9 +223,7 @@ import Testing
     @Test func aPaymentLowersTheOutstandingDebtOnAnotherDashboardLive() async throws {
         try await withBrowsers { server, driver, browsers in
             let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
-            try await owner.open(server.base + "/#/dashboard")
-            try await owner.wait(for: "the dashboard", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
-            try await owner.wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'")
+            try await owner.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
             let debtFigure = "document.querySelector('[data-figure=debt] .stat-value').textContent.replace(/\\D/g, '')"
             let before = try #require(Int(try await owner.run("return \(debtFigure)") as? String ?? ""))
 
@@ -262,8 +253,7 @@ import Testing
             // WebSockets blocked in this browser: the app must fall back to SSE.
             let blockSockets = "window.WebSocket = class { constructor() { throw new Error('blocked by the test'); } };"
             let user = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user), extraScript: blockSockets)
-            try await user.open(server.base + "/#/dashboard")
-            try await user.wait(for: "the user's first screen", "document.querySelector('.screen-products[data-ready]')", seconds: 20)
+            try await user.openScreen(server.base + "/#/dashboard", "products")
             #expect(try await user.run("return location.hash") as? String == "#/products")
             let menu = try #require(try await user.run("return [...document.querySelectorAll('#menu a[data-screen]')].map((a) => a.dataset.screen)") as? [String])
             for adminOnly in ["dashboard", "purchase", "users", "reports", "audit"] {
@@ -301,8 +291,7 @@ import Testing
     @Test func everyMainScreenOpensForTheOwnerAndIsPhotographed() async throws {
         try await withBrowsers { server, driver, browsers in
             let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
-            try await owner.open(server.base + "/")
-            try await owner.wait(for: "the first screen", "document.querySelector('.screen-dashboard[data-ready]')", seconds: 20)
+            try await owner.openScreen(server.base + "/", "dashboard")
             for screen in Self.mainScreens {
                 try await owner.run("location.hash = '#/\(screen)'")
                 try await owner.wait(for: "the \(screen) screen", "document.querySelector('.screen-\(screen)[data-ready]') || document.querySelector('main .error-box')", seconds: 15)
@@ -399,6 +388,15 @@ import Testing
             await driver.stop()
         }
         print("MiniApp e2e took \(ContinuousClock.now - started); screenshots in \(Self.screenshots.path)")
+    }
+}
+
+extension Browser {
+    /// Opens a MiniApp address and waits until `screen` has loaded (and, with `live`, the live connection is up).
+    func openScreen(_ url: String, _ screen: String, live: Bool = false) async throws {
+        try await open(url)
+        try await wait(for: "the \(screen) screen", "document.querySelector('.screen-\(screen)[data-ready]')", seconds: 20)
+        if live { try await wait(for: "the live connection", "document.getElementById('connection').dataset.status === 'live'") }
     }
 }
 
