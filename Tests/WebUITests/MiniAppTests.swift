@@ -242,6 +242,30 @@ import Testing
         }
     }
 
+    @Test func aPartyConfirmsAContractAndTheOwnerSeesItLiveWhileTheBellCounts() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            let diego = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user))
+            try await owner.openScreen(server.base + "/#/contracts", "contracts", live: true)
+            try await diego.openScreen(server.base + "/#/contracts", "contracts", live: true)
+            // The demo's coffee-machine contract waits for Diego (Ana confirmed; Bruno has not).
+            let contract = "[...document.querySelectorAll('section[data-contract-id]')].find((s) => s.innerText.includes('Rateio da máquina de café'))"
+            #expect(try await owner.run("return \(contract).innerText.includes('1 de 3 confirmações')") as? Bool == true)
+            try await diego.run("\(contract).querySelector('button.primary').click()")
+            try await diego.wait(for: "Diego's confirmation", "window.__telegram.haptics.includes('success')")
+            try await owner.wait(for: "the owner to see the second confirmation live", "\(contract).innerText.includes('2 de 3 confirmações')")
+            try await owner.screenshot(to: Self.screenshots.appendingPathComponent("owner-desktop-contract-confirmed.png"))
+
+            // A notification for Diego raises his bell's count without a reload.
+            let unread = "Number(document.getElementById('unread').hidden ? 0 : document.getElementById('unread').textContent)"
+            let before = try #require(try await diego.run("return \(unread)") as? Int)
+            let sent = try await server.request(.POST, "/api/notifications", headers: ["Authorization": "Bearer \(try await server.accessToken(DemoServer.owner))"],
+                                                json: ["userId": try await userId(server, DemoServer.user), "title": "Bolo de pote chegou"])
+            #expect(sent.status == 201, "the notification: \(sent.text)")
+            try await diego.wait(for: "the bell to count the new notification", "\(unread) === \(before + 1)")
+        }
+    }
+
     /// A demo person's user id, as the shop knows them.
     func userId(_ server: DemoServer, _ person: DemoServer.Person) async throws -> String {
         let me = try await server.get("/api/auth/me", headers: ["Authorization": "Bearer \(try await server.accessToken(person))"]).json
