@@ -34,12 +34,25 @@ struct SocketRequestContext: RequestContext, WebSocketRequestContext {
 struct FrameWire: Sendable {
     let channel: any Channel
 
-    /// Writes `frames` as text frames and flushes once; returns when the kernel has taken the
-    /// bytes, so a reader that stops reading holds the writer back and its hub queue fills.
-    func write(_ frames: [Frame]) async throws {
+    /// Writes `frames` as text frames and flushes once.
+    ///
+    /// While the socket takes what it is given (the channel is writable) this only hands the
+    /// bytes to the event loop and returns, so the writer is back at the hub's queue without
+    /// waiting for a second thread hop. Once the peer stops reading, or with `waitForSocket`,
+    /// it returns only when the kernel has taken the bytes: the writer is held back, the
+    /// hub's queue fills, and a reader that never catches up is cut off there.
+    func write(_ frames: [Frame], waitForSocket: Bool = false) async throws {
         var encoded = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + $1.bytes.count + 10 })
         for frame in frames { encoded.writeTextFrame(frame.bytes) }
         let buffer = encoded, channel = self.channel
+        if channel.isWritable, !waitForSocket {
+            channel.eventLoop.execute {
+                // A channel closed meanwhile has no encoder left; the reading side ends the session.
+                guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self) else { return }
+                encoder.writeAndFlush(NIOAny(buffer), promise: nil)
+            }
+            return
+        }
         try await channel.eventLoop.flatSubmit {
             do {
                 // Below the encoder: what is written from its context goes straight to the socket.

@@ -56,7 +56,8 @@ struct WebSocketSession {
                     while true {
                         let frames = await subscription.nextBatch(limit: Self.framesPerWrite)
                         guard let last = frames.last else { break }
-                        try await wire.write(frames)
+                        // A resync is the last frame: it must be on the wire before the close frame.
+                        try await wire.write(frames, waitForSocket: last.kind == .resync)
                         if last.kind == .resync && last.name == "slow_consumer" {
                             try await outbound.close(.policyViolation, reason: "slow consumer")
                             return
