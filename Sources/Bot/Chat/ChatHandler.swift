@@ -115,7 +115,8 @@ public struct ChatHandler: Sendable {
         let identity = TelegramIdentity(telegramId: from.id, firstName: from.firstName, lastName: from.lastName,
                                         username: from.username, languageCode: from.languageCode)
         if let known = try shop.user(telegramId: from.id, as: .system(.bot)), !known.value.blocked,
-           known.value.name == identity.displayName, known.value.username == from.username, known.value.language == from.languageCode {
+           known.value.name == identity.displayName, known.value.username == from.username,
+           (from.languageCode ?? known.value.language) == known.value.language {
             return .user(known.key, via: .bot)
         }
         let user = try await shop.execute(SeeTelegramUser(identity: identity), as: .anonymous(via: .bot))

@@ -40,27 +40,26 @@ struct AccountRoutes {
         router.patch("/api/users/:id") { request, context -> JSON<UserView> in
             let id = try context.id("id", .user)
             let body = try await request.decodeStrict(as: UserChanges.self, context: context)
-            if let expected = try request.expectedVersion() {
-                // The shop's role and block commands take no version, so the check is made just
-                // before them: it catches an edit from a stale screen, though a change landing
-                // between this read and the write (a bot command that very moment) would pass.
-                let current = try shop.user(id, as: context.principal).version
-                guard current == expected else {
-                    throw APIError(ShopError(.versionConflict, "the user was changed by someone else (now at version \(current))"))
-                }
-            }
+            // If-Match is checked inside the first command's write; a second change in the same
+            // request follows it and so expects no particular version.
+            var expected = try request.expectedVersion()
             if let text = body.role {
                 guard let role = Role(rawValue: text) else { throw APIError.invalid("role", "role must be user, admin or owner") }
-                try await shop.execute(GrantRole(userId: id, role: role), as: context.principal)
+                try await shop.execute(GrantRole(userId: id, role: role, expectedVersion: expected), as: context.principal)
+                expected = nil
             }
             if let blocked = body.blocked {
                 if blocked {
-                    try await shop.execute(BlockUser(userId: id), as: context.principal)
+                    try await shop.execute(BlockUser(userId: id, expectedVersion: expected), as: context.principal)
                 } else {
-                    try await shop.execute(UnblockUser(userId: id), as: context.principal)
+                    try await shop.execute(UnblockUser(userId: id, expectedVersion: expected), as: context.principal)
                 }
             }
             let record = try shop.user(id, as: context.principal)
+            if let expected, record.version != expected {
+                // Nothing to change, but the caller's copy is stale all the same.
+                throw APIError(ShopError(.versionConflict, "the user was changed by someone else (now at version \(record.version))"))
+            }
             return JSON(UserView(record.value, version: record.version))
         }
 

@@ -46,16 +46,20 @@ public struct GrantRole: ShopCommand {
 
     public var userId: UInt64
     public var role: Role
+    /// The user record's version the caller saw (`If-Match`); a newer one refuses the change.
+    public var expectedVersion: UInt64?
 
-    public init(userId: UInt64, role: Role) {
+    public init(userId: UInt64, role: Role, expectedVersion: UInt64? = nil) {
         self.userId = userId
         self.role = role
+        self.expectedVersion = expectedVersion
     }
 
     public var summary: String { "\(EntityKind.user.format(userId)) → \(role.rawValue)" }
 
     public func execute(_ context: CommandContext) throws -> User {
         guard let current = try context.shop.users.record(context.txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
+        try UserVersion.check(current, expectedVersion)
         var user = current.value
         guard user.role != role else { return user }
         if user.role == .owner, !user.blocked, try context.activeOwners() <= 1 {
@@ -75,7 +79,12 @@ public struct BlockUser: ShopCommand {
     public static let access = Access.role(.owner)
 
     public var userId: UInt64
-    public init(userId: UInt64) { self.userId = userId }
+    /// The user record's version the caller saw (`If-Match`); a newer one refuses the change.
+    public var expectedVersion: UInt64?
+    public init(userId: UInt64, expectedVersion: UInt64? = nil) {
+        self.userId = userId
+        self.expectedVersion = expectedVersion
+    }
     public var summary: String { EntityKind.user.format(userId) }
 
     public func execute(_ context: CommandContext) throws -> User {
@@ -84,7 +93,7 @@ public struct BlockUser: ShopCommand {
         if target.role == .owner, !target.blocked, try context.activeOwners() <= 1 {
             throw ShopError(.ruleBroken, "the shop needs at least one owner who is not blocked", field: "userId")
         }
-        let user = try context.setBlocked(userId, true)
+        let user = try context.setBlocked(userId, true, expectedVersion: expectedVersion)
         for session in try context.shop.sessions.lookup(context.txn, index: "user", equals: OrderedKey(userId)).items {
             try context.revoke(session)
         }
@@ -98,11 +107,16 @@ public struct UnblockUser: ShopCommand {
     public static let access = Access.role(.owner)
 
     public var userId: UInt64
-    public init(userId: UInt64) { self.userId = userId }
+    /// The user record's version the caller saw (`If-Match`); a newer one refuses the change.
+    public var expectedVersion: UInt64?
+    public init(userId: UInt64, expectedVersion: UInt64? = nil) {
+        self.userId = userId
+        self.expectedVersion = expectedVersion
+    }
     public var summary: String { EntityKind.user.format(userId) }
 
     public func execute(_ context: CommandContext) throws -> User {
-        try context.setBlocked(userId, false)
+        try context.setBlocked(userId, false, expectedVersion: expectedVersion)
     }
 }
 
@@ -132,12 +146,22 @@ extension CommandContext {
         try usersHolding(.owner).filter { $0.role == .owner }.count
     }
 
-    func setBlocked(_ userId: UInt64, _ blocked: Bool) throws -> User {
+    func setBlocked(_ userId: UInt64, _ blocked: Bool, expectedVersion: UInt64?) throws -> User {
         guard let current = try shop.users.record(txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
+        try UserVersion.check(current, expectedVersion)
         var user = current.value
         guard user.blocked != blocked else { return user }
         user.blocked = blocked
         try put(shop.users, userId, user, expecting: .version(current.version))
         return user
+    }
+}
+
+/// The `If-Match` check of the user commands, made inside their write so nothing slips between.
+enum UserVersion {
+    static func check(_ current: StoredRecord<UInt64, User>, _ expected: UInt64?) throws {
+        if let expected, current.version != expected {
+            throw ShopError(.versionConflict, "the user was changed by someone else (now at version \(current.version))")
+        }
     }
 }
