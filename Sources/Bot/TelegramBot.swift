@@ -18,7 +18,9 @@ public struct TelegramBot: Sendable {
     public static func make(conversation: Conversation, settings: BotSettings, limits: SendingLimits = .telegram,
                             pollTimeout: Int = 30, logger: Logger = Logger(label: "tenda.bot")) async throws -> TelegramBot {
         let shop = conversation.shop
-        let client = BotAPIClient(token: settings.token, baseURL: settings.apiBaseURL)
+        // Ten seconds, not the client's thirty: an unreachable Telegram makes a call last its whole
+        // deadline (the connection pool keeps retrying), and a stopping server waits for the calls in flight.
+        let client = BotAPIClient(token: settings.token, baseURL: settings.apiBaseURL, requestTimeout: .seconds(10))
         let outbox = try await Outbox.open(shop.environment)
         let chat = ChatHandler(conversation: conversation, outbox: outbox, client: client, logger: logger)
         let menus = CommandMenus(shop: shop, publicURL: settings.publicURL)
