@@ -44,9 +44,6 @@ public struct ChatRequest: Sendable {
         self.init(command: name.lowercased(), args: String(trimmed.dropFirst(1 + head.count)).trimmingCharacters(in: .whitespacesAndNewlines),
                   principal: principal, language: language)
     }
-
-    /// The line that runs this command again: what a button carries as its callback data.
-    public var line: String { args.isEmpty ? "/\(command)" : "/\(command) \(args)" }
 }
 
 /// A button under a reply.
@@ -107,8 +104,6 @@ public struct ReplyData: Encodable, Sendable {
     init(_ fields: KeyValuePairs<String, any Encodable & Sendable>) {
         self.fields = fields.map { ($0.key, $0.value) }
     }
-
-    public var keys: [String] { fields.map(\.key) }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
