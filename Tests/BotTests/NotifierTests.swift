@@ -61,6 +61,26 @@ import Testing
         #expect(alerts(telegram, to: DemoShop.userTelegramId, about: "Kibe") == 0, "users are not")
     }
 
+    @Test func englishSpeakersAreToldInEnglish() async throws {
+        let demo = try await DemoShop.make()
+        let telegram = try await StandInBotAPI.start()
+        defer { Task { await telegram.stop(); await demo.discard() } }
+        let rafael = try demo.user(DemoShop.englishUserTelegramId)
+        try await runBot(demo, telegram) {
+            while try Notifier.position(in: demo.shop.environment) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            _ = try await demo.shop.execute(GrantRole(userId: rafael.id, role: .admin), as: try demo.principal(DemoShop.ownerTelegramId))
+            try await drain("Coxinha", demo)
+            let deadline = ContinuousClock.now + .seconds(10)
+            func toRafael() -> [String] {
+                telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }.filter { $0.chatId == rafael.telegramId }.map(\.text)
+            }
+            while toRafael().count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(toRafael().contains { $0.contains("Your access changed") && $0.contains("You are now admin") })
+            #expect(toRafael().contains { $0.contains("Low stock") && $0.contains("Coxinha") && $0.contains("left (threshold 5)") })
+            #expect(alerts(telegram, to: DemoShop.adminTelegramId, about: "Coxinha") == 1, "Portuguese speakers keep the shop's words")
+        }
+    }
+
     @Test func aDialogueSurvivesARestart() async throws {
         let demo = try await DemoShop.make()
         defer { Task { await demo.discard() } }

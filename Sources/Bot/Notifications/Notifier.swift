@@ -79,8 +79,9 @@ public struct Notifier: Service {
     func messages(for notice: Notice) throws -> [SendMessage] {
         guard let user = try? shop.user(notice.userId, as: .system(.bot)).value, user.telegramId > 0, !user.blocked else { return [] }
         let l = Language(code: user.language)
-        var text = "🔔 <b>\(html(notice.title))</b>"
-        if !notice.body.isEmpty { text += "\n" + html(notice.body) }
+        let words = NoticeWording(shop: shop).words(for: notice, in: l)
+        var text = "🔔 <b>\(html(words.title))</b>"
+        if !words.body.isEmpty { text += "\n" + html(words.body) }
         var buttons: [ReplyButton] = []
         if notice.kind == "low_stock", let link = notice.link, link.hasPrefix("products/") {
             buttons.append(.run(l.pick("➕ Repor 10", "➕ Restock 10"), "/estoque \(link.dropFirst("products/".count)) +10"))
