@@ -39,8 +39,7 @@ public struct ChatHandler: Sendable {
         do {
             principal = try await identify(from)
         } catch {
-            await send(conversation.refusal(error as? ShopError ?? ShopError(.storeFailure, "\(error)"),
-                                            conversation.explain(error as? ShopError ?? ShopError(.storeFailure, "\(error)"), language)), to: chat)
+            await send(conversation.reply(to: error, language), to: chat)
             return
         }
         if let text = message.text, let request = ChatRequest(line: text, principal: principal, language: language) {

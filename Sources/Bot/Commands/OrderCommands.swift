@@ -65,8 +65,7 @@ extension Conversation {
 
     /// Attaches a receipt photo sent in the chat to the order the user's dialogue waits on.
     public func attachReceipt(_ bytes: [UInt8], principal: Principal, language l: Language) async -> Reply {
-        do {
-            let caller = try Caller(shop: shop, principal: principal)
+        await answering(principal, l) { caller in
             guard let userId = caller.userId, case .open(let dialogue) = try await dialogues.current(userId), dialogue.kind == .receipt,
                   let orderId = dialogue.fields["orderId"].flatMap({ EntityKind.order.parse($0) }) else {
                 return refusal(ShopError(.invalidInput, "no order waits for a receipt"), l.pick(
@@ -78,10 +77,6 @@ extension Conversation {
             return Reply(text: l.pick("📎 Comprovante recebido para o pedido \(order.publicId). Avisaremos quando for verificado.",
                                       "📎 Receipt received for order \(order.publicId). We'll tell you when it is verified."),
                          data: ReplyData(["order": try orderView(order, caller), "mediaId": media.id]))
-        } catch let error as ShopError {
-            return refusal(error, explain(error, l))
-        } catch {
-            return refusal(ShopError(.storeFailure, "\(error)"), l.pick("Algo deu errado; tente de novo.", "Something went wrong; please try again."))
         }
     }
 

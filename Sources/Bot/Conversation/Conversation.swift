@@ -58,8 +58,7 @@ public struct Conversation: Sendable {
     /// a `failure`, worded for the person; nothing is thrown.
     public func run(_ request: ChatRequest) async -> Reply {
         let l = request.language
-        do {
-            let caller = try Caller(shop: shop, principal: request.principal)
+        return await answering(request.principal, l) { caller in
             guard let info = CommandCatalog.all.first(where: { $0.name == request.command }), let handler = Self.handlers[info.name] else {
                 return refusal(ShopError(.notFound, "no command /\(request.command)"), l.pick(
                     "Não conheço o comando /\(html(request.command)). Veja /commands.",
@@ -71,12 +70,29 @@ public struct Conversation: Sendable {
                     "/\(info.name) is only for \(roleName(info.minimumRole, l, plural: true))."))
             }
             return try await handler(self, request, caller)
-        } catch let error as ShopError {
-            return refusal(error, explain(error, l))
-        } catch let error as UsageError {
-            return refusal(ShopError(.invalidInput, error.en, field: "args"), error.text(l))
+        }
+    }
+
+    /// Runs `body` for the person behind `principal`: the one place where a refusal or a
+    /// mistake, thrown anywhere in a command, becomes a reply worded for the chat.
+    /// `inputField` names the input a usage mistake is blamed on: the arguments, or a dialogue's answer.
+    func answering(_ principal: Principal, _ l: Language, inputField: String = "args", _ body: (Caller) async throws -> Reply) async -> Reply {
+        do {
+            return try await body(try Caller(shop: shop, principal: principal))
         } catch {
-            return refusal(ShopError(.storeFailure, "\(error)"), l.pick("Algo deu errado; tente de novo.", "Something went wrong; please try again."))
+            return reply(to: error, l, inputField: inputField)
+        }
+    }
+
+    /// A thrown error as the reply that tells the person what went wrong.
+    public func reply(to error: any Error, _ l: Language, inputField: String = "args") -> Reply {
+        switch error {
+        case let error as ShopError:
+            refusal(error, explain(error, l))
+        case let error as UsageError:
+            refusal(ShopError(.invalidInput, error.en, field: inputField), error.text(l))
+        default:
+            refusal(ShopError(.storeFailure, "\(error)"), l.pick("Algo deu errado; tente de novo.", "Something went wrong; please try again."))
         }
     }
 

@@ -5,8 +5,7 @@ import Shop
 /// the next answer while a product is being created.
 extension Conversation {
     public func continueDialogue(_ text: String, principal: Principal, language l: Language) async -> Reply {
-        do {
-            let caller = try Caller(shop: shop, principal: principal)
+        await answering(principal, l, inputField: "text") { caller in
             guard let userId = caller.userId else { throw ShopError(.notAuthenticated, "who are you?") }
             switch try await dialogues.current(userId) {
             case .none:
@@ -25,12 +24,6 @@ extension Conversation {
                     return try await productStep(dialogue, answer: text, caller, l)
                 }
             }
-        } catch let error as ShopError {
-            return refusal(error, explain(error, l))
-        } catch let error as UsageError {
-            return refusal(ShopError(.invalidInput, error.en, field: "text"), error.text(l))
-        } catch {
-            return refusal(ShopError(.storeFailure, "\(error)"), l.pick("Algo deu errado; tente de novo.", "Something went wrong; please try again."))
         }
     }
 
