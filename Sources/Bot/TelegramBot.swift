@@ -93,16 +93,16 @@ struct UpdateService: Service {
 
     /// Tells Telegram where to deliver, retrying until it accepts or the server stops.
     private func registerWebhook(_ url: String, _ secret: WebhookSecret) async {
-        var failures = 0
+        var outage = OutageLog(logger: logger, what: "setWebhook")
         let backoff = Backoff(first: .seconds(1), maximum: .seconds(60))
         while !Task.isCancelled {
             do {
                 try await client.setWebhook(url: url, secret: secret)
+                outage.succeeded()
                 return
             } catch {
-                failures += 1
-                if failures == 1 { logger.warning("setWebhook failed, retrying: \(error)") }
-                try? await Task.sleep(for: (error as? BotAPIError)?.retryAfter ?? backoff.delay(afterFailures: failures))
+                outage.failed(error)
+                try? await Task.sleep(for: (error as? BotAPIError)?.retryAfter ?? backoff.delay(afterFailures: outage.failures))
             }
         }
     }

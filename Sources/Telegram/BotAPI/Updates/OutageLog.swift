@@ -2,20 +2,20 @@ import Logging
 
 /// Logs an outage of the Bot API once when it starts and once when it ends, however many
 /// calls fail in between, so that a night without network does not fill the log.
-struct OutageLog: Sendable {
+public struct OutageLog: Sendable {
     private let logger: Logger
     private let what: String
     /// Failures in a row so far; 0 while the API answers.
-    private(set) var failures = 0
+    public private(set) var failures = 0
 
     /// `what` names the work in the messages ("long polling", "the outbox").
-    init(logger: Logger, what: String) {
+    public init(logger: Logger, what: String) {
         self.logger = logger
         self.what = what
     }
 
     /// Counts a failure; logs a warning for the first of a series, debug for the rest.
-    mutating func failed(_ error: any Error) {
+    public mutating func failed(_ error: any Error) {
         failures += 1
         if failures == 1 {
             logger.warning("\(what): the Bot API is unreachable, retrying with backoff", metadata: ["error": "\(error)"])
@@ -25,7 +25,7 @@ struct OutageLog: Sendable {
     }
 
     /// Marks a success; logs the end of an outage if there was one.
-    mutating func succeeded() {
+    public mutating func succeeded() {
         if failures > 0 {
             logger.notice("\(what): the Bot API answers again", metadata: ["failedCalls": "\(failures)"])
         }
