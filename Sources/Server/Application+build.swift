@@ -51,14 +51,15 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     TelegramWebhookRoutes(webhook: telegramWebhook).add(to: router)
     DocumentationRoutes().add(to: router)
 
+    let heartbeat = Heartbeat(interval: configuration.heartbeatInterval)
     let webSocketRouter = Router(context: SocketRequestContext.self)
     webSocketRouter.ws("/ws") { _, _ in
         .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
         metrics.webSocketOpened()
         defer { metrics.webSocketClosed() }
-        try await WebSocketSession(shop: shop, hub: hub, commandLine: commandLine).run(
-            inbound: inbound, outbound: outbound, wire: FrameWire(channel: context.requestContext.channel),
+        try await WebSocketSession(shop: shop, hub: hub, heartbeat: heartbeat, commandLine: commandLine).run(
+            inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
             queryToken: context.request.uri.queryParameters["token"].map(String.init))
     }
     return Application(
@@ -67,12 +68,12 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
             webSocketRouter: webSocketRouter,
             configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(
                 // Compressed frames may not inflate past the same cap as plain ones (a zip bomb
-                // is refused); a ping every 25 s finds dead peers, whose subscriptions end with them.
+                // is refused). The server's one `Heartbeat` pings instead of a task per socket.
                 maxFrameSize: WebSocketSession.maxMessageSize,
                 extensions: [.perMessageDeflate(maxDecompressedFrameSize: WebSocketSession.maxMessageSize)],
-                autoPing: .enabled(timePeriod: .seconds(25))))),
+                autoPing: .disabled))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
-        services: [HubService(hub: hub)] + services,
+        services: [HubService(hub: hub), heartbeat] + services,
         logger: logger)
 }
 

@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var webRoot: String? = nil
     /// Chart.js for the MiniApp's charts (Debian's `libjs-chart.js`), served at `/vendor/chart.js`.
     public var chartJSFile: String? = "/usr/share/javascript/chart.js/chart.min.js"
+    /// How often every WebSocket is pinged; a peer silent for a whole beat is closed.
+    public var heartbeatInterval: Duration = .seconds(25)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
                 publicURL: String? = nil, allowedOrigins: Set<String> = [],

@@ -2,8 +2,9 @@ import Shop
 
 /// Who may see an event: everyone holding at least a role, plus some named users.
 ///
-/// The hub checks it for every subscriber, live and replayed, with the role the caller
-/// passes (the server passes the authenticated user's current role).
+/// The hub applies it to every subscriber, live and replayed, with the role the caller
+/// passes (the server passes the authenticated user's current role). For a live event it is
+/// evaluated once into a ``Verdict`` per role, then looked up per subscriber.
 public struct Audience: Sendable, Hashable {
     /// Anyone holding this role or a higher one; nil when only ``userIds`` may see it.
     public var minimumRole: Role?
@@ -29,5 +30,31 @@ public struct Audience: Sendable, Hashable {
         if let minimumRole, role >= minimumRole { return true }
         guard let userId else { return false }
         return userIds.contains(userId)
+    }
+
+    /// The audience decided once for each role, so fanning an event out to thousands of
+    /// sockets looks a role up instead of asking the audience again per socket.
+    public struct Verdict: Sendable {
+        private let user: Bool, admin: Bool, owner: Bool
+        /// Users who may see it whatever their role (the record's owner, parties).
+        private let userIds: Set<UInt64>
+
+        public init(_ audience: Audience) {
+            user = audience.canSee(userId: nil, role: .user)
+            admin = audience.canSee(userId: nil, role: .admin)
+            owner = audience.canSee(userId: nil, role: .owner)
+            userIds = audience.userIds
+        }
+
+        public func admits(userId: UInt64?, role: Role) -> Bool {
+            let byRole = switch role {
+            case .user: user
+            case .admin: admin
+            case .owner: owner
+            }
+            if byRole { return true }
+            guard let userId, !userIds.isEmpty else { return false }
+            return userIds.contains(userId)
+        }
     }
 }

@@ -15,6 +15,8 @@ import Synchronization
 /// bytes go to every subscriber whose topics and (user, role) its audience admits. Delivery
 /// puts frames on the subscriber's bounded queue and never waits for a reader, so one slow
 /// subscriber cannot slow the others: it is cut off with a `slow_consumer` resync instead.
+/// A subscriber is read either by a task (`for await frame in subscription`, SSE) or, once
+/// its history is replayed, by a ``FrameSink`` the hub wakes once per commit (a WebSocket).
 ///
 /// The hub is a class with a lock rather than an actor: fan-out is one synchronous pass over
 /// the subscribers; `subscribe` must register the subscriber and learn the hub's position in
@@ -92,21 +94,26 @@ public final class Hub: Sendable {
     public func run() async throws {
         defer { stop() }
         while !Task.isCancelled {
-            let start = position
+            var changes = environment.follow(after: position).makeAsyncIterator()
+            // Sinks are woken once per commit, after all its changes are queued: the events
+            // of one purchase leave for each socket in one write.
+            var wakes: [any FrameSink] = []
             do {
-                for try await change in environment.follow(after: start) {
-                    publish(change)
+                while let change = try await changes.next() {
+                    publish(change, waking: &wakes)
+                    if !changes.hasRecordsAtHand { Self.wake(&wakes) }
                 }
                 return
             } catch let error as StoreError where error.code == .sinceTooOld {
+                Self.wake(&wakes)
                 restartAtHead()
             }
         }
     }
 
     /// Maps and encodes one change's events outside the lock, then queues them for the
-    /// subscribers that may see them.
-    func publish(_ change: ChangeRecord) {
+    /// subscribers that may see them; the sinks to wake are added to `wakes`.
+    private func publish(_ change: ChangeRecord, waking wakes: inout [any FrameSink]) {
         let events: [HubEvent]
         do {
             events = try mapper.events(for: change)
@@ -119,17 +126,26 @@ public final class Hub: Sendable {
         state.withLock { s in
             s.position = change.sequence
             for (event, frame) in zip(events, frames) {
-                offer(frame, audience: event.audience, in: &s)
+                offer(frame, audience: event.audience, in: &s, waking: &wakes)
             }
         }
     }
 
-    /// Offers one frame to every subscriber, dropping those that ended or overflowed.
-    private func offer(_ frame: Frame, audience: Audience, in s: inout State) {
+    private static func wake(_ wakes: inout [any FrameSink]) {
+        for sink in wakes { sink.framesReady() }
+        wakes.removeAll(keepingCapacity: true)
+    }
+
+    /// Offers one frame to every subscriber, dropping those that ended or overflowed. The
+    /// audience is decided once per role here, not once per subscriber.
+    private func offer(_ frame: Frame, audience: Audience, in s: inout State, waking wakes: inout [any FrameSink]) {
+        let verdict = Audience.Verdict(audience)
         var delivered = 0
         var dropped: [UInt64] = []
         for (id, subscriber) in s.subscribers {
-            switch subscriber.offer(frame, audience: audience) {
+            let (result, wake) = subscriber.offer(frame, verdict: verdict)
+            if let wake { wakes.append(wake) }
+            switch result {
             case .delivered: delivered += 1
             case .skipped: break
             case .overflowed:
@@ -185,8 +201,9 @@ public final class Hub: Sendable {
                 subscriber.end(with: .sinceTooOld)
             } else {
                 s.subscribers[id] = subscriber
+                // No sink yet (it is handed over after the replay): nothing to wake.
                 if topics.contains(Topic.presence.rawValue), let frame = s.presenceFrame {
-                    _ = subscriber.offer(frame, audience: PresenceBoard.audience)
+                    _ = subscriber.offer(frame, verdict: Audience.Verdict(PresenceBoard.audience))
                 }
             }
             return (subscriber, s.position)
@@ -268,20 +285,23 @@ public final class Hub: Sendable {
     /// two concurrent changes reach subscribers in the order they were made; presence changes
     /// are rare next to feed events.
     private func updatePresence(_ change: (inout PresenceBoard) -> Bool) {
+        var wakes: [any FrameSink] = []
         state.withLock { s in
             guard change(&s.presence) else { return }
             let frame = Frame.presence(data: EventMapper.json(s.presence.snapshot), seq: s.position, at: Date())
             liveFramesEncoded.add(1, ordering: .relaxed)
             s.presenceFrame = frame
-            offer(frame, audience: PresenceBoard.audience, in: &s)
+            offer(frame, audience: PresenceBoard.audience, in: &s, waking: &wakes)
         }
+        Self.wake(&wakes)
     }
 
     /// Sends the current presence to one subscriber that just added the topic.
     func sendPresence(to subscriber: SubscriberState) {
-        state.withLock { s in
-            guard let frame = s.presenceFrame, s.subscribers[subscriber.id] != nil else { return }
-            _ = subscriber.offer(frame, audience: PresenceBoard.audience)
+        let wake = state.withLock { s -> (any FrameSink)? in
+            guard let frame = s.presenceFrame, s.subscribers[subscriber.id] != nil else { return nil }
+            return subscriber.offer(frame, verdict: Audience.Verdict(PresenceBoard.audience)).wake
         }
+        wake?.framesReady()
     }
 }

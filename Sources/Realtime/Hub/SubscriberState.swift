@@ -2,13 +2,13 @@ import Shop
 import Synchronization
 
 /// What the hub and one subscription's reader share: the filter, the bounded queue, the
-/// waiting reader, and where the history replay stands.
+/// waiting reader or the sink that takes live frames, and where the history replay stands.
 ///
 /// The hub offers frames under its own lock and then this one (always in that order);
-/// the reader takes only this lock. Nothing here awaits while holding it.
+/// the reader takes only this lock. Nothing here awaits or calls out while holding it.
 final class SubscriberState: Sendable {
     enum Offer {
-        /// Queued or handed to the waiting reader.
+        /// Queued or handed to the waiting reader; a sink to wake comes with it.
         case delivered
         /// Not for this subscriber (topic, audience, or already replayed).
         case skipped
@@ -24,6 +24,10 @@ final class SubscriberState: Sendable {
         var queue = FrameQueue()
         /// The reader, parked until a frame arrives or the subscription ends.
         var waiter: CheckedContinuation<Frame?, Never>?
+        /// Takes live frames once the replay is done (see ``FrameSink``); no reader parks then.
+        var sink: (any FrameSink)?
+        /// The sink was told and has not yet emptied the queue: it is not told again.
+        var sinkWoken = false
         /// Nothing more will be queued; the reader drains what is left, then gets nil.
         var finished = false
         /// The last sequence the replay has covered.
@@ -52,34 +56,39 @@ final class SubscriberState: Sendable {
                             liveAfter: max(resumeAfter, hubPosition)))
     }
 
-    /// Whether this subscriber wants `topic` and may see an event for `audience`.
-    static func admits(_ s: State, userId: UInt64?, topic: Topic?, audience: Audience) -> Bool {
-        guard let topic, s.topics.contains(topic.rawValue) else { return false }
-        return audience.canSee(userId: userId, role: s.role)
-    }
-
-    /// Queues a live frame when the subscriber may see it. Called by the hub under its lock.
-    func offer(_ frame: Frame, audience: Audience) -> Offer {
-        let (result, waiter) = state.withLock { s -> (Offer, CheckedContinuation<Frame?, Never>?) in
-            if s.finished { return (.gone, nil) }
-            guard Self.admits(s, userId: userId, topic: frame.topic, audience: audience) else { return (.skipped, nil) }
-            if let sequence = frame.sequence, sequence <= s.liveAfter { return (.skipped, nil) }
+    /// Queues a live frame when the subscriber may see it, and returns the sink to wake (at
+    /// most once until it takes the queue). Called by the hub under its lock; the caller wakes
+    /// the sink after letting go of it.
+    func offer(_ frame: Frame, verdict: Audience.Verdict) -> (Offer, wake: (any FrameSink)?) {
+        let (result, waiter, sink) = state.withLock { s -> (Offer, CheckedContinuation<Frame?, Never>?, (any FrameSink)?) in
+            if s.finished { return (.gone, nil, nil) }
+            guard let topic = frame.topic, s.topics.contains(topic.rawValue), verdict.admits(userId: userId, role: s.role) else {
+                return (.skipped, nil, nil)
+            }
+            if let sequence = frame.sequence, sequence <= s.liveAfter { return (.skipped, nil, nil) }
             if let waiter = s.waiter {
                 // The reader parks only once the queue is empty and the replay done.
                 s.waiter = nil
-                return (.delivered, waiter)
+                return (.delivered, waiter, nil)
             }
             s.queue.append(frame)
             if s.queue.count > queueLimit {
                 s.queue.removeAll()
                 s.queue.append(.resync(.slowConsumer))
                 s.finished = true
-                return (.overflowed, nil)
+                return (.overflowed, nil, Self.takeWake(&s))
             }
-            return (.delivered, nil)
+            return (.delivered, nil, Self.takeWake(&s))
         }
         waiter?.resume(returning: frame)
-        return result
+        return (result, sink)
+    }
+
+    /// The sink, when it has not been told yet that frames wait.
+    private static func takeWake(_ s: inout State) -> (any FrameSink)? {
+        guard let sink = s.sink, !s.sinkWoken else { return nil }
+        s.sinkWoken = true
+        return sink
     }
 
     /// Ends the subscription with a final `resync` frame in place of whatever was queued.
@@ -106,14 +115,38 @@ final class SubscriberState: Sendable {
         wakeReader()
     }
 
-    /// Resumes a parked reader with the next queued frame, or nil when there is none.
+    /// Resumes a parked reader with the next queued frame (nil when there is none), or tells
+    /// the sink, so the end reaches whoever takes the frames.
     private func wakeReader() {
-        let (waiter, frame) = state.withLock { s -> (CheckedContinuation<Frame?, Never>?, Frame?) in
-            guard let waiter = s.waiter else { return (nil, nil) }
+        let (waiter, frame, sink) = state.withLock { s -> (CheckedContinuation<Frame?, Never>?, Frame?, (any FrameSink)?) in
+            guard let waiter = s.waiter else { return (nil, nil, Self.takeWake(&s)) }
             s.waiter = nil
-            return (waiter, s.queue.popFirst())
+            return (waiter, s.queue.popFirst(), nil)
         }
         waiter?.resume(returning: frame)
+        sink?.framesReady()
+    }
+
+    /// Hands live delivery to `sink` (the replay is done): it is told at once when frames
+    /// already wait or the subscription already ended.
+    func deliver(to sink: any FrameSink) {
+        let wake = state.withLock { s -> (any FrameSink)? in
+            s.sink = sink
+            s.sinkWoken = false
+            return s.queue.isEmpty && !s.finished ? nil : Self.takeWake(&s)
+        }
+        wake?.framesReady()
+    }
+
+    /// The frames queued now, up to `limit`, without waiting, and whether the subscription has
+    /// ended with them (nothing more will come). Once the queue is empty the sink is told
+    /// again about the next frame.
+    func takeQueued(limit: Int) -> (frames: [Frame], ended: Bool) {
+        state.withLock { s in
+            let frames = s.queue.popFirst(limit)
+            if s.queue.isEmpty { s.sinkWoken = false }
+            return (frames, s.finished && s.queue.isEmpty)
+        }
     }
 
     /// Every frame queued now, up to `limit`, parking the reader until there is at least one;

@@ -64,10 +64,14 @@ public final class Subscription: AsyncSequence, Sendable {
 
     /// The next frames in order, as many as are ready up to `limit` (at least one; it waits for
     /// one); empty when the subscription has ended or the reading task was cancelled.
-    ///
-    /// A WebSocket writer takes a batch and writes it with one flush, so a connection that fell
-    /// behind catches up in a few system calls instead of one per frame.
     public func nextBatch(limit: Int) async -> [Frame] {
+        if let history = await nextHistoryBatch(limit: limit) { return history }
+        return await state.nextQueuedBatch(limit: Swift.max(1, limit))
+    }
+
+    /// The next page of replayed history, up to `limit` frames; nil once the replay is done
+    /// (or there was none to do), when live frames are next.
+    public func nextHistoryBatch(limit: Int) async -> [Frame]? {
         let limit = Swift.max(1, limit)
         while !Task.isCancelled {
             switch nextReplayStep(limit: limit) {
@@ -89,11 +93,27 @@ public final class Subscription: AsyncSequence, Sendable {
                     hub.remove(state, ending: .unavailable)
                 }
             case .live:
-                return await state.nextQueuedBatch(limit: limit)
+                return nil
             }
         }
-        return []
+        return nil
     }
+
+    /// Hands the live frames to `sink` once the history is written: the hub tells it when
+    /// frames are queued (once per commit), and it takes them with ``takeQueued(limit:)``,
+    /// so no task waits on an idle subscription.
+    public func deliver(to sink: any FrameSink) {
+        state.deliver(to: sink)
+    }
+
+    /// The live frames queued now (up to `limit`), without waiting, and whether the
+    /// subscription has ended with them. Called by the sink after ``FrameSink/framesReady()``.
+    public func takeQueued(limit: Int = .max) -> (frames: [Frame], ended: Bool) {
+        state.takeQueued(limit: limit)
+    }
+
+    /// Whether the subscription ended because the hub stopped (the server is shutting down).
+    public var endedByShutdown: Bool { hub.isStopped }
 
     private enum ReplayStep {
         case frames([Frame])

@@ -1,17 +1,21 @@
 import Foundation
 import HummingbirdWebSocket
+import NIOCore
 import Realtime
 import Shop
 
 /// One WebSocket connection at `/ws`, speaking CONTRACT.md's messages.
 ///
 /// It authenticates (`?token=` or a first `{"type":"auth"}` message), answers `ready`, then
-/// runs two loops: one reads the client's messages (subscribe, unsubscribe, presence,
-/// ping), the other writes the hub's frames. Subscribing with `since` replaces the current
+/// reads the client's messages (subscribe, unsubscribe, presence, ping, command) in the
+/// connection's own task. The hub's frames do not go through this task: a ``SocketWire`` in
+/// the channel's pipeline writes them on the event loop, and a short-lived task writes a
+/// subscription's replayed history first. Subscribing with `since` replaces the current
 /// subscription, so the hub replays exactly what was missed; without it topics are added.
 struct WebSocketSession {
     let shop: Shop
     let hub: Hub
+    let heartbeat: Heartbeat
     /// Runs bot command lines (`"args"` in a command message); see ``CommandBridge``.
     let commandLine: (any CommandLineRunner)?
 
@@ -31,75 +35,61 @@ struct WebSocketSession {
         let idempotencyKey: String?
     }
 
-    /// The most frames taken from the hub's queue for one write (and one flush).
-    static let framesPerWrite = 64
-
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, wire: FrameWire, queryToken: String?) async throws {
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any NIOCore.Channel, queryToken: String?) async throws {
         var messages = inbound.messages(maxSize: Self.maxMessageSize).makeAsyncIterator()
         guard let (userId, role) = try await authenticate(queryToken, &messages, outbound) else { return }
         let connectionId = UUID().uuidString
+        // The wire closes through hummingbird-websocket's handshake (its writer is not on the event loop).
+        let wire = try await SocketWire.install(on: channel) { code, reason in
+            Task { try? await outbound.close(code, reason: reason) }
+        }
+        heartbeat.watch(wire)
         try await send(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(userId), "role": role.rawValue]], outbound)
 
-        let (subscriptions, next) = AsyncStream.makeStream(of: Subscription.self, bufferingPolicy: .unbounded)
         var current: Subscription?
+        /// The task writing the newest subscription's history; one at a time, in order.
+        var replay: Task<Void, Never>?
         var topics = Set<String>()
         defer {
+            replay?.cancel()
             current?.unsubscribe()
-            next.finish()
+            heartbeat.forget(wire)
             hub.removePresence(connectionId: connectionId)
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await subscription in subscriptions {
-                    // Everything queued goes in one write: a connection that fell behind catches up
-                    // in a few system calls rather than one per frame.
-                    while true {
-                        let frames = await subscription.nextBatch(limit: Self.framesPerWrite)
-                        guard let last = frames.last else { break }
-                        // A resync is the last frame: it must be on the wire before the close frame.
-                        try await wire.write(frames, waitForSocket: last.kind == .resync)
-                        if last.kind == .resync && last.name == "slow_consumer" {
-                            try await outbound.close(.policyViolation, reason: "slow consumer")
-                            return
-                        }
-                    }
-                    // The hub stops only when the server shuts down: tell the client it is going away.
-                    if hub.isStopped {
-                        try await outbound.close(.goingAway, reason: "server shutting down")
-                        return
-                    }
-                }
+        while let message = try await messages.next() {
+            guard case .text(let text) = message, let parsed = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)) else {
+                try await sendError(nil, "invalid_input", "each message is one JSON object with a \"type\"", outbound)
+                continue
             }
-            while let message = try await messages.next() {
-                guard case .text(let text) = message, let parsed = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)) else {
-                    try await sendError(nil, "invalid_input", "each message is one JSON object with a \"type\"", outbound)
-                    continue
-                }
-                switch parsed.type {
-                case "subscribe":
-                    topics.formUnion(parsed.topics ?? [])
-                    if let existing = current, parsed.since == nil {
-                        existing.update(topics: topics)
-                    } else {
-                        current?.unsubscribe()
-                        let subscription = hub.subscribe(user: userId, role: role, topics: topics, since: parsed.since)
-                        current = subscription
-                        next.yield(subscription)
+            switch parsed.type {
+            case "subscribe":
+                topics.formUnion(parsed.topics ?? [])
+                if let existing = current, parsed.since == nil {
+                    existing.update(topics: topics)
+                } else {
+                    current?.unsubscribe()
+                    let subscription = hub.subscribe(user: userId, role: role, topics: topics, since: parsed.since)
+                    current = subscription
+                    let previous = replay
+                    previous?.cancel()
+                    replay = Task {
+                        // The replaced subscription's last history page is on the wire before this one's.
+                        await previous?.value
+                        await wire.replayThenDeliver(subscription)
                     }
-                case "unsubscribe":
-                    topics.subtract(parsed.topics ?? [])
-                    current?.update(topics: topics)
-                case "presence":
-                    hub.setPresence(connectionId: connectionId, userId: userId, role: role, view: parsed.view)
-                case "ping":
-                    try await send(["type": "pong"], outbound)
-                case "command":
-                    try await runCommand(parsed, text, userId: userId, outbound)
-                default:
-                    try await sendError(parsed.id, "invalid_input", "unknown message type \(parsed.type)", outbound)
                 }
+            case "unsubscribe":
+                topics.subtract(parsed.topics ?? [])
+                current?.update(topics: topics)
+            case "presence":
+                hub.setPresence(connectionId: connectionId, userId: userId, role: role, view: parsed.view)
+            case "ping":
+                try await send(["type": "pong"], outbound)
+            case "command":
+                try await runCommand(parsed, text, userId: userId, outbound)
+            default:
+                try await sendError(parsed.id, "invalid_input", "unknown message type \(parsed.type)", outbound)
             }
-            group.cancelAll()
         }
     }
 

@@ -34,6 +34,11 @@ public struct ChangeStream: AsyncSequence {
             self.last = last
         }
 
+        /// Whether `next()` has a record at hand without waiting: the rest of the commit (or
+        /// history page) the last record came from. A follower that batches its own work
+        /// (the hub wakes each socket once per commit, not once per record) flushes when false.
+        public var hasRecordsAtHand: Bool { index < buffer.count }
+
         public mutating func next() async throws -> ChangeRecord? {
             while true {
                 if index < buffer.count {
