@@ -13,12 +13,6 @@ import Glibc
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
-/// Blocks the calling thread until the monotonic clock reads `nanos`.
-func sleepUntil(_ nanos: UInt64) {
-    var ts = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
-    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
-}
-
 /// Raises this process's open-file limit as far as it goes (10,000 sockets need more than the default 1,024).
 @discardableResult func raiseOpenFileLimit(to wanted: UInt64 = 65_536) -> UInt64 {
     var limit = rlimit()

@@ -29,7 +29,7 @@ struct WSBench {
         var live: [LiveResult] = []
         var rest: RESTResult?
         do {
-            for (n, rate) in zip(options.subscribers, options.rates) {
+            for (n, rate) in zip(options.subscribers, options.rates) where options.live {
                 live.append(try await LiveBenchmark(options: options, subscribers: n, rate: rate).run())
             }
             if options.rest { rest = try await RESTBenchmark(options: options).run() }
@@ -48,6 +48,7 @@ struct WSBenchOptions {
     var seconds = 15.0
     var restSeconds = 10
     var rest = true
+    var live = true
     var userRateLimit = 1_000_000.0
     var tenda: String
     var demoFile: String
@@ -59,10 +60,10 @@ struct WSBenchOptions {
 
     static let usage = """
         usage: ws-bench [--quick] [--subscribers 1000,10000] [--rates 50,20] [--seconds 15] [--rest-seconds 10]
-                        [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
+                        [--no-live] [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
           --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
           --rates           purchases per second of each live run (50,20)
-          --seconds         length of each live run's purchases (15)
+          --seconds         length of each live run's purchases (15); --no-live skips the live runs
           --rest-seconds    length of each REST run (10); --no-rest skips them
           --user-rate-limit the server's --user-rate-limit (1000000: the benchmark is one user)
           --tenda           the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
@@ -93,6 +94,7 @@ struct WSBenchOptions {
             case "--seconds": seconds = try numbers()[0]
             case "--rest-seconds": restSeconds = Int(try numbers()[0])
             case "--no-rest": rest = false
+            case "--no-live": live = false
             case "--user-rate-limit": userRateLimit = try numbers()[0]
             case "--tenda": tenda = try value()
             case "--demo-file": demoFile = try value()
@@ -197,7 +199,7 @@ struct LiveBenchmark {
         let token = server.token
         let cpuBefore = server.cpu ?? 0
         let (run, runSeconds) = try await timed {
-            try await openLoop(port: server.port, rate: rate, count: count, workers: 32, parseSaleId: true) { _ in
+            try await openLoop(port: server.port, rate: rate, count: count, connections: 32, loops: 1, parseSaleId: true) { _ in
                 HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
             }
         }
@@ -295,14 +297,16 @@ struct RESTResult {
     var getFixed: FixedRateResult
     var postFixed: FixedRateResult
     var connections: Int
-    var workers: Int
+    var loops: Int
     var command: String
 }
 
 struct RESTBenchmark {
     let options: WSBenchOptions
     let connections = 64
-    let workers = 64
+    /// Event-loop threads of the fixed-rate sender: where the server kept up, one gave a lower p99
+    /// than two (a second sender thread on two cores takes CPU from the server it measures).
+    let loops = 1
 
     func run() async throws -> RESTResult {
         let server = try startServer(options, label: "rest")
@@ -321,14 +325,14 @@ struct RESTBenchmark {
         let getFixed = try await fixed(port: server.port, rate: (getMax.requestsPerSecond * 0.8).rounded()) { _ in getRequest }
         let postFixed = try await fixed(port: server.port, rate: (postMax.requestsPerSecond * 0.8).rounded()) { _ in postRequest }
         return RESTResult(getMax: getMax, postMax: postMax, getFixed: getFixed, postFixed: postFixed, connections: connections,
-                          workers: workers, command: server.command)
+                          loops: loops, command: server.command)
     }
 
     private func fixed(port: Int, rate: Double, request: @escaping @Sendable (Int) -> [UInt8]) async throws -> FixedRateResult {
         progress("fixed rate \(rate.grouped)/s for \(options.restSeconds) s …")
         let count = Int(rate * Double(options.restSeconds))
         let (run, seconds) = try await timed {
-            try await openLoop(port: port, rate: rate, count: count, workers: workers, parseSaleId: false, request: request)
+            try await openLoop(port: port, rate: rate, count: count, connections: connections, loops: loops, parseSaleId: false, request: request)
         }
         let ok = run.samples.filter { (200..<300).contains($0.status) }
         return FixedRateResult(target: rate, achieved: Double(run.samples.count) / seconds, count: run.samples.count,

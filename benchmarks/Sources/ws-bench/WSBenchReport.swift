@@ -36,9 +36,9 @@ struct WSBenchReport {
                 `inventory_update`; queued `inventory_update`s of one product supersede each other), so event frames/s is \
                 2–3× deliveries/s. Lost: a sale some subscriber never got; seq errors: an event whose `seq` was not \
                 above the previous one on that connection. Server CPU: the server's CPU time over the purchase run ÷ its \
-                length (200 % = both cores). Purchases are sent open-loop (purchase i due at start + i/rate) from 32 threads on \
-                keep-alive connections, so "sent" falls below the target only when 32 purchases are waiting on the server at \
-                once. The load generator (subscribers and buyers) runs on the same two cores as the server.
+                length (200 % = both cores). Purchases are sent open-loop (purchase i due at start + i/rate) over 32 keep-alive \
+                connections on one SwiftNIO event loop, so "sent" falls below the target only when 32 purchases are waiting on \
+                the server at once. The load generator (subscribers and buyers) runs on the same two cores as the server.
                 """)
             out.append("")
             out.append("### Memory per idle connection and the purchases themselves")
@@ -92,9 +92,11 @@ struct WSBenchReport {
                 Max rate: Debian's wrk (closed loop; it has no fixed-rate `-R`), 2 threads, \(rest.connections) keep-alive \
                 connections, \(options.restSeconds) s each, all as the owner with the server started with \
                 `--user-rate-limit \(options.userRateLimit.grouped)` (the default 50/s with bursts of 200 per user would \
-                answer 429 after the first 200). Fixed rate: this tool's open-loop client, \(rest.workers) threads each on \
-                its own keep-alive connection; request i is due at start + i/rate, "from schedule" counts from that due \
-                time (so queueing behind a slow answer shows), "from write" from the moment it was written. Purchases are \
+                answer 429 after the first 200). Fixed rate: this tool's open-loop client on SwiftNIO, \(rest.connections) \
+                keep-alive connections on \(rest.loops) event-loop thread\(rest.loops == 1 ? "" : "s"), one request at a time per \
+                connection (no pipelining); request i is due at start + i/rate and is written as soon as it is due and a \
+                connection is free, "from schedule" counts from that due time (so waiting for a free connection or behind a \
+                slow answer shows), "from write" from the moment it was written. Purchases are \
                 durable: each is in an fsync'd group commit before its 201.
                 """)
             for (name, f) in [("GET", rest.getFixed), ("POST", rest.postFixed)] where !f.errors.isEmpty {
