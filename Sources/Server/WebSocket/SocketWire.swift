@@ -98,10 +98,25 @@ final class SocketWire: ChannelInboundHandler, FrameSink, @unchecked Sendable {
                 return
             }
         }
+        deliverLive(subscription)
+    }
+
+    /// Takes `subscription`'s live frames from now on (its history, if any, has been written).
+    func deliverLive(_ subscription: Subscription) {
         eventLoop.execute { [self] in
             guard context != nil else { return }
             live = subscription
             subscription.deliver(to: self)
+        }
+    }
+
+    /// Writes one server message (`ready`, `pong`) as a text frame, after what was written before.
+    func send(_ message: [UInt8]) {
+        eventLoop.execute { [self] in
+            guard let context else { return }
+            var buffer = context.channel.allocator.buffer(capacity: message.count + 10)
+            buffer.writeTextFrame(message)
+            context.writeAndFlush(NIOAny(buffer), promise: nil)
         }
     }
 

@@ -44,7 +44,9 @@ struct WebSocketSession {
             Task { try? await outbound.close(code, reason: reason) }
         }
         heartbeat.watch(wire)
-        try await send(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(userId), "role": role.rawValue]], outbound)
+        // `ready` and `pong` go through the wire: small, never worth compressing, and written
+        // without the async writer's deep call chain, whose stack an idle connection would keep.
+        wire.send(try Self.json(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(userId), "role": role.rawValue]]))
 
         var current: Subscription?
         /// The task writing the newest subscription's history; one at a time, in order.
@@ -72,10 +74,15 @@ struct WebSocketSession {
                     current = subscription
                     let previous = replay
                     previous?.cancel()
-                    replay = Task {
-                        // The replaced subscription's last history page is on the wire before this one's.
-                        await previous?.value
-                        await wire.replayThenDeliver(subscription)
+                    if previous == nil && parsed.since == nil {
+                        // Nothing to replay: live frames go straight to the wire.
+                        wire.deliverLive(subscription)
+                    } else {
+                        replay = Task {
+                            // The replaced subscription's last history page is on the wire before this one's.
+                            await previous?.value
+                            await wire.replayThenDeliver(subscription)
+                        }
                     }
                 }
             case "unsubscribe":
@@ -84,7 +91,7 @@ struct WebSocketSession {
             case "presence":
                 hub.setPresence(connectionId: connectionId, userId: userId, role: role, view: parsed.view)
             case "ping":
-                try await send(["type": "pong"], outbound)
+                wire.send(Array(#"{"type":"pong"}"#.utf8))
             case "command":
                 try await runCommand(parsed, text, userId: userId, outbound)
             default:
@@ -147,7 +154,10 @@ struct WebSocketSession {
     }
 
     private func send(_ body: [String: any Sendable], _ outbound: WebSocketOutboundWriter) async throws {
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+        try await outbound.write(.text(String(decoding: try Self.json(body), as: UTF8.self)))
+    }
+
+    private static func json(_ body: [String: any Sendable]) throws -> [UInt8] {
+        Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
     }
 }
