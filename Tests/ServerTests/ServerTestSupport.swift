@@ -22,24 +22,27 @@ struct LiveServer {
     let shop: Shop
     let hub: Hub
 
-    static func make() async throws -> LiveServer {
-        try await reopen(FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path)
+    static func make(hub hubConfiguration: HubConfiguration = HubConfiguration()) async throws -> LiveServer {
+        try await reopen(FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path,
+                         hub: hubConfiguration)
     }
 
     /// A server over the store in `folder` (a restart, when the folder holds one already).
-    static func reopen(_ folder: String) async throws -> LiveServer {
+    static func reopen(_ folder: String, hub hubConfiguration: HubConfiguration = HubConfiguration()) async throws -> LiveServer {
         let env = try await Environment.open(at: folder, configuration: .testing)
         let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32)))
-        return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env))
+        return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env, configuration: hubConfiguration))
     }
 
     /// Runs `body` against the server on a free loopback port.
     func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
+             heartbeat: Duration = .seconds(25),
              _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
         var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0, allowedOrigins: ["https://miniapp.example"],
             addressRateLimit: addressRateLimit)
         configuration.metricsAccess = metricsAccess
+        configuration.heartbeatInterval = heartbeat
         let app = buildApplication(shop: shop, hub: hub, configuration: configuration, logger: Logger(label: "tenda-test"))
         try await app.test(.live) { client in
             let port = try #require(client.port)
@@ -123,14 +126,14 @@ struct Frames {
 }
 
 /// Connects to `/ws` with `token`, sends `messages`, and collects frames until `until` says stop
-/// (or five seconds pass).
+/// (or `seconds` pass).
 func webSocket(port: Int, token: String, send messages: [String], into collector: FrameCollector, compressed: Bool = false,
-               until done: @escaping @Sendable () async -> Bool) async throws {
+               seconds: Int = 5, until done: @escaping @Sendable () async -> Bool) async throws {
     let configuration = WebSocketClientConfiguration(extensions: compressed ? [.perMessageDeflate()] : [])
     try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", configuration: configuration,
                                       logger: Logger(label: "ws-test")) { inbound, outbound, _ in
         for message in messages { try await outbound.write(.text(message)) }
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await message in inbound.messages(maxSize: 1 << 20) {

@@ -5,3 +5,27 @@ public enum Topic: String, Sendable, CaseIterable {
     /// Every topic's name, for a subscriber that wants all it may see.
     public static var allNames: Set<String> { Set(allCases.map(\.rawValue)) }
 }
+
+/// A set of topics as bits, so the hub's per-subscriber check for each event is one AND
+/// rather than hashing the topic's name. Names that are not topics are left out.
+struct TopicSet: Sendable, Equatable {
+    private var bits: UInt8 = 0
+
+    init(_ names: Set<String>) {
+        for topic in Topic.allCases where names.contains(topic.rawValue) { bits |= Self.bit(topic) }
+    }
+
+    func contains(_ topic: Topic) -> Bool { bits & Self.bit(topic) != 0 }
+
+    private static func bit(_ topic: Topic) -> UInt8 {
+        switch topic {
+        case .inventory: 1 << 0
+        case .sales: 1 << 1
+        case .notifications: 1 << 2
+        case .orders: 1 << 3
+        case .contracts: 1 << 4
+        case .activity: 1 << 5
+        case .presence: 1 << 6
+        }
+    }
+}

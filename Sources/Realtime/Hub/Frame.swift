@@ -3,9 +3,10 @@ import Shop
 
 /// One server-to-client message, already encoded as CONTRACT.md's JSON (UTF-8 bytes).
 ///
-/// The hub encodes an event's frame once and hands the same bytes to every subscriber
-/// that may see it; `[UInt8]` is copy-on-write, so sharing costs no copy.
-public struct Frame: Sendable, Equatable {
+/// The hub encodes an event's frame once and hands the same object to every subscriber
+/// that may see it: a class, so queueing it for ten thousand subscribers is one reference
+/// count each rather than one per field.
+public final class Frame: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// `{"type":"event",…}` from the change feed or presence.
         case event
@@ -35,6 +36,11 @@ public struct Frame: Sendable, Equatable {
         self.name = name
         self.supersedesKey = supersedesKey
         text = String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func == (lhs: Frame, rhs: Frame) -> Bool {
+        lhs === rhs || (lhs.kind == rhs.kind && lhs.bytes == rhs.bytes && lhs.sequence == rhs.sequence && lhs.topic == rhs.topic
+            && lhs.name == rhs.name && lhs.supersedesKey == rhs.supersedesKey)
     }
 
     /// `{"type":"event","seq":N,"topic":"…","event":"…","data":{…},"at":"RFC 3339"}`.

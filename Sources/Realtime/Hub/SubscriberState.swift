@@ -19,7 +19,11 @@ final class SubscriberState: Sendable {
     }
 
     struct State {
-        var topics: Set<String>
+        var topics: Set<String> {
+            didSet { topicSet = TopicSet(topics) }
+        }
+        /// `topics` as bits, for the check made per event.
+        private(set) var topicSet: TopicSet
         var role: Role
         var queue = FrameQueue()
         /// The reader, parked until a frame arrives or the subscription ends.
@@ -52,7 +56,7 @@ final class SubscriberState: Sendable {
         self.id = id
         self.userId = userId
         self.queueLimit = max(1, queueLimit)
-        state = Mutex(State(topics: topics, role: role, replayCursor: resumeAfter, replayEnd: hubPosition,
+        state = Mutex(State(topics: topics, topicSet: TopicSet(topics), role: role, replayCursor: resumeAfter, replayEnd: hubPosition,
                             liveAfter: max(resumeAfter, hubPosition)))
     }
 
@@ -62,7 +66,7 @@ final class SubscriberState: Sendable {
     func offer(_ frame: Frame, verdict: Audience.Verdict) -> (Offer, wake: (any FrameSink)?) {
         let (result, waiter, sink) = state.withLock { s -> (Offer, CheckedContinuation<Frame?, Never>?, (any FrameSink)?) in
             if s.finished { return (.gone, nil, nil) }
-            guard let topic = frame.topic, s.topics.contains(topic.rawValue), verdict.admits(userId: userId, role: s.role) else {
+            guard let topic = frame.topic, s.topicSet.contains(topic), verdict.admits(userId: userId, role: s.role) else {
                 return (.skipped, nil, nil)
             }
             if let sequence = frame.sequence, sequence <= s.liveAfter { return (.skipped, nil, nil) }

@@ -1,0 +1,100 @@
+import Foundation
+import HummingbirdTesting
+import Realtime
+import Shop
+import Testing
+
+/// What the server does with WebSocket peers that stop keeping up or go away, over real sockets.
+@Suite(.timeLimit(.minutes(1))) struct SocketLivenessTests {
+    /// The owner's access token and a buyer, made straight in the shop.
+    private static func owner(_ server: LiveServer) async throws -> (token: String, buyer: UInt64) {
+        let tokens = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                  device: "test", via: .anonymous(via: .rest))
+        let buyer = try await server.shop.execute(SeeTelegramUser(identity: .init(telegramId: 3_000, firstName: "Ana")), as: .system())
+        return (tokens.accessToken, buyer.id)
+    }
+
+    @Test func aStalledReaderIsCutOffWithoutSlowingAHealthyOne() async throws {
+        var hubConfiguration = HubConfiguration()
+        hubConfiguration.queueLimit = 128
+        let server = try await LiveServer.make(hub: hubConfiguration)
+        let (token, buyer) = try await Self.owner(server)
+        // Sales of many lines make big frames, so the kernel's socket buffers fill after a few hundred.
+        var products: [LineItem] = []
+        for n in 0..<40 {
+            let product = try await server.shop.execute(CreateProduct(name: "Salgado \(n)", price: 600, stock: 100_000), as: .system())
+            products.append(LineItem(productId: product.id, quantity: 1))
+        }
+        let lines = products
+        let sales = 1_500
+        try await server.run { _, port in
+            let stalled = try await RawWebSocket.connect(port: port, token: token)
+            try await stalled.send(#"{"type":"subscribe","topics":["sales"]}"#)
+            try await stalled.wait("the stalled subscription") { _ in server.hub.subscriberCount == 1 }
+            try await stalled.setReading(false)
+
+            let healthy = FrameCollector()
+            async let healthySocket: Void = webSocket(port: port, token: token, send: [#"{"type":"subscribe","topics":["sales"]}"#], into: healthy,
+                                                      seconds: 30) {
+                await healthy.received().filter { $0.contains(#""event":"new_sale""#) }.count >= sales
+            }
+            try await stalled.wait("the healthy subscription") { _ in server.hub.subscriberCount == 2 }
+            for _ in 0..<sales {
+                _ = try await server.shop.execute(Buy(buyerId: buyer, items: lines), as: .system())
+            }
+            try await healthySocket
+
+            // The healthy reader got every sale, in commit order, and was never cut off.
+            let events = Frames(await healthy.received()).events.filter { $0["event"] as? String == "new_sale" }
+            #expect(events.count == sales)
+            let sequences = events.compactMap { $0["seq"] as? Int }
+            #expect(sequences == sequences.sorted() && Set(sequences).count == sales)
+            #expect(!(await healthy.received()).contains { $0.contains(#""type":"resync""#) })
+            // The stalled one (only it) was cut off…
+            #expect(server.hub.statistics.slowConsumersCut == 1)
+
+            // …and once it reads again it finds, after what fitted in the buffers, the resync and a 1008 close.
+            try await stalled.setReading(true)
+            try await stalled.wait("the close frame") { $0.frames.contains { $0.opcode == 0x8 } }
+            let frames = stalled.frames
+            let close = try #require(frames.last { $0.opcode == 0x8 })
+            #expect(close.closeCode == 1008)
+            let lastText = try #require(frames.last { $0.opcode == 0x1 })
+            #expect(lastText.text == #"{"type":"resync","reason":"slow_consumer"}"#)
+            let delivered = frames.filter { $0.opcode == 0x1 && $0.text.contains(#""event":"new_sale""#) }.count
+            #expect(delivered < sales)
+            await stalled.close()
+        }
+        await server.discard()
+    }
+
+    @Test func theHeartbeatClosesASilentPeerAndKeepsOneThatAnswers() async throws {
+        let server = try await LiveServer.make()
+        let (token, _) = try await Self.owner(server)
+        try await server.run(heartbeat: .milliseconds(200)) { _, port in
+            // This peer never answers the pings (nor sends anything else) once subscribed.
+            let silent = try await RawWebSocket.connect(port: port, token: token)
+            try await silent.send(#"{"type":"subscribe","topics":["inventory"],"since":0}"#)
+            try await silent.wait("the silent subscription") { _ in server.hub.subscriberCount == 1 }
+
+            // This one's client answers pings; it stays connected across many beats.
+            let answering = FrameCollector()
+            async let answeringSocket: Void = webSocket(port: port, token: token, send: [#"{"type":"subscribe","topics":["inventory"]}"#],
+                                                        into: answering) {
+                let ready = (await answering.received()).contains { $0.contains(#""type":"ready""#) }
+                return ready && silent.isClosed && server.hub.subscriberCount == 1
+            }
+            try await silent.wait("the server to close the silent peer", seconds: 5) { $0.closed }
+            try await answeringSocket
+            // It was pinged (at least once) before being closed; its subscription ended with it.
+            #expect(silent.frames.contains { $0.opcode == 0x9 })
+
+            let pong = FrameCollector()
+            try await webSocket(port: port, token: token, send: [#"{"type":"ping"}"#], into: pong) {
+                (await pong.received()).contains { $0.contains(#""type":"pong""#) }
+            }
+            #expect((await pong.received()).contains { $0.contains(#""type":"pong""#) })
+        }
+        await server.discard()
+    }
+}
