@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
-import HummingbirdWSCompression
+import HummingbirdCore
 import Logging
 import Realtime
 import ServiceLifecycle
@@ -52,26 +51,16 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     DocumentationRoutes().add(to: router)
 
     let heartbeat = Heartbeat(interval: configuration.heartbeatInterval)
-    let webSocketRouter = Router(context: SocketRequestContext.self)
-    webSocketRouter.ws("/ws") { _, _ in
-        .upgrade([:])
-    } onUpgrade: { inbound, outbound, context in
-        metrics.webSocketOpened()
-        defer { metrics.webSocketClosed() }
-        try await WebSocketSession(shop: shop, hub: hub, heartbeat: heartbeat, commandLine: commandLine).run(
-            inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
-            queryToken: context.request.uri.queryParameters["token"].map(String.init))
-    }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(
-                // Compressed frames may not inflate past the same cap as plain ones (a zip bomb
-                // is refused). The server's one `Heartbeat` pings instead of a task per socket.
-                maxFrameSize: WebSocketSession.maxMessageSize,
-                extensions: [.perMessageDeflate(maxDecompressedFrameSize: WebSocketSession.maxMessageSize)],
-                autoPing: .disabled))),
+        server: HTTPServerBuilder { responder in
+            WebSocketServerChannel(responder: responder) { channel, request, deflate in
+                let token = URLComponents(string: request.uri)?.queryItems?.first { $0.name == "token" }?.value
+                let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token,
+                                               connectionId: UUID().uuidString)
+                return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics)
+            }
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
         services: [HubService(hub: hub), heartbeat] + services,
         logger: logger)

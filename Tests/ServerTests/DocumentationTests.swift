@@ -26,7 +26,8 @@ import Testing
     /// The Swift files that register routes: Application+build.swift, Routes/*.swift and Documentation/*.swift.
     static func routeSources() throws -> [(name: String, text: String)] {
         let server = packageRoot.appendingPathComponent("Sources/Server")
-        var files = [server.appendingPathComponent("Application+build.swift")]
+        var files = [server.appendingPathComponent("Application+build.swift"),
+                     server.appendingPathComponent("WebSocket/WebSocketServerChannel.swift")]
         for folder in ["Routes", "Documentation"] {
             let directory = server.appendingPathComponent(folder)
             let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".swift") }.sorted()
@@ -99,7 +100,8 @@ import Testing
                     for verb in verbs { routes.insert(Route(method: verb, path: openAPIPath(path))) }
                 }
             }
-            for match in matches(#"\.ws\(\s*"([^"]*)""#, in: text) {
+            // The WebSocket's path is not a router route: the upgrade is made below the router.
+            for match in matches(#"static let webSocketPath = "([^"]*)""#, in: text) {
                 routes.insert(Route(method: "get", path: openAPIPath(match[1]!)))
             }
         }

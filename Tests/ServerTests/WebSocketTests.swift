@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import HummingbirdWSClient
+import HummingbirdWSCompression
+import Logging
 import Shop
 import Testing
 
@@ -156,5 +159,49 @@ import Testing
             #expect(events.compactMap { $0["seq"] as? Int }.allSatisfy { $0 > Int(since) })
         }
         await second.discard()
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct WebSocketFrameLimitTests {
+    @Test func compressedMessagesAreInflatedAndOnesTooBigAfterInflatingAreRefused() async throws {
+        let server = try await LiveServer.make()
+        let tokens = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                  device: "test", via: .anonymous(via: .rest))
+        try await server.run { _, port in
+            // Every message this client sends is compressed.
+            let configuration = WebSocketClientConfiguration(extensions: [.perMessageDeflate(minFrameSizeToCompress: 1)])
+            let replies = FrameCollector()
+            let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(tokens.accessToken)", configuration: configuration,
+                                                          logger: Logger(label: "ws-test")) { inbound, outbound, _ in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.write(.text(#"{"type":"ping"}"#))
+                while case .text(let text)? = try await messages.next() {
+                    await replies.add(text)
+                    if text.contains("pong") { break }
+                }
+                // 200 KB of spaces compress to a few hundred bytes but inflate past the 64 KB cap.
+                try await outbound.write(.text(#"{"type":"ping","pad":""# + String(repeating: " ", count: 200_000) + #""}"#))
+                while try await messages.next() != nil {}
+            }
+            let kinds = Frames(await replies.received()).all.compactMap { $0["type"] as? String }
+            #expect(kinds == ["ready", "pong"])
+            #expect(close?.closeCode == .messageTooLarge)
+        }
+        await server.discard()
+    }
+
+    @Test func aFrameOverTheMessageLimitClosesTheSocketWith1009() async throws {
+        let server = try await LiveServer.make()
+        let tokens = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                  device: "test", via: .anonymous(via: .rest))
+        try await server.run { _, port in
+            let socket = try await RawWebSocket.connect(port: port, token: tokens.accessToken)
+            try await socket.send(#"{"type":"ping","pad":""# + String(repeating: "x", count: 70_000) + #""}"#)
+            try await socket.wait("the close frame") { $0.frames.contains { $0.opcode == 0x8 } }
+            #expect(socket.frames.last { $0.opcode == 0x8 }?.closeCode == 1009)
+            #expect(!socket.frames.contains { $0.text.contains("pong") })
+            await socket.close()
+        }
+        await server.discard()
     }
 }

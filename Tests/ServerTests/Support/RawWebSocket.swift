@@ -50,9 +50,12 @@ final class RawWebSocket: Sendable {
         frame.writeInteger(UInt8(0x81))
         if payload.count < 126 {
             frame.writeInteger(UInt8(0x80 | payload.count))
-        } else {
+        } else if payload.count <= 0xFFFF {
             frame.writeInteger(UInt8(0x80 | 126))
             frame.writeInteger(UInt16(payload.count))
+        } else {
+            frame.writeInteger(UInt8(0x80 | 127))
+            frame.writeInteger(UInt64(payload.count))
         }
         frame.writeBytes(mask)
         frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset & 3] })

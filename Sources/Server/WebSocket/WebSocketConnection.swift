@@ -1,0 +1,329 @@
+import CompressNIO
+import NIOCore
+import NIOWebSocket
+import Realtime
+
+/// One `/ws` connection's transport, in its channel's pipeline after the upgrade: frames in,
+/// frames out, the close handshake, the heartbeat's pings, and the hub's live frames.
+///
+/// What the client says is handed, one message at a time, to its ``WebSocketSession`` in a task
+/// that exists only while messages wait, so an idle connection is this handler and its channel
+/// and nothing else: no task parked on the socket, whose async stack would stay allocated
+/// (hummingbird-websocket's server kept one per connection, about 12 KB of an idle one's 30).
+///
+/// Live frames: the hub calls ``framesReady()`` once per commit; the connection takes
+/// everything queued on its event loop and writes it as consecutive, complete, unmasked text
+/// frames with one flush. While the channel is not writable (the peer stops reading) it takes
+/// nothing, so the hub's bounded queue fills and a reader that never catches up is cut off
+/// there with `resync`; the connection writes that frame and closes with 1008.
+///
+/// Server messages are never compressed, even when permessage-deflate was negotiated (RFC 7692
+/// lets a sender leave any message uncompressed); the client's compressed messages are inflated
+/// with a cap (``PerMessageDeflate``).
+///
+/// Thread-safety: every stored `var` is touched only on `eventLoop`; the methods other threads
+/// call (``framesReady()``, ``beat()``, ``send(_:)``, ``close(_:reason:)``, …) hop there.
+final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+
+    /// The largest message a client may send (a command or a subscription, never a file),
+    /// after any fragments are joined and any compression undone.
+    static let maxMessageSize = 64 << 10
+    /// How long a close handshake may wait for the peer's close before the socket is closed.
+    static let closeTimeout = TimeAmount.seconds(5)
+    /// Messages waiting for the session beyond which the socket stops reading.
+    static let inboxLimit = 16
+
+    /// What the session is handed, in order.
+    enum Inbound: Sendable {
+        case opened
+        case text(String)
+        /// A binary message: not part of the contract.
+        case binary
+        case closed
+    }
+
+    let eventLoop: any EventLoop
+    private let session: WebSocketSession
+    private let deflate: Bool
+    private let heartbeat: Heartbeat
+    private let metrics: ServerMetrics
+
+    private var context: ChannelHandlerContext?
+    /// Writes from here go below the pipeline's frame encoder, straight to the socket.
+    private var rawWriter: ChannelHandlerContext?
+    /// The subscription whose live frames this connection takes (after its replay).
+    private var live: Subscription?
+    /// A fragmented message so far.
+    private var fragments: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer)?
+    private var inbox: [Inbound] = []
+    private var inboxRunning = false
+    private var closeSent = false
+    /// Bytes came from the peer since the last ping.
+    private var heardFromPeer = true
+    private var pingOutstanding = false
+
+    init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, heartbeat: Heartbeat, metrics: ServerMetrics) {
+        self.eventLoop = eventLoop
+        self.session = session
+        self.deflate = deflate
+        self.heartbeat = heartbeat
+        self.metrics = metrics
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        rawWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        metrics.webSocketOpened()
+        heartbeat.watch(self)
+        enqueue(.opened)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        rawWriter = nil
+        live = nil
+        metrics.webSocketClosed()
+        heartbeat.forget(self)
+        enqueue(.closed)
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        heardFromPeer = true
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else { return fail(.protocolError) }
+            fragments = (frame.opcode, frame.rsv1, frame.unmaskedData)
+            if frame.fin { finishMessage() }
+        case .continuation:
+            guard var message = fragments else { return fail(.protocolError) }
+            var piece = frame.unmaskedData
+            guard message.data.readableBytes + piece.readableBytes <= Self.maxMessageSize else { return fail(.messageTooLarge) }
+            message.data.writeBuffer(&piece)
+            fragments = message
+            if frame.fin { finishMessage() }
+        case .ping:
+            guard frame.fin, frame.length < 126 else { return fail(.protocolError) }
+            writeControl(opcode: 0xA, payload: frame.unmaskedData)
+        case .pong:
+            break
+        case .connectionClose:
+            if closeSent {
+                context.close(promise: nil)
+            } else {
+                // The peer closes first: answer with its code, then close the socket.
+                closeSent = true
+                var payload = frame.unmaskedData
+                let code = payload.readInteger(as: UInt16.self).map { WebSocketErrorCode(codeNumber: Int($0)) } ?? .normalClosure
+                writeClose(code, reason: nil).whenComplete { _ in context.close(promise: nil) }
+            }
+        default:
+            fail(.protocolError)
+        }
+    }
+
+    private func finishMessage() {
+        guard let message = fragments else { return }
+        fragments = nil
+        guard message.opcode == .text else { return enqueue(.binary) }
+        var data = message.data
+        if message.compressed {
+            guard deflate else { return fail(.protocolError) }
+            do {
+                data = try PerMessageDeflate.inflate(data, maxSize: Self.maxMessageSize)
+            } catch {
+                return fail(.messageTooLarge)
+            }
+        }
+        guard let text = data.readString(length: data.readableBytes) else { return fail(.dataInconsistentWithMessage) }
+        enqueue(.text(text))
+    }
+
+    /// Ends the connection for a protocol fault: a close frame with `code`, then the socket.
+    private func fail(_ code: WebSocketErrorCode) {
+        close(code, reason: nil)
+    }
+
+    // MARK: The session's inbox
+
+    /// Hands `item` to the session after the ones before it, starting the task that feeds
+    /// them when none runs; a client that floods is not read until the session catches up.
+    private func enqueue(_ item: Inbound) {
+        inbox.append(item)
+        if inbox.count >= Self.inboxLimit, let context { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        guard !inboxRunning else { return }
+        inboxRunning = true
+        Task { [self] in
+            while let item = await nextInbound() { await session.handle(item, on: self) }
+        }
+    }
+
+    /// The next message for the session; nil (and the feeding task ends) when none waits.
+    private func nextInbound() async -> Inbound? {
+        let next = try? await eventLoop.submit { [self] () -> Inbound? in
+            guard !inbox.isEmpty else {
+                inboxRunning = false
+                return nil
+            }
+            if inbox.count == Self.inboxLimit, let context {
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            }
+            return inbox.removeFirst()
+        }.get()
+        return next ?? nil
+    }
+
+    // MARK: Writing
+
+    /// Writes one server message (`ready`, `pong`, a result, an error) as a text frame, after
+    /// what was written before.
+    func send(_ message: [UInt8]) {
+        eventLoop.execute { [self] in
+            guard let rawWriter, !closeSent else { return }
+            var buffer = rawWriter.channel.allocator.buffer(capacity: message.count + 10)
+            buffer.writeTextFrame(message)
+            rawWriter.writeAndFlush(NIOAny(buffer), promise: nil)
+        }
+    }
+
+    /// Starts the close handshake: a close frame with `code`, then the socket is closed when the
+    /// peer answers or after ``closeTimeout``. Nothing is written after it.
+    func close(_ code: WebSocketErrorCode, reason: String?) {
+        eventLoop.execute { [self] in
+            guard let context, !closeSent else { return }
+            closeSent = true
+            live = nil
+            writeClose(code, reason: reason).whenComplete { _ in }
+            context.eventLoop.scheduleTask(in: Self.closeTimeout) { context.close(promise: nil) }
+        }
+    }
+
+    private func writeClose(_ code: WebSocketErrorCode, reason: String?) -> EventLoopFuture<Void> {
+        var payload = ByteBuffer()
+        payload.write(webSocketErrorCode: code)
+        if let reason { payload.writeString(reason) }
+        return writeControl(opcode: 0x8, payload: payload)
+    }
+
+    @discardableResult
+    private func writeControl(opcode: UInt8, payload: ByteBuffer) -> EventLoopFuture<Void> {
+        guard let rawWriter else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        var frame = rawWriter.channel.allocator.buffer(capacity: payload.readableBytes + 2)
+        frame.writeInteger(0x80 | opcode)  // FIN + opcode
+        frame.writeInteger(UInt8(payload.readableBytes))  // control payloads are < 126 bytes
+        frame.writeImmutableBuffer(payload)
+        let written = eventLoop.makePromise(of: Void.self)
+        rawWriter.writeAndFlush(NIOAny(frame), promise: written)
+        return written.futureResult
+    }
+
+    // MARK: Event frames
+
+    /// Writes `subscription`'s replayed history, returning as the socket takes each page so a
+    /// replay to a slow reader goes at the reader's pace; then takes its live frames from the
+    /// event loop. Stops quietly when the connection closes meanwhile.
+    func replayThenDeliver(_ subscription: Subscription) async {
+        while let frames = await subscription.nextHistoryBatch(limit: Self.framesPerHistoryWrite) {
+            do {
+                try await write(frames)
+            } catch {
+                return
+            }
+        }
+        deliverLive(subscription)
+    }
+
+    /// The most replayed frames in one write.
+    static let framesPerHistoryWrite = 64
+
+    /// Takes `subscription`'s live frames from now on (its history, if any, has been written).
+    func deliverLive(_ subscription: Subscription) {
+        eventLoop.execute { [self] in
+            guard context != nil, !closeSent else { return }
+            live = subscription
+            subscription.deliver(to: self)
+        }
+    }
+
+    private func write(_ frames: [Frame]) async throws {
+        try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<Void> in
+            guard let rawWriter, !closeSent else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            let written = eventLoop.makePromise(of: Void.self)
+            rawWriter.writeAndFlush(NIOAny(Self.encode(frames, allocator: rawWriter.channel.allocator)), promise: written)
+            return written.futureResult
+        }.get()
+    }
+
+    func framesReady() {
+        eventLoop.execute { [self] in drain() }
+    }
+
+    /// Writes everything queued in one buffer with one flush; closes the connection when the
+    /// subscription was cut off or the server is stopping.
+    private func drain() {
+        guard let rawWriter, let subscription = live, rawWriter.channel.isWritable else { return }
+        let (frames, ended) = subscription.takeQueued()
+        if !frames.isEmpty {
+            rawWriter.writeAndFlush(NIOAny(Self.encode(frames, allocator: rawWriter.channel.allocator)), promise: nil)
+        }
+        guard ended else { return }
+        live = nil
+        if let last = frames.last, last.kind == .resync, last.name == ResyncReason.slowConsumer.rawValue {
+            close(.policyViolation, reason: "slow consumer")
+        } else if subscription.endedByShutdown {
+            close(.goingAway, reason: "server shutting down")
+        }
+        // Otherwise the session replaced or dropped the subscription, or it ended with a
+        // `since_too_old` resync the client answers by reloading: the connection stays.
+    }
+
+    static func encode(_ frames: [Frame], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: frames.reduce(0) { $0 + $1.bytes.count + 10 })
+        for frame in frames { buffer.writeTextFrame(frame.bytes) }
+        return buffer
+    }
+
+    // MARK: Heartbeat
+
+    /// One beat of the server's heartbeat: a peer that sent nothing since the last ping (not
+    /// even the pong) is gone and its socket is closed; otherwise it is pinged again.
+    func beat() {
+        eventLoop.execute { [self] in
+            guard let context else { return }
+            if pingOutstanding && !heardFromPeer {
+                context.close(promise: nil)
+                return
+            }
+            heardFromPeer = false
+            pingOutstanding = true
+            writeControl(opcode: 0x9, payload: ByteBuffer())
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Appends one final, unmasked text frame (RFC 6455 §5.2) carrying `payload`.
+    mutating func writeTextFrame(_ payload: [UInt8]) {
+        writeInteger(UInt8(0x81))  // FIN + opcode 1 (text)
+        switch payload.count {
+        case ..<126:
+            writeInteger(UInt8(payload.count))
+        case ...0xFFFF:
+            writeInteger(UInt8(126))
+            writeInteger(UInt16(payload.count))
+        default:
+            writeInteger(UInt8(127))
+            writeInteger(UInt64(payload.count))
+        }
+        writeBytes(payload)
+    }
+}
