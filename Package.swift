@@ -144,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TendaCLITests",
-            dependencies: ["tenda", "Store"]
+            dependencies: [
+                "tenda", "Store",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
