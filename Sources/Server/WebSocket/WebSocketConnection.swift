@@ -1,4 +1,3 @@
-import CompressNIO
 import NIOCore
 import NIOWebSocket
 import Realtime
@@ -298,7 +297,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// even the pong) is gone and its socket is closed; otherwise it is pinged again.
     func beat() {
         eventLoop.execute { [self] in
-            guard let context else { return }
+            // Nothing may follow a close frame; the close handshake has its own deadline.
+            guard let context, !closeSent else { return }
             if pingOutstanding && !heardFromPeer {
                 context.close(promise: nil)
                 return
