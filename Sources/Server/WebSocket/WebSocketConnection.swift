@@ -98,6 +98,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         heardFromPeer = true
         let frame = unwrapInboundIn(data)
+        // Once the server has said close, only the peer's close matters.
+        guard !closeSent || frame.opcode == .connectionClose else { return }
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else { return fail(.protocolError) }
@@ -119,11 +121,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
             if closeSent {
                 context.close(promise: nil)
             } else {
-                // The peer closes first: answer with its code, then close the socket.
+                // The peer closes first: answer, then close the socket.
                 closeSent = true
-                var payload = frame.unmaskedData
-                let code = payload.readInteger(as: UInt16.self).map { WebSocketErrorCode(codeNumber: Int($0)) } ?? .normalClosure
-                writeClose(code, reason: nil).whenComplete { _ in context.close(promise: nil) }
+                live = nil
+                writeClose(.normalClosure, reason: nil).whenComplete { _ in context.close(promise: nil) }
             }
         default:
             fail(.protocolError)
