@@ -22,6 +22,23 @@ import Testing
         await t.discard()
     }
 
+    @Test func aTokenVerifiedBeforeIsStillRefusedOnceItExpires() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-shop-expiry-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let environment = try await Environment.open(at: folder, configuration: .testing)
+        let shop = try await Shop.open(environment, settings: ShopSettings(ownerTelegramIds: [TestShop.ownerTelegramId], tokenSecret: Array(repeating: 7, count: 32),
+                                                                           accessTokenLifetime: 1))
+        let tokens = try await shop.signIn(.init(telegramId: TestShop.ownerTelegramId, firstName: "Olga"), device: "browser", via: anonymous)
+        // Verified (and remembered) twice while it is valid…
+        _ = try await shop.authenticate(tokens.accessToken)
+        _ = try await shop.authenticate(tokens.accessToken)
+        // …and refused once its second has passed.
+        try await Task.sleep(for: .milliseconds(1_200))
+        let refused = await refusal { _ = try await shop.authenticate(tokens.accessToken) }
+        #expect(refused?.code == .notAuthenticated)
+        await environment.close()
+    }
+
     @Test func refreshTokensRotateAndAReusedOneEndsTheWholeFamily() async throws {
         let t = try await TestShop.make()
         let first = try await t.shop.signIn(.init(telegramId: 3_000, firstName: "Ana"), device: "phone", via: anonymous)
