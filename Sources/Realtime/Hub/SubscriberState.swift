@@ -8,7 +8,7 @@ import Synchronization
 /// the reader takes only this lock. Nothing here awaits or calls out while holding it.
 final class SubscriberState: Sendable {
     enum Offer {
-        /// Queued or handed to the waiting reader; a sink to wake comes with it.
+        /// Queued or handed to the waiting reader.
         case delivered
         /// Not for this subscriber (topic, audience, or already replayed).
         case skipped
