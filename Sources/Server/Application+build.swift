@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import Realtime
 import ServiceLifecycle
 import Shop
@@ -58,7 +59,8 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                 let token = URLComponents(string: request.uri)?.queryItems?.first { $0.name == "token" }?.value
                 let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token,
                                                connectionId: UUID().uuidString)
-                return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics)
+                return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,
+                                           signInDeadline: TimeAmount(configuration.webSocketSignInDeadline))
             }
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),

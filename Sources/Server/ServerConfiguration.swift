@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var chartJSFile: String? = "/usr/share/javascript/chart.js/chart.min.js"
     /// How often every WebSocket is pinged; a peer silent for a whole beat is closed.
     public var heartbeatInterval: Duration = .seconds(25)
+    /// How long a new WebSocket may take to sign in before it is closed with 1008.
+    public var webSocketSignInDeadline: Duration = .seconds(10)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
                 publicURL: String? = nil, allowedOrigins: Set<String> = [],

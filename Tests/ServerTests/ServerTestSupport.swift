@@ -36,13 +36,14 @@ struct LiveServer {
 
     /// Runs `body` against the server on a free loopback port.
     func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
-             heartbeat: Duration = .seconds(25),
+             heartbeat: Duration = .seconds(25), signInDeadline: Duration = .seconds(10),
              _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
         var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0, allowedOrigins: ["https://miniapp.example"],
             addressRateLimit: addressRateLimit)
         configuration.metricsAccess = metricsAccess
         configuration.heartbeatInterval = heartbeat
+        configuration.webSocketSignInDeadline = signInDeadline
         let app = buildApplication(shop: shop, hub: hub, configuration: configuration, logger: Logger(label: "tenda-test"))
         try await app.test(.live) { client in
             let port = try #require(client.port)

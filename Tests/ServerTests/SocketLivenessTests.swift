@@ -97,4 +97,27 @@ import Testing
         }
         await server.discard()
     }
+
+    @Test func aSocketThatNeverSignsInIsClosedAtTheDeadlineAndOneThatDoesStays() async throws {
+        let server = try await LiveServer.make()
+        let (token, _) = try await Self.owner(server)
+        try await server.run(signInDeadline: .milliseconds(300)) { _, port in
+            let silent = try await RawWebSocket.connect(port: port, token: nil)
+            let signedIn = try await RawWebSocket.connect(port: port, token: nil)
+            try await signedIn.send(#"{"type":"auth","token":"\#(token)"}"#)
+            try await signedIn.wait("ready") { $0.frames.contains { $0.text.contains(#""type":"ready""#) } }
+
+            try await silent.wait("the deadline's close") { $0.frames.contains { $0.opcode == 0x8 } }
+            #expect(silent.frames.first?.text.contains(#""code":"not_authenticated""#) == true)
+            #expect(silent.frames.last { $0.opcode == 0x8 }?.closeCode == 1008)
+            // Past the deadline, the signed-in socket is still served.
+            try await Task.sleep(for: .milliseconds(300))
+            try await signedIn.send(#"{"type":"ping"}"#)
+            try await signedIn.wait("pong") { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
+            #expect(!signedIn.frames.contains { $0.opcode == 0x8 })
+            await silent.close()
+            await signedIn.close()
+        }
+        await server.discard()
+    }
 }

@@ -44,6 +44,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     let eventLoop: any EventLoop
     private let session: WebSocketSession
+    /// A socket not signed in by then is closed (a client that never says who it is would
+    /// otherwise hold its place for as long as it answers pings).
+    private let signInDeadline: TimeAmount
     private let deflate: Bool
     private let heartbeat: Heartbeat
     private let metrics: ServerMetrics
@@ -58,13 +61,16 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var inbox: [Inbound] = []
     private var inboxRunning = false
     private var closeSent = false
+    private var signedIn = false
     /// Bytes came from the peer since the last ping.
     private var heardFromPeer = true
     private var pingOutstanding = false
 
-    init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, heartbeat: Heartbeat, metrics: ServerMetrics) {
+    init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, heartbeat: Heartbeat, metrics: ServerMetrics,
+         signInDeadline: TimeAmount) {
         self.eventLoop = eventLoop
         self.session = session
+        self.signInDeadline = signInDeadline
         self.deflate = deflate
         self.heartbeat = heartbeat
         self.metrics = metrics
@@ -78,6 +84,16 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         metrics.webSocketOpened()
         heartbeat.watch(self)
         enqueue(.opened)
+        context.eventLoop.scheduleTask(in: signInDeadline) { [self] in
+            guard !signedIn else { return }
+            send(Array(#"{"code":"not_authenticated","message":"sign in first: ?token= or {\"type\":\"auth\"}","type":"error"}"#.utf8))
+            close(.policyViolation, reason: "not_authenticated")
+        }
+    }
+
+    /// The session has signed the caller in: the sign-in deadline no longer applies.
+    func markSignedIn() {
+        eventLoop.execute { [self] in signedIn = true }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -80,6 +80,7 @@ final class WebSocketSession: @unchecked Sendable {
             let user = try await shop.authenticate(token)
             let role = try shop.me(as: .user(user.userId, via: .ws)).role
             caller = (user.userId, role)
+            connection.markSignedIn()
             connection.send(Self.json(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(user.userId), "role": role.rawValue]]))
         } catch {
             let error = error as? ShopError ?? ShopError(.notAuthenticated, "the token could not be checked")

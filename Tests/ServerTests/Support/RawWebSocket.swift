@@ -25,9 +25,9 @@ final class RawWebSocket: Sendable {
         self.reader = reader
     }
 
-    /// Connects to `/ws?token=` and waits for the `101`. A small receive buffer makes a client
+    /// Connects to `/ws?token=` (or `/ws`, to sign in by message) and waits for the `101`. A small receive buffer makes a client
     /// that stops reading fill up quickly.
-    static func connect(port: Int, token: String, receiveBuffer: Int32 = 4096) async throws -> RawWebSocket {
+    static func connect(port: Int, token: String?, receiveBuffer: Int32 = 4096) async throws -> RawWebSocket {
         let reader = FrameReader()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
@@ -35,7 +35,7 @@ final class RawWebSocket: Sendable {
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader) }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        let request = "GET /ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        let request = "GET /ws\(token.map { "?token=" + $0 } ?? "") HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request))
         let socket = RawWebSocket(channel: channel, reader: reader)
