@@ -16,7 +16,8 @@ import Testing
 
     @Test func aStalledReaderIsCutOffWithoutSlowingAHealthyOne() async throws {
         var hubConfiguration = HubConfiguration()
-        hubConfiguration.queueLimit = 128
+        // Room for the healthy reader to fall behind on a loaded machine; the stalled one still overflows it.
+        hubConfiguration.queueLimit = 256
         let server = try await LiveServer.make(hub: hubConfiguration)
         let (token, buyer) = try await Self.owner(server)
         // Sales of many lines make big frames, so the kernel's socket buffers fill after a few hundred.
@@ -26,7 +27,7 @@ import Testing
             products.append(LineItem(productId: product.id, quantity: 1))
         }
         let lines = products
-        let sales = 1_500
+        let sales = 2_000
         try await server.run { _, port in
             let stalled = try await RawWebSocket.connect(port: port, token: token)
             try await stalled.send(#"{"type":"subscribe","topics":["sales"]}"#)
@@ -35,7 +36,7 @@ import Testing
 
             let healthy = FrameCollector()
             async let healthySocket: Void = webSocket(port: port, token: token, send: [#"{"type":"subscribe","topics":["sales"]}"#], into: healthy,
-                                                      seconds: 30) {
+                                                      seconds: 45) {
                 await healthy.received().filter { $0.contains(#""event":"new_sale""#) }.count >= sales
             }
             try await stalled.wait("the healthy subscription") { _ in server.hub.subscriberCount == 2 }
@@ -55,7 +56,7 @@ import Testing
 
             // …and once it reads again it finds, after what fitted in the buffers, the resync and a 1008 close.
             try await stalled.setReading(true)
-            try await stalled.wait("the close frame") { $0.frames.contains { $0.opcode == 0x8 } }
+            try await stalled.wait("the close frame", seconds: 30) { $0.frames.contains { $0.opcode == 0x8 } }
             let frames = stalled.frames
             let close = try #require(frames.last { $0.opcode == 0x8 })
             #expect(close.closeCode == 1008)
@@ -79,12 +80,13 @@ import Testing
 
             // This one's client answers pings; it stays connected across many beats.
             let answering = FrameCollector()
+            // Generous time limits: the whole suite starts at once on two cores, and this must not race it.
             async let answeringSocket: Void = webSocket(port: port, token: token, send: [#"{"type":"subscribe","topics":["inventory"]}"#],
-                                                        into: answering) {
+                                                        into: answering, seconds: 30) {
                 let ready = (await answering.received()).contains { $0.contains(#""type":"ready""#) }
                 return ready && silent.isClosed && server.hub.subscriberCount == 1
             }
-            try await silent.wait("the server to close the silent peer", seconds: 5) { $0.closed }
+            try await silent.wait("the server to close the silent peer", seconds: 30) { $0.closed }
             try await answeringSocket
             // It was pinged (at least once) before being closed; its subscription ended with it.
             #expect(silent.frames.contains { $0.opcode == 0x9 })
@@ -101,19 +103,20 @@ import Testing
     @Test func aSocketThatNeverSignsInIsClosedAtTheDeadlineAndOneThatDoesStays() async throws {
         let server = try await LiveServer.make()
         let (token, _) = try await Self.owner(server)
-        try await server.run(signInDeadline: .milliseconds(300)) { _, port in
+        // Long enough that signing in by message beats it even while the whole suite runs at once.
+        try await server.run(signInDeadline: .seconds(3)) { _, port in
             let silent = try await RawWebSocket.connect(port: port, token: nil)
             let signedIn = try await RawWebSocket.connect(port: port, token: nil)
             try await signedIn.send(#"{"type":"auth","token":"\#(token)"}"#)
-            try await signedIn.wait("ready") { $0.frames.contains { $0.text.contains(#""type":"ready""#) } }
+            try await signedIn.wait("ready", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"ready""#) } }
 
-            try await silent.wait("the deadline's close") { $0.frames.contains { $0.opcode == 0x8 } }
+            try await silent.wait("the deadline's close", seconds: 30) { $0.frames.contains { $0.opcode == 0x8 } }
             #expect(silent.frames.first?.text.contains(#""code":"not_authenticated""#) == true)
             #expect(silent.frames.last { $0.opcode == 0x8 }?.closeCode == 1008)
             // Past the deadline, the signed-in socket is still served.
             try await Task.sleep(for: .milliseconds(300))
             try await signedIn.send(#"{"type":"ping"}"#)
-            try await signedIn.wait("pong") { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
+            try await signedIn.wait("pong", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
             #expect(!signedIn.frames.contains { $0.opcode == 0x8 })
             await silent.close()
             await signedIn.close()

@@ -197,7 +197,7 @@ import Testing
         try await server.run { _, port in
             let socket = try await RawWebSocket.connect(port: port, token: tokens.accessToken)
             try await socket.send(#"{"type":"ping","pad":""# + String(repeating: "x", count: 70_000) + #""}"#)
-            try await socket.wait("the close frame") { $0.frames.contains { $0.opcode == 0x8 } }
+            try await socket.wait("the close frame", seconds: 30) { $0.frames.contains { $0.opcode == 0x8 } }
             #expect(socket.frames.last { $0.opcode == 0x8 }?.closeCode == 1009)
             #expect(!socket.frames.contains { $0.text.contains("pong") })
             await socket.close()
