@@ -112,9 +112,6 @@ public final class Subscription: AsyncSequence, Sendable {
         state.takeQueued(limit: limit)
     }
 
-    /// Whether the subscription ended because the hub stopped (the server is shutting down).
-    public var endedByShutdown: Bool { hub.isStopped }
-
     private enum ReplayStep {
         case frames([Frame])
         case read(after: UInt64, through: UInt64, role: Role, topics: Set<String>)

@@ -284,7 +284,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     }
 
     /// Writes everything queued in one buffer with one flush; closes the connection when the
-    /// subscription was cut off or the server is stopping.
+    /// subscription was cut off for reading too slowly.
     private func drain() {
         guard let rawWriter, let subscription = live, rawWriter.channel.isWritable else { return }
         let (frames, ended) = subscription.takeQueued()
@@ -295,11 +295,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         live = nil
         if let last = frames.last, last.kind == .resync, last.name == ResyncReason.slowConsumer.rawValue {
             close(.policyViolation, reason: "slow consumer")
-        } else if subscription.endedByShutdown {
-            close(.goingAway, reason: "server shutting down")
         }
-        // Otherwise the session replaced or dropped the subscription, or it ended with a
-        // `since_too_old` resync the client answers by reloading: the connection stays.
+        // Otherwise the session replaced or dropped the subscription, it ended with a
+        // `since_too_old` resync the client answers by reloading, or the hub stopped with the
+        // server, whose `Heartbeat` closes every socket with 1001: the connection stays until then.
     }
 
     static func encode(_ frames: [Frame], allocator: ByteBufferAllocator) -> ByteBuffer {
