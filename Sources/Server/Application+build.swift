@@ -24,6 +24,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(AuthMiddleware(shop: shop))
+    router.middlewares.add(RouteTableMiddleware(operations: OpenAPIOperations.all) { $0.principal.userId != nil })
     router.middlewares.add(RateLimitMiddleware(
         perUser: RateLimiter(burst: configuration.userRateLimit.burst, perSecond: configuration.userRateLimit.perSecond),
         perAddress: RateLimiter(burst: configuration.addressRateLimit.burst, perSecond: configuration.addressRateLimit.perSecond)))

@@ -67,16 +67,17 @@ import Testing
         let early = await refusal { try await t.shop.execute(ConfirmContract(contractId: draft.id), as: t.asAna) }
         #expect(early?.code == .invalidTransition)
         #expect(try await t.shop.execute(SubmitContract(contractId: draft.id), as: t.asOwner).state == .pending)
-        let cases: [(CreateContract, String)] = [
-            (CreateContract(title: "", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.bruno.id, part: "")], requiredConfirmations: 1), "title"),
-            (CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: "")], requiredConfirmations: 1), "parties"),
-            (CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.ana.id, part: "")], requiredConfirmations: 1), "parties"),
-            (CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.bruno.id, part: "")], requiredConfirmations: 3), "requiredConfirmations"),
-            (CreateContract(title: "x", terms: "t", amount: -1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.bruno.id, part: "")], requiredConfirmations: 1), "amount"),
+        // A malformed field is 400 (invalid_input); fields that disagree with each other break a rule (422).
+        let cases: [(CreateContract, ShopError.Code, String)] = [
+            (CreateContract(title: "", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.bruno.id, part: "")], requiredConfirmations: 1), .invalidInput, "title"),
+            (CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: "")], requiredConfirmations: 1), .invalidInput, "parties"),
+            (CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.ana.id, part: "")], requiredConfirmations: 1), .ruleBroken, "parties"),
+            (CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.bruno.id, part: "")], requiredConfirmations: 3), .ruleBroken, "requiredConfirmations"),
+            (CreateContract(title: "x", terms: "t", amount: -1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: t.bruno.id, part: "")], requiredConfirmations: 1), .invalidInput, "amount"),
         ]
-        for (command, field) in cases {
+        for (command, code, field) in cases {
             let error = await refusal { try await t.shop.execute(command, as: t.asOwner) }
-            #expect(error?.code == .invalidInput && error?.field == field)
+            #expect(error?.code == code && error?.field == field)
         }
         let ghost = await refusal {
             try await t.shop.execute(CreateContract(title: "x", terms: "t", amount: 1, parties: [.init(userId: t.ana.id, part: ""), .init(userId: 404, part: "")],

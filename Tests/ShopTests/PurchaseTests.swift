@@ -42,14 +42,14 @@ import Testing
     @Test func badPurchaseInputIsRefusedBeforeTheStore() async throws {
         let t = try await TestShop.make()
         let p = try await t.product("A")
-        let cases: [(Buy, String)] = [
-            (Buy(buyerId: t.ana.id, items: []), "items"),
-            (Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 0)]), "items[0].quantity"),
-            (Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 1), .init(productId: p.id, quantity: 1)]), "items[1].productId"),
+        let cases: [(Buy, ShopError.Code, String)] = [
+            (Buy(buyerId: t.ana.id, items: []), .invalidInput, "items"),
+            (Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 0)]), .invalidInput, "items[0].quantity"),
+            (Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 1), .init(productId: p.id, quantity: 1)]), .ruleBroken, "items[1].productId"),
         ]
-        for (command, field) in cases {
+        for (command, code, field) in cases {
             let error = await refusal { try await t.shop.execute(command, as: t.asAdmin) }
-            #expect(error?.code == .invalidInput && error?.field == field)
+            #expect(error?.code == code && error?.field == field)
         }
         let unknownProduct = await refusal { try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: 99, quantity: 1)]), as: t.asAdmin) }
         #expect(unknownProduct?.code == .notFound && unknownProduct?.field == "items[0].productId")

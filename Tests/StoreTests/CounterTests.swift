@@ -36,9 +36,35 @@ import Testing
         // Back to zero removes the counter.
         try await env.write { txn in try txn.add(toCounter: day1, -750) }
         #expect(try env.read { txn in try txn.counters(from: nil, to: nil).count } == 2)
-        await #expect(throws: StoreError(.invalidArgument, "")) {
+        await #expect(throws: StoreError(.outOfRange, "")) {
             try await env.write { txn in try txn.add(toCounter: day2, .max) }
         }
+        #expect(try env.read { txn in try txn.counter(day2) } == 1_300)
+        await store.discard()
+    }
+
+    /// Each change is checked against the value it sees; the pending changes in between may
+    /// pass Int64's range (they wrap), and the stored value is still exact.
+    @Test func aCounterCrossingTheWholeRangeInOneWriteIsExactAndNeverTraps() async throws {
+        let store = try await TemporaryStore.make()
+        let env = store.environment
+        let key = OrderedKey("balance")
+        try await env.write { txn in try txn.add(toCounter: key, .min + 1) }
+        let seen = try await env.write { txn in
+            [try txn.add(toCounter: key, .max), try txn.add(toCounter: key, .max), try txn.add(toCounter: key, -5)]
+        }
+        #expect(seen == [0, .max, .max - 5])
+        #expect(try env.read { txn in try txn.counter(key) } == .max - 5)
+        await #expect(throws: StoreError(.outOfRange, "")) {
+            try await env.write { txn in try txn.add(toCounter: key, 6) }
+        }
+        await #expect(throws: StoreError(.outOfRange, "")) {
+            try await env.write { txn in
+                try txn.add(toCounter: key, -.max)
+                try txn.add(toCounter: key, -.max)
+            }
+        }
+        #expect(try env.read { txn in try txn.counter(key) } == .max - 5)
         await store.discard()
     }
 }

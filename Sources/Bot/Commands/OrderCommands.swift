@@ -26,7 +26,11 @@ extension Conversation {
                 throw UsageError(pt: "Não encontrei \"\(html(nameWords.joined(separator: " ")))\"; veja /lista_produtos.",
                                  en: "No product matches \"\(html(nameWords.joined(separator: " ")))\"; see /lista_produtos.")
             }
-            cart[product.value.publicId, default: "0"] = String((Int64(cart[product.value.publicId] ?? "0") ?? 0) + quantity)
+            // The cart's line, bounded as an order's line is, before it is kept or multiplied by a price.
+            let inCart = Int64(cart[product.value.publicId] ?? "0") ?? 0
+            let line = LineItem(productId: product.key, quantity: try Checked.sum(inCart, quantity, "quantity"))
+            try PlaceOrder(items: [line]).validate()
+            cart[product.value.publicId] = String(line.quantity)
             try await dialogues.save(Dialogue(kind: .order, fields: cart, updatedAt: Date()), for: userId)
             return try cartReply(cart, l, caller, intro: l.pick("Adicionado: \(quantity)× \(html(product.value.name)).",
                                                                 "Added: \(quantity)× \(html(product.value.name))."))
@@ -169,7 +173,7 @@ extension Conversation {
         var data: [CartLine] = []
         for item in try lineItems(cart) {
             guard let product = try? shop.product(item.productId, as: caller.principal).value else { continue }
-            total += product.price * item.quantity
+            total = try Checked.sum(total, product.price * item.quantity, "total")  // lines are bounded when added
             data.append(CartLine(productId: product.publicId, name: product.name, quantity: item.quantity, unitPrice: product.price))
             lines.append("• \(item.quantity)× \(html(product.name)) — \(money(product.price * item.quantity))")
         }

@@ -32,6 +32,8 @@ extension Conversation {
             buyer = found.value
         }
         let item = LineItem(productId: product.key, quantity: quantity)
+        let purchase = Buy(buyerId: buyer.id, items: [item])
+        try purchase.validate()  // the quantity is bounded before the preview multiplies it by the price
         let total = product.value.price * quantity
         guard confirmed else {
             if product.value.stock < quantity {
@@ -46,7 +48,7 @@ extension Conversation {
                                           "buyerId": buyer.publicId, "total": total, "currency": shop.settings.currency]),
                          keyboard: [[.run(l.pick("✅ Confirmar", "✅ Confirm"), line), ReplyButton(l.pick("✖️ Cancelar", "✖️ Cancel"), .command(Self.cancelLine))]])
         }
-        let sale = try await shop.execute(Buy(buyerId: buyer.id, items: [item]), as: caller.principal, idempotencyKey: request.idempotencyKey)
+        let sale = try await shop.execute(purchase, as: caller.principal, idempotencyKey: request.idempotencyKey)
         let debt = try shop.debt(of: buyer.id, as: caller.principal)
         return Reply(text: l.pick("✅ Venda \(sale.publicId): \(quantity)× \(html(product.value.name)) para \(html(buyer.name)) — <b>\(money(sale.total))</b>.\nDívida de \(html(buyer.name)): \(money(debt.amount)).",
                                   "✅ Sale \(sale.publicId): \(quantity)× \(html(product.value.name)) for \(html(buyer.name)) — <b>\(money(sale.total))</b>.\n\(html(buyer.name)) owes \(money(debt.amount))."),

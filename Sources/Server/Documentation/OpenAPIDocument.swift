@@ -63,7 +63,8 @@ public enum OpenAPIDocument {
 /// The error answers, one component each, all with the ``Schema`` "Error" body.
 enum OpenAPIErrorResponse: Int, CaseIterable {
     case badRequest = 400, unauthorized = 401, forbidden = 403, notFound = 404, methodNotAllowed = 405, conflict = 409
-    case gone = 410, preconditionFailed = 412, contentTooLarge = 413, unprocessable = 422, tooManyRequests = 429
+    case gone = 410, preconditionFailed = 412, contentTooLarge = 413, unsupportedMediaType = 415, unprocessable = 422, upgradeRequired = 426,
+         tooManyRequests = 429
     case internalError = 500, serviceUnavailable = 503
 
     var name: String {
@@ -77,7 +78,9 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .gone: "Gone"
         case .preconditionFailed: "PreconditionFailed"
         case .contentTooLarge: "ContentTooLarge"
+        case .unsupportedMediaType: "UnsupportedMediaType"
         case .unprocessable: "UnprocessableContent"
+        case .upgradeRequired: "UpgradeRequired"
         case .tooManyRequests: "TooManyRequests"
         case .internalError: "InternalError"
         case .serviceUnavailable: "ServiceUnavailable"
@@ -95,7 +98,10 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .gone: "since_too_old: the changes after `since` were trimmed; reload and follow from the head."
         case .preconditionFailed: "Stale version (version_conflict): If-Match does not match the record's version."
         case .contentTooLarge: "The body is larger than 1 MiB (too_large)."
-        case .unprocessable: "A business rule is broken (rule_broken), or the Idempotency-Key was reused with another body (idempotency_key_reused)."
+        case .unsupportedMediaType: "The body's Content-Type is not one this route takes (unsupported_media_type): JSON bodies are application/json."
+        case .unprocessable: "A business rule is broken (rule_broken); a total the request would build (a debt, a stock level, a report's sum) " +
+            "does not fit in 64 bits (out_of_range); or the Idempotency-Key was reused with another body (idempotency_key_reused)."
+        case .upgradeRequired: "A WebSocket route asked without the upgrade headers (upgrade_required)."
         case .tooManyRequests: "Rate limited (rate_limited); wait `Retry-After` seconds."
         case .internalError: "Server error (internal): nothing was written; `requestId` identifies the request."
         case .serviceUnavailable: "telegram_not_configured: the server has no bot token."

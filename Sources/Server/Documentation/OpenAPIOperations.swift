@@ -11,6 +11,8 @@ struct APIOperation: Sendable {
         case jsonArray(String)
         /// Another media type, described in words.
         case other(mediaType: String, schema: String)
+        /// Server-Sent Events, each event's fields (`id`, `event`, `data`) of this schema.
+        case eventStream(String)
         /// No body.
         case empty
     }
@@ -46,7 +48,7 @@ struct APIOperation: Sendable {
         var set = Set(errors)
         set.formUnion([.unauthorized, .tooManyRequests, .internalError])  // a bad bearer token is 401 on every route
         if minimumRole != .anyone { set.insert(.forbidden) }  // blocked users, too-low roles
-        if body != nil || imageUpload { set.formUnion([.badRequest, .contentTooLarge]) }
+        if body != nil || imageUpload { set.formUnion([.badRequest, .contentTooLarge, .unsupportedMediaType]) }
         if parameters.contains(where: { !["id", "IdempotencyKey", "IfMatch", "LastEventID", "token"].contains($0) }) { set.insert(.badRequest) }
         if path.contains("{id}") { set.insert(.notFound) }
         if parameters.contains("IfMatch") { set.insert(.preconditionFailed) }
@@ -61,6 +63,7 @@ struct APIOperation: Sendable {
         case .json(let name): success["content"] = ["application/json": ["schema": OpenAPISchema.ref(name)]]
         case .jsonArray(let name): success["content"] = ["application/json": ["schema": OpenAPISchema.array(OpenAPISchema.ref(name))]]
         case .other(let mediaType, let schema): success["content"] = [mediaType: ["schema": OpenAPISchema.string(schema)]]
+        case .eventStream(let name): success["content"] = ["text/event-stream": ["schema": OpenAPISchema.ref(name)]]
         case .empty: break
         }
         responses[String(status)] = success
@@ -94,6 +97,7 @@ struct APIOperation: Sendable {
                 "content": [
                     "multipart/form-data": ["schema": OpenAPISchema.object(nil, required: ["file"], ["file": binary])],
                     "image/*": ["schema": binary],
+                    "application/octet-stream": ["schema": binary],
                 ] as [String: Any],
             ] as [String: Any]
         }
@@ -263,7 +267,7 @@ enum OpenAPIOperations {
                          body: "OrderRequest", status: 201, answerDescription: "The order.", answer: .json("Order"), errors: [.conflict]),
             step("/api/orders/{id}/receipt", "Send the payment receipt", "the order's customer", .user, "ReceiptRequest", true),
             step("/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin", .admin, nil, false),
-            step("/api/orders/{id}/reject", "Reject the receipt", "admin", .admin, "ReasonRequest", true),
+            step("/api/orders/{id}/reject", "Reject the receipt", "admin", .admin, "RejectRequest", true),
             step("/api/orders/{id}/fulfil", "Mark the order delivered", "admin", .admin, nil, false),
             step("/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin", .user, "ReasonRequest", false),
         ]
@@ -326,9 +330,10 @@ enum OpenAPIOperations {
             APIOperation(method: "POST", path: "/telegram/webhook", tag: "Commands", summary: "Telegram's webhook deliveries",
                          description: "Telegram posts bot updates here when the server has an https `--public-url`. The "
                              + "`X-Telegram-Bot-Api-Secret-Token` header must carry the secret set with `setWebhook`; the update is "
-                             + "acknowledged at once and handled after.",
+                             + "acknowledged at once and handled after. A server whose bot takes updates by long polling (no https "
+                             + "`--public-url`, or no bot token) has no webhook: 404 `webhook_off`.",
                          access: "Telegram (secret token)", minimumRole: .anyone, parameters: ["TelegramSecretToken"],
-                         body: "TelegramUpdate", answer: .json("Accepted"), errors: [.serviceUnavailable]),
+                         body: "TelegramUpdate", answer: .json("Accepted"), errors: [.notFound]),
         ]
     }
 
@@ -351,11 +356,11 @@ enum OpenAPIOperations {
                             Upgrade to a WebSocket; every message is one JSON text frame. Authenticate with `?token=` or a first \
                             message `{"type": "auth", "token"}`. Client messages: subscribe (`topics`, `since`), unsubscribe, \
                             command (`id`, `command`, `params`), presence (`view`), ping. Server messages: ready, event, result, \
-                            error, resync, pong (see CONTRACT.md). A request that is not an upgrade reaches the HTTP router, \
-                            which has no /ws route (404).
+                            error, resync, pong (see CONTRACT.md). A request that is not an upgrade answers 426 \
+                            `upgrade_required`.
                             """,
                          access: "signed in (the token is checked after the upgrade)", minimumRole: .user, parameters: ["token"],
-                         status: 101, answerDescription: "Switching Protocols: the WebSocket is open.", answer: .empty, errors: [.notFound]),
+                         status: 101, answerDescription: "Switching Protocols: the WebSocket is open.", answer: .empty, errors: [.upgradeRequired]),
             APIOperation(method: "GET", path: "/api/changes", tag: "Realtime", summary: "A page of the change feed (long-poll)",
                          description: "Filtered to what the caller may see, with the WebSocket's event frames.",
                          access: "signed in", minimumRole: .user, parameters: ["since", "changesLimit", "wait", "topics"],
@@ -364,7 +369,7 @@ enum OpenAPIOperations {
                          description: "Each event is `id: <seq>` and `data: <frame>`; resumes after the later of `since` and `Last-Event-ID` " +
                              "(an EventSource reconnects to the same URL and names the last event it got in the header).",
                          access: "signed in", minimumRole: .user, parameters: ["since", "topics", "LastEventID"],
-                         answer: .other(mediaType: "text/event-stream", schema: "A stream of `id:` / `data:` records, one frame each.")),
+                         answer: .eventStream("ChangeEvent")),
         ]
     }
 }

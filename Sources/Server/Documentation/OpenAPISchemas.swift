@@ -1,4 +1,5 @@
 import Foundation
+import Shop
 
 // The OpenAPI components: record shapes (Sources/Shop/Views), request bodies (the
 // Decodable structs in Sources/Server/Routes), list wrappers and the error shape
@@ -37,8 +38,10 @@ enum OpenAPISchema {
         return s
     }
     static func nullable(_ schema: Object) -> Object {
+        if schema["$ref"] != nil { return ["anyOf": [schema, ["type": "null"]]] }
         var s = schema
         if let type = s["type"] as? String { s["type"] = [type, "null"] }
+        if let values = s["enum"] as? [Any] { s["enum"] = values + [NSNull()] }
         return s
     }
     static func money(_ description: String = "Minor units (1250 = 12.50), never floating point.") -> Object {
@@ -46,6 +49,43 @@ enum OpenAPISchema {
     }
     static func id(_ example: String, _ description: String? = nil) -> Object {
         string(description ?? "An id such as \"\(example)\".", example: example)
+    }
+
+    // Input schemas, with the bounds the server enforces (Shop's `Bounds`), so a fuzzer
+    // generates the edges and a client knows the limits before it is refused.
+
+    /// An integer input inside `range`.
+    static func integer(_ description: String? = nil, in range: ClosedRange<Int64>, example: Int64? = nil) -> Object {
+        var s = integer(description, minimum: Int(range.lowerBound), maximum: Int(range.upperBound))
+        if let example { s["example"] = example }
+        return s
+    }
+    /// A money input inside `range`, in minor units.
+    static func money(in range: ClosedRange<Int64>, _ description: String = "Minor units (1250 = 12.50), never floating point.") -> Object {
+        integer(description, in: range, example: min(max(1250, range.lowerBound), range.upperBound))
+    }
+    /// A text input of at most `maxLength` characters; `required` texts need one that is not white space.
+    static func text(_ description: String? = nil, maxLength: Int, required: Bool = false, example: String? = nil) -> Object {
+        var s = string(description, example: example)
+        s["maxLength"] = maxLength
+        if required {
+            s["minLength"] = 1
+            s["pattern"] = "\\S"  // at least one character that is not white space
+        }
+        return s
+    }
+    /// An id input of `kind` ("p3"): the letter and a number without leading zeros.
+    static func id(_ kind: String, example: String, _ description: String? = nil) -> Object {
+        var s = id(example, description)
+        s["pattern"] = "^\(kind)[1-9][0-9]{0,18}$"
+        return s
+    }
+    /// An array input of `range` elements.
+    static func array(_ items: Object, _ description: String? = nil, count range: ClosedRange<Int>) -> Object {
+        var s = array(items, description)
+        s["minItems"] = range.lowerBound
+        s["maxItems"] = range.upperBound
+        return s
     }
     static var time: Object { string("RFC 3339 UTC time.", format: "date-time", example: "2026-11-21T10:00:00Z") }
     static var currency: Object { string("ISO 4217 currency code.", example: "BRL") }
@@ -339,6 +379,12 @@ enum OpenAPISchemas {
                 "events": OpenAPISchema.array(OpenAPISchema.ref("EventFrame")),
                 "next": OpenAPISchema.integer("The sequence to pass as since for the next page.", minimum: 0),
             ]),
+            "ChangeEvent": OpenAPISchema.object("One Server-Sent Event: `data` is a frame (an EventFrame, or a resync), `id` its sequence.",
+                                                required: ["data"], [
+                "data": OpenAPISchema.string("The frame's JSON text.", example: #"{"type":"resync","reason":"since_too_old"}"#),
+                "id": OpenAPISchema.string("The frame's sequence, for Last-Event-ID.", example: "1044"),
+                "event": OpenAPISchema.string("Always the default, message.", example: "message"),
+            ]),
             "EventFrame": OpenAPISchema.object("One change, in the same frame the WebSocket sends.", required: ["type", "topic", "event", "data"], [
                 "type": OpenAPISchema.string(enumeration: ["event"]),
                 "seq": OpenAPISchema.integer(minimum: 0),
@@ -366,102 +412,119 @@ enum OpenAPISchemas {
     /// The top-level bodies: the routes refuse unknown fields (400 naming the field).
     static let strictBodies: Set<String> = ["InitDataRequest", "CodeRequest", "RefreshRequest", "NewProduct", "ProductChanges", "StockChange",
                                             "PurchaseRequest", "PaymentRequest", "OrderRequest", "ReceiptRequest", "ReasonRequest",
-                                            "ContractRequest", "UserChanges", "NewNotification", "ThresholdChange"]
+                                            "ContractRequest", "UserChanges", "NewNotification", "ThresholdChange", "RejectRequest"]
 
     static var requests: [String: Object] {
         var schemas = requestShapes
         for name in strictBodies { schemas[name]?["additionalProperties"] = false }
+        // A field a body may leave out may also be sent as null, which means the same.
+        for (name, schema) in schemas {
+            guard var properties = schema["properties"] as? [String: Object] else { continue }
+            let required = Set(schema["required"] as? [String] ?? [])
+            for (key, property) in properties where !required.contains(key) { properties[key] = OpenAPISchema.nullable(property) }
+            schemas[name]?["properties"] = properties
+        }
         return schemas
     }
 
     static var requestShapes: [String: Object] {
-        [
-            "InitDataRequest": OpenAPISchema.object(nil, required: ["initData"], [
-                "initData": OpenAPISchema.string("The raw Telegram.WebApp.initData string."),
+        typealias S = OpenAPISchema
+        typealias L = Bounds.Length
+        return [
+            "InitDataRequest": S.object(nil, required: ["initData"], [
+                "initData": S.text("The raw Telegram.WebApp.initData string.", maxLength: 8_192),
             ]),
-            "WidgetRequest": OpenAPISchema.object("The Telegram Login Widget's fields, unchanged.", required: ["id", "auth_date", "hash"], [
+            "WidgetRequest": S.object("The Telegram Login Widget's fields, unchanged.", required: ["id", "auth_date", "hash"], [
                 "id": ["type": ["integer", "string"], "description": "The Telegram user id."],
-                "first_name": OpenAPISchema.string(),
-                "last_name": OpenAPISchema.string(),
-                "username": OpenAPISchema.string(),
-                "photo_url": OpenAPISchema.string(),
+                "first_name": S.string(),
+                "last_name": S.string(),
+                "username": S.string(),
+                "photo_url": S.string(),
                 "auth_date": ["type": ["integer", "string"], "description": "Unix time of the sign-in."],
-                "hash": OpenAPISchema.string("HMAC-SHA-256 of the other fields, keyed with SHA-256(bot token)."),
+                "hash": S.string("HMAC-SHA-256 of the other fields, keyed with SHA-256(bot token)."),
             ], additional: true),
-            "CodeRequest": OpenAPISchema.object(nil, required: ["code"], ["code": OpenAPISchema.string("A one-time code from the bot's /login link.")]),
-            "RefreshRequest": OpenAPISchema.object(nil, required: ["refreshToken"], ["refreshToken": OpenAPISchema.string()]),
-            "NewProduct": OpenAPISchema.object(nil, required: ["name", "price"], [
-                "name": OpenAPISchema.string(),
-                "emoji": OpenAPISchema.string("Default \"\"."),
-                "description": OpenAPISchema.string("Default \"\"."),
-                "category": OpenAPISchema.string("Default \"\"."),
-                "price": OpenAPISchema.money(),
-                "currency": OpenAPISchema.string("ISO 4217; default the shop's currency."),
-                "stock": OpenAPISchema.integer("Initial stock; default 0."),
-                "lowStockThreshold": OpenAPISchema.integer("Default 5."),
-                "mediaIds": OpenAPISchema.array(OpenAPISchema.string()),
+            "CodeRequest": S.object(nil, required: ["code"], ["code": S.text("A one-time code from the bot's /login link.", maxLength: L.code, required: true)]),
+            "RefreshRequest": S.object(nil, required: ["refreshToken"], ["refreshToken": S.text(maxLength: 512)]),
+            "NewProduct": S.object(nil, required: ["name", "price"], [
+                "name": S.text(maxLength: L.name, required: true),
+                "emoji": S.text("Default \"\".", maxLength: L.emoji),
+                "description": S.text("Default \"\".", maxLength: L.description),
+                "category": S.text("Default \"\".", maxLength: L.category),
+                "price": S.money(in: Bounds.price),
+                "currency": S.string("ISO 4217; default the shop's currency (the only one it takes).", example: "BRL"),
+                "stock": S.integer("Opening stock; default 0.", in: Bounds.openingStock),
+                "lowStockThreshold": S.integer("Default 5.", in: Bounds.threshold),
+                "mediaIds": S.array(S.text(maxLength: L.mediaId), count: 0...Bounds.mediaPerProduct),
             ]),
-            "ProductChanges": OpenAPISchema.object("Only the fields sent change.", required: [], [
-                "name": OpenAPISchema.string(),
-                "emoji": OpenAPISchema.string(),
-                "description": OpenAPISchema.string(),
-                "category": OpenAPISchema.string(),
-                "price": OpenAPISchema.money(),
-                "lowStockThreshold": OpenAPISchema.integer(),
-                "mediaIds": OpenAPISchema.array(OpenAPISchema.string()),
-                "active": OpenAPISchema.boolean(),
+            "ProductChanges": S.object("Only the fields sent change.", required: [], [
+                "name": S.text(maxLength: L.name, required: true),
+                "emoji": S.text(maxLength: L.emoji),
+                "description": S.text(maxLength: L.description),
+                "category": S.text(maxLength: L.category),
+                "price": S.money(in: Bounds.price),
+                "lowStockThreshold": S.integer(in: Bounds.threshold),
+                "mediaIds": S.array(S.text(maxLength: L.mediaId), count: 0...Bounds.mediaPerProduct),
+                "active": S.boolean(),
             ]),
-            "StockChange": OpenAPISchema.object(nil, required: ["delta"], [
-                "delta": OpenAPISchema.integer("Units to add (positive) or remove (negative)."),
-                "reason": OpenAPISchema.string("Default adjustment.", enumeration: ["adjustment", "restock", "return"]),
-                "note": OpenAPISchema.string(),
+            "StockChange": S.object(nil, required: ["delta"], [
+                "delta": S.integer("Units to add (positive) or remove (negative); not zero, and only adjustment removes.",
+                                   in: Bounds.stockAdjustment).merging(["not": ["const": 0]]) { a, _ in a },
+                "reason": S.string("Default adjustment.", enumeration: ["adjustment", "restock", "return"]),
+                "note": S.text(maxLength: L.note),
             ]),
-            "LineItem": OpenAPISchema.object(nil, required: ["productId", "quantity"], [
-                "productId": OpenAPISchema.id("p3"),
-                "quantity": OpenAPISchema.integer(minimum: 1),
+            "LineItem": S.object(nil, required: ["productId", "quantity"], [
+                "productId": S.id("p", example: "p3"),
+                "quantity": S.integer(in: Bounds.quantity),
             ]),
-            "PurchaseRequest": OpenAPISchema.object(nil, required: ["buyerId", "items"], [
-                "buyerId": OpenAPISchema.id("u1"),
-                "items": OpenAPISchema.array(OpenAPISchema.ref("LineItem")),
+            "PurchaseRequest": S.object(nil, required: ["buyerId", "items"], [
+                "buyerId": S.id("u", example: "u1"),
+                "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
             ]),
-            "PaymentRequest": OpenAPISchema.object(nil, required: ["userId", "amount"], [
-                "userId": OpenAPISchema.id("u1"),
-                "amount": OpenAPISchema.money(),
-                "currency": OpenAPISchema.string("ISO 4217; default the shop's currency."),
-                "method": OpenAPISchema.string("Default pix.", example: "pix"),
-                "note": OpenAPISchema.string(),
+            "PaymentRequest": S.object(nil, required: ["userId", "amount"], [
+                "userId": S.id("u", example: "u1"),
+                "amount": S.money(in: Bounds.amount, "Minor units; at most what the user owes."),
+                "currency": S.string("ISO 4217; default the shop's currency (the only one it takes).", example: "BRL"),
+                "method": S.text("Default pix.", maxLength: L.method, required: true, example: "pix"),
+                "note": S.text(maxLength: L.note),
             ]),
-            "OrderRequest": OpenAPISchema.object(nil, required: ["items"], [
-                "items": OpenAPISchema.array(OpenAPISchema.ref("LineItem")),
-                "customerId": OpenAPISchema.id("u1", "Admins may order for a customer; default the caller."),
+            "OrderRequest": S.object(nil, required: ["items"], [
+                "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
+                "customerId": S.id("u", example: "u1", "Admins may order for a customer; default the caller."),
             ]),
-            "ReceiptRequest": OpenAPISchema.object(nil, required: ["mediaId"], ["mediaId": OpenAPISchema.string("The uploaded receipt image.")]),
-            "ReasonRequest": OpenAPISchema.object(nil, required: [], ["reason": OpenAPISchema.string()]),
-            "ContractPartyInput": OpenAPISchema.object(nil, required: ["userId"], [
-                "userId": OpenAPISchema.id("u1"),
-                "part": OpenAPISchema.string("Default \"\"."),
+            "ReceiptRequest": S.object(nil, required: ["mediaId"], [
+                "mediaId": S.text("The uploaded receipt image.", maxLength: L.mediaId, required: true),
             ]),
-            "ContractRequest": OpenAPISchema.object(nil, required: ["title", "terms", "amount", "parties"], [
-                "title": OpenAPISchema.string(),
-                "terms": OpenAPISchema.string(),
-                "amount": OpenAPISchema.money(),
-                "parties": OpenAPISchema.array(OpenAPISchema.ref("ContractPartyInput")),
-                "requiredConfirmations": OpenAPISchema.integer("1 to the number of parties; default all parties.", format: "int32", minimum: 1),
-                "draft": OpenAPISchema.boolean("Keep it as a draft (send it later with /submit); default false."),
+            "ReasonRequest": S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]),
+            "RejectRequest": S.object("Tell the customer why.", required: ["reason"], ["reason": S.text(maxLength: L.reason, required: true)]),
+            "ContractPartyInput": S.object(nil, required: ["userId"], [
+                "userId": S.id("u", example: "u1"),
+                "part": S.text("Default \"\".", maxLength: L.contractPart),
             ]),
-            "UserChanges": OpenAPISchema.object(nil, required: [], [
-                "role": OpenAPISchema.string(enumeration: ["user", "admin", "owner"]),
-                "blocked": OpenAPISchema.boolean(),
+            "ContractRequest": S.object(nil, required: ["title", "terms", "amount", "parties"], [
+                "title": S.text(maxLength: L.title, required: true),
+                "terms": S.text(maxLength: L.terms, required: true),
+                "amount": S.money(in: Bounds.amount),
+                "parties": S.array(S.ref("ContractPartyInput"), "No person twice.", count: Bounds.contractParties),
+                "requiredConfirmations": S.integer("1 to the number of parties; default all parties.", format: "int32", minimum: 1,
+                                                   maximum: Bounds.contractParties.upperBound),
+                "draft": S.boolean("Keep it as a draft (send it later with /submit); default false."),
             ]),
-            "NewNotification": OpenAPISchema.object("Name userId or role.", required: ["title"], [
-                "userId": OpenAPISchema.id("u1"),
-                "role": OpenAPISchema.string("Send to every user holding this role.", enumeration: ["user", "admin", "owner"]),
-                "title": OpenAPISchema.string(),
-                "body": OpenAPISchema.string(),
-                "priority": OpenAPISchema.string("Default normal.", enumeration: ["low", "normal", "high"]),
-                "link": OpenAPISchema.string(),
+            "UserChanges": S.object(nil, required: [], [
+                "role": S.string(enumeration: ["user", "admin", "owner"]),
+                "blocked": S.boolean(),
             ]),
-            "ThresholdChange": OpenAPISchema.object(nil, required: ["lowStockThreshold"], ["lowStockThreshold": OpenAPISchema.integer(minimum: 0)]),
+            "NewNotification": S.object("Name userId or role (userId wins when both are sent).", required: ["title"], [
+                "userId": S.id("u", example: "u1"),
+                "role": S.string("Send to every user holding this role.", enumeration: ["user", "admin", "owner"]),
+                "title": S.text(maxLength: L.title, required: true),
+                "body": S.text(maxLength: L.notificationBody),
+                "priority": S.string("Default normal.", enumeration: ["low", "normal", "high"]),
+                "link": S.text(maxLength: L.link, required: true),
+            ]).merging(["anyOf": [
+                ["required": ["userId"], "properties": ["userId": ["type": "string"]]],
+                ["required": ["role"], "properties": ["role": ["type": "string"]]],
+            ]]) { a, _ in a },
+            "ThresholdChange": S.object(nil, required: ["lowStockThreshold"], ["lowStockThreshold": S.integer(in: Bounds.threshold)]),
         ]
     }
 }

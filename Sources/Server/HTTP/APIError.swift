@@ -18,6 +18,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public let items: [ShortItem]
     /// Seconds to wait, sent as `Retry-After` (rate limits).
     public let retryAfter: Int?
+    /// Headers the status calls for: `Allow` with a 405, `Upgrade` with a 426.
+    public var headers: HTTPFields = [:]
 
     public struct ShortItem: Encodable, Sendable {
         let productId: String
@@ -44,7 +46,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .notFound: .notFound
         case .insufficientStock, .alreadyExists, .invalidTransition: .conflict
         case .versionConflict: .preconditionFailed
-        case .ruleBroken, .idempotencyKeyReused: .unprocessableContent
+        case .ruleBroken, .outOfRange, .idempotencyKeyReused: .unprocessableContent
         case .storeFailure: .internalServerError
         }
         self.init(status, error.code.rawValue, error.message, field: error.field, items: error.shortItems.map {
@@ -60,6 +62,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         let data = try JSONEncoder().encode(body)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        headers.append(contentsOf: self.headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

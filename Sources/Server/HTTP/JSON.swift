@@ -44,17 +44,22 @@ extension Request {
     /// `limit` and `cursor` from the query string (limit 1–200, default 50).
     func pageRequest() throws -> PageRequest {
         let query = uri.queryParameters
-        var limit = 50
-        if let text = query["limit"] {
-            guard let n = Int(String(text)), n >= 1, n <= 200 else { throw APIError.invalid("limit", "limit must be 1 to 200") }
-            limit = n
-        }
+        let limit = try integer("limit", in: 1...200) ?? 50
         var cursor: PageCursor?
         if let text = query["cursor"] {
             guard let parsed = PageCursor(token: String(text)) else { throw APIError.invalid("cursor", "not a cursor from this API") }
             cursor = parsed
         }
         return PageRequest(limit: limit, cursor: cursor)
+    }
+
+    /// A whole-number query parameter inside `range`, when present; anything else is a 400.
+    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = uri.queryParameters[Substring(name)] else { return nil }
+        guard let n = Int(String(text)), range.contains(n) else {
+            throw APIError.invalid(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
     }
 
     /// A query parameter holding an id of `kind` ("p3"), when present.
@@ -131,6 +136,7 @@ extension Request {
     /// The allowed names are `T`'s stored properties, which are its JSON keys for the
     /// synthesized `Decodable` the route bodies use. Only the top level is checked.
     func decodeStrict<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
+        try requireJSONBody()
         var buffer = try await body.collect(upTo: context.maxUploadSize)
         let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
         let value = try JSONDecoder().decode(T.self, from: data)
@@ -141,5 +147,17 @@ extension Request {
             }
         }
         return value
+    }
+}
+
+extension Request {
+    /// Refuses a body declared as anything but JSON with 415. A body sent without a
+    /// `Content-Type` is read as JSON, as the routes always have (scripts often omit it).
+    func requireJSONBody() throws {
+        guard let type = headers[.contentType] else { return }
+        let mediaType = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "this route takes application/json, not \(mediaType)", field: "Content-Type")
+        }
     }
 }

@@ -26,6 +26,15 @@ struct AccountRoutes {
         let items: [NotificationView]
         let next: String?
         let unread: Int
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(next, forKey: .next)  // null on the last page, as the contract's lists say; never absent
+            try container.encode(unread, forKey: .unread)
+        }
+
+        enum CodingKeys: String, CodingKey { case items, next, unread }
     }
 
     func add(to router: Router<AppRequestContext>) {

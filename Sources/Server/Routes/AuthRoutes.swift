@@ -36,6 +36,7 @@ struct AuthRoutes {
             guard let botToken = configuration.botToken else {
                 throw APIError(.serviceUnavailable, "telegram_not_configured", "this server has no bot token (--bot-token)")
             }
+            try request.requireJSONBody()
             var buffer = try await request.body.collect(upTo: 16 << 10)
             let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
             guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {

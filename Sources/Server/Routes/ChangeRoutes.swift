@@ -18,15 +18,22 @@ struct ChangeRoutes {
     static let allTopics: Set<String> = ["inventory", "sales", "notifications", "orders", "contracts", "activity", "presence"]
 
     func add(to router: Router<AppRequestContext>) {
+        // A WebSocket upgrade of /ws is taken below the router (WebSocketServerChannel); a plain
+        // GET that reaches it asked for the socket without the upgrade headers.
+        router.get("/ws") { _, _ -> Response in
+            var error = APIError(.upgradeRequired, "upgrade_required", "/ws is a WebSocket: send Connection: Upgrade and Upgrade: websocket")
+            error.headers[.upgrade] = "websocket"
+            throw error
+        }
         // {"events": [frames], "next": seq}; with wait=N (≤ 25) an empty page waits up to N s for news.
         router.get("/api/changes") { request, context -> Response in
             let (userId, role) = try caller(context)
             let since = try sequence(request, "since") ?? hub.position
-            let limit = min(max(Int(String(request.uri.queryParameters["limit"] ?? "100")) ?? 100, 1), 500)
-            let wait = min(max(Double(String(request.uri.queryParameters["wait"] ?? "0")) ?? 0, 0), 25)
+            let limit = try request.integer("limit", in: 1...500) ?? 100
+            let wait = try request.integer("wait", in: 0...25) ?? 0
             let topics = Self.topics(request)
             var page = try history(after: since, userId: userId, role: role, topics: topics, limit: limit)
-            let deadline = Date().addingTimeInterval(wait)
+            let deadline = Date().addingTimeInterval(TimeInterval(wait))
             while page.frames.isEmpty, Date() < deadline {
                 try await Task.sleep(for: .milliseconds(100))
                 page = try history(after: page.next, userId: userId, role: role, topics: topics, limit: limit)
@@ -44,7 +51,9 @@ struct ChangeRoutes {
         // to the same URL (its `since` unchanged) and names the last event it got in the header.
         router.get("/api/events") { request, context -> Response in
             let (userId, role) = try caller(context)
+            // A header the browser echoes back: one that is not a sequence is ignored, not refused.
             let lastEventId = request.headers[Self.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+                .flatMap { $0 <= Self.maxSequence ? $0 : nil }
             let since = [try sequence(request, "since"), lastEventId].compactMap { $0 }.max()
             let subscription = hub.subscribe(user: userId, role: role, topics: Self.topics(request), since: since)
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -109,9 +118,15 @@ struct ChangeRoutes {
         }
     }
 
+    /// The largest sequence a client may name: the feed's sequences are 64-bit, and the
+    /// OpenAPI document says `int64`, so a client's arithmetic on them stays signed-safe.
+    static let maxSequence = UInt64(Int64.max)
+
     private func sequence(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
-        guard let value = UInt64(String(text)) else { throw APIError.invalid(name, "\(name) must be a sequence number") }
+        guard let value = UInt64(String(text)), value <= Self.maxSequence else {
+            throw APIError.invalid(name, "\(name) must be a sequence number from 0 to \(Self.maxSequence)")
+        }
         return value
     }
 

@@ -9,6 +9,7 @@ struct MediaRoutes {
 
     func add(to router: Router<AppRequestContext>) {
         router.post("/api/media") { request, context -> JSON<MediaInfoBody> in
+            try Self.requireImageBody(request)
             var body = try await request.body.collect(upTo: UploadMedia.maxSize + 64 << 10)
             let raw = body.readBytes(length: body.readableBytes) ?? []
             let bytes = try Multipart.firstFile(in: raw, contentType: request.headers[.contentType] ?? "") ?? raw
@@ -23,6 +24,17 @@ struct MediaRoutes {
                 .cacheControl: "private, max-age=31536000, immutable",
                 .eTag: "\"\(file.id)\"",
             ], body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+        }
+    }
+
+    /// Refuses a body declared as something an image upload cannot be (415); the image's own
+    /// type is read from its bytes, not from the header.
+    static func requireImageBody(_ request: Request) throws {
+        guard let type = request.headers[.contentType]?.lowercased() else { return }
+        let mediaType = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard mediaType == "multipart/form-data" || mediaType.hasPrefix("image/") || mediaType == "application/octet-stream" else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the image as multipart/form-data or as image/* bytes, not \(mediaType)",
+                           field: "Content-Type")
         }
     }
 

@@ -25,11 +25,13 @@ struct TelegramWebhookRoutes {
     func add(to router: Router<AppRequestContext>) {
         router.post("/telegram/webhook") { request, context -> JSON<Accepted> in
             guard let webhook else {
-                throw APIError(.serviceUnavailable, "webhook_off", "this server takes bot updates by long polling, not by webhook")
+                // The caller's mistake, not the server's: there is no webhook to deliver to (404).
+                throw APIError(.notFound, "webhook_off", "this server takes bot updates by long polling, not by webhook")
             }
             guard webhook.secret.accepts(request.headers[Self.secretHeader]) else {
                 throw APIError(.unauthorized, "not_authenticated", "wrong or missing secret token")
             }
+            try request.requireJSONBody()
             var buffer = try await request.body.collect(upTo: context.maxUploadSize)
             let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
             let update: Update

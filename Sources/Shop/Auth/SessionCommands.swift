@@ -29,7 +29,7 @@ public struct SignIn: ShopCommand {
 
     public func validate() throws(ShopError) {
         try SeeTelegramUser(identity: identity).validate()
-        try Check.text(device, "device", min: 0, max: 200)
+        try Check.text(device, "device", min: 0, max: Bounds.Length.device)
     }
 
     public var summary: String { "telegram \(identity.telegramId)" }
@@ -143,7 +143,7 @@ public struct RedeemLoginCode: ShopCommand {
         self.device = device
     }
 
-    public func validate() throws(ShopError) { try Check.text(code, "code", max: 100) }
+    public func validate() throws(ShopError) { try Check.text(code, "code", max: Bounds.Length.code) }
     public var summary: String { "login code" }
 
     public func execute(_ context: CommandContext) throws -> SessionGrant {

@@ -81,11 +81,15 @@ public final class CommandContext {
     func moveStock(_ productId: UInt64, by delta: Int64, reason: StockMovement.Reason, reference: String?, note: String = "") throws -> Product {
         let current = try product(productId)
         var product = current.value
-        guard product.stock + delta >= 0 else {
+        let level = try Checked.sum(product.stock, delta, "stock")
+        guard level >= 0 else {
             throw ShopError(.insufficientStock, "only \(product.stock) of \(product.name) in stock",
                             shortItems: [.init(productId: productId, requested: -delta, available: product.stock)])
         }
-        product.stock += delta
+        guard level <= Bounds.stockLevel.upperBound else {
+            throw ShopError(.outOfRange, "\(product.name) would hold more than \(Bounds.stockLevel.upperBound) units", field: "stock")
+        }
+        product.stock = level
         let movement = StockMovement(id: try nextId(.stockMovement), productId: productId, delta: delta, reason: reason,
                                      actorId: actorId, reference: reference, note: note, at: now)
         try put(shop.stockMovements, movement.id, movement)

@@ -31,14 +31,15 @@ public struct CreateContract: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        try Check.text(title, "title", max: 120)
-        try Check.text(terms, "terms", max: 10_000)
-        try Check.amount(amount, "amount")
-        if parties.count < 2 || parties.count > 20 { throw ShopError.invalid("parties", "a contract has 2 to 20 parties") }
-        if Set(parties.map(\.userId)).count != parties.count { throw ShopError.invalid("parties", "a party may appear only once") }
-        for (i, party) in parties.enumerated() { try Check.text(party.part, "parties[\(i)].part", min: 0, max: 500) }
-        if requiredConfirmations < 1 || requiredConfirmations > parties.count {
-            throw ShopError.invalid("requiredConfirmations", "between 1 and the number of parties")
+        try Check.text(title, "title", max: Bounds.Length.title)
+        try Check.text(terms, "terms", max: Bounds.Length.terms)
+        try Check.number(amount, "amount", in: Bounds.amount)
+        try Check.count(parties.count, "parties", in: Bounds.contractParties, of: "parties to a contract")
+        if Set(parties.map(\.userId)).count != parties.count { throw ShopError(.ruleBroken, "a party may appear only once", field: "parties") }
+        for (i, party) in parties.enumerated() { try Check.text(party.part, "parties[\(i)].part", min: 0, max: Bounds.Length.contractPart) }
+        if requiredConfirmations < 1 { throw ShopError.invalid("requiredConfirmations", "at least 1") }
+        if requiredConfirmations > parties.count {
+            throw ShopError(.ruleBroken, "at most the number of parties (\(parties.count))", field: "requiredConfirmations")
         }
     }
 
@@ -117,7 +118,7 @@ public struct DeclineContract: ShopCommand {
         self.reason = reason
     }
 
-    public func validate() throws(ShopError) { try Check.text(reason, "reason", min: 0, max: 500) }
+    public func validate() throws(ShopError) { try Check.text(reason, "reason", min: 0, max: Bounds.Length.reason) }
     public var summary: String { EntityKind.contract.format(contractId) }
 
     public func execute(_ context: CommandContext) throws -> Contract {
@@ -147,7 +148,7 @@ public struct CancelContract: ShopCommand {
         self.reason = reason
     }
 
-    public func validate() throws(ShopError) { try Check.text(reason, "reason", min: 0, max: 500) }
+    public func validate() throws(ShopError) { try Check.text(reason, "reason", min: 0, max: Bounds.Length.reason) }
     public var summary: String { EntityKind.contract.format(contractId) }
 
     public func execute(_ context: CommandContext) throws -> Contract {

@@ -24,9 +24,9 @@ public struct Notify: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        try Check.text(title, "title", max: 120)
-        try Check.text(body, "body", min: 0, max: 2_000)
-        if let link { try Check.text(link, "link", max: 200) }
+        try Check.text(title, "title", max: Bounds.Length.title)
+        try Check.text(body, "body", min: 0, max: Bounds.Length.notificationBody)
+        if let link { try Check.text(link, "link", max: Bounds.Length.link) }
     }
 
     public var summary: String {

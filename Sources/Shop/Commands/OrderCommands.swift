@@ -54,7 +54,7 @@ public struct SubmitReceipt: ShopCommand {
         self.mediaId = mediaId
     }
 
-    public func validate() throws(ShopError) { try Check.text(mediaId, "mediaId", max: 200) }
+    public func validate() throws(ShopError) { try Check.text(mediaId, "mediaId", max: Bounds.Length.mediaId) }
     public var summary: String { "\(EntityKind.order.format(orderId)) receipt \(mediaId)" }
 
     public func execute(_ context: CommandContext) throws -> Order {
@@ -107,7 +107,7 @@ public struct RejectOrder: ShopCommand {
         self.reason = reason
     }
 
-    public func validate() throws(ShopError) { try Check.text(reason, "reason", max: 500) }
+    public func validate() throws(ShopError) { try Check.text(reason, "reason", max: Bounds.Length.reason) }
     public var summary: String { "\(EntityKind.order.format(orderId)): \(reason)" }
 
     public func execute(_ context: CommandContext) throws -> Order {
@@ -151,7 +151,7 @@ public struct CancelOrder: ShopCommand {
         self.reason = reason
     }
 
-    public func validate() throws(ShopError) { try Check.text(reason, "reason", min: 0, max: 500) }
+    public func validate() throws(ShopError) { try Check.text(reason, "reason", min: 0, max: Bounds.Length.reason) }
     public var summary: String { EntityKind.order.format(orderId) }
 
     public func execute(_ context: CommandContext) throws -> Order {

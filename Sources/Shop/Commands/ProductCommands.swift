@@ -24,15 +24,15 @@ public struct CreateProduct: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        try Check.text(name, "name", max: 100)
-        try Check.text(emoji, "emoji", min: 0, max: 16)
-        try Check.text(description, "description", min: 0, max: 2_000)
-        try Check.text(category, "category", min: 0, max: 60)
-        try Check.amount(price, "price")
+        try Check.text(name, "name", max: Bounds.Length.name)
+        try Check.text(emoji, "emoji", min: 0, max: Bounds.Length.emoji)
+        try Check.text(description, "description", min: 0, max: Bounds.Length.description)
+        try Check.text(category, "category", min: 0, max: Bounds.Length.category)
+        try Check.number(price, "price", in: Bounds.price)
         try Check.currency(currency)
-        try Check.amount(stock, "stock", max: 1_000_000)
-        try Check.amount(lowStockThreshold, "lowStockThreshold", max: 1_000_000)
-        if mediaIds.count > 10 { throw ShopError.invalid("mediaIds", "at most 10 images") }
+        try Check.number(stock, "stock", in: Bounds.openingStock)
+        try Check.number(lowStockThreshold, "lowStockThreshold", in: Bounds.threshold)
+        try Check.count(mediaIds.count, "mediaIds", in: 0...Bounds.mediaPerProduct, of: "images")
     }
 
     public var summary: String { "\(name) at \(price)" }
@@ -79,13 +79,13 @@ public struct UpdateProduct: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        if let name { try Check.text(name, "name", max: 100) }
-        if let emoji { try Check.text(emoji, "emoji", min: 0, max: 16) }
-        if let description { try Check.text(description, "description", min: 0, max: 2_000) }
-        if let category { try Check.text(category, "category", min: 0, max: 60) }
-        if let price { try Check.amount(price, "price") }
-        if let lowStockThreshold { try Check.amount(lowStockThreshold, "lowStockThreshold", max: 1_000_000) }
-        if let mediaIds, mediaIds.count > 10 { throw ShopError.invalid("mediaIds", "at most 10 images") }
+        if let name { try Check.text(name, "name", max: Bounds.Length.name) }
+        if let emoji { try Check.text(emoji, "emoji", min: 0, max: Bounds.Length.emoji) }
+        if let description { try Check.text(description, "description", min: 0, max: Bounds.Length.description) }
+        if let category { try Check.text(category, "category", min: 0, max: Bounds.Length.category) }
+        if let price { try Check.number(price, "price", in: Bounds.price) }
+        if let lowStockThreshold { try Check.number(lowStockThreshold, "lowStockThreshold", in: Bounds.threshold) }
+        if let mediaIds { try Check.count(mediaIds.count, "mediaIds", in: 0...Bounds.mediaPerProduct, of: "images") }
     }
 
     public var summary: String { EntityKind.product.format(productId) }
@@ -141,7 +141,7 @@ public struct SetThreshold: ShopCommand {
         self.threshold = threshold
     }
 
-    public func validate() throws(ShopError) { try Check.amount(threshold, "threshold", max: 1_000_000) }
+    public func validate() throws(ShopError) { try Check.number(threshold, "threshold", in: Bounds.threshold) }
     public var summary: String { "\(EntityKind.product.format(productId)) threshold \(threshold)" }
 
     public func execute(_ context: CommandContext) throws -> Product {
@@ -165,8 +165,8 @@ public struct Restock: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        try Check.amount(quantity, "quantity", min: 1, max: 1_000_000)
-        try Check.text(note, "note", min: 0, max: 500)
+        try Check.number(quantity, "quantity", in: Bounds.restock)
+        try Check.text(note, "note", min: 0, max: Bounds.Length.note)
     }
 
     public var summary: String { "\(EntityKind.product.format(productId)) +\(quantity)" }
@@ -195,12 +195,13 @@ public struct AdjustStock: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        if delta == 0 || abs(delta) > 1_000_000 { throw ShopError.invalid("delta", "delta must be a non-zero number of units up to 1000000") }
+        try Check.number(delta, "delta", in: Bounds.stockAdjustment)
+        if delta == 0 { throw ShopError.invalid("delta", "delta must not be zero") }
         guard [.adjustment, .restock, .return].contains(reason) else {
             throw ShopError.invalid("reason", "reason must be adjustment, restock or return")
         }
         if reason != .adjustment && delta < 0 { throw ShopError.invalid("delta", "a \(reason.rawValue) adds units") }
-        try Check.text(note, "note", min: 0, max: 500)
+        try Check.text(note, "note", min: 0, max: Bounds.Length.note)
     }
 
     public var summary: String { "\(EntityKind.product.format(productId)) \(delta > 0 ? "+" : "")\(delta) \(reason.rawValue)" }

@@ -54,10 +54,10 @@ public struct RecordPayment: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        try Check.amount(amount, "amount", min: 1)
+        try Check.number(amount, "amount", in: Bounds.amount)
         try Check.currency(currency)
-        try Check.text(method, "method", max: 30)
-        try Check.text(note, "note", min: 0, max: 500)
+        try Check.text(method, "method", max: Bounds.Length.method)
+        try Check.text(note, "note", min: 0, max: Bounds.Length.note)
     }
 
     public var summary: String { "\(EntityKind.user.format(userId)) \(amount) \(method)" }
@@ -94,7 +94,7 @@ public struct Refund: ShopCommand {
 
     public func validate() throws(ShopError) {
         if let items { try Check.lines(items) }
-        try Check.text(note, "note", min: 0, max: 500)
+        try Check.text(note, "note", min: 0, max: Bounds.Length.note)
     }
 
     public var summary: String { EntityKind.sale.format(saleId) + (items.map { " " + $0.map { "\($0.quantity)×\(EntityKind.product.format($0.productId))" }.joined(separator: ", ") } ?? " all") }
@@ -146,8 +146,9 @@ public struct AdjustBalance: ShopCommand {
     }
 
     public func validate() throws(ShopError) {
-        if amount == 0 || abs(amount) > 1_000_000_000_00 { throw ShopError.invalid("amount", "amount must be non-zero") }
-        try Check.text(note, "note", max: 500)
+        try Check.number(amount, "amount", in: Bounds.debtAdjustment)
+        if amount == 0 { throw ShopError.invalid("amount", "amount must not be zero") }
+        try Check.text(note, "note", max: Bounds.Length.note)
     }
 
     public var summary: String { "\(EntityKind.user.format(userId)) \(amount)" }

@@ -22,6 +22,9 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidTransition = "invalid_transition"
         /// A business rule refuses it (422), e.g. paying more than is owed.
         case ruleBroken = "rule_broken"
+        /// A total the command would build (a debt, a stock level, a figure) does not fit in
+        /// 64 bits (422): refused, nothing written, instead of stopping the process.
+        case outOfRange = "out_of_range"
         /// The same idempotency key was sent with different input (422).
         case idempotencyKeyReused = "idempotency_key_reused"
         /// The store failed (500); nothing was written.
@@ -59,6 +62,9 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
     static func invalid(_ field: String, _ message: String) -> ShopError { ShopError(.invalidInput, message, field: field) }
     static func notFound(_ what: String) -> ShopError { ShopError(.notFound, "\(what) not found") }
     static let forbidden = ShopError(.forbidden, "your role does not allow this")
+    static func outOfRange(_ field: String) -> ShopError {
+        ShopError(.outOfRange, "\(field) would pass the largest number the shop keeps", field: field)
+    }
 
     /// Equal when the codes and fields are: the message is for people.
     public static func == (lhs: ShopError, rhs: ShopError) -> Bool {
@@ -70,6 +76,7 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
         switch error.code {
         case .versionConflict: self.init(.versionConflict, "the record was changed by someone else")
         case .uniqueViolation, .alreadyExists: self.init(.alreadyExists, error.message)
+        case .outOfRange: self.init(.outOfRange, error.message)
         default: self.init(.storeFailure, error.message)
         }
     }

@@ -29,7 +29,7 @@ public struct SeeTelegramUser: ShopCommand {
 
     public func validate() throws(ShopError) {
         if identity.telegramId <= 0 { throw ShopError.invalid("telegramId", "not a Telegram user id") }
-        try Check.text(identity.displayName, "firstName", max: 200)
+        try Check.text(identity.displayName, "firstName", max: Bounds.Length.personName)
     }
 
     public var summary: String { "telegram \(identity.telegramId)" }

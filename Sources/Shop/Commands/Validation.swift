@@ -1,36 +1,42 @@
 import Foundation
 
-/// Field checks shared by the commands' `validate()`.
+/// Field checks shared by the commands' `validate()`, against the ranges in ``Bounds``.
 enum Check {
+    /// A text of at most `max` Unicode scalars (the unit JSON Schema's `maxLength` counts)
+    /// with at least `min` characters that are not white space.
     static func text(_ value: String, _ field: String, min: Int = 1, max: Int) throws(ShopError) {
+        if value.unicodeScalars.count > max { throw ShopError.invalid(field, "\(field) is longer than \(max) characters") }
         let count = value.trimmingCharacters(in: .whitespacesAndNewlines).count
         if count < min { throw ShopError.invalid(field, min == 1 ? "\(field) is required" : "\(field) needs at least \(min) characters") }
-        if value.count > max { throw ShopError.invalid(field, "\(field) is longer than \(max) characters") }
     }
 
-    static func amount(_ value: Int64, _ field: String, min: Int64 = 0, max: Int64 = 1_000_000_000_00) throws(ShopError) {
-        if value < min { throw ShopError.invalid(field, "\(field) must be at least \(min)") }
-        if value > max { throw ShopError.invalid(field, "\(field) must be at most \(max)") }
+    /// A number inside `range`: every number from outside passes here before any arithmetic.
+    static func number(_ value: Int64, _ field: String, in range: ClosedRange<Int64>) throws(ShopError) {
+        if value < range.lowerBound { throw ShopError.invalid(field, "\(field) must be at least \(range.lowerBound)") }
+        if value > range.upperBound { throw ShopError.invalid(field, "\(field) must be at most \(range.upperBound)") }
+    }
+
+    /// A count of things (lines, parties, images) inside `range`.
+    static func count(_ value: Int, _ field: String, in range: ClosedRange<Int>, of things: String) throws(ShopError) {
+        if !range.contains(value) { throw ShopError.invalid(field, "\(range.lowerBound) to \(range.upperBound) \(things)") }
     }
 
     static func currency(_ value: String?, _ field: String = "currency") throws(ShopError) {
         guard let value else { return }
-        if value.count != 3 || !value.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+        if value.unicodeScalars.count != 3 || !value.unicodeScalars.allSatisfy({ $0.isASCII && ("A"..."Z").contains($0) }) {
             throw ShopError.invalid(field, "currency must be an ISO 4217 code such as BRL")
         }
     }
 
-    /// Purchase and order lines: 1 to 50 lines, 1 to 10,000 units each, no product twice.
+    /// Purchase, order and refund lines: ``Bounds/lines`` lines of ``Bounds/quantity`` units, no product twice.
     static func lines(_ items: [LineItem], _ field: String = "items") throws(ShopError) {
-        if items.isEmpty { throw ShopError.invalid(field, "at least one item is needed") }
-        if items.count > 50 { throw ShopError.invalid(field, "at most 50 items at once") }
+        try count(items.count, field, in: Bounds.lines, of: "items at once")
         var seen = Set<UInt64>()
         for (i, item) in items.enumerated() {
-            if item.quantity < 1 || item.quantity > 10_000 {
-                throw ShopError.invalid("\(field)[\(i)].quantity", "quantity must be between 1 and 10000")
-            }
+            try number(item.quantity, "\(field)[\(i)].quantity", in: Bounds.quantity)
+            // Each line is well formed; two lines for one product break a rule across lines (422).
             if !seen.insert(item.productId).inserted {
-                throw ShopError.invalid("\(field)[\(i)].productId", "a product may appear only once")
+                throw ShopError(.ruleBroken, "a product may appear only once", field: "\(field)[\(i)].productId")
             }
         }
     }

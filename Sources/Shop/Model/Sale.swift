@@ -8,7 +8,9 @@ public struct SaleLine: Sendable, Equatable, BinaryCodable {
     /// The product's price when sold, in minor units (later price changes do not touch it).
     public var unitPrice: Int64
 
-    public var total: Int64 { quantity * unitPrice }
+    /// Lines are made from bounded inputs (``Bounds/quantity`` × ``Bounds/price`` ≤ 10¹⁵), so this
+    /// fits; it wraps rather than stops the process on a line whose stored bytes were damaged.
+    public var total: Int64 { quantity &* unitPrice }
 
     public init(productId: UInt64, quantity: Int64, unitPrice: Int64) {
         self.productId = productId; self.quantity = quantity; self.unitPrice = unitPrice

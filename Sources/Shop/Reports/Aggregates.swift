@@ -6,7 +6,12 @@ import Store
 ///
 /// Days are whole UTC days since 1970. Refunds count against the day of the sale they undo.
 enum Aggregates {
-    static func day(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 / 86_400).rounded(.down)) }
+    static func day(_ date: Date) -> Int64 {
+        let day = (date.timeIntervalSince1970 / 86_400).rounded(.down)
+        // Dates come from the clock, RFC 3339 text (years 1–9999) and stored records; converting
+        // a damaged one (infinite, or beyond Int64) must not stop the process.
+        return day.isFinite ? Int64(min(max(day, -1e15), 1e15)) : 0
+    }
     static func startOfDay(_ day: Int64) -> Date { Date(timeIntervalSince1970: Double(day) * 86_400) }
 
     /// The last id given to a kind of record.

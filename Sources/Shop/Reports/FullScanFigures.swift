@@ -10,23 +10,28 @@ struct FullScanFigures: FiguresSource {
 
     func figures(from first: Int64, to last: Int64, perItem: Bool) throws -> SalesFigures {
         var f = SalesFigures()
+        // Checked like the counters: a sum past 64 bits is refused, never a trap.
+        func add<Key: Hashable>(_ sums: inout [Key: Int64], _ key: Key, _ value: Int64) throws {
+            sums[key] = try Checked.sum(sums[key] ?? 0, value, "revenue")
+        }
         let lower = OrderedKey(Aggregates.startOfDay(first)), upper = OrderedKey(Aggregates.startOfDay(last + 1))
         for record in try shop.sales.scan(txn, index: "time", from: lower, to: upper).items {
             let sale = record.value
             let day = Aggregates.day(sale.at)
-            f.salesByDay[day, default: 0] += 1
+            try add(&f.salesByDay, day, 1)
             for (i, line) in sale.lines.enumerated() {
                 let units = line.quantity - sale.refundedQuantities[i]
-                f.revenueByDay[day, default: 0] += units * line.unitPrice
+                let revenue = units &* line.unitPrice  // bounded like SaleLine.total
+                try add(&f.revenueByDay, day, revenue)
                 if perItem {
-                    f.productRevenue[line.productId, default: 0] += units * line.unitPrice
-                    f.productUnits[line.productId, default: 0] += units
-                    f.buyerRevenue[sale.buyerId, default: 0] += units * line.unitPrice
+                    try add(&f.productRevenue, line.productId, revenue)
+                    try add(&f.productUnits, line.productId, units)
+                    try add(&f.buyerRevenue, sale.buyerId, revenue)
                 }
             }
         }
         for record in try shop.payments.scan(txn, index: "time", from: lower, to: upper).items {
-            f.receivedByDay[Aggregates.day(record.value.at), default: 0] += record.value.amount
+            try add(&f.receivedByDay, Aggregates.day(record.value.at), record.value.amount)
         }
         return f
     }
@@ -43,7 +48,7 @@ struct FullScanFigures: FiguresSource {
     func outstandingDebt(_ shop: ShopCollections) throws -> Int64 {
         var total: Int64 = 0
         try shop.ledger.forEach(txn) { record in
-            total += record.value.amount
+            total = try Checked.sum(total, record.value.amount, "outstandingDebt")
             return true
         }
         return total

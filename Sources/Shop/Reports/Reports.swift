@@ -27,7 +27,8 @@ public struct Report: Sendable, Equatable {
     public var groupBy: ReportGrouping
     public var currency: String
     public var rows: [ReportRow]
-    public var totalRevenue: Int64 { rows.reduce(0) { $0 + $1.revenue } }
+    /// The rows' revenue summed (checked: a sum that would not fit is refused with `out_of_range`).
+    public var totalRevenue: Int64
 
     /// The report as CSV (RFC 4180), amounts in minor units.
     public var csv: String {
@@ -96,18 +97,18 @@ extension Shop {
 
     func report(from: Date, to: Date, groupBy: ReportGrouping, source: some FiguresSource, _ q: QueryContext) throws -> Report {
         let first = Aggregates.day(from), last = Aggregates.day(to)
-        guard first <= last, last - first <= 3_660 else { throw ShopError.invalid("from", "the range must be 1 to 3660 days") }
+        guard first <= last, last - first <= 3_660 else { throw ShopError(.ruleBroken, "the range must be 1 to 3660 days", field: "from") }
         let figures = try source.figures(from: first, to: last, perItem: groupBy == .product || groupBy == .buyer)
         let rows: [ReportRow]
         switch groupBy {
         case .day: rows = figures.dayRows(from: first, to: last)
-        case .week: rows = ReportGrouping.regroup(figures.dayRows(from: first, to: last), by: ReportGrouping.weekKey)
-        case .month: rows = ReportGrouping.regroup(figures.dayRows(from: first, to: last)) { String($0.prefix(7)) }
+        case .week: rows = try ReportGrouping.regroup(figures.dayRows(from: first, to: last), by: ReportGrouping.weekKey)
+        case .month: rows = try ReportGrouping.regroup(figures.dayRows(from: first, to: last)) { String($0.prefix(7)) }
         case .product: rows = try named(figures.productRows(), q)
         case .buyer: rows = try named(figures.buyerRows(), q)
         }
         return Report(from: Aggregates.startOfDay(first), to: Aggregates.startOfDay(last), groupBy: groupBy,
-                      currency: settings.currency, rows: rows)
+                      currency: settings.currency, rows: rows, totalRevenue: try Checked.total(rows.map(\.revenue), "totalRevenue"))
     }
 
     /// Fills in product and buyer names for rows keyed by id.
@@ -135,13 +136,13 @@ extension ReportGrouping {
     }
 
     /// Sums day rows into periods named by `key`, keeping order.
-    static func regroup(_ days: [ReportRow], by key: (String) -> String) -> [ReportRow] {
+    static func regroup(_ days: [ReportRow], by key: (String) -> String) throws(ShopError) -> [ReportRow] {
         var rows: [ReportRow] = []
         for day in days {
             let k = key(day.key)
             if rows.last?.key == k {
-                rows[rows.count - 1].sales += day.sales
-                rows[rows.count - 1].revenue += day.revenue
+                rows[rows.count - 1].sales = try Checked.sum(rows[rows.count - 1].sales, day.sales, "sales")
+                rows[rows.count - 1].revenue = try Checked.sum(rows[rows.count - 1].revenue, day.revenue, "revenue")
             } else {
                 rows.append(ReportRow(key: k, label: k, sales: day.sales, units: 0, revenue: day.revenue))
             }
@@ -256,7 +257,8 @@ struct CounterFigures: FiguresSource {
             guard from <= to else { return }
             let p = prefix(span)
             try txn.forEachCounter(from: OrderedKey(p, from), to: OrderedKey(p, to + 1)) { key, value in
-                out[Self.uint64(key, at: p.bytes.count + 8), default: 0] += value
+                let id = Self.uint64(key, at: p.bytes.count + 8)
+                out[id] = try Checked.sum(out[id] ?? 0, value, "revenue")
                 return true
             }
         }

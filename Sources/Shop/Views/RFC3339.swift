@@ -7,7 +7,10 @@ import Foundation
 public enum RFC3339 {
     /// The time, truncated to the whole second below it, as "YYYY-MM-DDTHH:MM:SSZ".
     public static func string(from date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        // RFC 3339 has four-digit years: a time outside 0001–9999 (only a damaged or hostile
+        // input can hold one) is written as the nearest end, never converted past Int64.
+        let unix = date.timeIntervalSince1970.rounded(.down)
+        let seconds = unix.isNaN ? 0 : Int64(min(max(unix, Double(firstSecond)), Double(lastSecond)))
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 {
@@ -18,6 +21,10 @@ public enum RFC3339 {
         let hour = secondOfDay / 3_600, minute = (secondOfDay % 3_600) / 60, second = secondOfDay % 60
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))Z"
     }
+
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds.
+    public static let firstSecond: Int64 = -62_135_596_800
+    public static let lastSecond: Int64 = 253_402_300_799
 
     /// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm,
     /// valid for the proleptic Gregorian calendar in both directions).

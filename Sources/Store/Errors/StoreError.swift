@@ -34,6 +34,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case corrupted
         /// The environment is closed or closing.
         case closed
+        /// A counter would pass the range of a 64-bit integer. Nothing was written.
+        case outOfRange
         /// A caller broke a rule of the API (for example a key too long for LMDB).
         case invalidArgument
         /// The operating system refused an operation (permissions, missing folder, I/O error).

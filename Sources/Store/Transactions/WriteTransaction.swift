@@ -14,7 +14,8 @@ final class BatchState {
 
     /// Takes a committed call's counter changes into the batch.
     func absorb(_ deltas: [OrderedKey: Int64]) {
-        for (key, delta) in deltas { counterDeltas[key, default: 0] += delta }
+        // Wrapping, as in add(toCounter:): the final sums are in range, the partial ones need not be.
+        for (key, delta) in deltas { counterDeltas[key, default: 0] &+= delta }
     }
 
     init(nextSequence: UInt64, now: Date) {
@@ -146,19 +147,24 @@ public final class WriteTransaction: ReadTransaction {
     /// the call commits; dropped with it when it rolls back.
     var counterDeltas: [OrderedKey: Int64] = [:]
 
-    /// Adds `delta` to an aggregate counter in this transaction and returns its new value.
+    /// Adds `delta` to an aggregate counter in this transaction and returns its new value;
+    /// throws `outOfRange` (and changes nothing) when the value would not fit in 64 bits.
+    ///
+    /// Pending changes are summed with wrapping arithmetic (`&+`): each call checks that the
+    /// counter's value as it sees it stays in range, and a sum modulo 2⁶⁴ whose true result is
+    /// in range is exact, so the stored value is right even when a partial sum of deltas is not.
     @discardableResult
     public func add(toCounter key: OrderedKey, _ delta: Int64) throws -> Int64 {
         let current = try counter(key)
         let (sum, overflow) = current.addingReportingOverflow(delta)
-        if overflow { throw StoreError(.invalidArgument, "counter \(key) would overflow") }
-        counterDeltas[key, default: 0] += delta
+        if overflow { throw StoreError(.outOfRange, "counter \(key) would pass the range of a 64-bit integer") }
+        counterDeltas[key, default: 0] &+= delta
         return sum
     }
 
     /// The counter as this call sees it: stored, plus the batch's and this call's changes.
     public override func counter(_ key: OrderedKey) throws -> Int64 {
-        try super.counter(key) + pendingDelta(key)
+        try super.counter(key) &+ pendingDelta(key)
     }
 
     /// Counters in range as this call sees them, the pending changes included.
@@ -171,7 +177,7 @@ public final class WriteTransaction: ReadTransaction {
         for key in Set(batch.counterDeltas.keys).union(counterDeltas.keys) {
             if let lower, key < lower { continue }
             if let upper, key >= upper { continue }
-            merged[key, default: 0] += pendingDelta(key)
+            merged[key, default: 0] &+= pendingDelta(key)
         }
         for key in merged.keys.sorted() {
             guard let value = merged[key], value != 0 else { continue }
@@ -181,7 +187,7 @@ public final class WriteTransaction: ReadTransaction {
     }
 
     private func pendingDelta(_ key: OrderedKey) -> Int64 {
-        (batch.counterDeltas[key] ?? 0) + (counterDeltas[key] ?? 0)
+        (batch.counterDeltas[key] ?? 0) &+ (counterDeltas[key] ?? 0)
     }
 
     /// Writes the batch's summed counter changes; the writer calls it once, before the commit.

@@ -13,7 +13,8 @@ enum AuthDate {
         guard let text = fields["auth_date"] else {
             throw TelegramAuthError(.missingAuthDate, "The data has no auth_date.")
         }
-        guard let seconds = Int64(text), seconds >= 0 else {
+        // Up to the last second of the year 9999: a time any date formatter can still write.
+        guard let seconds = Int64(text), seconds >= 0, seconds <= 253_402_300_799 else {
             throw TelegramAuthError(.malformed, "auth_date is not a Unix time in seconds.")
         }
         let date = Date(timeIntervalSince1970: TimeInterval(seconds))

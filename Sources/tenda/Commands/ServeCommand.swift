@@ -62,6 +62,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The demo shop document used by --demo.")
     var demoFile: String = "fixtures/demo-shop.json"
 
+    /// Numbers from the command line are bounded here, before any arithmetic on them.
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard initdataMaxAge.isFinite, initdataMaxAge >= 0 else { throw ValidationError("--initdata-max-age must be 0 (no limit) or more seconds") }
+        for (name, rate) in [("--user-rate-limit", userRateLimit), ("--address-rate-limit", addressRateLimit)] {
+            guard rate.isFinite, rate >= 0.01, rate <= 1_000_000 else { throw ValidationError("\(name) must be 0.01 to 1000000 per second") }
+        }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let metricsAccess = MetricsAccess(rawValue: metrics ?? environment["TENDA_METRICS"] ?? "public") else {
@@ -90,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Written straight to the file descriptor: print() is block-buffered when stdout is a file.
             FileHandle.standardOutput.write(Data("""
                 one-time login for \(ownerRecord.value.name) (owner): \(publicURL)/?code=\(code)
-                  or: curl -X POST \(publicURL)/api/auth/code -d '{"code":"\(code)"}'
+                  or: curl \(publicURL)/api/auth/code -H 'Content-Type: application/json' -d '{"code":"\(code)"}'
 
                 """.utf8))
         }
