@@ -342,10 +342,11 @@ enum OpenAPIOperations {
             APIOperation(method: "GET", path: "/api/dashboard", tag: "Reports", summary: "Today's figures, the last 90 days, low stock, debt and top lists",
                          access: "admin", minimumRole: .admin, answer: .json("Dashboard")),
             APIOperation(method: "GET", path: "/api/reports", tag: "Reports", summary: "A sales report",
-                         access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"], answer: .json("Report")),
+                         access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"], answer: .json("Report"),
+                         errors: [.unprocessable]),
             APIOperation(method: "GET", path: "/api/reports/export.csv", tag: "Reports", summary: "The same report as CSV",
                          access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"],
-                         answer: .other(mediaType: "text/csv", schema: "CSV with a header row; sent as an attachment.")),
+                         answer: .other(mediaType: "text/csv", schema: "CSV with a header row; sent as an attachment."), errors: [.unprocessable]),
         ]
     }
 

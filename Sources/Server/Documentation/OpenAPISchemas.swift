@@ -80,6 +80,11 @@ enum OpenAPISchema {
         s["pattern"] = "^\(kind)[1-9][0-9]{0,18}$"
         return s
     }
+    /// A whole number sent as a JSON number or as its digits (the Login Widget sends either).
+    static func numberOrDigits(_ description: String) -> Object {
+        ["description": description,
+         "anyOf": [integer(minimum: 0, maximum: Int(Int64.max)), ["type": "string", "pattern": "^[0-9]{1,18}$"]]]
+    }
     /// An array input of `range` elements.
     static func array(_ items: Object, _ description: String? = nil, count range: ClosedRange<Int>) -> Object {
         var s = array(items, description)
@@ -435,12 +440,12 @@ enum OpenAPISchemas {
                 "initData": S.text("The raw Telegram.WebApp.initData string.", maxLength: 8_192),
             ]),
             "WidgetRequest": S.object("The Telegram Login Widget's fields, unchanged.", required: ["id", "auth_date", "hash"], [
-                "id": ["type": ["integer", "string"], "description": "The Telegram user id."],
+                "id": S.numberOrDigits("The Telegram user id."),
                 "first_name": S.string(),
                 "last_name": S.string(),
                 "username": S.string(),
                 "photo_url": S.string(),
-                "auth_date": ["type": ["integer", "string"], "description": "Unix time of the sign-in."],
+                "auth_date": S.numberOrDigits("Unix time of the sign-in, whole seconds."),
                 "hash": S.string("HMAC-SHA-256 of the other fields, keyed with SHA-256(bot token)."),
             ], additional: true),
             "CodeRequest": S.object(nil, required: ["code"], ["code": S.text("A one-time code from the bot's /login link.", maxLength: L.code, required: true)]),

@@ -62,6 +62,15 @@ extension Request {
         return n
     }
 
+    /// A `true`/`false` query parameter; absent is false, anything else a 400.
+    func flag(_ name: String) throws -> Bool {
+        switch uri.queryParameters[Substring(name)] {
+        case nil, "false": return false
+        case "true": return true
+        default: throw APIError.invalid(name, "\(name) must be true or false")
+        }
+    }
+
     /// A query parameter holding an id of `kind` ("p3"), when present.
     func id(_ name: String, _ kind: EntityKind) throws -> UInt64? {
         guard let text = uri.queryParameters[Substring(name)] else { return nil }

@@ -73,7 +73,7 @@ struct AccountRoutes {
         }
 
         router.get("/api/notifications") { request, context -> JSON<NotificationList> in
-            let (page, unread) = try shop.notifications(unreadOnly: request.uri.queryParameters["unread"] == "true",
+            let (page, unread) = try shop.notifications(unreadOnly: try request.flag("unread"),
                                                         page: try request.pageRequest(), as: context.principal)
             return JSON(NotificationList(items: page.items.map { NotificationView($0.value, version: $0.version) },
                                          next: page.next?.token, unread: unread))

@@ -77,7 +77,7 @@ struct ShopRoutes {
             if let key, let body = productLists.body(for: key, at: head) { return ProductListJSON.response(body) }
             let query = request.uri.queryParameters
             let page = try shop.products(search: query["search"].map(String.init), category: query["category"].map(String.init),
-                                         includeArchived: query["archived"] == "true", page: try request.pageRequest(), as: context.principal)
+                                         includeArchived: try request.flag("archived"), page: try request.pageRequest(), as: context.principal)
             let body = ProductListJSON.body(page)
             if let key { productLists.keep(body, for: key, at: head) }
             return ProductListJSON.response(body)

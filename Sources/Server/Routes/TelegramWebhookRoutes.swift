@@ -24,11 +24,15 @@ struct TelegramWebhookRoutes {
 
     func add(to router: Router<AppRequestContext>) {
         router.post("/telegram/webhook") { request, context -> JSON<Accepted> in
+            // A delivery without the secret is refused before anything else (401), webhook or not.
+            guard let secret = request.headers[Self.secretHeader], !secret.isEmpty else {
+                throw APIError(.unauthorized, "not_authenticated", "missing secret token")
+            }
             guard let webhook else {
                 // The caller's mistake, not the server's: there is no webhook to deliver to (404).
                 throw APIError(.notFound, "webhook_off", "this server takes bot updates by long polling, not by webhook")
             }
-            guard webhook.secret.accepts(request.headers[Self.secretHeader]) else {
+            guard webhook.secret.accepts(secret) else {
                 throw APIError(.unauthorized, "not_authenticated", "wrong or missing secret token")
             }
             try request.requireJSONBody()
