@@ -4,6 +4,9 @@ import Synchronization
 import Testing
 @testable import Store
 
+/// 8 KiB whose bytes say which blob it is.
+private func blob(_ i: UInt64) -> [UInt8] { [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 8 << 10) }
+
 @Suite struct MapCeilingTests {
     /// The storage conditions an observer was told of, in order.
     final class Conditions: Sendable {
@@ -22,7 +25,6 @@ import Testing
         let conditions = Conditions()
         env.observeStorage { conditions.add($0) }
         let blobs = try await env.collection("blobs", key: UInt64Key.self, value: BytesCodec.self)
-        func blob(_ i: UInt64) -> [UInt8] { [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 8 << 10) }
 
         // 8 KiB blobs, one write each, until the 1 MiB map has no room for the next.
         var acknowledged: [UInt64] = []
