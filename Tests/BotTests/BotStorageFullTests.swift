@@ -28,13 +28,15 @@ import Testing
 
             // Looking things up still answers.
             let list = try await live.say("/lista_produtos", as: LiveBot.user)
-            #expect(list.text.contains("Coxinha"), "\(list.text)")
+            #expect(list.text.contains("<b>Produtos</b>") && list.text.contains("estoque"), "\(list.text)")
             // A purchase is refused in words (sent directly: the outbox has no room either), and nothing is sold.
             let coxinha = try live.demo.product(named: "Coxinha")
             let diego = try live.demo.user(DemoShop.userTelegramId)
             let refused = try await live.say("/buy 2 \(coxinha.value.publicId) \(diego.publicId) ok", as: LiveBot.admin)
             #expect(refused.text.contains("armazenamento da loja está cheio"), "\(refused.text)")
             #expect(try live.demo.product(named: "Coxinha").value.stock == coxinha.value.stock)
+            // Still full, so no write reached the disk: the replies went out without the outbox.
+            #expect(environment.storage.isFull)
             // And the bot is still there for the next message.
             let again = try await live.say("/commands", as: LiveBot.user)
             #expect(!again.text.contains("Algo deu errado"), "\(again.text)")
