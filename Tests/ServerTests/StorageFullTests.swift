@@ -40,7 +40,7 @@ import Testing
 
             // A filler file beside the data folder takes all but a little of the disk.
             let filler = disk.path + "/filler"
-            try disk.fill(filler, leaving: 256 << 10)
+            try disk.fill(filler, leaving: 128 << 10)
 
             var refusal: Reply?
             for _ in 0..<3_000 {
