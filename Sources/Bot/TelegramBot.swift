@@ -69,7 +69,12 @@ struct UpdateService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await menus.enqueueAll(outbox: outbox)
+        do {
+            try await menus.enqueueAll(outbox: outbox)
+        } catch {
+            // A full disk must not keep the bot from answering; the menus are queued on the next start.
+            logger.warning("bot: the command menus could not be queued: \(error)")
+        }
         if let inbox, let publicURL = settings.publicURL {
             logger.info("bot: taking updates by webhook at \(publicURL)/telegram/webhook")
             await cancelWhenGracefulShutdown {

@@ -6,6 +6,7 @@ import NIOCore
 import Realtime
 import ServiceLifecycle
 import Shop
+import Store
 
 /// Builds the HTTP and WebSocket server over a shop: used by `tenda serve` and by the tests.
 ///
@@ -29,8 +30,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         perUser: RateLimiter(burst: configuration.userRateLimit.burst, perSecond: configuration.userRateLimit.perSecond),
         perAddress: RateLimiter(burst: configuration.addressRateLimit.burst, perSecond: configuration.addressRateLimit.perSecond)))
     router.get("/health") { _, _ -> JSON<Health> in
-        JSON(Health(status: "ok", feedHead: shop.environment.head, hubPosition: hub.position, subscribers: hub.subscriberCount))
+        JSON(Health(storage: shop.environment.storage, feedHead: shop.environment.head, hubPosition: hub.position,
+                    subscribers: hub.subscriberCount))
     }
+    logStorageChanges(of: shop.environment, to: logger)
     if configuration.metricsAccess != .off {
         router.get("/metrics") { _, context -> Response in
             if configuration.metricsAccess == .owner {
@@ -69,11 +72,41 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         logger: logger)
 }
 
+/// `GET /health`. Always 200 while the process serves: a full store still serves reads, the
+/// sockets and the bot, and a restart would not make room, so a probe must not restart or
+/// unroute it. Monitoring alerts on `"storage": "full"` (or `status` other than `ok`).
 struct Health: Encodable, Sendable {
+    /// `ok`, or `degraded` while writes are refused for want of room.
     let status: String
+    /// `ok`, or `full` from the first write refused for want of room until a write succeeds again.
+    let storage: String
+    /// When the store turned full (RFC 3339); absent while ok.
+    let storageFullSince: String?
     let feedHead: UInt64
     let hubPosition: UInt64
     let subscribers: Int
+
+    init(storage: StorageCondition, feedHead: UInt64, hubPosition: UInt64, subscribers: Int) {
+        status = storage.isFull ? "degraded" : "ok"
+        self.storage = storage.isFull ? "full" : "ok"
+        storageFullSince = storage.since.map { ISO8601DateFormatter().string(from: $0) }
+        self.feedHead = feedHead
+        self.hubPosition = hubPosition
+        self.subscribers = subscribers
+    }
+}
+
+/// Says once in the log that the store is full (not once per refused request), and once
+/// that writes are taken again.
+func logStorageChanges(of environment: Store.Environment, to logger: Logger) {
+    environment.observeStorage { condition in
+        if condition.isFull {
+            logger.warning("storage full: writes are refused with 507 storage_full until there is room; reads, sockets and the bot go on",
+                           metadata: ["reason": "\(condition.reason ?? "")"])
+        } else {
+            logger.notice("storage: there is room again; writes are taken", metadata: ["refusedWhileFull": "\(condition.refusals)"])
+        }
+    }
 }
 
 /// The hub's lifetime as a service: it follows the change feed until graceful shutdown.

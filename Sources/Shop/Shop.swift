@@ -69,9 +69,9 @@ public final class Shop: Sendable {
 
     /// Records a refused command in the audit trail, in a write of its own (the command's
     /// write was rolled back). Refusals of anonymous callers are not recorded, so anonymous
-    /// noise cannot fill the trail; a store failure has nothing to write with.
+    /// noise cannot fill the trail; a store failure or a full store has nothing to write with.
     private func auditRefusal(_ name: String, summary: String, code: ShopError.Code, principal: Principal, at now: Date) async {
-        guard principal.identity != .anonymous, code != .storeFailure else { return }
+        guard principal.identity != .anonymous, code != .storeFailure, code != .storageFull else { return }
         let collections = self.collections
         let settings = self.settings
         _ = try? await environment.write(metadata: Self.metadata(name, principal)) { txn in

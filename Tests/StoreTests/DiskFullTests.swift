@@ -34,12 +34,13 @@ struct DiskFullTests {
         let headBefore = env.head
 
         let blobs = try await env.collection("blobs", key: UInt64Key.self, value: BytesCodec.self)
-        await #expect(throws: StoreError(.diskFull, "")) {
+        await #expect(throws: StoreError(.storageFull, "")) {
             try await env.write { txn in
                 for i in 0..<32 { try blobs.put(txn, UInt64(i), [UInt8](repeating: 7, count: 256 << 10)) }
             }
         }
         #expect(env.head == headBefore)
+        #expect(env.storage.isFull)
         try env.read { txn throws in
             #expect(try items.count(txn) == 20)
             #expect(try items.get(txn, 20)?.name == "kept20")
@@ -47,6 +48,7 @@ struct DiskFullTests {
         }
         // Small writes go on working once the big one is refused.
         try await env.write { txn in try items.put(txn, 21, Item(name: "after")) }
+        #expect(!env.storage.isFull)  // refreshed by the write that reached the disk: no flag blocks writes
         await env.close()
 
         let reopened = try await Environment.open(at: mountPoint + "/store", configuration: configuration)

@@ -84,4 +84,13 @@ import Testing
         let stats = try cli.tenda("db", "stats", "--data-dir", folder)
         #expect(stats.status == 0 && stats.output.contains("products"))
     }
+
+    @Test func aMaxMapSizeThatIsNotASizeIsRefusedBeforeServing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for size in ["lots", "12X", "512K"] {
+            let run = try cli.tenda("serve", "--max-map-size", size, "--data-dir", folder, "--port", "0")
+            #expect(run.status != 0 && run.errors.contains("--max-map-size must be a size"), "\(size): \(run.errors)")
+        }
+    }
 }

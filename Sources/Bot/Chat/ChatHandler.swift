@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shop
+import Store
 import Telegram
 
 /// Turns Telegram updates into the conversation's commands and queues the replies in the
@@ -76,7 +77,13 @@ public struct ChatHandler: Sendable {
             // Every callback is answered, or the person's button keeps spinning.
             let answer = AnswerCallbackQuery(callbackQueryId: callback.id, text: notice)
             let chat = callback.message?.chat.id ?? callback.from.id
-            Task { try? await outbox.environment.write { txn in try outbox.enqueue(answer, chat: chat, paced: false, in: txn) } }
+            Task {
+                do {
+                    try await outbox.environment.write { txn in try outbox.enqueue(answer, chat: chat, paced: false, in: txn) }
+                } catch let error as StoreError where error.code == .storageFull {
+                    await sendUnqueued(answer)
+                } catch {}
+            }
         }
         guard let message = callback.message else { return }
         if data == Conversation.cancelLine {
@@ -136,8 +143,21 @@ public struct ChatHandler: Sendable {
     private func queue<M: ChatMessageMethod>(_ call: M) async {
         do {
             try await outbox.enqueue(call)
+        } catch let error as StoreError where error.code == .storageFull {
+            await sendUnqueued(call)
         } catch {
             logger.error("could not queue \(M.name) for chat \(call.chatId): \(error)")
+        }
+    }
+
+    /// Sends a call at once, without the outbox: for when the store has no room for the
+    /// outbox's entry, so that the person still hears why their command was refused. Best
+    /// effort: not retried, not paced, and it may overtake the chat's queued messages.
+    private func sendUnqueued<M: BotAPIMethod>(_ call: M) async {
+        do {
+            _ = try await client.call(call)
+        } catch {
+            logger.notice("the store is full and \(M.name) could not be sent directly either: \(error)")
         }
     }
 

@@ -122,6 +122,8 @@ public struct Conversation: Sendable {
             }.joined(separator: "; ") + "."
         case .versionConflict: l.pick("Alguém mudou isso agora mesmo; veja de novo.", "Someone just changed this; look again.")
         case .invalidTransition: l.pick("Não dá nesse estado: \(html(error.message)).", "Not in this state: \(html(error.message)).")
+        case .storageFull: l.pick("O armazenamento da loja está cheio, então nada foi gravado. Consultas seguem funcionando; tente de novo mais tarde.",
+                                  "The shop's storage is full, so nothing was saved. Looking things up still works; please try again later.")
         default: html(error.message)
         }
     }

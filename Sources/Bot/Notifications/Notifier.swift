@@ -40,16 +40,17 @@ public struct Notifier: Service {
     }
 
     /// The feed position handled so far; on the very first start, the head (history is not re-sent).
-    func startingPoint() async throws -> UInt64 {
+    /// Nil when stopped while waiting for room to record it.
+    func startingPoint() async throws -> UInt64? {
         let stored = try Self.position(in: shop.environment)
         if stored > 0 { return stored }
         let head = shop.environment.head
-        try await shop.environment.write { txn in try Self.move(txn, to: head) }
+        guard try await writeWaitingForRoom({ txn in try Self.move(txn, to: head) }) else { return nil }
         return head
     }
 
     private func follow() async throws {
-        var position = try await startingPoint()
+        guard var position = try await startingPoint() else { return }
         while !Task.isCancelled {
             do {
                 for try await change in shop.environment.follow(after: position) {
@@ -58,19 +59,40 @@ public struct Notifier: Service {
                     let notice = try Notice(binary: bytes)
                     let messages = try messages(for: notice)
                     let sequence = change.sequence
-                    try await shop.environment.write { txn in
+                    let written = try await writeWaitingForRoom { txn in
                         for message in messages { try outbox.enqueue(message, in: txn) }
                         if notice.kind == "role_changed", let user = try? shop.user(notice.userId, as: .system(.bot)).value {
                             try menus.enqueueMenu(for: user, in: txn, outbox: outbox)
                         }
                         try Self.move(txn, to: sequence)
                     }
+                    if !written { return }
                 }
                 return
             } catch let error as StoreError where error.code == .sinceTooOld {
                 // The feed was trimmed past us (a long stop): skip to what is still there.
                 logger.warning("notifications between \(position) and the feed's start were trimmed; resuming at the head")
                 position = shop.environment.head
+            }
+        }
+    }
+
+    /// Runs the write, and while the store is full waits and tries again (1 s, doubling to
+    /// 30 s) rather than end the service, which would take the server down. False when
+    /// stopped while waiting; other errors are thrown.
+    private func writeWaitingForRoom(_ body: @escaping @Sendable (WriteTransaction) throws -> Void) async throws -> Bool {
+        var wait = Duration.seconds(1)
+        var said = false
+        while true {
+            do {
+                try await shop.environment.write(body)
+                if said { logger.notice("notifier: there is room again; notices go on") }
+                return true
+            } catch let error as StoreError where error.code == .storageFull {
+                if !said { logger.notice("notifier: the store is full; notices wait until there is room") }
+                said = true
+                guard (try? await Task.sleep(for: wait)) != nil else { return false }
+                wait = min(wait * 2, .seconds(30))
             }
         }
     }

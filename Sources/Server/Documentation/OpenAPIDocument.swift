@@ -65,7 +65,7 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
     case badRequest = 400, unauthorized = 401, forbidden = 403, notFound = 404, methodNotAllowed = 405, conflict = 409
     case gone = 410, preconditionFailed = 412, contentTooLarge = 413, unsupportedMediaType = 415, unprocessable = 422, upgradeRequired = 426,
          tooManyRequests = 429
-    case internalError = 500, serviceUnavailable = 503
+    case internalError = 500, serviceUnavailable = 503, insufficientStorage = 507
 
     var name: String {
         switch self {
@@ -84,6 +84,7 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .tooManyRequests: "TooManyRequests"
         case .internalError: "InternalError"
         case .serviceUnavailable: "ServiceUnavailable"
+        case .insufficientStorage: "InsufficientStorage"
         }
     }
 
@@ -105,6 +106,8 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .tooManyRequests: "Rate limited (rate_limited); wait `Retry-After` seconds."
         case .internalError: "Server error (internal): nothing was written; `requestId` identifies the request."
         case .serviceUnavailable: "telegram_not_configured: the server has no bot token."
+        case .insufficientStorage: "No room to store the change (storage_full): the disk is full, or the store is at its size limit " +
+            "(`tenda serve --max-map-size`). Nothing was written; reads go on; the same request succeeds once there is room."
         }
     }
 

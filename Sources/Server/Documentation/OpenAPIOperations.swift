@@ -53,6 +53,7 @@ struct APIOperation: Sendable {
         if path.contains("{id}") { set.insert(.notFound) }
         if parameters.contains("IfMatch") { set.insert(.preconditionFailed) }
         if parameters.contains("IdempotencyKey") { set.insert(.unprocessable) }
+        if method != "GET" { set.insert(.insufficientStorage) }  // every write may meet a full disk
         return set.sorted { $0.rawValue < $1.rawValue }
     }
 
@@ -148,7 +149,12 @@ enum OpenAPIOperations {
 
     static var system: [APIOperation] {
         [
-            APIOperation(method: "GET", path: "/health", tag: "System", summary: "Liveness and the feed position",
+            APIOperation(method: "GET", path: "/health", tag: "System", summary: "Liveness, room for writes and the feed position",
+                         description: "Always 200 while the process serves. When the disk is full (or the store at its size limit), " +
+                             "writes answer 507 storage_full while reads, sockets and the bot go on; /health then says " +
+                             "`\"status\": \"degraded\", \"storage\": \"full\"` with `storageFullSince`, until a write succeeds again. " +
+                             "It stays 200 on purpose: a restart would not make room and would drop the sockets, so a liveness probe " +
+                             "must not act on it; a monitoring check alerts on `storage` (or `status`) not being `ok`.",
                          access: "anyone", minimumRole: .anyone, answer: .json("Health")),
             APIOperation(method: "GET", path: "/metrics", tag: "System", summary: "Prometheus metrics",
                          description: "Who may read it is set with `tenda serve --metrics public|owner|off` (or `TENDA_METRICS`): " +

@@ -322,8 +322,11 @@ enum OpenAPISchemas {
             "revenue": OpenAPISchema.money(),
         ])
         return [
-            "Health": OpenAPISchema.object(nil, required: ["status", "feedHead", "hubPosition", "subscribers"], [
-                "status": OpenAPISchema.string(example: "ok"),
+            "Health": OpenAPISchema.object(nil, required: ["status", "storage", "feedHead", "hubPosition", "subscribers"], [
+                "status": OpenAPISchema.string("`degraded` while writes are refused for want of room.", enumeration: ["ok", "degraded"]),
+                "storage": OpenAPISchema.string("`full` from the first write refused with 507 storage_full until a write succeeds again.",
+                                                enumeration: ["ok", "full"]),
+                "storageFullSince": OpenAPISchema.string("When the store turned full; absent while ok.", format: "date-time"),
                 "feedHead": OpenAPISchema.integer("The change feed's last sequence.", minimum: 0),
                 "hubPosition": OpenAPISchema.integer("The last sequence the realtime hub has published.", minimum: 0),
                 "subscribers": OpenAPISchema.integer(format: "int32"),

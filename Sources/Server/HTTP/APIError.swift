@@ -48,6 +48,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .versionConflict: .preconditionFailed
         case .ruleBroken, .outOfRange, .idempotencyKeyReused: .unprocessableContent
         case .storeFailure: .internalServerError
+        case .storageFull: .insufficientStorage
         }
         self.init(status, error.code.rawValue, error.message, field: error.field, items: error.shortItems.map {
             ShortItem(productId: EntityKind.product.format($0.productId), requested: $0.requested, available: $0.available)
@@ -65,6 +66,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         headers.append(contentsOf: self.headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+extension HTTPResponse.Status {
+    /// 507: no room to store the change (a full disk, or the store at its size limit).
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 }
 
 /// The contract's error body.

@@ -86,6 +86,8 @@ final class ServerMetrics: Sendable {
         single("tenda_hub_frames_delivered_total", "counter", "Event frames queued for subscribers.", hubFigures.framesDelivered)
         single("tenda_hub_slow_consumers_total", "counter", "Subscribers cut off for reading too slowly (queue drops).", hubFigures.slowConsumersCut)
         single("tenda_store_feed_head", "gauge", "Sequence of the last committed change.", environment.head)
+        single("tenda_store_storage_full", "gauge", "1 while writes are refused for want of room (a full disk or the map's ceiling), else 0.",
+               environment.storage.isFull ? 1 : 0)
         if let stats = try? await environment.statistics() {
             single("tenda_store_map_used_bytes", "gauge", "Bytes of the LMDB map in use.", stats.mapUsed)
             single("tenda_store_map_size_bytes", "gauge", "Size of the LMDB map.", stats.mapSize)

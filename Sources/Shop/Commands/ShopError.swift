@@ -29,6 +29,9 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
         case idempotencyKeyReused = "idempotency_key_reused"
         /// The store failed (500); nothing was written.
         case storeFailure = "store_failure"
+        /// No room to store the change (507): the disk is full or the store at its size limit.
+        /// Nothing was written; reads go on, and the same request succeeds once there is room.
+        case storageFull = "storage_full"
     }
 
     /// A line of a purchase or order that stock cannot cover.
@@ -77,6 +80,7 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
         case .versionConflict: self.init(.versionConflict, "the record was changed by someone else")
         case .uniqueViolation, .alreadyExists: self.init(.alreadyExists, error.message)
         case .outOfRange: self.init(.outOfRange, error.message)
+        case .storageFull: self.init(.storageFull, "the shop's storage is full: nothing was written; reads go on, try again later")
         default: self.init(.storeFailure, error.message)
         }
     }

@@ -82,7 +82,7 @@ public final class Environment: @unchecked Sendable {
         do {
             try StoreError.check(mdb_env_set_maxdbs(env, configuration.maxNamedDatabases), "set max databases")
             try StoreError.check(mdb_env_set_maxreaders(env, configuration.maxReaders), "set max readers")
-            try StoreError.check(mdb_env_set_mapsize(env, configuration.mapSize), "set map size")
+            try StoreError.check(mdb_env_set_mapsize(env, min(configuration.mapSize, configuration.maxMapSize)), "set map size")
             var flags = UInt32(MDB_NOTLS)
             if configuration.durability == .noSync { flags |= UInt32(MDB_NOSYNC) }
             try StoreError.check(mdb_env_open(env, path, flags, 0o640), "open \(path)")
@@ -220,6 +220,19 @@ public final class Environment: @unchecked Sendable {
                 continuation.resume(throwing: StoreError(.closed, "the store is closed"))
             }
         }
+    }
+
+    // MARK: Room for writes
+
+    /// Whether the store has room for writes, as the last write found it: full from the first
+    /// write refused with ``StoreError/Code/storageFull`` until a write reaches the disk again.
+    /// A report, never a gate: writes are always tried.
+    public var storage: StorageCondition { writer.storage }
+
+    /// Calls `observer` each time ``storage`` turns full or back to ok (not on every refusal),
+    /// on the writer thread: it must be quick and must not write to the store.
+    public func observeStorage(_ observer: @escaping @Sendable (StorageCondition) -> Void) {
+        writer.observeStorage(observer)
     }
 
     // MARK: Named databases

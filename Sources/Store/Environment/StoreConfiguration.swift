@@ -11,7 +11,10 @@ public struct StoreConfiguration: Sendable {
 
     /// The map size the environment starts with, in bytes. It grows by doubling when full.
     public var mapSize: Int = 64 << 20
-    /// The ceiling the map may grow to, in bytes.
+    /// The ceiling the map may grow to, in bytes: the most the data file may hold. The
+    /// default (1 TiB) leaves the disk as the limit. A write that would need more is refused
+    /// with ``StoreError/Code/storageFull``, as on a full disk. Rounded down to whole pages
+    /// by LMDB; a file already larger keeps its size but does not grow.
     public var maxMapSize: Int = 1 << 40
     /// How many named databases (collections, indexes and the store's own) may exist.
     public var maxNamedDatabases: UInt32 = 512

@@ -18,10 +18,12 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case alreadyExists
         /// A read of the change feed asked for a sequence older than the trim point.
         case sinceTooOld
-        /// The disk (or the file-size limit) has no room for the commit. Committed data is intact.
-        case diskFull
-        /// The map is at its configured ceiling and may not grow further.
-        case mapFull
+        /// No room for the write: the disk is full (`ENOSPC`, `EDQUOT`, `EFBIG`, or a write cut
+        /// short on a full disk) or the map is at its configured ceiling (`MDB_MAP_FULL` once it
+        /// may not grow). Nothing of the refused write was stored; what was committed is intact,
+        /// reads go on, and writes succeed again as soon as there is room (no reopen needed).
+        /// ``StoreError/lmdbCode`` says which limit was met.
+        case storageFull
         /// All reader slots are taken.
         case readersFull
         /// A named database, collection or index that the caller named does not exist.
@@ -64,12 +66,12 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         let text = String(cString: mdb_strerror(rc))
         let code: Code
         switch rc {
-        case MDB_MAP_FULL: code = .mapFull
+        case MDB_MAP_FULL: code = .storageFull
         case MDB_READERS_FULL: code = .readersFull
         case MDB_NOTFOUND: code = .notFound
         case MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_VERSION_MISMATCH, MDB_INVALID: code = .corrupted
         case MDB_BAD_VALSIZE, MDB_BAD_DBI, MDB_INCOMPATIBLE, MDB_BAD_TXN, MDB_BAD_RSLOT: code = .invalidArgument
-        case ENOSPC, EFBIG, EDQUOT: code = .diskFull
+        case ENOSPC, EFBIG, EDQUOT: code = .storageFull
         case EACCES, EPERM, ENOENT, EIO, EROFS, ENOTDIR: code = .io
         case ENOMEM: code = .io
         case EINVAL: code = .invalidArgument

@@ -1,5 +1,6 @@
 import CLMDB
 import Foundation
+import Synchronization
 
 /// One call of `write`, waiting for the writer thread.
 struct WriteRequest: Sendable {
@@ -18,7 +19,10 @@ struct WriteRequest: Sendable {
 /// Pending calls are taken together and committed as one transaction (group commit: one
 /// fsync for many callers). Each call runs in its own nested transaction, so a call that
 /// throws rolls back alone. When LMDB reports the map full, the whole batch is rolled
-/// back, the map grows, and the batch runs again: callers never see `MDB_MAP_FULL`.
+/// back, the map grows, and the batch runs again: callers never see `MDB_MAP_FULL` until
+/// the map is at its ceiling. When there is no room (a full disk, or the map at its ceiling),
+/// the calls are refused with ``StoreError/Code/storageFull`` and nothing of them is stored;
+/// the writer goes on, and takes writes again as soon as they fit (see ``StorageCondition``).
 final class Writer: @unchecked Sendable {
     // Safe to share: `pending` and `stopping` are only touched under `condition`; everything
     // else is immutable or used by the writer thread alone.
@@ -39,6 +43,17 @@ final class Writer: @unchecked Sendable {
     /// The sequence of the last committed change. Writer thread only.
     private var head: UInt64
     private var commitsSinceRetention = 0
+    /// Whether the last write refused or reached the disk; the writer thread's copy of
+    /// `storageState.condition.isFull`, so that a commit takes the lock only on a change.
+    private var storageFull = false
+    /// The storage condition and who wants to hear of its changes. Changed by the writer
+    /// thread only; read from any thread.
+    private let storageState = Mutex<StorageState>(StorageState())
+
+    struct StorageState {
+        var condition = StorageCondition.ok
+        var observers: [@Sendable (StorageCondition) -> Void] = []
+    }
 
     init(env: OpaquePointer, path: String, mapLock: ReadWriteLock, hub: ChangeFeedHub, head: UInt64, configuration: StoreConfiguration) {
         self.env = env
@@ -132,7 +147,8 @@ final class Writer: @unchecked Sendable {
     static let gatherWindow: TimeInterval = 0.000_2
 
     /// Runs one batch to a durable commit (growing the map as often as needed), publishes
-    /// its changes, then resumes its callers.
+    /// its changes, then resumes its callers. When there is no room for the whole batch, its
+    /// calls are run again one at a time, so that those that fit are still taken.
     private func process(_ batch: [WriteRequest]) {
         var outcome: BatchOutcome
         var savepoints = false
@@ -149,20 +165,26 @@ final class Writer: @unchecked Sendable {
             }
         }
         switch outcome {
-        case .committed(let results, let changes, let newHead):
+        case .committed(let results, let changes, let newHead, let reachedDisk):
             head = newHead
             hub.publish(changes, head: newHead)
+            if reachedDisk { noteRoom() }
             for (request, error) in zip(batch, results) { request.finish(error) }
             afterCommit()
+        case .failed(let error) where error.code == .storageFull && batch.count > 1:
+            for request in batch { process([request]) }
         case .failed(let error):
+            if error.code == .storageFull { noteRefusal(error, calls: batch.count) }
             for request in batch { request.finish(error) }
         case .mapFull, .callFailed:
-            for request in batch { request.finish(StoreError(.mapFull, "map full")) }
+            for request in batch { request.finish(StoreError(.storageFull, "map full")) }
         }
     }
 
     private enum BatchOutcome {
-        case committed(results: [(any Error)?], changes: [ChangeRecord], head: UInt64)
+        /// `reachedDisk`: the commit wrote a new state to the file (a batch whose every call
+        /// failed, or that changed nothing, commits without writing).
+        case committed(results: [(any Error)?], changes: [ChangeRecord], head: UInt64, reachedDisk: Bool)
         case mapFull
         /// A call threw while the batch ran without savepoints: run it again with them.
         case callFailed
@@ -204,7 +226,7 @@ final class Writer: @unchecked Sendable {
             if let result, !savepoints {
                 mdb_txn_abort(parent)
                 // A lone call has nothing to keep: its error is the answer.
-                return batch.count == 1 ? .committed(results: [result], changes: [], head: head) : .callFailed
+                return batch.count == 1 ? .committed(results: [result], changes: [], head: head, reachedDisk: false) : .callFailed
             }
             if result != nil { state.nextSequence = sequenceBefore }
             results.append(result)
@@ -221,10 +243,15 @@ final class Writer: @unchecked Sendable {
             mdb_txn_abort(parent)
             return state.sawMapFull ? .mapFull : .failed(error as? StoreError ?? StoreError(.lmdb, "\(error)"))
         }
+        let transactionId = mdb_txn_id(parent)
+        // A failed commit aborts the transaction (LMDB frees it) and leaves the last committed
+        // state as it was: the pages it wrote were free ones, and the meta page was not touched.
         let commit = mdb_txn_commit(parent)
         if commit == MDB_MAP_FULL { return .mapFull }
         if commit != MDB_SUCCESS { return .failed(classifyCommitFailure(commit)) }
-        return .committed(results: results, changes: changes, head: newHead)
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return .committed(results: results, changes: changes, head: newHead, reachedDisk: info.me_last_txnid == transactionId)
     }
 
     /// Runs one call in its own nested transaction; returns its error, or nil when it committed.
@@ -251,7 +278,7 @@ final class Writer: @unchecked Sendable {
             // The caller caught the map-full error and returned normally: the transaction is
             // unusable, and the whole batch will run again after the map grows.
             mdb_txn_abort(child)
-            return StoreError(.mapFull, "map full")
+            return StoreError(.storageFull, "map full")
         }
         let commit = mdb_txn_commit(child)
         if commit != MDB_SUCCESS {
@@ -268,9 +295,44 @@ final class Writer: @unchecked Sendable {
     private func classifyCommitFailure(_ rc: Int32) -> StoreError {
         var fs = statvfs()
         if rc == EIO, statvfs(path, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 {
-            return StoreError(.diskFull, "commit: no space left on the disk holding \(path)", lmdbCode: rc)
+            return StoreError(.storageFull, "commit: no space left on the disk holding \(path)", lmdbCode: rc)
         }
         return StoreError.lmdb(rc, context: "commit")
+    }
+
+    // MARK: Room for writes
+
+    /// The storage condition as the last write found it.
+    var storage: StorageCondition { storageState.withLock { $0.condition } }
+
+    /// Adds an observer of the storage condition's changes (see ``Environment/observeStorage(_:)``).
+    func observeStorage(_ observer: @escaping @Sendable (StorageCondition) -> Void) {
+        storageState.withLock { $0.observers.append(observer) }
+    }
+
+    /// Writer thread: `calls` write calls were refused for want of room.
+    private func noteRefusal(_ error: StoreError, calls: Int) {
+        let (changed, observers) = storageState.withLock { state -> (StorageCondition?, [@Sendable (StorageCondition) -> Void]) in
+            if state.condition.isFull {
+                state.condition.refusals += calls
+                return (nil, [])
+            }
+            state.condition = StorageCondition(isFull: true, since: Date(), reason: error.message, refusals: calls)
+            return (state.condition, state.observers)
+        }
+        storageFull = true
+        if let changed { for observer in observers { observer(changed) } }
+    }
+
+    /// Writer thread: a commit reached the disk, so there is room again.
+    private func noteRoom() {
+        guard storageFull else { return }
+        storageFull = false
+        let (changed, observers) = storageState.withLock { state -> (StorageCondition, [@Sendable (StorageCondition) -> Void]) in
+            state.condition = StorageCondition(isFull: false, since: nil, reason: nil, refusals: state.condition.refusals)
+            return (state.condition, state.observers)
+        }
+        for observer in observers { observer(changed) }
     }
 
     // MARK: The map and the feed after a commit
@@ -279,7 +341,8 @@ final class Writer: @unchecked Sendable {
     private func grow() -> StoreError? {
         let current = currentMapSize()
         guard current < configuration.maxMapSize else {
-            return StoreError(.mapFull, "the map is at its ceiling of \(configuration.maxMapSize) bytes")
+            return StoreError(.storageFull, "the map is at its ceiling of \(configuration.maxMapSize) bytes (maxMapSize)",
+                              lmdbCode: MDB_MAP_FULL)
         }
         let target = min(configuration.maxMapSize, max(current * 2, current + (1 << 20)))
         return setMapSize(target)

@@ -23,6 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The store's folder (created when missing).")
     var dataDir: String = "./tenda-data"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The most the store's file may grow to (bytes, or with K, M, G or T: 2G). Writes beyond it are refused with 507 storage_full, as on a full disk.",
+        valueName: "size"))
+    var maxMapSize: String = "1T"
+
     @Option(name: .long, help: "The Telegram bot's token (or TELEGRAM_BOT_TOKEN).")
     var botToken: String?
 
@@ -84,6 +89,10 @@ struct ServeCommand: AsyncParsableCommand {
 
         DataFolder.writerLock = try WriterLock(dataDir)
         var storeConfiguration = StoreConfiguration()
+        guard let ceiling = Self.byteCount(maxMapSize), ceiling >= 1 << 20 else {
+            throw ValidationFailure("--max-map-size must be a size of 1M or more, like 512M or 2G")
+        }
+        storeConfiguration.maxMapSize = ceiling
         // Reconnecting clients resume from the feed; a month of history is plenty for that.
         storeConfiguration.feedRetention = FeedRetention(maxAge: 30 * 86_400)
         let store = try await Environment.open(at: dataDir, configuration: storeConfiguration)
@@ -129,6 +138,20 @@ struct ServeCommand: AsyncParsableCommand {
                                    telegramWebhook: webhook, services: bot?.services ?? [], logger: logger)
         try await app.runService()
         await store.close()
+    }
+
+    /// "512M", "2G", "1048576": a size in bytes, with an optional binary K, M, G or T suffix.
+    static func byteCount(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let shifts: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+        var digits = Substring(trimmed)
+        var shift = 0
+        if let last = digits.last, let unit = shifts[last] {
+            digits = digits.dropLast()
+            shift = unit
+        }
+        guard let value = Int(digits), value > 0, value <= Int.max >> shift else { return nil }
+        return value << shift
     }
 
     /// The MiniApp's folder: the one given, else `web` in the current folder, else `web` beside the executable.

@@ -15,9 +15,12 @@ struct DemoShop {
     let shop: Shop
     let conversation: Conversation
 
-    static func make() async throws -> DemoShop {
+    /// `configure` adjusts the store's test configuration (no fsync, 8 MiB map).
+    static func make(store configure: (inout StoreConfiguration) -> Void = { _ in }) async throws -> DemoShop {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-bot-tests-\(UUID().uuidString)").path
-        let env = try await Store.Environment.open(at: folder, configuration: .testing)
+        var configuration = StoreConfiguration.testing
+        configure(&configuration)
+        let env = try await Store.Environment.open(at: folder, configuration: configuration)
         let shop = try await Shop.open(env, settings: ShopSettings(tokenSecret: Array(repeating: 7, count: 32)))
         let json = try Data(contentsOf: packageRoot.appendingPathComponent("fixtures/demo-shop.json"))
         _ = try await ShopImport.run(json, into: shop)

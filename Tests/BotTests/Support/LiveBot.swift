@@ -8,6 +8,7 @@ import NIOCore
 import Realtime
 import Server
 import Shop
+import Store
 import Telegram
 import Testing
 
@@ -24,8 +25,9 @@ struct LiveBot {
     static let user = TelegramUser(id: DemoShop.userTelegramId, firstName: "Diego", lastName: "Ferreira", username: "diegof", languageCode: "pt-br")
 
     /// Runs `body` with the bot taking updates by long polling (`webhook: false`) or by webhook.
-    static func run(webhook: Bool = false, _ body: @escaping @Sendable (LiveBot, any TestClientProtocol, Int) async throws -> Void) async throws {
-        let demo = try await DemoShop.make()
+    static func run(webhook: Bool = false, store configure: (inout StoreConfiguration) -> Void = { _ in },
+                    _ body: @escaping @Sendable (LiveBot, any TestClientProtocol, Int) async throws -> Void) async throws {
+        let demo = try await DemoShop.make(store: configure)
         let telegram = try await StandInBotAPI.start()
         let bot = try await TelegramBot.make(
             conversation: demo.conversation,

@@ -1,0 +1,120 @@
+import Bot
+import Foundation
+import Logging
+import Shop
+import Store
+import Synchronization
+import Telegram
+import Testing
+
+/// The bot over a store with no room left (its map at a small ceiling, filled by the test).
+@Suite("Bot on a full store") struct BotStorageFullTests {
+    @Test func aFullStoreGetsAPoliteReplyWhileLookingThingsUpGoesOn() async throws {
+        try await LiveBot.run(store: { $0.maxMapSize = 16 << 20 }) { live, _, _ in
+            // The start-up writes (menus) are done before the store fills.
+            _ = try await live.telegram.waitFor("setMyCommands", count: 5)
+            let environment = live.demo.shop.environment
+            let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
+            var key: UInt64 = 0
+            for size in [256 << 10, 16 << 10, 1 << 10] {
+                while key < 10_000 {
+                    key += 1
+                    do {
+                        try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
+                    } catch let error as StoreError where error.code == .storageFull {
+                        break
+                    }
+                }
+            }
+            #expect(environment.storage.isFull)
+
+            // Looking things up still answers.
+            let list = try await live.say("/lista_produtos", as: LiveBot.user)
+            #expect(list.text.contains("<b>Produtos</b>") && list.text.contains("estoque"), "\(list.text)")
+            // A purchase is refused in words (sent directly: the outbox has no room either), and nothing is sold.
+            let coxinha = try live.demo.product(named: "Coxinha")
+            let diego = try live.demo.user(DemoShop.userTelegramId)
+            let refused = try await live.say("/buy 2 \(coxinha.value.publicId) \(diego.publicId) ok", as: LiveBot.admin)
+            #expect(refused.text.contains("armazenamento da loja está cheio"), "\(refused.text)")
+            #expect(try live.demo.product(named: "Coxinha").value.stock == coxinha.value.stock)
+            // Still full, so no write reached the disk: the replies went out without the outbox.
+            #expect(environment.storage.isFull)
+            // And the bot is still there for the next message.
+            let again = try await live.say("/commands", as: LiveBot.user)
+            #expect(!again.text.contains("Algo deu errado"), "\(again.text)")
+        }
+    }
+
+    @Test func theNotifierWaitsForRoomInsteadOfStoppingAndThenSendsTheNotice() async throws {
+        let demo = try await DemoShop.make(store: { $0.maxMapSize = 16 << 20 })
+        let telegram = try await StandInBotAPI.start()
+        defer { Task { await telegram.stop(); await demo.discard() } }
+        let environment = demo.shop.environment
+        let bot = try await TelegramBot.make(conversation: demo.conversation,
+                                             settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL),
+                                             limits: .unlimited, pollTimeout: 1, logger: Logger(label: "notifier-full-test"))
+        func lowStockAlerts() -> Int {
+            telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }
+                .filter { $0.chatId == DemoShop.adminTelegramId && $0.text.contains("Estoque baixo") && $0.text.contains("Coxinha") }.count
+        }
+        // A first start records where the notifier begins.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in bot.services { group.addTask { try await service.run() } }
+            while try Notifier.position(in: environment) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            group.cancelAll()
+        }
+        // While the bot is down, a purchase crosses Coxinha's threshold (a notice), then the store fills.
+        let coxinha = try demo.product(named: "Coxinha").value
+        _ = try await demo.shop.execute(Buy(buyerId: try demo.user(DemoShop.userTelegramId).id,
+                                            items: [LineItem(productId: coxinha.id, quantity: coxinha.stock - coxinha.lowStockThreshold)]),
+                                        as: try demo.principal(DemoShop.adminTelegramId))
+        let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
+        var key: UInt64 = 0
+        for size in [256 << 10, 16 << 10, 1 << 10] {
+            while key < 10_000 {
+                key += 1
+                do {
+                    try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
+                } catch let error as StoreError where error.code == .storageFull {
+                    break
+                }
+            }
+        }
+        #expect(environment.storage.isFull)
+
+        // The bot starts on the full store: the menus and the notice's messages cannot be
+        // queued; no service ends for it (one that did would take the server down).
+        let ended = EndedServices()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in bot.services {
+                group.addTask {
+                    do { try await service.run() } catch {}
+                    if !Task.isCancelled { ended.add("\(type(of: service))") }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(1_500))
+            #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
+            // Room again: trimming the change feed's oldest records, a few at a time (a trim must
+            // fit in the room there is), frees the pages of the filler's copies in the feed. The
+            // notice goes out once, whenever the notifier's next try finds room.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while lowStockAlerts() == 0, ContinuousClock.now < deadline {
+                let kept = environment.head - (try environment.trimPoint())
+                if (try? await environment.trimFeed(keepingLast: kept > 16 ? kept - 16 : 1)) == nil {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(lowStockAlerts() == 1)
+            #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
+            group.cancelAll()
+        }
+    }
+}
+
+/// The bot services whose `run` returned or threw before the test cancelled them.
+private final class EndedServices: Sendable {
+    private let ended = Mutex<[String]>([])
+    func add(_ name: String) { ended.withLock { $0.append(name) } }
+    var names: [String] { ended.withLock { $0 } }
+}
