@@ -511,7 +511,7 @@ enum OpenAPISchemas {
             "ContractRequest": S.object(nil, required: ["title", "terms", "amount", "parties"], [
                 "title": S.text(maxLength: L.title, required: true),
                 "terms": S.text(maxLength: L.terms, required: true),
-                "amount": S.money(in: Bounds.amount),
+                "amount": S.money(in: Bounds.contractAmount),
                 "parties": S.array(S.ref("ContractPartyInput"), "No person twice.", count: Bounds.contractParties),
                 "requiredConfirmations": S.integer("1 to the number of parties; default all parties.", format: "int32", minimum: 1,
                                                    maximum: Bounds.contractParties.upperBound),

@@ -11,8 +11,10 @@
 public enum Bounds {
     /// A product's price, in minor units: up to one billion in major units.
     public static let price: ClosedRange<Int64> = 0...100_000_000_000
-    /// A payment or a contract's amount, in minor units.
+    /// A payment, in minor units.
     public static let amount: ClosedRange<Int64> = 1...100_000_000_000
+    /// A contract's amount, in minor units (0 for a contract without money).
+    public static let contractAmount: ClosedRange<Int64> = 0...100_000_000_000
     /// A debt correction, either way, in minor units (never zero).
     public static let debtAdjustment: ClosedRange<Int64> = -100_000_000_000...100_000_000_000
     /// Units of one product in one purchase, order or refund line.

@@ -33,7 +33,7 @@ public struct CreateContract: ShopCommand {
     public func validate() throws(ShopError) {
         try Check.text(title, "title", max: Bounds.Length.title)
         try Check.text(terms, "terms", max: Bounds.Length.terms)
-        try Check.number(amount, "amount", in: Bounds.amount)
+        try Check.number(amount, "amount", in: Bounds.contractAmount)
         try Check.count(parties.count, "parties", in: Bounds.contractParties, of: "parties to a contract")
         if Set(parties.map(\.userId)).count != parties.count { throw ShopError(.ruleBroken, "a party may appear only once", field: "parties") }
         for (i, party) in parties.enumerated() { try Check.text(party.part, "parties[\(i)].part", min: 0, max: Bounds.Length.contractPart) }
