@@ -7,12 +7,13 @@ Starts the server on a fresh demo shop in a temporary folder with the rate limit
 the fuzzer reaches every operation instead of a wall of 429s), signs in as the demo owner and
 as a plain user with initData signed by the run's own bot token, and runs schemathesis:
 
-1. as the owner: every phase (examples, coverage, fuzzing, stateful), every check, a fixed
-   seed and a time budget; logout is left out here because it would end the run's own
-   session, and gets a run of its own at the end;
-2. as a user: the same, plus `role_respected` (schemathesis_hooks.py): no operation whose
+1. as a user, then as the owner (whose runs may change the user's role): every check, a
+   fixed seed and a time budget, first the examples, coverage and fuzzing phases, then the
+   stateful phase (links between operations) with a budget of its own; logout is left out
+   of these because it would end the run's own session;
+2. the user's runs add `role_respected` (schemathesis_hooks.py): no operation whose
    `x-minimum-role` is above `user` may answer 2xx;
-3. logout, alone, as a third signed-in user.
+3. logout, alone, as a third signed-in user, before the owner's runs.
 
 After every run the server must still answer /health: a request that stops the process is
 the worst failure there is. Exits non-zero on any failure, and prints schemathesis's summary.
@@ -86,7 +87,6 @@ def schemathesis(base, token, role, seed, seconds, extra, report):
     command = [
         st if os.path.exists(st) else "st", "--config-file", os.path.join(HERE, "schemathesis.toml"), "run", base + "/openapi.json", "--url", base,
         "-H", f"Authorization: Bearer {token}",
-        "--phases", "examples,coverage,fuzzing,stateful",
         "--checks", "all",
         "--seed", str(seed),
         "--max-time", str(seconds),
@@ -105,8 +105,8 @@ def schemathesis(base, token, role, seed, seconds, extra, report):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenda", default=None, help="the tenda executable (default: swift build's debug binary)")
-    parser.add_argument("--seconds", type=int, default=int(os.environ.get("FUZZ_API_SECONDS", "240")),
-                        help="time budget of the owner's run; the user's gets half (default 240, or FUZZ_API_SECONDS)")
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("FUZZ_API_SECONDS", "180")),
+                        help="time budget of the owner's run; the user's gets half (default 180, or FUZZ_API_SECONDS)")
     parser.add_argument("--seed", type=int, default=20261203)
     arguments = parser.parse_args()
 
@@ -134,11 +134,19 @@ def main():
                 raise SystemExit(f"tenda serve did not come up; its log:\n{open(log_path).read()}")
             time.sleep(0.2)
         owner, user, leaving = sign_in(base, OWNER), sign_in(base, USER), sign_in(base, LOGOUT_USER)
-        logout = ["--include-path", "/api/auth/logout"]
+        everything_but_logout = ["--exclude-path", "/api/auth/logout"]
+        stateless = ["--phases", "examples,coverage,fuzzing"]
+        # Stateful runs apart, with a budget of its own: in one run the fuzzing phase would
+        # spend the whole budget before the first scenario.
+        stateful = ["--phases", "stateful"]
+        half = max(arguments.seconds // 2, 30)
+        # The user's runs come first: the owner's may change their role or block them.
         runs = [
-            ("owner", owner, arguments.seconds, ["--exclude-path", "/api/auth/logout"]),
-            ("user", user, max(arguments.seconds // 2, 30), ["--exclude-path", "/api/auth/logout"]),
-            ("user", leaving, 30, logout),
+            ("user", user, half, stateless + everything_but_logout),
+            ("user", user, half // 2, stateful + everything_but_logout),
+            ("user", leaving, 30, stateless + ["--include-path", "/api/auth/logout"]),
+            ("owner", owner, arguments.seconds, stateless + everything_but_logout),
+            ("owner", owner, half, stateful + everything_but_logout),
         ]
         for i, (role, token, seconds, extra) in enumerate(runs):
             code = schemathesis(base, token, role, arguments.seed, seconds, extra, os.path.join(reports, f"run{i}.xml"))
