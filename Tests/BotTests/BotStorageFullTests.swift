@@ -14,18 +14,7 @@ import Testing
             // The start-up writes (menus) are done before the store fills.
             _ = try await live.telegram.waitFor("setMyCommands", count: 5)
             let environment = live.demo.shop.environment
-            let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
-            var key: UInt64 = 0
-            for size in [256 << 10, 16 << 10, 1 << 10] {
-                while key < 10_000 {
-                    key += 1
-                    do {
-                        try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
-                    } catch let error as StoreError where error.code == .storageFull {
-                        break
-                    }
-                }
-            }
+            try await fill(environment)
             #expect(environment.storage.isFull)
 
             // Looking things up still answers.
@@ -68,18 +57,7 @@ import Testing
         _ = try await demo.shop.execute(Buy(buyerId: try demo.user(DemoShop.userTelegramId).id,
                                             items: [LineItem(productId: coxinha.id, quantity: coxinha.stock - coxinha.lowStockThreshold)]),
                                         as: try demo.principal(DemoShop.adminTelegramId))
-        let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
-        var key: UInt64 = 0
-        for size in [256 << 10, 16 << 10, 1 << 10] {
-            while key < 10_000 {
-                key += 1
-                do {
-                    try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
-                } catch let error as StoreError where error.code == .storageFull {
-                    break
-                }
-            }
-        }
+        try await fill(environment)
         #expect(environment.storage.isFull)
 
         // The bot starts on the full store: the menus and the notice's messages cannot be
@@ -117,4 +95,20 @@ private final class EndedServices: Sendable {
     private let ended = Mutex<[String]>([])
     func add(_ name: String) { ended.withLock { $0.append(name) } }
     var names: [String] { ended.withLock { $0 } }
+}
+
+/// Fills the store to its map ceiling: large records first, then smaller ones into what is left.
+private func fill(_ environment: Environment) async throws {
+    let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
+    var key: UInt64 = 0
+    for size in [256 << 10, 16 << 10, 1 << 10] {
+        while key < 10_000 {
+            key += 1
+            do {
+                try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
+            } catch let error as StoreError where error.code == .storageFull {
+                break
+            }
+        }
+    }
 }

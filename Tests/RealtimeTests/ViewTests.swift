@@ -16,6 +16,26 @@ import Testing
         #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1_795_254_400)) == "2026-11-21T09:46:40Z")
     }
 
+    @Test func timesAreReadBackFromEveryRFC3339FormAndTheRestIsRefused() {
+        var seconds: Double = -62_135_596_800  // 0001-01-01
+        while seconds < 253_402_300_799 {  // 9999-12-31
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(RFC3339.date(from: RFC3339.string(from: date)) == date)
+            seconds += 797_999_999  // about 25 years and some days
+        }
+        let noon = Date(timeIntervalSince1970: 1_795_262_400)  // 2026-11-21T12:00:00Z
+        for text in ["2026-11-21T12:00:00Z", "2026-11-21t12:00:00z", "2026-11-21T09:00:00-03:00", "2026-11-21T14:30:00+02:30"] {
+            #expect(RFC3339.date(from: text) == noon, "\(text)")
+        }
+        #expect(RFC3339.date(from: "2026-11-21T12:00:00.250Z") == noon.addingTimeInterval(0.25))
+        #expect(RFC3339.date(from: "0736-01-18T00:53:12.928992-03:34") != nil)
+        #expect(RFC3339.date(from: "2024-02-29T00:00:00Z") != nil)
+        for text in ["", "2026-11-21", "2026-11-21T12:00:00", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
+                     "2026-11-21T24:00:00Z", "2026-11-21T12:00:00.Z", "2026-11-21T12:00:00+24:00", "2026-11-21T12:00:00Z ", "+2026-11-21T12:00:00Z"] {
+            #expect(RFC3339.date(from: text) == nil, "\(text)")
+        }
+    }
+
     @Test func aProductViewHasTheContractsShape() throws {
         let at = Date(timeIntervalSince1970: 1_795_254_400)
         let product = Product(id: 3, name: "Coxinha", emoji: "🥟", description: "", category: "Salgados", price: 650, currency: "BRL",

@@ -49,9 +49,10 @@ struct APIOperation: Sendable {
         set.formUnion([.unauthorized, .tooManyRequests, .internalError])  // a bad bearer token is 401 on every route
         if minimumRole != .anyone { set.insert(.forbidden) }  // blocked users, too-low roles
         if body != nil || imageUpload { set.formUnion([.badRequest, .contentTooLarge, .unsupportedMediaType]) }
+        if body != nil { set.insert(.notFound) }  // an id in the body (a product, a buyer) may name no record
         if parameters.contains(where: { !["id", "IdempotencyKey", "IfMatch", "LastEventID", "token"].contains($0) }) { set.insert(.badRequest) }
         if path.contains("{id}") { set.insert(.notFound) }
-        if parameters.contains("IfMatch") { set.insert(.preconditionFailed) }
+        if parameters.contains("IfMatch") { set.formUnion([.preconditionFailed, .badRequest]) }  // stale, or not a version
         if parameters.contains("IdempotencyKey") { set.insert(.unprocessable) }
         if method != "GET" { set.insert(.insufficientStorage) }  // every write may meet a full disk
         return set.sorted { $0.rawValue < $1.rawValue }

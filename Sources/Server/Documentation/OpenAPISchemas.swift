@@ -85,6 +85,10 @@ enum OpenAPISchema {
         ["description": description,
          "anyOf": [integer(minimum: 0, maximum: Int(Int64.max)), ["type": "string", "pattern": "^[0-9]{1,18}$"]]]
     }
+    /// An ISO 4217 code input; the shop takes only its own currency (another is 422).
+    static var currencyCode: Object {
+        string("ISO 4217; default the shop's currency, the only one it takes.", example: "BRL").merging(["pattern": "^[A-Z]{3}$"]) { a, _ in a }
+    }
     /// An array input of `range` elements.
     static func array(_ items: Object, _ description: String? = nil, count range: ClosedRange<Int>) -> Object {
         var s = array(items, description)
@@ -459,7 +463,7 @@ enum OpenAPISchemas {
                 "description": S.text("Default \"\".", maxLength: L.description),
                 "category": S.text("Default \"\".", maxLength: L.category),
                 "price": S.money(in: Bounds.price),
-                "currency": S.string("ISO 4217; default the shop's currency (the only one it takes).", example: "BRL"),
+                "currency": S.currencyCode,
                 "stock": S.integer("Opening stock; default 0.", in: Bounds.openingStock),
                 "lowStockThreshold": S.integer("Default 5.", in: Bounds.threshold),
                 "mediaIds": S.array(S.text(maxLength: L.mediaId), count: 0...Bounds.mediaPerProduct),
@@ -491,7 +495,7 @@ enum OpenAPISchemas {
             "PaymentRequest": S.object(nil, required: ["userId", "amount"], [
                 "userId": S.id("u", example: "u1"),
                 "amount": S.money(in: Bounds.amount, "Minor units; at most what the user owes."),
-                "currency": S.string("ISO 4217; default the shop's currency (the only one it takes).", example: "BRL"),
+                "currency": S.currencyCode,
                 "method": S.text("Default pix.", maxLength: L.method, required: true, example: "pix"),
                 "note": S.text(maxLength: L.note),
             ]),

@@ -78,11 +78,12 @@ extension Request {
         return id
     }
 
-    /// A query parameter holding an RFC 3339 time, when present.
+    /// A query parameter holding an RFC 3339 time (fractional seconds allowed), when present.
     func date(_ name: String) throws -> Date? {
         guard let text = uri.queryParameters[Substring(name)] else { return nil }
-        let formatter = ISO8601DateFormatter()
-        guard let date = formatter.date(from: String(text)) else { throw APIError.invalid(name, "\(name) must be an RFC 3339 time") }
+        guard let date = RFC3339.date(from: String(text)) else {
+            throw APIError.invalid(name, "\(name) must be an RFC 3339 time")
+        }
         return date
     }
 
@@ -145,9 +146,23 @@ extension Request {
     /// The allowed names are `T`'s stored properties, which are its JSON keys for the
     /// synthesized `Decodable` the route bodies use. Only the top level is checked.
     func decodeStrict<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
+        try Self.decodeStrict(T.self, from: try await jsonBody(context))
+    }
+
+    /// A body a route may go without: none, or an empty one, is nil; anything else must be
+    /// what ``decodeStrict(as:context:)`` takes.
+    func decodeOptional<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T? {
+        let data = try await jsonBody(context)
+        return data.isEmpty ? nil : try Self.decodeStrict(T.self, from: data)
+    }
+
+    private func jsonBody(_ context: AppRequestContext) async throws -> Data {
         try requireJSONBody()
         var buffer = try await body.collect(upTo: context.maxUploadSize)
-        let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+    }
+
+    private static func decodeStrict<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let value = try JSONDecoder().decode(T.self, from: data)
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             let known = Set(Mirror(reflecting: value).children.compactMap(\.label))

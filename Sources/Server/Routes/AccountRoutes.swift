@@ -87,10 +87,14 @@ struct AccountRoutes {
         }
         router.post("/api/notifications") { request, context -> JSON<[String: Int]> in
             let body = try await request.decodeStrict(as: NewNotification.self, context: context)
+            let role = try body.role.map { text in
+                guard let role = Role(rawValue: text) else { throw APIError.invalid("role", "role must be user, admin or owner") }
+                return role
+            }
             let recipient: Recipient
             if let userId = body.userId {
                 recipient = .user(userId.value)
-            } else if let text = body.role, let role = Role(rawValue: text) {
+            } else if let role {
                 recipient = .role(role)
             } else {
                 throw APIError.invalid("userId", "name a userId or a role (user, admin, owner)")

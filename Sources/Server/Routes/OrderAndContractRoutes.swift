@@ -58,7 +58,7 @@ struct OrderAndContractRoutes {
             try view(try await shop.execute(FulfilOrder(orderId: try context.id("id", .order)), as: context.principal), context)
         }
         router.post("/api/orders/:id/cancel") { request, context in
-            let body = try? await request.decodeStrict(as: ReasonBody.self, context: context)
+            let body = try await request.decodeOptional(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(CancelOrder(orderId: try context.id("id", .order), reason: body?.reason ?? ""), as: context.principal), context)
         }
 
@@ -85,11 +85,11 @@ struct OrderAndContractRoutes {
             try view(try await shop.execute(ConfirmContract(contractId: try context.id("id", .contract)), as: context.principal), context)
         }
         router.post("/api/contracts/:id/decline") { request, context in
-            let body = try? await request.decodeStrict(as: ReasonBody.self, context: context)
+            let body = try await request.decodeOptional(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(DeclineContract(contractId: try context.id("id", .contract), reason: body?.reason ?? ""), as: context.principal), context)
         }
         router.post("/api/contracts/:id/cancel") { request, context in
-            let body = try? await request.decodeStrict(as: ReasonBody.self, context: context)
+            let body = try await request.decodeOptional(as: ReasonBody.self, context: context)
             return try view(try await shop.execute(CancelContract(contractId: try context.id("id", .contract), reason: body?.reason ?? ""), as: context.principal), context)
         }
         router.post("/api/contracts/:id/complete") { _, context in

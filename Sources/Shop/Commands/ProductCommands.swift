@@ -32,7 +32,7 @@ public struct CreateProduct: ShopCommand {
         try Check.currency(currency)
         try Check.number(stock, "stock", in: Bounds.openingStock)
         try Check.number(lowStockThreshold, "lowStockThreshold", in: Bounds.threshold)
-        try Check.count(mediaIds.count, "mediaIds", in: 0...Bounds.mediaPerProduct, of: "images")
+        try Check.mediaIds(mediaIds)
     }
 
     public var summary: String { "\(name) at \(price)" }
@@ -85,7 +85,7 @@ public struct UpdateProduct: ShopCommand {
         if let category { try Check.text(category, "category", min: 0, max: Bounds.Length.category) }
         if let price { try Check.number(price, "price", in: Bounds.price) }
         if let lowStockThreshold { try Check.number(lowStockThreshold, "lowStockThreshold", in: Bounds.threshold) }
-        if let mediaIds { try Check.count(mediaIds.count, "mediaIds", in: 0...Bounds.mediaPerProduct, of: "images") }
+        if let mediaIds { try Check.mediaIds(mediaIds) }
     }
 
     public var summary: String { EntityKind.product.format(productId) }
@@ -200,7 +200,8 @@ public struct AdjustStock: ShopCommand {
         guard [.adjustment, .restock, .return].contains(reason) else {
             throw ShopError.invalid("reason", "reason must be adjustment, restock or return")
         }
-        if reason != .adjustment && delta < 0 { throw ShopError.invalid("delta", "a \(reason.rawValue) adds units") }
+        // Each field is well formed; a removal with a reason that only adds breaks a rule (422).
+        if reason != .adjustment && delta < 0 { throw ShopError(.ruleBroken, "a \(reason.rawValue) adds units", field: "delta") }
         try Check.text(note, "note", min: 0, max: Bounds.Length.note)
     }
 

@@ -21,6 +21,12 @@ enum Check {
         if !range.contains(value) { throw ShopError.invalid(field, "\(range.lowerBound) to \(range.upperBound) \(things)") }
     }
 
+    /// A product's images: ``Bounds/mediaPerProduct`` ids at most, each a bounded text.
+    static func mediaIds(_ ids: [String]) throws(ShopError) {
+        try count(ids.count, "mediaIds", in: 0...Bounds.mediaPerProduct, of: "images")
+        for (i, id) in ids.enumerated() { try text(id, "mediaIds[\(i)]", max: Bounds.Length.mediaId) }
+    }
+
     static func currency(_ value: String?, _ field: String = "currency") throws(ShopError) {
         guard let value else { return }
         if value.unicodeScalars.count != 3 || !value.unicodeScalars.allSatisfy({ $0.isASCII && ("A"..."Z").contains($0) }) {
