@@ -45,9 +45,15 @@ final class RawWebSocket: Sendable {
 
     /// Sends one masked text frame, as RFC 6455 requires of clients.
     func send(_ text: String) async throws {
-        let payload = Array(text.utf8), mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        try await send(opcode: 0x1, fin: true, Array(text.utf8))
+    }
+
+    /// Sends one masked frame of any kind: a fragment (`fin` false, or opcode 0 for a
+    /// continuation), a ping (0x9).
+    func send(opcode: UInt8, fin: Bool, _ payload: [UInt8]) async throws {
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         var frame = ByteBuffer()
-        frame.writeInteger(UInt8(0x81))
+        frame.writeInteger((fin ? 0x80 : 0) | opcode)
         if payload.count < 126 {
             frame.writeInteger(UInt8(0x80 | payload.count))
         } else if payload.count <= 0xFFFF {
