@@ -16,38 +16,7 @@ public struct ServerConfiguration: Sendable {
     public var userRateLimit: (burst: Double, perSecond: Double)
     /// Requests an address without a token may burst, then per second.
     public var addressRateLimit: (burst: Double, perSecond: Double)
-    extension ServerConfiguration {
-    /// Descriptors kept for what the server opens besides client connections: the store's
-    /// files and lock, the data folder's lock, the listening socket, each event loop's epoll,
-    /// event and timer descriptors, the Bot API client's connections, backups and served files.
-    public static let reservedFileDescriptors = 128
-
-    /// The default connection cap: the process's open-file limit (`ulimit -n`, systemd's
-    /// `LimitNOFILE`) less ``reservedFileDescriptors``; 896 under Debian's usual soft limit of
-    /// 1,024, 19,872 under a limit of 20,000.
-    ///
-    /// Each connection is a file descriptor. Without a cap, a flood of connections would run the
-    /// process out of descriptors: `accept` would fail with `EMFILE` (NIO then backs off), and so
-    /// would the store, the bot and everything else that opens a file. At the cap the server
-    /// stops accepting, so new connections wait in the listen backlog, except that the one that
-    /// has waited longest for a request head is closed to make room (``OpenConnections``).
-    /// Memory is rarely the first limit: an idle WebSocket costs about 7 KB. For more live
-    /// dashboards, raise the open-file limit (or pass `--max-connections`).
-    public static var defaultMaxConnections: Int {
-        var limit = rlimit()
-        #if os(Linux)
-        let found = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
-        #else
-        let found = getrlimit(RLIMIT_NOFILE, &limit) == 0
-        #endif
-        guard found else { return 1_024 - reservedFileDescriptors }
-        // Unlimited still stops at the kernel's `nr_open`, 1,048,576 by default.
-        let descriptors = limit.rlim_cur == RLIM_INFINITY ? 1 << 20 : Int(min(limit.rlim_cur, 1 << 20))
-        return max(64, descriptors - reservedFileDescriptors)
-    }
-}
-
-/// Who may read `/metrics`.
+    /// Who may read `/metrics`.
     public var metricsAccess: MetricsAccess = .anyone
     /// The MiniApp's folder (`web/`), served at `/`; nil serves no pages.
     public var webRoot: String? = nil
@@ -95,6 +64,37 @@ public struct ServerConfiguration: Sendable {
         self.allowedOrigins = allowedOrigins
         self.userRateLimit = userRateLimit
         self.addressRateLimit = addressRateLimit
+    }
+}
+
+extension ServerConfiguration {
+    /// Descriptors kept for what the server opens besides client connections: the store's
+    /// files and lock, the data folder's lock, the listening socket, each event loop's epoll,
+    /// event and timer descriptors, the Bot API client's connections, backups and served files.
+    public static let reservedFileDescriptors = 128
+
+    /// The default connection cap: the process's open-file limit (`ulimit -n`, systemd's
+    /// `LimitNOFILE`) less ``reservedFileDescriptors``; 896 under Debian's usual soft limit of
+    /// 1,024, 19,872 under a limit of 20,000.
+    ///
+    /// Each connection is a file descriptor. Without a cap, a flood of connections would run the
+    /// process out of descriptors: `accept` would fail with `EMFILE` (NIO then backs off), and so
+    /// would the store, the bot and everything else that opens a file. At the cap the server
+    /// stops accepting, so new connections wait in the listen backlog, except that the one that
+    /// has waited longest for a request head is closed to make room (``OpenConnections``).
+    /// Memory is rarely the first limit: an idle WebSocket costs about 7 KB. For more live
+    /// dashboards, raise the open-file limit (or pass `--max-connections`).
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        #if os(Linux)
+        let found = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+        #else
+        let found = getrlimit(RLIMIT_NOFILE, &limit) == 0
+        #endif
+        guard found else { return 1_024 - reservedFileDescriptors }
+        // Unlimited (`RLIM_INFINITY`, the largest value) still stops at the kernel's `nr_open`, 1,048,576 by default.
+        let descriptors = Int(min(limit.rlim_cur, 1 << 20))
+        return max(64, descriptors - reservedFileDescriptors)
     }
 }
 

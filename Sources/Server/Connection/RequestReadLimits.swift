@@ -257,9 +257,10 @@ final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
         connections?.busy(context.channel)
         metrics?.connectionCut(reason)
         logger.debug("connection closed by a limit", metadata: ["reason": .string(reason.rawValue)])
-        guard let (status, code, message) = answer, !answerStarted, context.channel.isActive else {
+        guard let answer, !answerStarted, context.channel.isActive else {
             return context.close(promise: nil)
         }
+        let (status, code, message) = answer
         let body = ByteBuffer(string: #"{"error":{"code":"\#(code)","message":"\#(message)"}}"#)
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: [
             "Connection": "close", "Content-Type": "application/json; charset=utf-8", "Content-Length": String(body.readableBytes),
