@@ -73,8 +73,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                                            messageTimeout: TimeAmount(configuration.webSocketMessageTimeout))
             }
         },
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda",
-                             availableConnectionsDelegate: connections.admission),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
         services: [HubService(hub: hub), heartbeat] + services,
         logger: logger)
 }

@@ -79,9 +79,9 @@ extension ServerConfiguration {
     ///
     /// Each connection is a file descriptor. Without a cap, a flood of connections would run the
     /// process out of descriptors: `accept` would fail with `EMFILE` (NIO then backs off), and so
-    /// would the store, the bot and everything else that opens a file. At the cap the server
-    /// stops accepting, so new connections wait in the listen backlog, except that the one that
-    /// has waited longest for a request head is closed to make room (``OpenConnections``).
+    /// would the store, the bot and everything else that opens a file. Past the cap, the
+    /// connection that has waited longest for a request head is closed to make room, or the new
+    /// one when every connection is busy (``OpenConnections``).
     /// Memory is rarely the first limit: an idle WebSocket costs about 7 KB. For more live
     /// dashboards, raise the open-file limit (or pass `--max-connections`).
     public static var defaultMaxConnections: Int {

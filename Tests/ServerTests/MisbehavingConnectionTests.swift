@@ -147,9 +147,8 @@ import Testing
             for _ in 0..<5 {
                 #expect(Self.status(try await RawConnection.exchange(port: port, Self.health)) == 200)
             }
-            // The oldest ones were closed, unanswered, to make room; the newest are still open. (NIO
-            // accepts up to 4 connections a wake-up, and connections on different event loops
-            // start waiting a little out of order: a margin of 10.)
+            // The oldest ones were closed, unanswered, to make room; the newest are still open.
+            // (Connections on different event loops start waiting a little out of order: a margin.)
             for connection in stalled.prefix(200 - limit - 10) {
                 try await connection.wait("a stalled connection to be closed to make room") { $0.closed }
                 #expect(connection.state.received.isEmpty)

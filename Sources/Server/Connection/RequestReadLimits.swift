@@ -1,3 +1,4 @@
+import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -20,7 +21,7 @@ import NIOHTTP1
 /// It sits after NIO's upgrade handler, so it sees a request once the server has decided it is
 /// not a WebSocket upgrade, and is removed when the connection becomes a WebSocket. It tells
 /// ``OpenConnections`` when the connection waits for a request head (and may be closed to make
-/// room) and when it is busy.
+/// room) and when it is busy, and has it count the connection as it starts.
 final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -47,8 +48,9 @@ final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// What a route reading a body that was cut off for arriving too slowly gets, so that it
-    /// fails rather than taking the part that came for the whole.
-    struct BodyTooSlow: Error {}
+    /// fails rather than taking the part that came for the whole (a 408, which the connection
+    /// has already answered).
+    static let bodyTooSlow = HTTPError(.requestTimeout, message: "the body came too slowly")
 
     /// How long a connection answered 431, 400 or 408 keeps discarding what the client still
     /// sends before it is closed. Closing at once with unread bytes makes the kernel reset the
@@ -60,6 +62,7 @@ final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
     private let metrics: ServerMetrics?
     private let logger: Logger
 
+    private var started = false
     private var headDeadline: Scheduled<Void>?
     private var firstHeadSeen = false
     /// Between a request's head and its end.
@@ -96,7 +99,12 @@ final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func connectionStarted(_ context: ChannelHandlerContext) {
-        guard headDeadline == nil, !firstHeadSeen, !closing else { return }
+        guard !started else { return }
+        started = true
+        if let connections, !connections.admit(context.channel) {
+            closing = true
+            return context.close(promise: nil)
+        }
         connections?.waitingForHead(context.channel)
         headDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: limits.headTimeout) { [self] in
             headDeadline = nil
@@ -222,6 +230,18 @@ final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
         connections?.waitingForHead(context.channel)
     }
 
+    /// Graceful shutdown: a connection waiting for a request head has nothing to finish.
+    /// (Hummingbird's handler does the same for kept-alive ones, but it is not in the pipeline
+    /// before the first head, and such a connection would hold the shutdown until its deadline.)
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, !requestOpen, answersPending == 0, !closing {
+            closing = true
+            stopTimers()
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     // MARK: Errors
 
     /// A head NIO's decoder refused (too large, or not HTTP) while no request is open is
@@ -270,7 +290,7 @@ final class RequestReadLimits: ChannelDuplexHandler, RemovableChannelHandler {
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         // A route still reading the body must fail, not take what came for the whole.
-        if reason == .bodyTooSlow { context.fireErrorCaught(BodyTooSlow()) }
+        if reason == .bodyTooSlow { context.fireErrorCaught(Self.bodyTooSlow) }
         written.futureResult.assumeIsolated().whenComplete { [self] _ in
             context.close(mode: .output, promise: nil)
             linger = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) { context.close(promise: nil) }

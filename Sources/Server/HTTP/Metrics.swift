@@ -94,12 +94,13 @@ final class ServerMetrics: Sendable {
             single("tenda_http_connections", "gauge", "Open connections, HTTP and WebSocket.", connections.count)
             single("tenda_http_connections_limit", "gauge", "The most open connections (--max-connections).", connections.limit)
             family("tenda_http_connections_closed_by_limit_total", "counter",
-                   "Connections closed by a limit: no head in time, a head too large or not HTTP, a body too slow, or closed to make room.")
+                   "Connections closed by a limit: no head in time, a head too large or not HTTP, a body too slow, closed to make room, or refused with every connection busy.")
             let cut = connectionsCut.withLock { $0 }
             for (reason, count) in zip(RequestReadLimits.Reason.allCases, cut) {
                 lines.append("tenda_http_connections_closed_by_limit_total{reason=\"\(reason.rawValue)\"} \(count)")
             }
             lines.append("tenda_http_connections_closed_by_limit_total{reason=\"evicted\"} \(connections.evictedCount)")
+            lines.append("tenda_http_connections_closed_by_limit_total{reason=\"refused\"} \(connections.refusedCount)")
         }
         single("tenda_websocket_connections", "gauge", "Open WebSocket connections.", webSocketsOpen.load(ordering: .relaxed))
         single("tenda_websocket_connections_total", "counter", "WebSocket connections accepted.", webSocketsTotal.load(ordering: .relaxed))
