@@ -159,6 +159,32 @@ import Testing
         }
         await server.discard()
     }
+
+    @Test func withEveryConnectionBusyANewOneIsClosedAtOnceAndTheBusyOnesGoOn() async throws {
+        let server = try await LiveServer.make()
+        let token = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                 device: "test", via: .anonymous(via: .rest)).accessToken
+        try await server.run(configure: {
+            $0.maxConnections = 4
+            $0.requestHeadTimeout = .seconds(600)
+        }) { _, port in
+            // Four WebSockets (the fourth pushes out HummingbirdTesting's idle client) fill the limit;
+            // none of them is ever chosen to make room.
+            var sockets: [RawWebSocket] = []
+            for _ in 0..<4 { sockets.append(try await RawWebSocket.connect(port: port, token: token)) }
+            let refused = try await RawConnection.connect(port: port)
+            try? await refused.send(Self.health)  // the server may have closed it already
+            try await refused.wait("the server to close the connection past the limit") { $0.closed }
+            #expect(refused.state.received.isEmpty)
+            for socket in sockets {
+                try await socket.send(#"{"type":"ping"}"#)
+                try await socket.wait("pong", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
+                #expect(!socket.isClosed)
+                await socket.close()
+            }
+        }
+        await server.discard()
+    }
 }
 
 /// WebSocket peers that hold a message open: each is closed by a cap, while another socket is served.
