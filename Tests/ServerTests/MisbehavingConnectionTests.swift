@@ -239,6 +239,30 @@ import Testing
         await server.discard()
     }
 
+    @Test func aPeerThatSendsWithoutReadingIsNoLongerReadAndTheHeartbeatClosesIt() async throws {
+        let server = try await LiveServer.make()
+        let token = try await Self.token(server)
+        try await server.run(heartbeat: .seconds(2)) { _, port in
+            // It pings and never reads the pongs: were it still read, the pongs would pile up in
+            // the server without bound, and its pings would keep the heartbeat content.
+            let flooder = try await RawWebSocket.connect(port: port, token: token)
+            try await flooder.setReading(false)
+            let payload = Array(repeating: UInt8(ascii: "p"), count: 125)
+            let flooding = Task {
+                while !flooder.isClosed {
+                    do { try await flooder.send(opcode: 0x9, fin: true, payload, times: 100) } catch { return }
+                }
+            }
+            try await Self.expectAnotherSocketIsServed(port: port, token: token)
+            // Its writes stall once the server stops reading; the heartbeat then closes it, and
+            // the reset fails the write it was waiting on.
+            try await flooder.wait("the heartbeat to close the flooding socket", seconds: 30) { $0.closed }
+            flooding.cancel()
+            try await Self.expectAnotherSocketIsServed(port: port, token: token)
+        }
+        await server.discard()
+    }
+
     @Test func anUnfinishedMessageKeptAliveWithPingsIsClosedAtTheMessageTimeout() async throws {
         let server = try await LiveServer.make()
         let token = try await Self.token(server)

@@ -70,6 +70,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var messageDeadline: Scheduled<Void>?
     private var inbox: [Inbound] = []
     private var inboxRunning = false
+    /// Whether the socket is read (`autoRead`).
+    private var reading = true
     private var closeSent = false
     private var signedIn = false
     /// Bytes came from the peer since the last ping.
@@ -122,6 +124,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { drain() }
+        updateReading()
         context.fireChannelWritabilityChanged()
     }
 
@@ -203,12 +206,26 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// them when none runs; a client that floods is not read until the session catches up.
     private func enqueue(_ item: Inbound) {
         inbox.append(item)
-        if inbox.count >= Self.inboxLimit, let context { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        updateReading()
         guard !inboxRunning else { return }
         inboxRunning = true
         Task { [self] in
             while let item = await nextInbound() { await session.handle(item, on: self) }
         }
+    }
+
+    /// Reads the socket only while the session keeps up with what came (fewer than
+    /// ``inboxLimit`` messages wait) and the peer takes what is written to it. A peer that sends
+    /// without reading (messages whose answers would pile up in memory without bound) is then
+    /// not read either: its answers stop a few past the channel's high-water mark, and the
+    /// heartbeat, hearing nothing more from it, closes it. A slow reader is read again each time
+    /// it takes enough for the channel to become writable.
+    private func updateReading() {
+        guard let context else { return }
+        let wanted = inbox.count < Self.inboxLimit && context.channel.isWritable
+        guard wanted != reading else { return }
+        reading = wanted
+        context.channel.setOption(ChannelOptions.autoRead, value: wanted).whenComplete { _ in }
     }
 
     /// The next message for the session; nil (and the feeding task ends) when none waits.
@@ -218,9 +235,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
                 inboxRunning = false
                 return nil
             }
-            if inbox.count == Self.inboxLimit, let context {
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            }
+            defer { updateReading() }
             return inbox.removeFirst()
         }.get()
         return next ?? nil
