@@ -51,8 +51,11 @@ final class RawWebSocket: Sendable {
     /// Sends one masked frame of any kind, `times` over in one write: a fragment (`fin` false,
     /// or opcode 0 for a continuation), a ping (0x9).
     func send(opcode: UInt8, fin: Bool, _ payload: [UInt8], times: Int = 1) async throws {
+        var frame = ByteBuffer()
+        Self.writeFrame(opcode: opcode, fin: fin, payload, into: &frame)
         var frames = ByteBuffer()
-        for _ in 0..<times { Self.writeFrame(opcode: opcode, fin: fin, payload, into: &frames) }
+        frames.reserveCapacity(frame.readableBytes * times)
+        for _ in 0..<times { frames.writeImmutableBuffer(frame) }
         try await channel.writeAndFlush(frames)
     }
 
