@@ -112,6 +112,22 @@ extension TestClientProtocol {
     }
 }
 
+extension LiveServer {
+    /// Waits until the hub has `count` live subscriptions (each registered once its subscribe
+    /// message was handled), or fails after `seconds`. The hub signals nothing, so it is asked
+    /// every 10 ms.
+    func waitForSubscribers(_ count: Int, seconds: Double = 30) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while hub.subscriberCount < count {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out after \(seconds) s waiting for \(count) subscribers (\(hub.subscriberCount) so far)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
 /// Collects the frames a WebSocket client receives, as text (parsed by the test afterwards).
 actor FrameCollector {
     private var texts: [String] = []
