@@ -5,8 +5,8 @@ import NIOHTTP1
 
 /// The limits on how a client sends an HTTP/1 request, enforced on its connection below
 /// Hummingbird's router: the first request head within ``Limits/headTimeout`` of connecting, a
-/// head no larger than the decoder allows (answered 431, not left to a 500), and a body that
-/// keeps arriving at ``Limits/minimumBodyRate`` (answered 408).
+/// head no larger than NIO's decoder is told to take (answered 431), and a body that keeps
+/// arriving at ``Limits/minimumBodyRate`` (answered 408).
 ///
 /// Hummingbird's idle timeout (`HTTPConnectionStateHandler`, which closes kept-alive connections
 /// here) starts only once the first head has been parsed and restarts with every body part, so

@@ -14,6 +14,9 @@ import NIOWebSocket
 /// so an idle WebSocket keeps no task (and no task's async stack) alive. Hummingbird's own
 /// WebSocket server keeps one per connection; this is the same upgrade, set up the same way
 /// (`HTTP1WebSocketUpgradeChannel`), with the task left out.
+///
+/// Until a connection becomes a WebSocket, ``RequestReadLimits`` holds its requests to their
+/// deadlines and sizes, and counts it against the connection limit.
 struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
     /// How a connection's first request went.
     enum Negotiated: Sendable {
@@ -56,8 +59,7 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let readLimits = self.readLimits, connections = self.connections, metrics = self.metrics
-        return channel.eventLoop.makeCompletedFuture {
+        channel.eventLoop.makeCompletedFuture {
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let makeConnection = self.makeConnection
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
@@ -107,7 +109,7 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
             // Last for now, after the upgrade handler; Hummingbird's handlers go after it once the
             // first request is known not to be an upgrade.
             try channel.pipeline.syncOperations.addHandler(
-                RequestReadLimits(limits: readLimits, connections: connections, metrics: metrics, logger: logger))
+                RequestReadLimits(limits: self.readLimits, connections: self.connections, metrics: self.metrics, logger: logger))
             return Value(negotiated: negotiated, channel: channel)
         }
     }
