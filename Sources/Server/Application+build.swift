@@ -14,7 +14,8 @@ import Store
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, commandLine: (any CommandLineRunner)? = nil,
                              telegramWebhook: TelegramWebhook? = nil, services: [any Service] = [],
                              logger: Logger) -> some ApplicationProtocol {
-    let metrics = ServerMetrics()
+    let connections = OpenConnections(limit: configuration.maxConnections, logger: logger)
+    let metrics = ServerMetrics(connections: connections)
     let router = Router(context: AppRequestContext.self)
     // Outermost, so every compressible answer (API, documents, the MiniApp's files) passes through it.
     router.middlewares.add(CompressionMiddleware())
@@ -56,15 +57,24 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     DocumentationRoutes().add(to: router)
 
     let heartbeat = Heartbeat(interval: configuration.heartbeatInterval)
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: TimeAmount(configuration.idleTimeout),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxRequestHeadSize, maxHeaderListSize: configuration.maxRequestHeadSize,
+                                        maxHeaderFieldCount: configuration.maxHeaderCount))
+    let readLimits = RequestReadLimits.Limits(
+        headTimeout: TimeAmount(configuration.requestHeadTimeout), bodyTimeout: TimeAmount(configuration.requestBodyTimeout),
+        minimumBodyRate: configuration.minimumBodyRate, maxHeadSize: configuration.maxRequestHeadSize, maxHeaderCount: configuration.maxHeaderCount)
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            WebSocketServerChannel(responder: responder) { channel, request, deflate in
+            WebSocketServerChannel(responder: responder, http1: http1, readLimits: readLimits, connections: connections,
+                                   metrics: metrics) { channel, request, deflate in
                 let token = URLComponents(string: request.uri)?.queryItems?.first { $0.name == "token" }?.value
                 let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token,
                                                connectionId: UUID().uuidString)
                 return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,
-                                           signInDeadline: TimeAmount(configuration.webSocketSignInDeadline))
+                                           signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),
+                                           messageTimeout: TimeAmount(configuration.webSocketMessageTimeout))
             }
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),

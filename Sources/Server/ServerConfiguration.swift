@@ -26,6 +26,31 @@ public struct ServerConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(25)
     /// How long a new WebSocket may take to sign in before it is closed with 1008.
     public var webSocketSignInDeadline: Duration = .seconds(10)
+    /// How long a WebSocket message sent in fragments may take from its first fragment to its
+    /// last before the socket is closed with 1008 (pings between fragments do not extend it).
+    public var webSocketMessageTimeout: Duration = .seconds(10)
+
+    // Limits on misbehaving connections (README, "Connections that misbehave").
+
+    /// A new connection that has not sent a complete request head by then is closed, without an
+    /// answer. Later requests on a kept-alive connection fall under ``idleTimeout``.
+    public var requestHeadTimeout: Duration = .seconds(10)
+    /// A kept-alive HTTP connection without a new request head for this long is closed
+    /// (Hummingbird's idle timeout); a connection mid-request or mid-answer is never idle.
+    public var idleTimeout: Duration = .seconds(30)
+    /// While the server waits for a request body, every `requestBodyTimeout` of waiting must
+    /// bring at least ``minimumBodyRate`` bytes a second of it, or the request is answered 408
+    /// and the connection closed. Time the server itself holds reads back does not count.
+    public var requestBodyTimeout: Duration = .seconds(10)
+    /// Bytes per second, averaged over each ``requestBodyTimeout`` of waiting.
+    public var minimumBodyRate: Int = 1024
+    /// The largest request head, request line and header fields together, in bytes; a larger
+    /// one is answered 431 and the connection closed. A MiniApp's requests are under 2 KiB.
+    public var maxRequestHeadSize: Int = 32 << 10
+    /// The most header fields a request may have (browsers send about 20); more is answered 431.
+    public var maxHeaderCount: Int = 100
+    /// Open connections, HTTP and WebSocket together, at most (``defaultMaxConnections``).
+    public var maxConnections: Int = ServerConfiguration.defaultMaxConnections
 
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
                 publicURL: String? = nil, allowedOrigins: Set<String> = [],
@@ -39,6 +64,37 @@ public struct ServerConfiguration: Sendable {
         self.allowedOrigins = allowedOrigins
         self.userRateLimit = userRateLimit
         self.addressRateLimit = addressRateLimit
+    }
+}
+
+extension ServerConfiguration {
+    /// Descriptors kept for what the server opens besides client connections: the store's
+    /// files and lock, the data folder's lock, the listening socket, each event loop's epoll,
+    /// event and timer descriptors, the Bot API client's connections, backups and served files.
+    public static let reservedFileDescriptors = 128
+
+    /// The default connection cap: the process's open-file limit (`ulimit -n`, systemd's
+    /// `LimitNOFILE`) less ``reservedFileDescriptors``; 896 under Debian's usual soft limit of
+    /// 1,024, 19,872 under a limit of 20,000.
+    ///
+    /// Each connection is a file descriptor. Without a cap, a flood of connections would run the
+    /// process out of descriptors: `accept` would fail with `EMFILE` (NIO then backs off), and so
+    /// would the store, the bot and everything else that opens a file. Past the cap, the
+    /// connection that has waited longest for a request head is closed to make room, or the new
+    /// one when every connection is busy (``OpenConnections``).
+    /// Memory is rarely the first limit: an idle WebSocket costs about 7 KB. For more live
+    /// dashboards, raise the open-file limit (or pass `--max-connections`).
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        #if os(Linux)
+        let found = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+        #else
+        let found = getrlimit(RLIMIT_NOFILE, &limit) == 0
+        #endif
+        guard found else { return 1_024 - reservedFileDescriptors }
+        // Unlimited (`RLIM_INFINITY`, the largest value) still stops at the kernel's `nr_open`, 1,048,576 by default.
+        let descriptors = Int(min(limit.rlim_cur, 1 << 20))
+        return max(64, descriptors - reservedFileDescriptors)
     }
 }
 

@@ -34,9 +34,15 @@ struct LiveServer {
         return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env, configuration: hubConfiguration))
     }
 
-    /// Runs `body` against the server on a free loopback port.
+    /// Runs `body` against the server on a free loopback port; `configure` changes the
+    /// configuration last.
+    ///
+    /// The connection deadlines are long unless `configure` shortens them: HummingbirdTesting's
+    /// client opens its one connection when the test starts and keeps it, and a test that first
+    /// does other work (on a loaded machine) would otherwise find it closed.
     func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
              heartbeat: Duration = .seconds(25), signInDeadline: Duration = .seconds(10),
+             configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
              _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
         var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0, allowedOrigins: ["https://miniapp.example"],
@@ -44,6 +50,9 @@ struct LiveServer {
         configuration.metricsAccess = metricsAccess
         configuration.heartbeatInterval = heartbeat
         configuration.webSocketSignInDeadline = signInDeadline
+        configuration.requestHeadTimeout = .seconds(600)
+        configuration.idleTimeout = .seconds(600)
+        configure(&configuration)
         let app = buildApplication(shop: shop, hub: hub, configuration: configuration, logger: Logger(label: "tenda-test"))
         try await app.test(.live) { client in
             let port = try #require(client.port)
@@ -100,6 +109,22 @@ extension TestClientProtocol {
         let user = try #require(reply.json["user"] as? [String: Any])
         return (try #require(reply.json["accessToken"] as? String), try #require(reply.json["refreshToken"] as? String),
                 try #require(user["id"] as? String))
+    }
+}
+
+extension LiveServer {
+    /// Waits until the hub has `count` live subscriptions (each registered once its subscribe
+    /// message was handled), or fails after `seconds`. The hub signals nothing, so it is asked
+    /// every 10 ms.
+    func waitForSubscribers(_ count: Int, seconds: Double = 30) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while hub.subscriberCount < count {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out after \(seconds) s waiting for \(count) subscribers (\(hub.subscriberCount) so far)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 }
 

@@ -25,8 +25,8 @@ import Testing
             async let anaSocket: Void = webSocket(port: port, token: ana.access, send: [subscribe], into: anaFrames) {
                 await anaFrames.eventCount() >= 1
             }
-            // Let both subscriptions register, then buy for Bruno over REST.
-            try await Task.sleep(for: .milliseconds(300))
+            // Once both subscriptions are registered, buy for Bruno over REST.
+            try await server.waitForSubscribers(2)
             let sale = try await client.call(.post, "/api/purchases", token: owner.access,
                                              json: ["buyerId": bruno.userId, "items": [["productId": productId, "quantity": 2]]])
             #expect(sale.status == .created)
@@ -138,7 +138,7 @@ import Testing
             async let socket: Void = webSocket(port: port, token: access, send: [#"{"type":"subscribe","topics":["inventory"]}"#], into: seen) {
                 await seen.eventCount() >= 1
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await first.waitForSubscribers(1)
             _ = try await client.call(.post, "/api/products/\(product.publicId)/stock", token: access, json: ["delta": 1, "reason": "restock"])
             try await socket
         }

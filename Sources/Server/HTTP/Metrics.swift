@@ -33,6 +33,18 @@ final class ServerMetrics: Sendable {
     private let state = Mutex(State())
     private let webSocketsOpen = Atomic<Int>(0)
     private let webSocketsTotal = Atomic<Int>(0)
+    /// Connections closed by each of ``RequestReadLimits``' limits, in `Reason.allCases` order.
+    private let connectionsCut = Mutex([Int](repeating: 0, count: RequestReadLimits.Reason.allCases.count))
+    private let connections: OpenConnections?
+
+    init(connections: OpenConnections? = nil) {
+        self.connections = connections
+    }
+
+    func connectionCut(_ reason: RequestReadLimits.Reason) {
+        let index = RequestReadLimits.Reason.allCases.firstIndex(of: reason)!
+        connectionsCut.withLock { $0[index] += 1 }
+    }
 
     func record(method: String, route: String, status: Int, seconds: Double) {
         state.withLock { s in
@@ -77,6 +89,18 @@ final class ServerMetrics: Sendable {
             lines.append("tenda_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"+Inf\"} \(latency.count)")
             lines.append("tenda_http_request_duration_seconds_sum{route=\"\(route)\"} \(latency.sum)")
             lines.append("tenda_http_request_duration_seconds_count{route=\"\(route)\"} \(latency.count)")
+        }
+        if let connections {
+            single("tenda_http_connections", "gauge", "Open connections, HTTP and WebSocket.", connections.count)
+            single("tenda_http_connections_limit", "gauge", "The most open connections (--max-connections).", connections.limit)
+            family("tenda_http_connections_closed_by_limit_total", "counter",
+                   "Connections closed by a limit: no head in time, a head too large or not HTTP, a body too slow, closed to make room, or refused with every connection busy.")
+            let cut = connectionsCut.withLock { $0 }
+            for (reason, count) in zip(RequestReadLimits.Reason.allCases, cut) {
+                lines.append("tenda_http_connections_closed_by_limit_total{reason=\"\(reason.rawValue)\"} \(count)")
+            }
+            lines.append("tenda_http_connections_closed_by_limit_total{reason=\"evicted\"} \(connections.evictedCount)")
+            lines.append("tenda_http_connections_closed_by_limit_total{reason=\"refused\"} \(connections.refusedCount)")
         }
         single("tenda_websocket_connections", "gauge", "Open WebSocket connections.", webSocketsOpen.load(ordering: .relaxed))
         single("tenda_websocket_connections_total", "counter", "WebSocket connections accepted.", webSocketsTotal.load(ordering: .relaxed))

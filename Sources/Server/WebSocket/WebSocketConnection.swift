@@ -26,8 +26,13 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     typealias InboundIn = WebSocketFrame
 
     /// The largest message a client may send (a command or a subscription, never a file),
-    /// after any fragments are joined and any compression undone.
+    /// after any fragments are joined and any compression undone; counted across fragments as
+    /// they come, so a message is refused (1009) as soon as it passes the size.
     static let maxMessageSize = 64 << 10
+    /// The most frames one message may come in. Browsers send every message as one frame; this
+    /// stops a peer holding a message open with empty continuation frames, which add nothing to
+    /// its size (1009).
+    static let maxFragmentsPerMessage = 128
     /// How long a close handshake may wait for the peer's close before the socket is closed.
     static let closeTimeout = TimeAmount.seconds(5)
     /// Messages waiting for the session beyond which the socket stops reading.
@@ -47,6 +52,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// A socket not signed in by then is closed (a client that never says who it is would
     /// otherwise hold its place for as long as it answers pings).
     private let signInDeadline: TimeAmount
+    /// A fragmented message not finished by then, from its first frame, closes the socket with
+    /// 1008: a peer that pings between fragments would otherwise keep the heartbeat content and
+    /// the message's buffer (up to ``maxMessageSize``) held for ever.
+    private let messageTimeout: TimeAmount
     private let deflate: Bool
     private let heartbeat: Heartbeat
     private let metrics: ServerMetrics
@@ -56,10 +65,13 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var rawWriter: ChannelHandlerContext?
     /// The subscription whose live frames this connection takes (after its replay).
     private var live: Subscription?
-    /// A fragmented message so far.
-    private var fragments: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer)?
+    /// A fragmented message so far, and how many frames it came in.
+    private var fragments: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer, frames: Int)?
+    private var messageDeadline: Scheduled<Void>?
     private var inbox: [Inbound] = []
     private var inboxRunning = false
+    /// Whether the socket is read (`autoRead`).
+    private var reading = true
     private var closeSent = false
     private var signedIn = false
     /// Bytes came from the peer since the last ping.
@@ -67,10 +79,11 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var pingOutstanding = false
 
     init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, heartbeat: Heartbeat, metrics: ServerMetrics,
-         signInDeadline: TimeAmount) {
+         signInDeadline: TimeAmount, messageTimeout: TimeAmount = .seconds(10)) {
         self.eventLoop = eventLoop
         self.session = session
         self.signInDeadline = signInDeadline
+        self.messageTimeout = messageTimeout
         self.deflate = deflate
         self.heartbeat = heartbeat
         self.metrics = metrics
@@ -100,6 +113,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         self.context = nil
         rawWriter = nil
         live = nil
+        fragments = nil
+        messageDeadline?.cancel()
+        messageDeadline = nil
         metrics.webSocketClosed()
         heartbeat.forget(self)
         enqueue(.closed)
@@ -108,6 +124,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { drain() }
+        updateReading()
         context.fireChannelWritabilityChanged()
     }
 
@@ -119,18 +136,30 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else { return fail(.protocolError) }
-            fragments = (frame.opcode, frame.rsv1, frame.unmaskedData)
-            if frame.fin { finishMessage() }
+            fragments = (frame.opcode, frame.rsv1, frame.unmaskedData, 1)
+            if frame.fin {
+                finishMessage()
+            } else {
+                messageDeadline = context.eventLoop.scheduleTask(in: messageTimeout) { [self] in
+                    guard fragments != nil else { return }
+                    close(.policyViolation, reason: "message not finished in time")
+                }
+            }
         case .continuation:
             guard var message = fragments else { return fail(.protocolError) }
             var piece = frame.unmaskedData
+            message.frames += 1
             guard message.data.readableBytes + piece.readableBytes <= Self.maxMessageSize else { return fail(.messageTooLarge) }
+            guard message.frames <= Self.maxFragmentsPerMessage else { return close(.messageTooLarge, reason: "too many fragments") }
             message.data.writeBuffer(&piece)
             fragments = message
             if frame.fin { finishMessage() }
         case .ping:
             guard frame.fin, frame.length < 126 else { return fail(.protocolError) }
-            writeControl(opcode: 0xA, payload: frame.unmaskedData)
+            // A peer that pings without reading the pongs would pile them up here; RFC 6455
+            // §5.5.3 lets a pong answer only the latest ping, so none is written while the
+            // socket takes no more (the peer's next ping, once it reads, gets one).
+            if context.channel.isWritable { writeControl(opcode: 0xA, payload: frame.unmaskedData) }
         case .pong:
             break
         case .connectionClose:
@@ -150,6 +179,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private func finishMessage() {
         guard let message = fragments else { return }
         fragments = nil
+        messageDeadline?.cancel()
+        messageDeadline = nil
         guard message.opcode == .text else { return enqueue(.binary) }
         var data = message.data
         if message.compressed {
@@ -175,12 +206,26 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// them when none runs; a client that floods is not read until the session catches up.
     private func enqueue(_ item: Inbound) {
         inbox.append(item)
-        if inbox.count >= Self.inboxLimit, let context { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        updateReading()
         guard !inboxRunning else { return }
         inboxRunning = true
         Task { [self] in
             while let item = await nextInbound() { await session.handle(item, on: self) }
         }
+    }
+
+    /// Reads the socket only while the session keeps up with what came (fewer than
+    /// ``inboxLimit`` messages wait) and the peer takes what is written to it. A peer that sends
+    /// without reading (messages whose answers would pile up in memory without bound) is then
+    /// not read either: its answers stop a few past the channel's high-water mark, and the
+    /// heartbeat, hearing nothing more from it, closes it. A slow reader is read again each time
+    /// it takes enough for the channel to become writable.
+    private func updateReading() {
+        guard let context else { return }
+        let wanted = inbox.count < Self.inboxLimit && context.channel.isWritable
+        guard wanted != reading else { return }
+        reading = wanted
+        context.channel.setOption(ChannelOptions.autoRead, value: wanted).whenComplete { _ in }
     }
 
     /// The next message for the session; nil (and the feeding task ends) when none waits.
@@ -190,9 +235,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
                 inboxRunning = false
                 return nil
             }
-            if inbox.count == Self.inboxLimit, let context {
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            }
+            defer { updateReading() }
             return inbox.removeFirst()
         }.get()
         return next ?? nil
@@ -218,6 +261,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
             guard let context, !closeSent else { return }
             closeSent = true
             live = nil
+            fragments = nil
+            messageDeadline?.cancel()
+            messageDeadline = nil
             writeClose(code, reason: reason).whenComplete { _ in }
             context.eventLoop.scheduleTask(in: Self.closeTimeout) { context.close(promise: nil) }
         }

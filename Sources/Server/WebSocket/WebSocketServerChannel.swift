@@ -14,6 +14,9 @@ import NIOWebSocket
 /// so an idle WebSocket keeps no task (and no task's async stack) alive. Hummingbird's own
 /// WebSocket server keeps one per connection; this is the same upgrade, set up the same way
 /// (`HTTP1WebSocketUpgradeChannel`), with the task left out.
+///
+/// Until a connection becomes a WebSocket, ``RequestReadLimits`` holds its requests to their
+/// deadlines and sizes, and counts it against the connection limit.
 struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
     /// How a connection's first request went.
     enum Negotiated: Sendable {
@@ -37,11 +40,21 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     private let http1: HTTP1Channel.Configuration
+    private let readLimits: RequestReadLimits.Limits
+    private let connections: OpenConnections?
+    private let metrics: ServerMetrics?
     private let makeConnection: MakeConnection
 
-    init(responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration = .init(), makeConnection: @escaping MakeConnection) {
+    /// `http1` gives the request decoder's limits and the idle timeout of kept-alive
+    /// connections; `readLimits` the rest of ``RequestReadLimits``.
+    init(responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration = .init(),
+         readLimits: RequestReadLimits.Limits, connections: OpenConnections? = nil, metrics: ServerMetrics? = nil,
+         makeConnection: @escaping MakeConnection) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.http1 = http1
+        self.readLimits = readLimits
+        self.connections = connections
+        self.metrics = metrics
         self.makeConnection = makeConnection
     }
 
@@ -62,6 +75,9 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
+                        // A WebSocket has its own limits (the sign-in deadline, the heartbeat, the message caps).
+                        let httpLimits = try channel.pipeline.syncOperations.handler(type: RequestReadLimits.self)
+                        channel.pipeline.syncOperations.removeHandler(httpLimits, promise: nil)
                         try channel.pipeline.syncOperations.addHandler(makeConnection(channel, head, PerMessageDeflate.offered(in: head.headers)))
                         return .webSocket
                     }
@@ -90,6 +106,10 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Last for now, after the upgrade handler; Hummingbird's handlers go after it once the
+            // first request is known not to be an upgrade.
+            try channel.pipeline.syncOperations.addHandler(
+                RequestReadLimits(limits: self.readLimits, connections: self.connections, metrics: self.metrics, logger: logger))
             return Value(negotiated: negotiated, channel: channel)
         }
     }

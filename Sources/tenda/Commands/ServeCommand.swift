@@ -61,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Who may read /metrics: public, owner (an owner's bearer token) or off (or TENDA_METRICS).")
     var metrics: String?
 
+    @Option(name: .long, help: "Open connections at most, HTTP and WebSocket together; default: the open-file limit (ulimit -n) less 128.")
+    var maxConnections: Int?
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -120,6 +123,11 @@ struct ServeCommand: AsyncParsableCommand {
             userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
             addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit))
         serverConfiguration.metricsAccess = metricsAccess
+        if let maxConnections {
+            guard maxConnections > 0 else { throw ValidationFailure("--max-connections must be at least 1") }
+            serverConfiguration.maxConnections = maxConnections
+        }
+        logger.info("at most \(serverConfiguration.maxConnections) connections (--max-connections)")
         serverConfiguration.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
         if serverConfiguration.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
         // The conversation answers the command bridge whether or not the bot itself runs.

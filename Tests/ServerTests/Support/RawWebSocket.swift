@@ -45,9 +45,23 @@ final class RawWebSocket: Sendable {
 
     /// Sends one masked text frame, as RFC 6455 requires of clients.
     func send(_ text: String) async throws {
-        let payload = Array(text.utf8), mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        try await send(opcode: 0x1, fin: true, Array(text.utf8))
+    }
+
+    /// Sends one masked frame of any kind, `times` over in one write: a fragment (`fin` false,
+    /// or opcode 0 for a continuation), a ping (0x9).
+    func send(opcode: UInt8, fin: Bool, _ payload: [UInt8], times: Int = 1) async throws {
         var frame = ByteBuffer()
-        frame.writeInteger(UInt8(0x81))
+        Self.writeFrame(opcode: opcode, fin: fin, payload, into: &frame)
+        var frames = ByteBuffer()
+        frames.reserveCapacity(frame.readableBytes * times)
+        for _ in 0..<times { frames.writeImmutableBuffer(frame) }
+        try await channel.writeAndFlush(frames)
+    }
+
+    private static func writeFrame(opcode: UInt8, fin: Bool, _ payload: [UInt8], into frame: inout ByteBuffer) {
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        frame.writeInteger((fin ? 0x80 : 0) | opcode)
         if payload.count < 126 {
             frame.writeInteger(UInt8(0x80 | payload.count))
         } else if payload.count <= 0xFFFF {
@@ -59,7 +73,6 @@ final class RawWebSocket: Sendable {
         }
         frame.writeBytes(mask)
         frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset & 3] })
-        try await channel.writeAndFlush(frame)
     }
 
     /// Stops or resumes reading from the socket (the kernel's buffers then fill up).
