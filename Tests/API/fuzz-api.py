@@ -144,7 +144,7 @@ def main():
         runs = [
             ("user", user, half, stateless + everything_but_logout),
             ("user", user, half // 2, stateful + everything_but_logout),
-            ("user", leaving, 30, stateless + ["--include-path", "/api/auth/logout"]),
+            ("user", leaving, 60, stateless + ["--include-path", "/api/auth/logout"]),
             ("owner", owner, arguments.seconds, stateless + everything_but_logout),
             ("owner", owner, half, stateful + everything_but_logout),
         ]

@@ -222,7 +222,8 @@ import Testing
     @Test func aMessageOfEndlessEmptyFragmentsIsClosed() async throws {
         let server = try await LiveServer.make()
         let token = try await Self.token(server)
-        try await server.run { _, port in
+        // A message timeout far beyond the test, so on a loaded machine only the count can end it.
+        try await server.run(configure: { $0.webSocketMessageTimeout = .seconds(600) }) { _, port in
             let socket = try await RawWebSocket.connect(port: port, token: token)
             try await socket.send(opcode: 0x1, fin: false, Array("{".utf8))
             // Empty continuation frames add nothing to the size; only their number can end this.

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 
+// Each test loads the demo shop (2,400 events) first: minutes on a loaded two-core machine, so the
+// hang guard allows three.
 /// `tenda serve` serves `web/` at `/`, Chart.js at a stable path, and nothing outside them.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct WebAppRoutesTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct WebAppRoutesTests {
     @Test func theRootServesTheMiniAppWithContentTypesAndRevalidation() async throws {
         try await DemoServer.with { server in
             let index = try await server.get("/")
