@@ -466,7 +466,7 @@ enum OpenAPISchemas {
                 "currency": S.currencyCode,
                 "stock": S.integer("Opening stock; default 0.", in: Bounds.openingStock),
                 "lowStockThreshold": S.integer("Default 5.", in: Bounds.threshold),
-                "mediaIds": S.array(S.text(maxLength: L.mediaId), count: 0...Bounds.mediaPerProduct),
+                "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
             ]),
             "ProductChanges": S.object("Only the fields sent change.", required: [], [
                 "name": S.text(maxLength: L.name, required: true),
@@ -475,7 +475,7 @@ enum OpenAPISchemas {
                 "category": S.text(maxLength: L.category),
                 "price": S.money(in: Bounds.price),
                 "lowStockThreshold": S.integer(in: Bounds.threshold),
-                "mediaIds": S.array(S.text(maxLength: L.mediaId), count: 0...Bounds.mediaPerProduct),
+                "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
                 "active": S.boolean(),
             ]),
             "StockChange": S.object(nil, required: ["delta"], [

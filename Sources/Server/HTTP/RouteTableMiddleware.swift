@@ -15,27 +15,32 @@ struct RouteTableMiddleware<Context: RequestContext>: RouterMiddleware {
         let segments: [String?]
         let roles: [String: APIOperation.MinimumRole]
 
+        /// Whether `path`, of as many segments, is this route.
         func matches(_ path: [Substring]) -> Bool {
-            path.count == segments.count && zip(segments, path).allSatisfy { $0 == nil || $0! == $1 }
+            zip(segments, path).allSatisfy { segment, part in segment.map { $0 == part } ?? true }
         }
     }
 
-    let routes: [Route]
+    /// The documented paths by their number of segments, so a request looks only at its peers.
+    let routes: [Int: [Route]]
     /// Whether the request carries a signed-in caller; read after ``AuthMiddleware``.
     let isSignedIn: @Sendable (Context) -> Bool
 
     init(operations: [APIOperation], isSignedIn: @escaping @Sendable (Context) -> Bool) {
         var byPath: [String: [String: APIOperation.MinimumRole]] = [:]
         for operation in operations { byPath[operation.path, default: [:]][operation.method] = operation.minimumRole }
-        routes = byPath.map { path, roles in
+        routes = Dictionary(grouping: byPath.map { path, roles in
             Route(segments: path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }, roles: roles)
+        }, by: \.segments.count).mapValues { peers in
+            // A literal segment wins over a parameter ("/read-all" before "/{id}").
+            peers.sorted { $0.segments.filter { $0 == nil }.count < $1.segments.filter { $0 == nil }.count }
         }
         self.isSignedIn = isSignedIn
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path.split(separator: "/")
-        guard let route = routes.first(where: { $0.matches(path) }) else { return try await next(request, context) }
+        guard let route = routes[path.count]?.first(where: { $0.matches(path) }) else { return try await next(request, context) }
         let method = request.method == .head ? "GET" : request.method.rawValue
         guard let role = route.roles[method] else {
             let allowed = route.roles.keys.sorted().joined(separator: ", ")

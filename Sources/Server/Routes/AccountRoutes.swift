@@ -47,6 +47,10 @@ struct AccountRoutes {
             return JSON(UserView(record.value, version: record.version))
         }
         router.patch("/api/users/:id") { request, context -> JSON<UserView> in
+            // Owner only, even when the body changes nothing (the commands check it only when they run).
+            guard try shop.me(as: context.principal).role == .owner else {
+                throw APIError(.forbidden, "forbidden", "only an owner changes users")
+            }
             let id = try context.id("id", .user)
             let body = try await request.decodeStrict(as: UserChanges.self, context: context)
             // If-Match is checked inside the first command's write; a second change in the same
