@@ -132,6 +132,18 @@ import Testing
         await server.discard()
     }
 
+    @Test func anOwnersRouteRefusesAUserEvenWhenItWouldChangeNothing() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+            for body in [[:], ["role": NSNull(), "blocked": NSNull()]] as [[String: Any]] {
+                let refused = try await client.call(.patch, "/api/users/\(ana.userId)", token: ana.access, json: body)
+                #expect(refused.status == .forbidden && refused.error == "forbidden", "\(body)")
+            }
+        }
+        await server.discard()
+    }
+
     @Test func theWebhookAsksForItsSecretFirstAndIsA404WhenTheBotPolls() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, _ in
