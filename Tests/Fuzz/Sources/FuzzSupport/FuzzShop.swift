@@ -48,7 +48,8 @@ public struct FuzzShop: Sendable {
         _ = try await shop.execute(Buy(buyerId: customerTokens.user.id, items: [LineItem(productId: coxinha.id, quantity: 2)]), as: owner)
         _ = try await shop.execute(PlaceOrder(items: [LineItem(productId: pao.id, quantity: 1)]), as: customer)
         _ = try await shop.execute(CreateContract(title: "Festa", terms: "100 coxinhas no sábado", amount: 65_000,
-                                                  parties: [ContractPartyInput(userId: customerTokens.user.id, part: "cliente")],
+                                                  parties: [ContractPartyInput(userId: customerTokens.user.id, part: "cliente"),
+                                                            ContractPartyInput(userId: adminTokens.user.id, part: "cozinha")],
                                                   requiredConfirmations: 1), as: owner)
         _ = try await shop.execute(Notify(recipient: .role(.user), title: "Aberto", body: "Hoje até as 18h"), as: owner)
         return FuzzShop(folder: folder, shop: shop, hub: Hub(environment: env),
