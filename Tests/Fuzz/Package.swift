@@ -49,6 +49,7 @@ let package = Package(
                 .product(name: "Server", package: mainPackage),
                 .product(name: "Shop", package: mainPackage),
                 .product(name: "Realtime", package: mainPackage),
+                .product(name: "Bot", package: mainPackage),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

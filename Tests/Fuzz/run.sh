@@ -5,7 +5,8 @@
 #   FUZZ_SECONDS=25 Tests/Fuzz/run.sh          # a CI budget
 #   FUZZ_JOBS=2 Tests/Fuzz/run.sh records botline   # chosen targets, two at a time
 #
-# Each target starts from its committed seeds (Tests/Fuzz/Corpus/<target>/, read only) and
+# Each target starts from its committed seeds (Tests/Fuzz/Corpus/<target>/, read only), with
+# the words of its input language (Tests/Fuzz/Dictionaries/<target>.dict) when it has them, and
 # writes what it adds to a temporary folder that is deleted afterwards. A crash's input is
 # kept in FUZZ_ARTIFACTS (default Tests/Fuzz/.build-fuzz/crashes/, ignored by git) and the
 # script exits 1; re-run one with `<binary> <file>` (the binary folder is printed).
@@ -40,12 +41,15 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$artifacts"
 
 fuzz() {
-    local target=$1 dir="$work/$1" status=0
+    local target=$1 dir="$work/$1" status=0 dictionary=()
     mkdir -p "$dir/corpus" "$dir/tmp"
+    [[ -f "$here/Dictionaries/$target.dict" ]] && dictionary=(-dict="$here/Dictionaries/$target.dict")
     # TMPDIR: the stores the targets open go there and are deleted with it.
     # detect_leaks=0: the Swift runtime's caches live for the whole process and look like leaks.
-    TMPDIR="$dir/tmp" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
-        "$bin/$target" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+    # SWIFT_BACKTRACE=enable=no: libFuzzer reports the trap (with its stack) and saves the input.
+    # malloc_context_size=5: shallower allocation stacks in ASan's reports, several times the executions.
+    TMPDIR="$dir/tmp" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=5:allocator_may_return_null=1 \
+        "$bin/$target" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 "${dictionary[@]}" \
         -artifact_prefix="$artifacts/$target-" "$dir/corpus" "$here/Corpus/$target" >"$dir.log" 2>&1 || status=$?
     echo "$status" >"$dir.status"
 }

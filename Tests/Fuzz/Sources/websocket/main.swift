@@ -1,3 +1,4 @@
+import Bot
 import CompressNIO
 import Dispatch
 import FuzzSupport
@@ -31,6 +32,8 @@ enum Fixture {
         shop.removeAtExit()
         return shop
     }()
+    /// Bot command lines (`{"type":"command","command":"estoque","args":…}`) run as the chat runs them.
+    static let conversation: Conversation = waitFor { try! await Conversation.open(shop: shop.shop) }
     static let heartbeat = Heartbeat(interval: .seconds(25))
     static let metrics = ServerMetrics()
 }
@@ -50,7 +53,7 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
     await fuzzShop.restoreOwner()
     let loop = NIOAsyncTestingEventLoop()
     let channel = NIOAsyncTestingChannel(loop: loop)
-    let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: nil, queryToken: fuzzShop.ownerToken,
+    let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: Fixture.conversation, queryToken: fuzzShop.ownerToken,
                                    connectionId: "fuzz")
     let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
                                          signInDeadline: .seconds(10))
@@ -108,7 +111,7 @@ func frames(from input: [UInt8]) -> ByteBuffer {
         let end = min(index + length, input.count)
         var payload = index < end ? Array(input[index..<end]) : []
         index = end
-        if repeats > 1 { payload = Array([[UInt8]](repeating: payload, count: repeats).joined()) }
+        if repeats > 1 { payload = repeated(payload, repeats) }
         if header & 0x20 != 0, let compressed = deflateMessage(payload) { payload = compressed }
         writeMaskedFrame(&wire, firstByte: header & 0xCF, payload: payload)
     }
@@ -130,7 +133,19 @@ func writeMaskedFrame(_ wire: inout ByteBuffer, firstByte: UInt8, payload: [UInt
     }
     let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
     wire.writeBytes(mask)
-    wire.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset & 3] })
+    var masked = payload
+    masked.withUnsafeMutableBufferPointer { bytes in
+        for index in bytes.indices { bytes[index] ^= mask[index & 3] }
+    }
+    wire.writeBytes(masked)
+}
+
+/// `payload` `count` times over. (A plain loop: `joined()` costs a generic call per byte in a debug build.)
+func repeated(_ payload: [UInt8], _ count: Int) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(payload.count * count)
+    for _ in 0..<count { bytes.append(contentsOf: payload) }
+    return bytes
 }
 
 /// A message compressed as a permessage-deflate client sends it: raw deflate, flushed, without
