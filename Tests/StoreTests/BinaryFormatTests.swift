@@ -36,4 +36,22 @@ import Testing
         // A huge element count is refused before any allocation.
         #expect(throws: StoreError(.decodingFailed, "")) { try [Int](binary: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }
     }
+
+    /// Found by the `records` fuzz target (Tests/Fuzz): a length or element count above
+    /// `Int.max` trapped when it was turned into an `Int`, for strings, byte arrays, arrays and
+    /// dictionaries alike. The first input is the fuzzer's own, for `[UInt8]`.
+    @Test func aLengthOrCountBeyondIntIsADecodingErrorNotACrash() throws {
+        #expect(throws: StoreError(.decodingFailed, "")) { try [UInt8](binary: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x09]) }
+        let largest: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]  // 2⁶⁴ − 1
+        let justAboveInt: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]  // 2⁶³
+        for count in [largest, justAboveInt] {
+            #expect(throws: StoreError(.decodingFailed, "")) { try String(binary: count + Array("abc".utf8)) }
+            #expect(throws: StoreError(.decodingFailed, "")) { try [UInt8](binary: count + [1, 2, 3]) }
+            #expect(throws: StoreError(.decodingFailed, "")) { try [Int](binary: count + [1, 2, 3]) }
+            #expect(throws: StoreError(.decodingFailed, "")) { try [String: Int64](binary: count + [0, 2]) }
+            #expect(throws: StoreError(.decodingFailed, "")) { try Item(binary: count) }
+        }
+        // The largest count that fits is still read.
+        #expect(try [UInt8](binary: [3, 1, 2, 3]) == [1, 2, 3])
+    }
 }

@@ -88,6 +88,23 @@ import Testing
         await store.discard()
     }
 
+    /// Found by the `records` fuzz target (Tests/Fuzz): overwriting a stored record whose
+    /// version bytes are all `FF` (a corrupt record) trapped on the version's overflow.
+    @Test func aCorruptRecordAtTheLastVersionIsAnErrorNotACrash() async throws {
+        let store = try await TemporaryStore.make()
+        let env = store.environment
+        let items = try await env.items()
+        let stored = [UInt8](repeating: 0xFF, count: 8) + Item(name: "a").binaryEncoded()
+        try await env.write { txn in try txn.rawPut(items.dbi, UInt64Key.encode(1), stored) }
+        try env.read { txn throws in #expect(try items.record(txn, 1)?.version == .max) }
+        await #expect(throws: StoreError(.corrupted, "")) {
+            try await env.write { txn in try items.put(txn, 1, Item(name: "b")) }
+        }
+        // It can still be deleted, which is how an owner gets rid of it.
+        #expect(try await env.write { txn in try items.delete(txn, 1) })
+        await store.discard()
+    }
+
     @Test func aTransactionKeptPastItsClosureRefusesToWork() async throws {
         let store = try await TemporaryStore.make()
         let items = try await store.environment.items()

@@ -115,11 +115,20 @@ public struct BinaryReader {
         return UInt64(littleEndian: v)
     }
 
+    /// Reads a length or an element count: at most the bytes left, since every byte or element
+    /// counted takes at least one byte. A larger one (up to 2⁶⁴ − 1 in a corrupt record, more
+    /// than an `Int` holds) is refused before it is used.
+    @inlinable
+    public mutating func readCount() throws(StoreError) -> Int {
+        let count = try readVarint()
+        guard count <= UInt64(base.count - offset) else { throw Self.truncated }
+        return Int(count)
+    }
+
     /// Reads a length-prefixed run of bytes without copying; valid as long as the reader's buffer.
     @inlinable
     public mutating func readByteSlice() throws(StoreError) -> UnsafeRawBufferPointer {
-        let count = Int(try readVarint())
-        guard count >= 0, count <= base.count - offset else { throw Self.truncated }
+        let count = try readCount()
         let slice = UnsafeRawBufferPointer(rebasing: base[offset..<(offset + count)])
         offset += count
         return slice
@@ -290,9 +299,8 @@ extension Array: BinaryCodable where Element: BinaryCodable {
         for e in self { e.encode(to: &w) }
     }
     @inlinable public init(from r: inout BinaryReader) throws {
-        let n = Int(try r.readVarint())
         // Each element takes at least one byte, so a count beyond what is left is corrupt.
-        guard n <= r.base.count - r.offset else { throw BinaryReader.truncated }
+        let n = try r.readCount()
         var a: [Element] = []
         a.reserveCapacity(n)
         for _ in 0..<n { a.append(try Element(from: &r)) }
@@ -310,8 +318,7 @@ extension Dictionary: BinaryCodable where Key: BinaryCodable & Comparable, Value
         }
     }
     public init(from r: inout BinaryReader) throws {
-        let n = Int(try r.readVarint())
-        guard n <= r.base.count - r.offset else { throw BinaryReader.truncated }
+        let n = try r.readCount()
         var d: [Key: Value] = [:]
         d.reserveCapacity(n)
         for _ in 0..<n {

@@ -87,7 +87,9 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
         let oldVersion = try old.map { try $0.withUnsafeBytes { try Self.version(of: $0) } }
         try check(expecting, current: oldVersion, key: key)
 
-        let version = (oldVersion ?? 0) + 1
+        // Only a corrupt record holds the last version (no key is written 2⁶⁴ − 1 times).
+        let (version, overflow) = (oldVersion ?? 0).addingReportingOverflow(1)
+        if overflow { throw StoreError(.corrupted, "\(name) \(key) is at version \(UInt64.max): the record is corrupt") }
         var writer = BinaryWriter(capacity: 8 + max(120, old?.count ?? 0))
         writer.writeFixed64(version)
         V.encode(value, to: &writer)
