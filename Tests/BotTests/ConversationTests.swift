@@ -116,6 +116,27 @@ import Testing
         #expect(usage.failure?.code == .invalidInput)
     }
 
+    /// A quantity beyond the shop's limit used to be multiplied by the price before the shop
+    /// saw it (the total of `/buy`'s question, the cart's total), and trapped on the overflow.
+    /// These inputs crashed the `botline` fuzz target (Tests/Fuzz).
+    @Test func hugeQuantitiesAreRefusedNotMultiplied() async throws {
+        let demo = try await DemoShop.make()
+        defer { Task { await demo.discard() } }
+        for line in ["/buy 99999999999999999 coxinha", "/buy 9223372036854775807 coxinha @diegof ok", "/buy 10001 coxinha"] {
+            let reply = try await demo.say(line, from: DemoShop.adminTelegramId)
+            #expect(reply.failure?.code == .invalidInput, "\(line): \(reply.text)")
+            #expect(reply.text.contains("10000"), "the shop's limit is named: \(reply.text)")
+        }
+        let full = try await demo.say("/pedido + 10000 coxinha", from: DemoShop.userTelegramId)
+        #expect(full.failure == nil, "\(full.text)")
+        for line in ["/pedido + 9223372036854775807 coxinha", "/pedido + 1 coxinha"] {
+            let reply = try await demo.say(line, from: DemoShop.userTelegramId)
+            #expect(reply.failure?.code == .invalidInput, "\(line): \(reply.text)")
+        }
+        let cart = try await demo.say("/pedido", from: DemoShop.userTelegramId)
+        #expect(try (cart.json()["cart"] as? [[String: Any]])?.first?["quantity"] as? Int == 10_000, "a refused addition leaves the cart as it was")
+    }
+
     @Test func stockListsLowFirstAndRestocks() async throws {
         let demo = try await DemoShop.make()
         defer { Task { await demo.discard() } }

@@ -26,9 +26,10 @@ extension Conversation {
                 throw UsageError(pt: "Não encontrei \"\(html(nameWords.joined(separator: " ")))\"; veja /lista_produtos.",
                                  en: "No product matches \"\(html(nameWords.joined(separator: " ")))\"; see /lista_produtos.")
             }
-            // The cart's line, bounded as an order's line is, before it is kept or multiplied by a price.
-            let inCart = Int64(cart[product.value.publicId] ?? "0") ?? 0
-            let line = LineItem(productId: product.key, quantity: try Checked.sum(inCart, quantity, "quantity"))
+            let (sum, overflow) = (Int64(cart[product.value.publicId] ?? "0") ?? 0).addingReportingOverflow(quantity)
+            // The shop's limits on a line (1 to 10,000 units), checked as the cart grows: the cart's
+            // total is worked out on every reply, and an unchecked quantity times a price can overflow.
+            let line = LineItem(productId: product.key, quantity: overflow ? .max : sum)
             try PlaceOrder(items: [line]).validate()
             cart[product.value.publicId] = String(line.quantity)
             try await dialogues.save(Dialogue(kind: .order, fields: cart, updatedAt: Date()), for: userId)
