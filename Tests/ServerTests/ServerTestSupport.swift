@@ -152,9 +152,9 @@ struct Frames {
 }
 
 /// Connects to `/ws` with `token`, sends `messages`, and collects frames until `until` says stop
-/// (or `seconds` pass).
+/// (or `seconds` pass, which fails the test).
 func webSocket(port: Int, token: String, send messages: [String], into collector: FrameCollector, compressed: Bool = false,
-               seconds: Int = 5, until done: @escaping @Sendable () async -> Bool) async throws {
+               seconds: Int = 30, until done: @escaping @Sendable () async -> Bool) async throws {
     let configuration = WebSocketClientConfiguration(extensions: compressed ? [.perMessageDeflate()] : [])
     try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", configuration: configuration,
                                       logger: Logger(label: "ws-test")) { inbound, outbound, _ in
@@ -167,6 +167,8 @@ func webSocket(port: Int, token: String, send messages: [String], into collector
                 }
             }
             while !(await done()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            // A wait that ends at its deadline fails the test: it never passes by giving up quietly.
+            if !(await done()) { Issue.record("the socket's condition was not met within \(seconds) s") }
             group.cancelAll()
         }
         try await outbound.close(.normalClosure, reason: nil)
