@@ -75,8 +75,9 @@ import Testing
         let server = try await LiveServer.make()
         let (token, _) = try await Self.owner(server)
         // Beats far enough apart that the answering client, starved while the whole suite starts at
-        // once on two cores, still answers a ping before the next one (at 200 ms it sometimes did not).
-        try await server.run(heartbeat: .seconds(2)) { _, port in
+        // once on two cores, still answers a ping before the next one (at 200 ms it sometimes did
+        // not, and at 2 s it once did not beside a sanitizer build).
+        try await server.run(heartbeat: .seconds(6)) { _, port in
             // This peer never answers the pings (nor sends anything else) once subscribed.
             let silent = try await RawWebSocket.connect(port: port, token: token)
             try await silent.send(#"{"type":"subscribe","topics":["inventory"],"since":0}"#)
