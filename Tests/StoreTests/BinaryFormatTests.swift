@@ -19,6 +19,18 @@ import Testing
         #expect(try Double(binary: 12.5.binaryEncoded()) == 12.5)
     }
 
+    /// Found by the `commands` and `records` fuzz targets: a stored `Int64.max` microseconds read
+    /// back and written again (or a date far outside any calendar) trapped in the conversion.
+    @Test func datesPastWhatMicrosecondsHoldAreKeptAtTheEndsNotTrapped() {
+        #expect(Date(microsecondsSince1970: .max).microsecondsSince1970 == .max)
+        #expect(Date(microsecondsSince1970: .min).microsecondsSince1970 == .min)
+        #expect(Date(timeIntervalSince1970: 1e300).microsecondsSince1970 == .max)
+        #expect(Date(timeIntervalSince1970: -.infinity).microsecondsSince1970 == .min)
+        #expect(Date(timeIntervalSince1970: .nan).microsecondsSince1970 == 0)
+        #expect(Date(microsecondsSince1970: 1_795_254_400_123_456).microsecondsSince1970 == 1_795_254_400_123_456)
+        _ = OrderedKey(Date(microsecondsSince1970: .max))
+    }
+
     @Test func smallIntegersTakeOneByte() {
         #expect(5.binaryEncoded().count == 1)
         #expect(UInt64(127).binaryEncoded().count == 1)

@@ -268,8 +268,16 @@ extension Date: BinaryCodable {
 
 extension Date {
     /// Whole microseconds since 1970-01-01T00:00:00Z, the store's unit of time.
+    ///
+    /// A date past what 64-bit microseconds hold (±292,000 years; only damaged bytes or a hostile
+    /// input carry one, and `Int64.max` microseconds read back rounds up past it) is kept at the
+    /// nearest end, and NaN is 0: the conversion never stops the process (found by libFuzzer).
     @inlinable public var microsecondsSince1970: Int64 {
-        Int64((timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let micros = (timeIntervalSince1970 * 1_000_000).rounded(.down)
+        if micros.isNaN { return 0 }
+        if micros >= 9_223_372_036_854_775_808.0 { return .max }
+        if micros < -9_223_372_036_854_775_808.0 { return .min }
+        return Int64(micros)
     }
 
     @inlinable public init(microsecondsSince1970 micros: Int64) {
