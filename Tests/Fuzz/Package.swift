@@ -7,9 +7,10 @@ import PackageDescription
 //     Tests/Fuzz/run.sh                  # every target, FUZZ_SECONDS (default 60) each
 //     FUZZ_SECONDS=25 Tests/Fuzz/run.sh records websocket
 //
-// The script builds with `swift build --sanitize=fuzzer --sanitize=address` (debug, so the
-// harnesses can `@testable import` the modules' internal parsers); each target is an
-// executable whose `LLVMFuzzerTestOneInput` libFuzzer calls. Corpus/<target>/ holds the seeds.
+// The script builds with `--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address`
+// (why both: see run.sh), in debug so the harnesses can `@testable import` the modules' internal
+// parsers; each target is an executable whose `LLVMFuzzerTestOneInput` libFuzzer calls.
+// Corpus/<target>/ holds the seeds, Dictionaries/<target>.dict the words of the input language.
 
 // A path dependency's identity is the name of its folder (lowercased), which depends on where
 // the repository was cloned, so it is worked out here rather than written down.

@@ -8,7 +8,7 @@ import Shop
 //
 // Byte 0 picks who writes (owner, admin or customer) and the language; the rest is up to four
 // messages separated by NUL bytes, sent in order (so a command can start a dialogue and the
-// next message answer it).
+// next message answer it). No dialogue is open when an input starts.
 
 /// What every input shares. (Statics, not globals: libFuzzer's `main` replaces this file's
 /// top-level code, which therefore never runs; statics are set up on first use.)
@@ -34,6 +34,12 @@ public func fuzzBotLine(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         .map { String(decoding: $0, as: UTF8.self) }
     waitFor {
         await fuzzShop.restoreOwner()
+        // Each input starts with no dialogue open, so that a crash replays from its input alone
+        // (its messages can open one); what the shop holds carries over, as in a live shop.
+        for user in [fuzzShop.owner, fuzzShop.admin, fuzzShop.customer] {
+            if let lookup = try? await conversation.dialogues.current(user), lookup == DialogueStore.Lookup.none { continue }
+            try? await conversation.dialogues.end(user)
+        }
         for text in messages {
             if let request = ChatRequest(line: text, principal: principal, language: language) {
                 _ = await conversation.run(request)
