@@ -47,13 +47,15 @@ export class ApiClient {
    * @param {TokenStore} options.tokens where the session's tokens live
    * @param {Function} [options.fetch] the fetch to call (tests pass a stand-in)
    * @param {string} [options.baseURL] prefix for paths ('' = this origin)
-   * @param {Function} [options.onSignedOut] called once the session is gone (refresh refused)
+   * @param {Function} [options.onSignedOut] called with the refusal (null after a logout) once the session is gone
+   * @param {LockManager} [options.locks] Web Locks (navigator.locks): tabs sharing the tokens refresh one at a time
    */
-  constructor({ tokens, fetch = globalThis.fetch?.bind(globalThis), baseURL = '', onSignedOut = () => {} }) {
+  constructor({ tokens, fetch = globalThis.fetch?.bind(globalThis), baseURL = '', onSignedOut = () => {}, locks = globalThis.navigator?.locks }) {
     this.tokens = tokens;
     this.fetch = fetch;
     this.baseURL = baseURL;
     this.onSignedOut = onSignedOut;
+    this.locks = locks;
     this.refreshing = null;
   }
 
@@ -116,22 +118,29 @@ export class ApiClient {
     return decode(response);
   }
 
-  /** Rotates the tokens; concurrent callers share one refresh (a rotated token cannot be used twice). */
+  /**
+   * Rotates the tokens; concurrent callers share one refresh (a rotated token cannot be used
+   * twice, and reusing one ends the session). Tabs that share the stored tokens take turns,
+   * and a tab whose turn comes after another rotated them takes the new ones as they are.
+   */
   refresh() {
     if (!this.refreshing) {
-      this.refreshing = (async () => {
-        const refreshToken = this.tokens.load()?.refreshToken;
+      const rotating = this.tokens.load()?.refreshToken;
+      const rotate = async () => {
+        const stored = this.tokens.load();
+        if (stored?.refreshToken && stored.refreshToken !== rotating) return stored;
         try {
-          const answer = await this.request('POST', '/api/auth/refresh', { body: { refreshToken } });
+          const answer = await this.request('POST', '/api/auth/refresh', { body: { refreshToken: stored?.refreshToken } });
           this.tokens.save(answer);
           return answer;
         } catch (error) {
-          if (error.status !== 0) this.signOutLocally();
+          if (error.status !== 0) this.signOutLocally(error);
           throw error;
-        } finally {
-          this.refreshing = null;
         }
-      })();
+      };
+      this.refreshing = (this.locks ? this.locks.request('tenda.refresh', rotate) : rotate()).finally(() => {
+        this.refreshing = null;
+      });
     }
     return this.refreshing;
   }
@@ -154,9 +163,10 @@ export class ApiClient {
     }
   }
 
-  signOutLocally() {
+  /** Forgets the session here; `reason` is the refusal that ended it (null for a logout). */
+  signOutLocally(reason = null) {
     this.tokens.clear();
-    this.onSignedOut();
+    this.onSignedOut(reason);
   }
 
   /** Uploads an image (a File or Blob) as multipart form data; answers `{id, url}`. */

@@ -1,5 +1,7 @@
 // The MiniApp's shell: Telegram first, then sign-in, the menu the caller's role allows, the
-// live connection, and hash routing (#/products/p3) to screens loaded on demand.
+// live connection, and hash routing (#/products/p3) to screens loaded on demand. The shell
+// follows the session as the server reports it: a new role redraws the menu and the screen
+// in place, and a session that ends goes back to the sign-in screen saying why.
 
 import { ApiClient, ApiError, TokenStore } from './api.js';
 import { h, replace, toast } from './dom.js';
@@ -28,7 +30,12 @@ async function boot() {
   app.tg = new TelegramBridge(webApp);
   app.tg.start();
   setLanguage(app.tg.languageCode ?? navigator.language);
-  app.api = new ApiClient({ tokens: new TokenStore(webApp?.initData ? sessionStorage : localStorage), onSignedOut: () => location.reload() });
+  app.webApp = webApp;
+  // Before the app has started a reload signs in again (inside Telegram, with initData); after, the sign-in screen says why.
+  app.api = new ApiClient({
+    tokens: new TokenStore(webApp?.initData ? sessionStorage : localStorage),
+    onSignedOut: (reason) => (app.live ? endSession(reason) : location.reload()),
+  });
   app.users = new UserDirectory(app.api);
 
   await signIn(webApp);
@@ -76,10 +83,12 @@ async function start() {
   if (!app.tg.languageCode && app.me.user?.language) setLanguage(app.me.user.language);
   app.users.remember(app.me.user);
   app.users.canList = app.me.role === 'owner';
+  app.signingOut = false;
   renderMenu();
   app.live = new LiveConnection({
     token: () => app.api.accessToken,
     refreshToken: () => app.api.refresh(),
+    onSessionEnded: endSession,
     onFrame: receive,
     onStatus: showConnection,
   });
@@ -180,6 +189,10 @@ app.act = async (work, success) => {
 /** Every frame from the live connection: into the state, then to the screen on show. */
 function receive(frame) {
   if (frame.type === 'ready') return;
+  if (frame.type === 'access') {
+    followAccess(frame);
+    return;
+  }
   app.state = applyFrame(app.state, frame);
   if (frame.type === 'event' && frame.event === 'notification') showUnread(app.state.notifications.unread);
   if (app.state.stale) {
@@ -191,6 +204,63 @@ function receive(frame) {
     return;
   }
   app.current?.handle?.update?.(app.state, frame);
+}
+
+/**
+ * The caller's role changed (the server says so on the live connection): the menu and the
+ * screen on show follow at once, without a reload. /api/auth/me gives the commands the new
+ * role allows, which decide the screens; a demoted admin lands on their first screen.
+ */
+async function followAccess(frame) {
+  if (!frame.role || frame.role === app.me.role) return;
+  const asked = (app.accessAsked = (app.accessAsked ?? 0) + 1);
+  const lowered = roleRank(frame.role) < roleRank(app.me.role);
+  let me;
+  try {
+    me = await app.api.get('/api/auth/me');
+  } catch {
+    // Without the new command list, a lower role keeps none of the old one's screens.
+    me = { ...app.me, role: frame.role, commands: lowered ? [] : app.me.commands };
+  }
+  if (asked !== app.accessAsked || !app.live) return;
+  app.me = me;
+  app.users.canList = me.role === 'owner';
+  renderMenu();
+  toast(app.t('session.roleChanged', { role: app.t(`role.${me.role}`) }), lowered ? 'info' : 'success');
+  app.tg.haptic(lowered ? 'warning' : 'success');
+  if (!screenFor(app.current?.screen.id, me)) history.replaceState(null, '', `#/${visibleScreens(me)[0]?.id ?? ''}`);
+  route();
+}
+
+function roleRank(role) {
+  return ['user', 'admin', 'owner'].indexOf(role);
+}
+
+/** Why the sign-in screen is back, by the reason the session ended (a live close reason or a refused refresh's code). */
+const sessionEndTexts = { session_ended: 'session.ended', user_blocked: 'session.blocked', token_expired: 'session.expired' };
+
+/**
+ * The session is over (ended on another device, blocked, or its refresh refused), or the
+ * person signed out: everything live stops and the sign-in screen says why.
+ */
+function endSession(reason) {
+  if (!app.live) return;
+  app.live.stop();
+  app.live = null;
+  window.removeEventListener('hashchange', route);
+  app.current?.handle?.unmount?.();
+  app.current = null;
+  app.tg.hideMain();
+  app.tg.hideBack();
+  app.api.tokens.clear();
+  app.state = initialState();
+  for (const id of ['menu', 'bell', 'connection']) document.getElementById(id).hidden = true;
+  const code = typeof reason === 'string' ? reason : reason?.code;
+  const notice = app.signingOut || !reason ? 'session.signedOut' : sessionEndTexts[code] ?? 'session.ended';
+  if (!app.signingOut) app.tg.haptic('warning');
+  // Inside Telegram the same initData signs in again with one tap (the server refuses it while blocked).
+  const again = app.webApp?.initData ? () => app.api.signIn('telegram', app.webApp.initData) : null;
+  showSignIn(app, () => start(), { notice: app.t(notice), again });
 }
 
 function showConnection(status) {
@@ -223,7 +293,7 @@ function renderMenu() {
   const menu = document.getElementById('menu');
   replace(menu, visibleScreens(app.me).map((screen) =>
     h('a', { href: `#/${screen.id}`, dataset: { screen: screen.id } }, `${screen.icon} ${app.t(`screen.${screen.id}`)}`)),
-  h('a', { href: '#', onclick: (event) => { event.preventDefault(); app.api.logout(); } }, `⎋ ${app.t('logout')}`));
+  h('a', { href: '#', onclick: (event) => { event.preventDefault(); app.signingOut = true; app.api.logout(); } }, `⎋ ${app.t('logout')}`));
   menu.hidden = false;
 }
 

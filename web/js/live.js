@@ -1,11 +1,17 @@
 // One live connection per tab: a WebSocket to /ws, or Server-Sent Events from /api/events
 // when WebSockets are blocked. It keeps the last feed position it saw, so a reconnect (or the
-// tab becoming visible again) resumes with `since` and misses nothing.
+// tab becoming visible again) resumes with `since` and misses nothing. It follows the session
+// too: warned that the access token is expiring, it refreshes it and re-authenticates on the
+// open socket; a stream closed for an expired token reconnects quietly with a fresh one; a
+// session that ended (logout, revoked, blocked) stops it and tells the app.
 
 /** Seconds between reconnect attempts, growing to the last value. */
 const defaultBackoff = [1, 2, 4, 8, 15];
 /** WebSocket attempts that never opened before falling back to SSE. */
 const failuresBeforeFallback = 2;
+/** The `closed` codes that end the session, with their reasons; 4002 (`token_expired`) is renewed instead. */
+const sessionEndCodes = { 4001: 'session_ended', 4003: 'user_blocked' };
+const tokenExpired = 4002;
 
 export class LiveConnection {
   /**
@@ -13,15 +19,17 @@ export class LiveConnection {
    * @param {() => string|null} options.token the current access token
    * @param {(frame: object) => void} options.onFrame every server frame (events, resync, ready)
    * @param {(status: string) => void} options.onStatus 'connecting' | 'live' | 'fallback' | 'offline'
-   * @param {() => Promise<void>} [options.refreshToken] renews the token after the socket refused it
+   * @param {() => Promise<void>} [options.refreshToken] renews the tokens (shared with the REST client's own refreshes)
+   * @param {(reason: string) => void} [options.onSessionEnded] the server ended the session: 'session_ended' or 'user_blocked'
    * @param {number} [options.since] the feed position the loaded data reflects
    * @param {object} [options.environment] stand-ins for tests: `WebSocket`, `fetch`, `location`, `backoff` (seconds)
    */
-  constructor({ token, onFrame, onStatus, refreshToken = async () => {}, since = null, environment = {} }) {
+  constructor({ token, onFrame, onStatus, refreshToken = async () => {}, onSessionEnded = () => {}, since = null, environment = {} }) {
     this.token = token;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
     this.refreshToken = refreshToken;
+    this.onSessionEnded = onSessionEnded;
     this.since = since;
     this.location = environment.location ?? globalThis.location;
     this.WebSocket = environment.WebSocket ?? globalThis.WebSocket;
@@ -36,6 +44,9 @@ export class LiveConnection {
     this.stopped = false;
     this.timer = null;
     this.status = 'offline';
+    this.signedInWith = null;  // the access token the open socket or stream was authenticated with
+    this.expiresAt = null;     // when that token expires (RFC 3339), as the server said
+    this.quiet = false;        // reconnecting for a fresh token: the status stays as it was
   }
 
   start() {
@@ -91,7 +102,8 @@ export class LiveConnection {
     if (this.stopped) return;
     const token = this.token();
     if (!token) return;
-    this.setStatus('connecting');
+    if (!this.quiet) this.setStatus('connecting');
+    this.signedInWith = token;
     if (!this.everOpened && this.attempt >= failuresBeforeFallback) {
       this.connectEvents(token);
       return;
@@ -111,6 +123,7 @@ export class LiveConnection {
       this.attempt = 0;
     };
     socket.onmessage = (message) => {
+      if (this.socket !== socket) return;
       let frame;
       try {
         frame = JSON.parse(message.data);
@@ -118,22 +131,97 @@ export class LiveConnection {
         return;
       }
       if (frame.type === 'ready') {
+        this.quiet = false;
         this.setStatus('live');
+        this.expiresAt = frame.expiresAt ?? null;
         if (this.since === null) this.since = frame.seq;
         this.send({ type: 'subscribe', topics: [...this.topics], since: this.since });
         if (this.view) this.send({ type: 'presence', view: this.view });
+      } else if (frame.type === 'auth_expiring') {
+        this.reauthenticate(socket);
+      } else if (frame.type === 'auth_ok') {
+        this.expiresAt = frame.expiresAt ?? null;
       } else if (frame.type === 'error' && !frame.id && /token|authenticated/.test(frame.code)) {
         this.refreshToken().catch(() => {});
       }
+      this.control(frame);
       this.track(frame);
       this.onFrame(frame);
+      // The server closes right after these; the reason is acted on now, and the close is not a drop.
+      const ending = frame.type === 'closed' ? frame.code : frame.type === 'error' && !frame.id ? sessionEndCode(frame.code) : null;
+      if (ending) {
+        this.socket = null;
+        socket.close(1000);
+        this.closedWith(ending);
+      }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (!this.everOpened) this.attempt += 1;
-      this.scheduleReconnect();
+      this.closedWith(event?.code);
     };
+  }
+
+  /**
+   * The token is about to expire: a fresh one goes to the server on the open socket
+   * (`{"type":"auth"}`, answered `auth_ok`), so nothing reconnects and nothing is missed.
+   */
+  async reauthenticate(socket) {
+    let token;
+    try {
+      token = await this.freshToken();
+    } catch {
+      // A refused refresh signs the app out; after a network failure the server closes at
+      // expiry (4002) and the reconnect tries again.
+      return;
+    }
+    if (this.socket !== socket || socket.readyState !== 1 || !token) return;
+    this.signedInWith = token;
+    this.send({ type: 'auth', token });
+  }
+
+  /** A token newer than the connection's: the stored one when the app refreshed meanwhile, else a refresh. */
+  async freshToken() {
+    if (this.token() === this.signedInWith) await this.refreshToken();
+    return this.token();
+  }
+
+  /** What the server's `closed` code (or the close frame's) asks for: a fresh token, the end of the session, or a retry. */
+  closedWith(code) {
+    if (sessionEndCodes[code]) this.end(sessionEndCodes[code]);
+    // A fresh token refused as well waits its turn like any failure, rather than refresh in a loop.
+    else if (code === tokenExpired && !this.quiet) this.renew();
+    else this.scheduleReconnect();
+  }
+
+  /** Reconnects with a fresh token, the status unchanged: a token's expiry is not a lost connection. */
+  async renew() {
+    this.quiet = true;
+    try {
+      await this.freshToken();
+    } catch {
+      // Refused: the REST client signs the app out (and stops this). Offline: retry as after any drop.
+      this.scheduleReconnect();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  /** The session is over: no reconnect, and the app is told why. */
+  end(reason) {
+    if (this.stopped) return;
+    this.stop();
+    this.onSessionEnded(reason);
+  }
+
+  /** Frames about the connection itself that both transports carry. */
+  control(frame) {
+    if (frame.type === 'access' && Array.isArray(frame.topics)) {
+      // What the server still sends after a role change; the screens' next setTopics asks again for the rest.
+      this.topics = new Set(frame.topics);
+    }
   }
 
   /** SSE over fetch (an EventSource cannot send the Authorization header). */
@@ -144,19 +232,35 @@ export class LiveConnection {
     if (this.since !== null) query.set('since', String(this.since));
     try {
       const response = await this.fetch(`/api/events?${query}`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
-      if (response.status === 401) await this.refreshToken();
+      if (response.status === 401 || response.status === 403) {
+        const ending = sessionEndCode(await errorCode(response)) ?? (response.status === 401 ? tokenExpired : null);
+        if (this.sse !== controller) return;
+        this.sse = null;
+        this.closedWith(ending);
+        return;
+      }
       if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
+      this.quiet = false;
       this.setStatus('fallback');
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new EventStreamParser((data) => {
+        if (this.sse !== controller) return;
         let frame;
         try {
           frame = JSON.parse(data);
         } catch {
           return;
         }
+        // A stream cannot re-authenticate: the fresh token is made ready for the reconnect at expiry.
+        if (frame.type === 'auth_expiring') this.freshToken().catch(() => {});
+        this.control(frame);
         this.track(frame);
         this.onFrame(frame);
+        if (frame.type === 'closed') {
+          this.sse = null;
+          controller.abort();
+          this.closedWith(frame.code);
+        }
       });
       for (;;) {
         const { value, done } = await reader.read();
@@ -181,6 +285,7 @@ export class LiveConnection {
 
   scheduleReconnect() {
     if (this.stopped) return;
+    this.quiet = false;
     this.setStatus('offline');
     const seconds = this.backoff[Math.min(this.attempt, this.backoff.length - 1)];
     clearTimeout(this.timer);
@@ -195,6 +300,21 @@ export class LiveConnection {
     if (status === this.status) return;
     this.status = status;
     this.onStatus(status);
+  }
+}
+
+/** The close code for an error code that ends the session ('session_ended' → 4001, 'user_blocked' → 4003), or null. */
+function sessionEndCode(code) {
+  const found = Object.entries(sessionEndCodes).find(([, reason]) => reason === code);
+  return found ? Number(found[0]) : null;
+}
+
+/** The contract's error code from a refusal's body, or null. */
+async function errorCode(response) {
+  try {
+    return (await response.json())?.error?.code ?? null;
+  } catch {
+    return null;
   }
 }
 

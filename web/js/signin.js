@@ -4,8 +4,11 @@
 
 import { field, h, replace, toast } from './dom.js';
 
-/** Shows the sign-in form; `done` runs once a session exists. */
-export async function showSignIn(app, done) {
+/**
+ * Shows the sign-in form; `done` runs once a session exists. `notice` says why a session
+ * ended; `again` (inside Telegram) signs in once more without a code.
+ */
+export async function showSignIn(app, done, { notice = null, again = null } = {}) {
   const t = app.t;
   document.getElementById('title').textContent = t('signin.title');
   const code = h('input', { name: 'code', autocomplete: 'one-time-code', required: true, placeholder: 'ABCD1234' });
@@ -26,6 +29,22 @@ export async function showSignIn(app, done) {
     },
   },
   h('h2', {}, t('signin.title')),
+  notice ? h('p', { class: 'notice', role: 'alert' }, notice) : null,
+  again ? h('div', { class: 'row' }, h('button', {
+    class: 'primary',
+    type: 'button',
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      button.disabled = true;
+      try {
+        await again();
+        await done();
+      } catch (error) {
+        toast(t('signin.failed', { reason: error.message }), 'error');
+        button.disabled = false;
+      }
+    },
+  }, t('signin.again'))) : null,
   h('p', {}, t('signin.intro')),
   field(t('signin.code'), code, t('signin.codeHint')),
   h('div', { class: 'row' }, submit));
