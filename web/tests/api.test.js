@@ -144,3 +144,45 @@ test('204 answers are null', async () => {
   await api.logout();
   assert.equal(store.load(), null);
 });
+
+/** Web Locks as navigator.locks grants them: one holder per name at a time, in order. */
+class Locks {
+  constructor() { this.tails = new Map(); }
+  request(name, work) {
+    const previous = this.tails.get(name) ?? Promise.resolve();
+    const turn = previous.then(() => work());
+    this.tails.set(name, turn.catch(() => {}));
+    return turn;
+  }
+}
+
+test('two tabs sharing the tokens refresh once: the second takes what the first rotated', async () => {
+  const storage = new MemoryStorage();
+  const locks = new Locks();
+  let refreshes = 0;
+  const { fetch } = fakeFetch({
+    'POST /api/auth/refresh': async (call) => {
+      refreshes += 1;
+      assert.deepEqual(call.body, { refreshToken: 'r1' }, 'a rotated refresh token was sent again');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return json(200, { accessToken: 'a2', refreshToken: 'r2' });
+    },
+  });
+  new TokenStore(storage).save({ accessToken: 'a1', refreshToken: 'r1' });
+  const tabs = [1, 2].map(() => new ApiClient({ tokens: new TokenStore(storage), fetch, locks }));
+  const answers = await Promise.all(tabs.map((tab) => tab.refresh()));
+  assert.equal(refreshes, 1);
+  assert.deepEqual(answers.map((answer) => answer.accessToken), ['a2', 'a2']);
+  assert.equal(tabs[1].accessToken, 'a2');
+});
+
+test('a refused refresh tells the app why the session ended', async () => {
+  const reasons = [];
+  const store = new TokenStore(new MemoryStorage());
+  store.save({ accessToken: 'a1', refreshToken: 'r1' });
+  const { fetch } = fakeFetch({ 'POST /api/auth/refresh': () => json(401, { error: { code: 'session_ended', message: 'ended' } }) });
+  const api = new ApiClient({ tokens: store, fetch, onSignedOut: (reason) => reasons.push(reason?.code ?? reason) });
+  await assert.rejects(api.refresh(), { code: 'session_ended' });
+  await api.logout().catch(() => {});
+  assert.deepEqual(reasons, ['session_ended', null]);
+});

@@ -117,3 +117,157 @@ test('when WebSockets never open, it follows the shop over server-sent events wi
   assert.equal(live.since, 21);
   live.stop();
 });
+
+/** A connection whose token the test's refresh rotates (tok1 → tok2 …), recording refreshes, statuses and the session's end. */
+function session(environment) {
+  const record = { frames: [], statuses: [], refreshes: 0, ended: [], token: 'tok1' };
+  const live = new LiveConnection({
+    token: () => record.token,
+    refreshToken: async () => {
+      record.refreshes += 1;
+      await tick(1);
+      record.token = `tok${record.refreshes + 1}`;
+    },
+    onSessionEnded: (reason) => record.ended.push(reason),
+    onFrame: (frame) => record.frames.push(frame),
+    onStatus: (status) => record.statuses.push(status),
+    environment: { location: { protocol: 'http:', host: 'shop.example' }, backoff: [0], ...environment },
+  });
+  return { live, record };
+}
+
+/** Starts a session on a FakeSocket and brings it to `ready`; answers the socket. */
+function liveSession(topics = ['notifications', 'sales']) {
+  FakeSocket.made = [];
+  const { live, record } = session({ WebSocket: FakeSocket });
+  live.setTopics(topics);
+  live.start();
+  const socket = FakeSocket.made[0];
+  socket.open();
+  socket.receive({ type: 'ready', seq: 5, user: { id: 'u1', role: 'admin' }, expiresAt: '2026-12-03T12:00:00Z' });
+  socket.sent = [];
+  return { live, record, socket };
+}
+
+test('a token about to expire is refreshed and sent on the open socket: no reconnect, the dot stays live', async () => {
+  const { live, record, socket } = liveSession();
+  assert.equal(live.expiresAt, '2026-12-03T12:00:00Z');
+  socket.receive({ type: 'auth_expiring', expiresAt: '2026-12-03T12:00:00Z' });
+  await tick();
+  assert.equal(record.refreshes, 1);
+  assert.deepEqual(socket.sent, [{ type: 'auth', token: 'tok2' }]);
+  socket.receive({ type: 'auth_ok', expiresAt: '2026-12-03T12:15:00Z', user: { id: 'u1', role: 'admin' } });
+  assert.equal(live.expiresAt, '2026-12-03T12:15:00Z');
+  // The second expiry asks for the next token.
+  socket.receive({ type: 'auth_expiring', expiresAt: '2026-12-03T12:15:00Z' });
+  await tick();
+  assert.deepEqual(socket.sent.at(-1), { type: 'auth', token: 'tok3' });
+  assert.equal(FakeSocket.made.length, 1, 'it reconnected');
+  assert.deepEqual(record.statuses, ['connecting', 'live']);
+  live.stop();
+});
+
+test('when the app refreshed the tokens already, the warning sends the newer token without another refresh', async () => {
+  const { live, record, socket } = liveSession();
+  record.token = 'tokFromRest';
+  socket.receive({ type: 'auth_expiring', expiresAt: '2026-12-03T12:00:00Z' });
+  await tick();
+  assert.equal(record.refreshes, 0);
+  assert.deepEqual(socket.sent, [{ type: 'auth', token: 'tokFromRest' }]);
+  live.stop();
+});
+
+test('closed for an expired token: a fresh token and a quiet reconnect that resumes where it was', async () => {
+  const { live, record, socket } = liveSession();
+  socket.receive({ type: 'event', seq: 7, topic: 'sales', event: 'new_sale', data: {} });
+  socket.receive({ type: 'closed', code: 4002, reason: 'token_expired' });
+  socket.drop();
+  await tick();
+  assert.equal(record.refreshes, 1);
+  const second = FakeSocket.made[1];
+  assert.equal(second?.url, 'ws://shop.example/ws?token=tok2');
+  second.open();
+  second.receive({ type: 'ready', seq: 9 });
+  assert.deepEqual(second.sent[0], { type: 'subscribe', topics: ['notifications', 'sales'], since: 7 });
+  assert.deepEqual(record.statuses, ['connecting', 'live'], 'the reconnect showed');
+  assert.deepEqual(record.ended, []);
+  live.stop();
+});
+
+test('a session ended or blocked stops the connection and tells the app why, frame or close code alone', async () => {
+  const ended = liveSession();
+  ended.socket.receive({ type: 'closed', code: 4001, reason: 'session_ended' });
+  await tick();
+  assert.deepEqual(ended.record.ended, ['session_ended']);
+  assert.equal(FakeSocket.made.length, 1, 'it reconnected after the session ended');
+  assert.equal(ended.record.statuses.at(-1), 'offline');
+
+  const blocked = liveSession();
+  blocked.socket.onclose({ code: 4003, reason: 'user_blocked' });
+  await tick();
+  assert.deepEqual(blocked.record.ended, ['user_blocked']);
+  assert.equal(FakeSocket.made.length, 1);
+});
+
+test('a role change keeps the topics the server kept; a later screen asks again for the ones it needs', () => {
+  const { live, record, socket } = liveSession(['notifications', 'inventory', 'presence']);
+  socket.receive({ type: 'access', role: 'user', topics: ['inventory', 'notifications'] });
+  assert.equal(record.frames.at(-1).type, 'access', 'the app is told');
+  assert.deepEqual([...live.topics], ['inventory', 'notifications']);
+  // Promoted again, the screen's topics are subscribed on the open socket.
+  socket.receive({ type: 'access', role: 'admin', topics: ['inventory', 'notifications'] });
+  live.setTopics(['notifications', 'inventory', 'presence']);
+  assert.deepEqual(socket.sent, [{ type: 'subscribe', topics: ['presence'] }]);
+  live.stop();
+});
+
+/** A fetch for /api/events answering each call from `answers` in turn (status and SSE text), recording the calls. */
+function eventsFetch(answers) {
+  const requests = [];
+  const encoder = new TextEncoder();
+  const fetch = async (url, init) => {
+    requests.push({ url, authorization: init.headers.Authorization });
+    const { status = 200, text = '', error } = answers[Math.min(requests.length - 1, answers.length - 1)];
+    if (error) return new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } });
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(encoder.encode(text));
+        init.signal.addEventListener('abort', () => controller.error(new DOMException('aborted', 'AbortError')));
+      },
+    });
+    return new Response(body, { status, headers: { 'content-type': 'text/event-stream' } });
+  };
+  return { fetch, requests };
+}
+
+class BlockedSocket { constructor() { throw new Error('blocked'); } }
+
+test('over SSE, a stream closed for an expired token resumes with a fresh token, the status unchanged', async () => {
+  const { fetch, requests } = eventsFetch([
+    { text: 'data: {"type":"event","seq":21,"topic":"inventory","event":"inventory_update","data":{}}\n\ndata: {"type":"closed","code":4002,"reason":"token_expired"}\n\n' },
+    { text: '' },
+  ]);
+  const { live, record } = session({ WebSocket: BlockedSocket, fetch });
+  live.setTopics(['inventory']);
+  live.start();
+  await tick(50);
+  assert.deepEqual(requests.map((request) => [request.url, request.authorization]), [
+    ['/api/events?topics=inventory', 'Bearer tok1'],
+    ['/api/events?topics=inventory&since=21', 'Bearer tok2'],
+  ]);
+  // Two refused sockets, then the stream; its renewal shows nothing.
+  assert.deepEqual(record.statuses, ['connecting', 'offline', 'connecting', 'offline', 'connecting', 'fallback']);
+  live.stop();
+});
+
+test('over SSE, a refusal saying the session ended or the user is blocked ends the session', async () => {
+  for (const [status, code] of [[401, 'session_ended'], [403, 'user_blocked']]) {
+    const { fetch, requests } = eventsFetch([{ status, error: { code, message: 'no' } }]);
+    const { live, record } = session({ WebSocket: BlockedSocket, fetch });
+    live.start();
+    await tick(50);
+    assert.deepEqual(record.ended, [code]);
+    assert.equal(requests.length, 1, 'it tried again');
+    assert.equal(record.refreshes, 0);
+  }
+});
