@@ -396,9 +396,9 @@ import Testing
     }
 
     /// Runs `body` with a demo server, chromedriver and a set of browsers, and tears all three down.
-    func withBrowsers(_ body: (DemoServer, ChromeDriver, BrowserSet) async throws -> Void) async throws {
+    func withBrowsers(accessTokenLifetime: TimeInterval? = nil, _ body: (DemoServer, ChromeDriver, BrowserSet) async throws -> Void) async throws {
         let started = ContinuousClock.now
-        try await DemoServer.with { server in
+        try await DemoServer.with(accessTokenLifetime: accessTokenLifetime) { server in
             let driver = try await ChromeDriver.start()
             let browsers = BrowserSet()
             do {

@@ -37,11 +37,15 @@ struct DemoServer {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server and waits until it answers /health.
-    static func start(webRoot: String = packageRoot.appendingPathComponent("web").path) async throws -> DemoServer {
+    /// Starts the server and waits until it answers /health. `accessTokenLifetime` (seconds)
+    /// shortens the access tokens' life, for tests that cross their expiry.
+    static func start(webRoot: String = packageRoot.appendingPathComponent("web").path,
+                      accessTokenLifetime: TimeInterval? = nil) async throws -> DemoServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-webui-\(UUID().uuidString)").path
         let environment = try await Store.Environment.open(at: folder, configuration: .testing)
-        let shop = try await Shop.open(environment, settings: ShopSettings(tokenSecret: Array(repeating: 9, count: 32)))
+        var settings = ShopSettings(tokenSecret: Array(repeating: 9, count: 32))
+        if let accessTokenLifetime { settings.accessTokenLifetime = accessTokenLifetime }
+        let shop = try await Shop.open(environment, settings: settings)
         _ = try await ShopImport.run(try Data(contentsOf: packageRoot.appendingPathComponent("fixtures/demo-shop.json")), into: shop)
         let port = try freeLoopbackPort()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: port, botToken: botToken, initDataMaxAge: 0,
@@ -67,8 +71,8 @@ struct DemoServer {
     }
 
     /// Runs `body` against a fresh server and stops it afterwards, whether `body` throws or not.
-    static func with(_ body: (DemoServer) async throws -> Void) async throws {
-        let server = try await start()
+    static func with(accessTokenLifetime: TimeInterval? = nil, _ body: (DemoServer) async throws -> Void) async throws {
+        let server = try await start(accessTokenLifetime: accessTokenLifetime)
         do {
             try await body(server)
         } catch {
