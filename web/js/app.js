@@ -255,11 +255,12 @@ function endSession(reason) {
   app.api.tokens.clear();
   app.state = initialState();
   for (const id of ['menu', 'bell', 'connection']) document.getElementById(id).hidden = true;
+  replace(document.getElementById('toasts'));
   const code = typeof reason === 'string' ? reason : reason?.code;
   const notice = app.signingOut || !reason ? 'session.signedOut' : sessionEndTexts[code] ?? 'session.ended';
   if (!app.signingOut) app.tg.haptic('warning');
-  // Inside Telegram the same initData signs in again with one tap (the server refuses it while blocked).
-  const again = app.webApp?.initData ? () => app.api.signIn('telegram', app.webApp.initData) : null;
+  // Inside Telegram the same initData signs in again with one tap; a blocked person is refused anyway.
+  const again = app.webApp?.initData && code !== 'user_blocked' ? () => app.api.signIn('telegram', app.webApp.initData) : null;
   showSignIn(app, () => start(), { notice: app.t(notice), again });
 }
 
