@@ -38,6 +38,15 @@ class FakeSocket {
 
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `check()` is true, failing with `what` after two seconds (a loaded machine is slow, not broken). */
+async function until(what, check) {
+  const deadline = Date.now() + 2000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
+
 function connection(environment, frames = [], statuses = []) {
   return new LiveConnection({
     token: () => 'tok',
@@ -108,7 +117,7 @@ test('when WebSockets never open, it follows the shop over server-sent events wi
   const live = connection({ WebSocket: BlockedSocket, fetch }, frames, statuses);
   live.setTopics(['inventory']);
   live.start();
-  await tick(50);
+  await until('the first event over SSE', () => frames.length > 0);
   assert.equal(requests.length, 1);
   assert.equal(requests[0].url, '/api/events?topics=inventory');
   assert.equal(requests[0].authorization, 'Bearer tok');
@@ -153,14 +162,14 @@ test('a token about to expire is refreshed and sent on the open socket: no recon
   const { live, record, socket } = liveSession();
   assert.equal(live.expiresAt, '2026-12-03T12:00:00Z');
   socket.receive({ type: 'auth_expiring', expiresAt: '2026-12-03T12:00:00Z' });
-  await tick();
+  await until('the first auth message', () => socket.sent.length === 1);
   assert.equal(record.refreshes, 1);
   assert.deepEqual(socket.sent, [{ type: 'auth', token: 'tok2' }]);
   socket.receive({ type: 'auth_ok', expiresAt: '2026-12-03T12:15:00Z', user: { id: 'u1', role: 'admin' } });
   assert.equal(live.expiresAt, '2026-12-03T12:15:00Z');
   // The second expiry asks for the next token.
   socket.receive({ type: 'auth_expiring', expiresAt: '2026-12-03T12:15:00Z' });
-  await tick();
+  await until('the second auth message', () => socket.sent.length === 2);
   assert.deepEqual(socket.sent.at(-1), { type: 'auth', token: 'tok3' });
   assert.equal(FakeSocket.made.length, 1, 'it reconnected');
   assert.deepEqual(record.statuses, ['connecting', 'live']);
@@ -171,7 +180,7 @@ test('when the app refreshed the tokens already, the warning sends the newer tok
   const { live, record, socket } = liveSession();
   record.token = 'tokFromRest';
   socket.receive({ type: 'auth_expiring', expiresAt: '2026-12-03T12:00:00Z' });
-  await tick();
+  await until('the auth message', () => socket.sent.length === 1);
   assert.equal(record.refreshes, 0);
   assert.deepEqual(socket.sent, [{ type: 'auth', token: 'tokFromRest' }]);
   live.stop();
@@ -182,7 +191,7 @@ test('closed for an expired token: a fresh token and a quiet reconnect that resu
   socket.receive({ type: 'event', seq: 7, topic: 'sales', event: 'new_sale', data: {} });
   socket.receive({ type: 'closed', code: 4002, reason: 'token_expired' });
   socket.drop();
-  await tick();
+  await until('the new socket', () => FakeSocket.made.length === 2);
   assert.equal(record.refreshes, 1);
   const second = FakeSocket.made[1];
   assert.equal(second?.url, 'ws://shop.example/ws?token=tok2');
@@ -250,7 +259,7 @@ test('over SSE, a stream closed for an expired token resumes with a fresh token,
   const { live, record } = session({ WebSocket: BlockedSocket, fetch });
   live.setTopics(['inventory']);
   live.start();
-  await tick(50);
+  await until('the second stream', () => requests.length >= 2 && record.statuses.at(-1) === 'fallback');
   assert.deepEqual(requests.map((request) => [request.url, request.authorization]), [
     ['/api/events?topics=inventory', 'Bearer tok1'],
     ['/api/events?topics=inventory&since=21', 'Bearer tok2'],
@@ -265,7 +274,7 @@ test('over SSE, a refusal saying the session ended or the user is blocked ends t
     const { fetch, requests } = eventsFetch([{ status, error: { code, message: 'no' } }]);
     const { live, record } = session({ WebSocket: BlockedSocket, fetch });
     live.start();
-    await tick(50);
+    await until(`the end of the session (${code})`, () => record.ended.length > 0);
     assert.deepEqual(record.ended, [code]);
     assert.equal(requests.length, 1, 'it tried again');
     assert.equal(record.refreshes, 0);
