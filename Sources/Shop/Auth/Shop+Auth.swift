@@ -70,11 +70,12 @@ extension Shop {
         let asOf = environment.head
         do {
             return try environment.read { txn in
+                // The block first: it also ends the user's sessions, and "blocked" is what they should hear.
+                guard let user = try collections.users.get(txn, userId) else { throw ShopError(.notAuthenticated, "unknown user") }
+                if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
                 guard let session = try collections.sessions.get(txn, sessionId), session.userId == userId, session.revokedAt == nil else {
                     throw ShopError(.sessionEnded, "this session has ended: sign in again")
                 }
-                guard let user = try collections.users.get(txn, userId) else { throw ShopError(.notAuthenticated, "unknown user") }
-                if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
                 return (user.role, asOf)
             }
         } catch let error as ShopError {
