@@ -8,7 +8,11 @@ public struct AppRequestContext: RequestContext {
     public var principal: Principal
     /// The session the access token belongs to.
     public var sessionId: UInt64?
-    let remoteAddress: String?
+    /// The client's address: the TCP peer's, or the one a trusted proxy forwarded for
+    /// (``ClientAddressMiddleware``). The per-address rate limit and the audit trail use it.
+    var remoteAddress: String?
+    /// `https` when a trusted proxy says the client reached it over TLS, else `http`.
+    var scheme = "http"
 
     public init(source: Source) {
         coreContext = .init(source: source)
@@ -37,7 +41,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let user = try await shop.authenticate(String(header.dropFirst("Bearer ".count)))
         var context = context
-        context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent])
+        context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: context.principal.userAgent)
         context.sessionId = user.sessionId
         return try await next(request, context)
     }

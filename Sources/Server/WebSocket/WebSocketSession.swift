@@ -22,6 +22,9 @@ final class WebSocketSession: @unchecked Sendable {
     private let queryToken: String?
     /// The key of this connection's presence.
     private let connectionId: String
+    /// The upgrade request's client address (through trusted proxies) and `User-Agent`, for the audit trail.
+    private let clientAddress: String?
+    private let userAgent: String?
 
     private var caller: (userId: UInt64, role: Role)?
     private var current: Subscription?
@@ -29,12 +32,20 @@ final class WebSocketSession: @unchecked Sendable {
     private var replay: Task<Void, Never>?
     private var topics = Set<String>()
 
-    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, connectionId: String) {
+    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, connectionId: String,
+         clientAddress: String? = nil, userAgent: String? = nil) {
         self.shop = shop
         self.hub = hub
         self.commandLine = commandLine
         self.queryToken = queryToken
         self.connectionId = connectionId
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent.map { String($0.prefix(ClientAddressMiddleware.userAgentLimit)) }
+    }
+
+    /// The signed-in caller as the shop sees them through this socket.
+    private func principal(_ userId: UInt64) -> Principal {
+        .user(userId, via: .ws, clientAddress: clientAddress, userAgent: userAgent)
     }
 
     private struct ClientMessage: Decodable {
@@ -78,7 +89,7 @@ final class WebSocketSession: @unchecked Sendable {
         do {
             guard let token else { throw ShopError(.notAuthenticated, "send ?token= or {\"type\":\"auth\",\"token\":…} first") }
             let user = try await shop.authenticate(token)
-            let role = try shop.me(as: .user(user.userId, via: .ws)).role
+            let role = try shop.me(as: principal(user.userId)).role
             caller = (user.userId, role)
             connection.markSignedIn()
             connection.send(Self.json(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(user.userId), "role": role.rawValue]]))
@@ -134,7 +145,7 @@ final class WebSocketSession: @unchecked Sendable {
         do {
             let params = try JSONSerialization.data(withJSONObject: object?["params"] as? [String: Any] ?? [:])
             let bridge = CommandBridge(shop: shop, commandLine: commandLine)
-            let principal = Principal.user(userId, via: .ws)
+            let principal = self.principal(userId)
             let data = if let args = message.args {
                 try await bridge.runLine(message.command ?? "", args: args, principal: principal, languageCode: nil, idempotencyKey: message.idempotencyKey)
             } else {
