@@ -22,7 +22,8 @@ import Testing
     static func auditEntry(_ client: any TestClientProtocol, owner: String, matching: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let trail = try await client.call(.get, "/api/audit?limit=200", token: owner)
         #expect(trail.status == .ok)
-        return try #require((trail.json["items"] as? [[String: Any]])?.first(where: matching), "no such audit entry in \(trail.json)")
+        let found = (trail.json["items"] as? [[String: Any]])?.first(where: matching)
+        return try #require(found, "no such audit entry in \(trail.json)")
     }
 
     @Test func anAuditEntryRecordsTheDirectCallersAddressAndUserAgentAndIgnoresAnUntrustedForwardedFor() async throws {
