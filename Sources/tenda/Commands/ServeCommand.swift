@@ -105,10 +105,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let botId, botId <= 0 { throw ValidationFailure("--bot-id must be a bot's id, a positive number") }
         let trustedProxies: TrustedProxies
+        let (proxySource, proxyList) = trustedProxy.isEmpty
+            ? ("TENDA_TRUSTED_PROXY", environment["TENDA_TRUSTED_PROXY"] ?? "") : ("--trusted-proxy", trustedProxy.joined(separator: ","))
         do {
-            trustedProxies = try TrustedProxies(parsing: trustedProxy.isEmpty ? environment["TENDA_TRUSTED_PROXY"] ?? "" : trustedProxy.joined(separator: ","))
+            trustedProxies = try TrustedProxies(parsing: proxyList)
         } catch {
-            throw ValidationFailure("--trusted-proxy: \(error)")
+            throw ValidationFailure("\(proxySource): \(error)")
         }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
