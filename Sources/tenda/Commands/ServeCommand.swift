@@ -7,6 +7,7 @@ import Realtime
 import Server
 import Shop
 import Store
+import Telegram
 
 /// `tenda serve`: the shop's REST API and live hub, on one port.
 struct ServeCommand: AsyncParsableCommand {
@@ -30,6 +31,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The Telegram bot's token (or TELEGRAM_BOT_TOKEN).")
     var botToken: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The id of a bot whose token this server does not hold (or TELEGRAM_BOT_ID): its MiniApp's initData is accepted on Telegram's Ed25519 signature.",
+        valueName: "id"))
+    var botId: Int64?
+
+    @Flag(name: .long, help: "The MiniApp runs in Telegram's test environment: check --bot-id signatures with Telegram's test key, not the production key.")
+    var telegramTestEnvironment = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, as CIDR ranges (10.0.0.0/8,::1/128); repeatable (or TENDA_TRUSTED_PROXY). Others' are ignored.",
+        valueName: "ranges"))
+    var trustedProxy: [String] = []
 
     @Option(name: .long, help: "A Telegram user id that becomes owner on first sight; repeatable (or TENDA_OWNERS, comma-separated).")
     var owner: [Int64] = []
@@ -84,9 +98,22 @@ struct ServeCommand: AsyncParsableCommand {
         guard let metricsAccess = MetricsAccess(rawValue: metrics ?? environment["TENDA_METRICS"] ?? "public") else {
             throw ValidationFailure("--metrics must be public, owner or off")
         }
+        let botToken = botToken ?? environment["TELEGRAM_BOT_TOKEN"]
+        let botId = try botId ?? environment["TELEGRAM_BOT_ID"].map { text in
+            guard let id = Int64(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationFailure("TELEGRAM_BOT_ID must be a bot's numeric id") }
+            return id
+        }
+        if let botId, botId <= 0 { throw ValidationFailure("--bot-id must be a bot's id, a positive number") }
+        let trustedProxies: TrustedProxies
+        let (proxySource, proxyList) = trustedProxy.isEmpty
+            ? ("TENDA_TRUSTED_PROXY", environment["TENDA_TRUSTED_PROXY"] ?? "") : ("--trusted-proxy", trustedProxy.joined(separator: ","))
+        do {
+            trustedProxies = try TrustedProxies(parsing: proxyList)
+        } catch {
+            throw ValidationFailure("\(proxySource): \(error)")
+        }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
-        let botToken = botToken ?? environment["TELEGRAM_BOT_TOKEN"]
         var logger = Logger(label: "tenda")
         logger.logLevel = .info
 
@@ -123,6 +150,10 @@ struct ServeCommand: AsyncParsableCommand {
             userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
             addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit))
         serverConfiguration.metricsAccess = metricsAccess
+        serverConfiguration.botId = botId
+        serverConfiguration.telegramEnvironment = telegramTestEnvironment ? .test : .production
+        serverConfiguration.trustedProxies = trustedProxies
+        if !trustedProxies.isEmpty { logger.info("X-Forwarded-For and X-Forwarded-Proto are believed from \(trustedProxies) (--trusted-proxy)") }
         if let maxConnections {
             guard maxConnections > 0 else { throw ValidationFailure("--max-connections must be at least 1") }
             serverConfiguration.maxConnections = maxConnections
@@ -138,6 +169,8 @@ struct ServeCommand: AsyncParsableCommand {
             bot = try await TelegramBot.make(conversation: conversation, settings: BotSettings(
                 token: botToken, apiBaseURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotSettings.telegramAPI,
                 publicURL: self.publicURL), logger: logger)
+        } else if let botId {
+            logger.info("no bot token: the Telegram bot is off; initData sign-in checks Telegram's signature for bot \(botId) (the command bridge still runs the bot's commands)")
         } else {
             logger.info("no bot token: the Telegram bot and sign-in with initData are off; use login codes (the command bridge still runs the bot's commands)")
         }
