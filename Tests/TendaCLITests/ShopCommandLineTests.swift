@@ -105,4 +105,14 @@ import Testing
         #expect(badBot.status == 1 && badBot.errors.contains("--bot-id"), "\(badBot.errors)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/token-secret"), "nothing is written before the settings are checked")
     }
+
+    @Test func anAccessTokenLifetimeOutsideItsBoundsIsRefusedBeforeServing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for lifetime in ["0", "4", "86401", "nan", "inf", "-60", "1e300"] {
+            let run = try cli.tenda("serve", "--access-token-lifetime", lifetime, "--data-dir", folder, "--port", "0")
+            #expect(run.status != 0 && run.errors.contains("--access-token-lifetime"), "\(lifetime): \(run.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder), "nothing is written before the settings are checked")
+    }
 }

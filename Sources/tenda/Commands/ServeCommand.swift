@@ -54,6 +54,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Oldest Telegram initData accepted, in seconds; 0 for no limit.")
     var initdataMaxAge: Double = 86_400
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How long an access token is good for, in seconds (\(Int(ServeCommand.accessTokenLifetimes.lowerBound))–\(Int(ServeCommand.accessTokenLifetimes.upperBound))).",
+        discussion: "Live connections are warned ahead of it and re-authenticate in place; a shorter life ends a stolen token sooner."))
+    var accessTokenLifetime: Double = 15 * 60
+
+    /// From a few seconds (to try the re-authentication) to a day.
+    static let accessTokenLifetimes: ClosedRange<Double> = 5...86_400
+
     @Option(name: .long, help: "The access-token secret, 32 bytes or more (or TENDA_JWT_SECRET); made once and kept in the data folder when absent.")
     var jwtSecret: String?
 
@@ -88,6 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard initdataMaxAge.isFinite, initdataMaxAge >= 0 else { throw ValidationError("--initdata-max-age must be 0 (no limit) or more seconds") }
+        guard accessTokenLifetime.isFinite, Self.accessTokenLifetimes.contains(accessTokenLifetime) else {
+            throw ValidationError("--access-token-lifetime must be \(Int(Self.accessTokenLifetimes.lowerBound)) to \(Int(Self.accessTokenLifetimes.upperBound)) seconds")
+        }
         for (name, rate) in [("--user-rate-limit", userRateLimit), ("--address-rate-limit", addressRateLimit)] {
             guard rate.isFinite, rate >= 0.01, rate <= 1_000_000 else { throw ValidationError("\(name) must be 0.01 to 1000000 per second") }
         }
@@ -126,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Reconnecting clients resume from the feed; a month of history is plenty for that.
         storeConfiguration.feedRetention = FeedRetention(maxAge: 30 * 86_400)
         let store = try await Environment.open(at: dataDir, configuration: storeConfiguration)
-        let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret))
+        let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret, accessTokenLifetime: accessTokenLifetime))
         let publicURL = publicURL ?? "http://\(host):\(port)"
         if demo, try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {
             guard let json = FileManager.default.contents(atPath: demoFile) else { throw ValidationFailure("cannot read \(demoFile)") }
