@@ -73,7 +73,11 @@ public final class Hub: Sendable {
     /// Whether `run()` has ended (the server is shutting down): subscriptions end with it.
     public var isStopped: Bool { state.withLock { $0.stopped } }
 
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Subscriptions to at least one topic. A socket holds a subscription from sign-in (so a
+    /// role change or a session's end reaches it), which counts once the client subscribes.
+    public var subscriberCount: Int {
+        state.withLock { s in s.subscribers.values.count { $0.hasTopics } }
+    }
 
     public var statistics: Statistics {
         Statistics(liveFramesEncoded: liveFramesEncoded.load(ordering: .relaxed),

@@ -65,6 +65,9 @@ final class SubscriberState: Sendable {
                             replayEnd: hubPosition, liveAfter: max(resumeAfter, hubPosition)))
     }
 
+    /// Whether the subscriber asked for a topic it may have.
+    var hasTopics: Bool { state.withLock { !$0.topics.isEmpty } }
+
     /// Whether an access change is about this subscriber's caller.
     func isConcerned(by change: AccessChange) -> Bool {
         let sessionId = state.withLock { $0.sessionId }
