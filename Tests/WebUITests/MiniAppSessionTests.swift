@@ -119,6 +119,72 @@ extension MiniAppTests {
         }
     }
 
+    @Test func overServerSentEventsTheMiniAppRenewsItsTokenQuietlyAcrossTwoExpiries() async throws {
+        let lifetime = 6.0
+        try await withBrowsers(accessTokenLifetime: lifetime) { server, driver, browsers in
+            // WebSockets blocked: the app follows /api/events, whose stream ends at each token's expiry.
+            let countStreams = """
+                window.__streams = 0;
+                const fetchNatively = window.fetch.bind(window);
+                window.fetch = (url, init) => { if (String(url).startsWith('/api/events')) window.__streams += 1; return fetchNatively(url, init); };
+                window.WebSocket = class { constructor() { throw new Error('blocked by the test'); } };
+                """
+            let user = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user),
+                                               extraScript: Self.liveRecorder + countStreams)
+            try await user.openScreen(server.base + "/#/products", "products")
+            try await waitShowingLive(user, "the SSE fallback", "document.getElementById('connection').dataset.status === 'fallback'", seconds: 15)
+            try await user.run("window.__notReloaded = true")
+            let productId = try #require(try await user.run("return document.querySelector('tr[data-product-id]').dataset.productId") as? String)
+            let stock = "document.querySelector(`[data-stock='\(productId)']`).textContent.replace(/\\D/g, '')"
+
+            var shown = try await restock(server, productId)
+            try await waitShowingLive(user, "the first restock over SSE", "\(stock) === '\(shown)'")
+            try await waitShowingLive(user, "two renewed streams", "window.__streams >= 3", seconds: 4 * lifetime + 10)
+            shown = try await restock(server, productId)
+            try await waitShowingLive(user, "the restock after two expiries", "\(stock) === '\(shown)'")
+
+            let seen = try await user.run("return \(Self.liveSummary)") as? String ?? ""
+            #expect(try await user.run("return __live.statuses.slice(__live.statuses.indexOf('fallback')).every((s) => s === 'fallback')") as? Bool == true,
+                    "the dot changed while the stream was renewed: \(seen)")
+            #expect(try await user.run("return sessionStorage.getItem('tenda.session') !== null && document.getElementById('menu').hidden === false") as? Bool == true,
+                    "the app signed out")
+            #expect(try await user.run("return window.__notReloaded === true") as? Bool == true, "the page reloaded")
+            try await user.screenshot(to: Self.screenshots.appendingPathComponent("user-phone-products-sse-after-two-token-expiries.png"))
+        }
+    }
+
+    @Test func aSessionEndedElsewhereOrASignOutReturnsToTheSignInScreenSayingWhy() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin),
+                                                extraScript: Self.liveRecorder)
+            try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
+            try await admin.run("window.__notReloaded = true")
+
+            // Someone replays the page's refresh token after it was rotated: the server ends the whole family.
+            let refreshToken = try #require(try await admin.run("return JSON.parse(sessionStorage.getItem('tenda.session')).refreshToken") as? String)
+            for attempt in 1...2 {
+                let answer = try await server.request(.POST, "/api/auth/refresh", json: ["refreshToken": refreshToken])
+                #expect(answer.status == (attempt == 1 ? 200 : 401), "refresh \(attempt): \(answer.text)")
+            }
+            try await waitShowingLive(admin, "the sign-in screen after the session ended", """
+                document.querySelector('.signin .notice')?.innerText.includes('Sua sessão foi encerrada') && document.getElementById('menu').hidden
+                """, seconds: 3)
+            #expect(try await admin.run("return sessionStorage.getItem('tenda.session')") is NSNull, "the tokens were kept")
+            let seen = try await admin.run("return \(Self.liveSummary)") as? String ?? ""
+            #expect(try await admin.run("return __live.received.some((f) => f.type === 'closed' && f.code === 4001)") as? Bool == true, "\(seen)")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("ended-admin-phone-sign-in.png"))
+
+            // Inside Telegram one tap signs in again; the menu's sign-out then says so.
+            try await admin.run("[...document.querySelectorAll('.signin button')].find((b) => b.textContent === 'Entrar de novo').click()")
+            try await admin.wait(for: "the dashboard again, live", """
+                document.querySelector('.screen-dashboard[data-ready]') && document.getElementById('connection').dataset.status === 'live'
+                """, seconds: 10)
+            try await admin.run("[...document.querySelectorAll('#menu a')].find((a) => a.textContent.includes('Sair')).click()")
+            try await waitShowingLive(admin, "the sign-in screen after signing out", "document.querySelector('.signin .notice')?.innerText === 'Você saiu.'", seconds: 3)
+            #expect(try await admin.run("return window.__notReloaded === true") as? Bool == true, "the page reloaded")
+        }
+    }
+
     // MARK: Helpers
 
     /// Waits for `condition` in `browser`; on a timeout the failure also says what the page's WebSockets saw.
@@ -148,6 +214,15 @@ extension MiniAppTests {
                                             json: ["buyerId": try await userId(server, DemoServer.owner), "items": [["productId": product["id"] as Any, "quantity": 1]]])
         #expect(sale.status == 201, "the sale: \(sale.text)")
         return try #require(sale.json["id"] as? String, "the sale: \(sale.text)")
+    }
+
+    /// An admin adds 5 to a product's stock; answers the stock after it.
+    func restock(_ server: DemoServer, _ productId: String) async throws -> Int {
+        let answer = try await server.request(.POST, "/api/products/\(productId)/stock",
+                                              headers: ["Authorization": "Bearer \(try await server.accessToken(DemoServer.admin))"],
+                                              json: ["delta": 5, "reason": "restock"])
+        #expect(answer.status == 200, "restock: \(answer.text)")
+        return try #require(answer.json["stock"] as? Int, "restock: \(answer.text)")
     }
 
     /// `tenda_websocket_connections_total` from /metrics: WebSockets the server has accepted.

@@ -31,10 +31,11 @@ async function boot() {
   app.tg.start();
   setLanguage(app.tg.languageCode ?? navigator.language);
   app.webApp = webApp;
-  // Before the app has started a reload signs in again (inside Telegram, with initData); after, the sign-in screen says why.
+  // While starting, a reload signs in again (inside Telegram, with initData); once running, the
+  // sign-in screen says why. A sign-out and the server's close of the same session both end up here.
   app.api = new ApiClient({
     tokens: new TokenStore(webApp?.initData ? sessionStorage : localStorage),
-    onSignedOut: (reason) => (app.live ? endSession(reason) : location.reload()),
+    onSignedOut: (reason) => (app.phase === 'running' || app.phase === 'ended' ? endSession(reason) : location.reload()),
   });
   app.users = new UserDirectory(app.api);
 
@@ -70,6 +71,7 @@ async function signIn(webApp) {
 
 /** After sign-in: who am I, the menu, the live connection, and the first screen. */
 async function start() {
+  app.phase = 'starting';
   try {
     app.me = await app.api.get('/api/auth/me');
   } catch (error) {
@@ -94,6 +96,7 @@ async function start() {
   });
   app.live.setTopics(['notifications']);
   app.live.start();
+  app.phase = 'running';
   loadUnread();
   window.addEventListener('hashchange', route);
   await route();
@@ -121,6 +124,7 @@ app.navigate = (path) => {
 
 /** Shows the screen the hash names, when the caller's role allows it; otherwise their first screen. */
 async function route() {
+  if (app.phase !== 'running') return;
   const [id, ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const allowed = visibleScreens(app.me);
   const screen = screenFor(id, app.me) ?? allowed[0];
@@ -222,7 +226,7 @@ async function followAccess(frame) {
     // Without the new command list, a lower role keeps none of the old one's screens.
     me = { ...app.me, role: frame.role, commands: lowered ? [] : app.me.commands };
   }
-  if (asked !== app.accessAsked || !app.live) return;
+  if (asked !== app.accessAsked || app.phase !== 'running') return;
   app.me = me;
   app.users.canList = me.role === 'owner';
   renderMenu();
@@ -244,8 +248,9 @@ const sessionEndTexts = { session_ended: 'session.ended', user_blocked: 'session
  * person signed out: everything live stops and the sign-in screen says why.
  */
 function endSession(reason) {
-  if (!app.live) return;
-  app.live.stop();
+  if (app.phase === 'ended') return;
+  app.phase = 'ended';
+  app.live?.stop();
   app.live = null;
   window.removeEventListener('hashchange', route);
   app.current?.handle?.unmount?.();
