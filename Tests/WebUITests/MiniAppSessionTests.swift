@@ -38,10 +38,7 @@ extension MiniAppTests {
     @Test func theLiveConnectionReauthenticatesInPlaceAcrossTwoTokenExpiriesWithoutReconnecting() async throws {
         let lifetime = 6.0
         try await withBrowsers(accessTokenLifetime: lifetime) { server, driver, browsers in
-            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin),
-                                                extraScript: Self.liveRecorder)
-            try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
-            try await admin.run("window.__notReloaded = true")
+            let admin = try await openRecordedAdminDashboard(server, driver, browsers)
             let opensBefore = try await webSocketsAccepted(server)
             let summary = try await admin.run("return \(Self.liveSummary)") as? String ?? ""
             let ready = try #require(try await admin.run("return __live.received.find((f) => f.type === 'ready')?.expiresAt ?? null") as? String,
@@ -77,10 +74,7 @@ extension MiniAppTests {
 
     @Test func anAdminDemotedInAnotherWindowLosesTheAdminScreensAtOnceAndABlockSignsThemOut() async throws {
         try await withBrowsers { server, driver, browsers in
-            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin),
-                                                extraScript: Self.liveRecorder)
-            try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
-            try await admin.run("window.__notReloaded = true")
+            let admin = try await openRecordedAdminDashboard(server, driver, browsers)
             let adminId = try await userId(server, DemoServer.admin)
             let menu = "[...document.querySelectorAll('#menu a[data-screen]')].map((a) => a.dataset.screen).join(',')"
             #expect((try await admin.run("return \(menu)") as? String ?? "").contains("dashboard"))
@@ -155,10 +149,7 @@ extension MiniAppTests {
 
     @Test func aSessionEndedElsewhereOrASignOutReturnsToTheSignInScreenSayingWhy() async throws {
         try await withBrowsers { server, driver, browsers in
-            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin),
-                                                extraScript: Self.liveRecorder)
-            try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
-            try await admin.run("window.__notReloaded = true")
+            let admin = try await openRecordedAdminDashboard(server, driver, browsers)
 
             // Someone replays the page's refresh token after it was rotated: the server ends the whole family.
             let refreshToken = try #require(try await admin.run("return JSON.parse(sessionStorage.getItem('tenda.session')).refreshToken") as? String)
@@ -186,6 +177,15 @@ extension MiniAppTests {
     }
 
     // MARK: Helpers
+
+    /// The admin's phone inside "Telegram" on the live dashboard, its WebSockets recorded and the page marked so a reload would show.
+    func openRecordedAdminDashboard(_ server: DemoServer, _ driver: ChromeDriver, _ browsers: BrowserSet) async throws -> Browser {
+        let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin),
+                                            extraScript: Self.liveRecorder)
+        try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
+        try await admin.run("window.__notReloaded = true")
+        return admin
+    }
 
     /// Waits for `condition` in `browser`; on a timeout the failure also says what the page's WebSockets saw.
     func waitShowingLive(_ browser: Browser, _ what: String, _ condition: String, seconds: Double = 10) async throws {
