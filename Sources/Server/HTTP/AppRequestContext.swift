@@ -39,6 +39,7 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent])
         context.sessionId = user.sessionId
+        shop.sessionActivity.touch(user.sessionId)
         return try await next(request, context)
     }
 }

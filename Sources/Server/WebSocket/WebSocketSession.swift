@@ -78,6 +78,7 @@ final class WebSocketSession: @unchecked Sendable {
         do {
             guard let token else { throw ShopError(.notAuthenticated, "send ?token= or {\"type\":\"auth\",\"token\":…} first") }
             let user = try await shop.authenticate(token)
+            shop.sessionActivity.touch(user.sessionId)
             let role = try shop.me(as: .user(user.userId, via: .ws)).role
             caller = (user.userId, role)
             connection.markSignedIn()

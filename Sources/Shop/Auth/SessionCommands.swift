@@ -166,7 +166,8 @@ extension CommandContext {
         let id = try nextId(.session)
         let secret = Secrets.random(bytes: 32)
         let session = Session(id: id, userId: user.id, familyId: familyId ?? id, secretHash: Secrets.hash(secret), device: device,
-                              createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenLifetime))
+                              createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenLifetime),
+                              address: principal.clientAddress, lastUsedAt: now)
         try put(shop.sessions, id, session, expecting: .absent)
         return SessionGrant(user: user, sessionId: id, refreshToken: "\(id).\(secret)")
     }
