@@ -35,12 +35,13 @@ extension Shop {
             guard let userId = q.actor?.id else { return [] }
             return try q.shop.liveFamilies(of: userId, in: q.txn, at: now).map { $0.map(\.value) }
         }
-        return families.map { links in
-            let newest = links.max { $0.id < $1.id }!
+        return families.compactMap { links -> DeviceSession? in
+            guard let newest = links.max(by: { $0.id < $1.id }), let createdAt = links.map(\.createdAt).min() else { return nil }
+            // A link made (sign-in, refresh) was used then; records from before lastUsedAt was kept have only createdAt.
             let lastUsed = links.map { link in
                 max(link.lastUsedAt ?? link.createdAt, sessionActivity.lastUse(of: link.id) ?? .distantPast)
-            }.max()!
-            return DeviceSession(id: newest.id, familyId: newest.familyId, createdAt: links.map(\.createdAt).min()!,
+            }.max() ?? createdAt
+            return DeviceSession(id: newest.id, familyId: newest.familyId, createdAt: createdAt,
                                  lastUsedAt: lastUsed, expiresAt: newest.expiresAt, device: newest.device, address: newest.address,
                                  current: current.map { id in links.contains { $0.id == id } } ?? false)
         }.sorted { ($0.lastUsedAt, $0.id) > ($1.lastUsedAt, $1.id) }
@@ -53,11 +54,10 @@ extension ShopCollections {
     /// is revoked (a logout) or expired, the device is signed out.
     func liveFamilies(of userId: UInt64, in txn: ReadTransaction, at now: Date) throws -> [[StoredRecord<UInt64, Session>]] {
         let links = try sessions.lookup(txn, index: "user", equals: OrderedKey(userId)).items
-        return Dictionary(grouping: links, by: \.value.familyId).values
+        return Dictionary(grouping: links, by: \.value.familyId).sorted { $0.key < $1.key }.map(\.value)
             .filter { family in
-                let newest = family.max { $0.key < $1.key }!.value
+                guard let newest = family.max(by: { $0.key < $1.key })?.value else { return false }
                 return newest.revokedAt == nil && newest.expiresAt > now
             }
-            .sorted { $0[0].value.familyId < $1[0].value.familyId }
     }
 }
