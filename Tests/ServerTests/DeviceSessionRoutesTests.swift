@@ -90,6 +90,8 @@ import Testing
             #expect(ended.status == .noContent)
             let refused = try await Self.refresh(client, phone.refresh, device: "Phone/1.0")
             #expect(refused.status == .unauthorized && refused.error == "not_authenticated")
+            let phoneAccess = try await client.call(.get, "/api/auth/me", token: phone.access)
+            #expect(phoneAccess.status == .unauthorized && phoneAccess.error == "session_ended", "the ended device's access token: \(phoneAccess.json)")
             let left = try await Self.sessions(client, laptop.access)
             #expect(left.map { $0["userAgent"] as? String } == ["Laptop/2.0"])
             let laptopStill = try await Self.refresh(client, laptop.refresh, device: "Laptop/2.0")
@@ -116,6 +118,8 @@ import Testing
                 let refused = try await Self.refresh(client, token, device: "Phone/1.0")
                 #expect(refused.status == .unauthorized && refused.error == "not_authenticated")
             }
+            let laptopAccess = try await client.call(.get, "/api/auth/sessions", token: laptop.access)
+            #expect(laptopAccess.status == .unauthorized, "an ended session's access token: \(laptopAccess.json)")
             let nobody = try await client.call(.delete, "/api/users/u999999/sessions", token: owner.access)
             #expect(nobody.status == .notFound)
             // The owner's own session is untouched, and the trail names what was done.

@@ -22,15 +22,17 @@ struct LiveServer {
     let shop: Shop
     let hub: Hub
 
-    static func make(hub hubConfiguration: HubConfiguration = HubConfiguration()) async throws -> LiveServer {
+    static func make(hub hubConfiguration: HubConfiguration = HubConfiguration(), accessTokenLifetime: TimeInterval = 15 * 60) async throws -> LiveServer {
         try await reopen(FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path,
-                         hub: hubConfiguration)
+                         hub: hubConfiguration, accessTokenLifetime: accessTokenLifetime)
     }
 
     /// A server over the store in `folder` (a restart, when the folder holds one already).
-    static func reopen(_ folder: String, hub hubConfiguration: HubConfiguration = HubConfiguration()) async throws -> LiveServer {
+    static func reopen(_ folder: String, hub hubConfiguration: HubConfiguration = HubConfiguration(),
+                       accessTokenLifetime: TimeInterval = 15 * 60) async throws -> LiveServer {
         let env = try await Environment.open(at: folder, configuration: .testing)
-        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32)))
+        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32),
+                                                                   accessTokenLifetime: accessTokenLifetime))
         return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env, configuration: hubConfiguration))
     }
 

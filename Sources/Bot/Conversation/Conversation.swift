@@ -112,7 +112,7 @@ public struct Conversation: Sendable {
         switch error.code {
         case .forbidden: l.pick("Seu papel não permite isso.", "Your role does not allow this.")
         case .userBlocked: l.pick("Sua conta está bloqueada.", "Your account is blocked.")
-        case .notAuthenticated: l.pick("Não sei quem é você; envie /start.", "I don't know who you are; send /start.")
+        case .notAuthenticated, .sessionEnded, .tokenExpired: l.pick("Não sei quem é você; envie /start.", "I don't know who you are; send /start.")
         case .notFound: l.pick("Não encontrei: \(html(error.message)).", "Not found: \(html(error.message)).")
         case .insufficientStock:
             l.pick("Estoque insuficiente", "Not enough stock") + ": " + error.shortItems.map { item in

@@ -12,6 +12,11 @@ public final class Frame: Sendable, Equatable {
         case event
         /// `{"type":"resync",…}`: the subscription ends after it; the client reloads.
         case resync
+        /// `{"type":"access",…}`: the caller's role changed; what they may now see follows.
+        case access
+        /// `{"type":"closed",…}`: the caller's session ended; the subscription ends after it
+        /// and the connection closes (``SessionEnd``).
+        case closed
     }
 
     public let kind: Kind
@@ -23,18 +28,23 @@ public final class Frame: Sendable, Equatable {
     public let name: String
     /// Events with the same key supersede each other while queued (see ``HubEvent/supersedesKey``).
     let supersedesKey: String?
+    /// Who may see an event frame, kept so the frames queued for a caller whose role drops can
+    /// be taken back; nil for frames that are not events of the feed.
+    let verdict: Audience.Verdict?
 
     /// The frame as text (for a WebSocket text frame or an SSE `data:` line), made once with
     /// the frame so the thousands of subscribers it goes to share one string.
     public let text: String
 
-    init(kind: Kind, bytes: [UInt8], sequence: UInt64?, topic: Topic?, name: String, supersedesKey: String?) {
+    init(kind: Kind, bytes: [UInt8], sequence: UInt64?, topic: Topic?, name: String, supersedesKey: String?,
+         verdict: Audience.Verdict? = nil) {
         self.kind = kind
         self.bytes = bytes
         self.sequence = sequence
         self.topic = topic
         self.name = name
         self.supersedesKey = supersedesKey
+        self.verdict = verdict
         text = String(decoding: bytes, as: UTF8.self)
     }
 
@@ -49,19 +59,36 @@ public final class Frame: Sendable, Equatable {
     /// fixed ASCII words that need no escaping.
     static func event(_ event: HubEvent) -> Frame {
         Frame(kind: .event, bytes: eventBytes(seq: event.sequence, topic: event.topic, name: event.name, data: event.data, at: event.at),
-              sequence: event.sequence, topic: event.topic, name: event.name, supersedesKey: event.supersedesKey)
+              sequence: event.sequence, topic: event.topic, name: event.name, supersedesKey: event.supersedesKey,
+              verdict: Audience.Verdict(event.audience))
     }
 
     /// A presence event; `seq` is the hub's feed position when it was made (presence is not replayed).
     static func presence(data: [UInt8], seq: UInt64, at: Date) -> Frame {
         Frame(kind: .event, bytes: eventBytes(seq: seq, topic: .presence, name: "presence", data: data, at: at),
-              sequence: nil, topic: .presence, name: "presence", supersedesKey: "presence")
+              sequence: nil, topic: .presence, name: "presence", supersedesKey: "presence",
+              verdict: Audience.Verdict(PresenceBoard.audience))
     }
 
     /// `{"type":"resync","reason":"…"}`; reasons are fixed snake_case words.
     static func resync(_ reason: ResyncReason) -> Frame {
         Frame(kind: .resync, bytes: Array("{\"type\":\"resync\",\"reason\":\"\(reason.rawValue)\"}".utf8),
               sequence: nil, topic: nil, name: reason.rawValue, supersedesKey: nil)
+    }
+
+    /// `{"type":"access","role":"user","topics":["inventory",…]}`: the role now, and the
+    /// subscribed topics it keeps (sorted).
+    static func access(role: Role, topics: Set<String>) -> Frame {
+        let names = topics.sorted().map { "\"\($0)\"" }.joined(separator: ",")
+        return Frame(kind: .access, bytes: Array("{\"type\":\"access\",\"role\":\"\(role.rawValue)\",\"topics\":[\(names)]}".utf8),
+                     sequence: nil, topic: nil, name: role.rawValue, supersedesKey: nil)
+    }
+
+    /// `{"type":"closed","code":4001,"reason":"session_ended"}`: the last frame of a caller
+    /// whose session ended.
+    public static func closed(_ end: SessionEnd) -> Frame {
+        Frame(kind: .closed, bytes: Array("{\"type\":\"closed\",\"code\":\(end.closeCode),\"reason\":\"\(end.rawValue)\"}".utf8),
+              sequence: nil, topic: nil, name: end.rawValue, supersedesKey: nil)
     }
 
     private static func eventBytes(seq: UInt64, topic: Topic, name: String, data: [UInt8], at: Date) -> [UInt8] {
@@ -82,4 +109,27 @@ public enum ResyncReason: String, Sendable {
     case slowConsumer = "slow_consumer"
     /// The history could not be read (the store failed or closed).
     case unavailable
+}
+
+/// Why a caller's live connections end while the server runs, with the WebSocket close code
+/// each is closed with (CONTRACT.md, README "Live sessions"). SSE streams end after a final
+/// `closed` event carrying the same code and reason; a waiting long-poll is answered with the
+/// HTTP error of the same name.
+public enum SessionEnd: String, Sendable, CaseIterable {
+    /// Logged out, ended from the sessions list, or revoked with its family when a used
+    /// refresh token came back: sign in again.
+    case sessionEnded = "session_ended"
+    /// The access token expired and the socket was not re-authenticated in time: refresh, reconnect.
+    case tokenExpired = "token_expired"
+    /// The owner blocked the user.
+    case userBlocked = "user_blocked"
+
+    /// The WebSocket close code (4000–4999 are the application's own, RFC 6455 §7.4.2).
+    public var closeCode: UInt16 {
+        switch self {
+        case .sessionEnded: 4001
+        case .tokenExpired: 4002
+        case .userBlocked: 4003
+        }
+    }
 }

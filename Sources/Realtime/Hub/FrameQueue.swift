@@ -57,6 +57,14 @@ struct FrameQueue {
         count = 0
     }
 
+    /// Takes out the queued frames `shouldRemove` picks, keeping the others in order (a caller
+    /// whose role dropped loses what it may no longer see).
+    mutating func removeAll(where shouldRemove: (Frame) -> Bool) {
+        let kept = items[head...].compactMap { $0 }.filter { !shouldRemove($0) }
+        removeAll()
+        for frame in kept { append(frame) }
+    }
+
     private mutating func compact() {
         let frames = items[head...].compactMap { $0 }
         items = frames

@@ -73,7 +73,11 @@ public final class Hub: Sendable {
     /// Whether `run()` has ended (the server is shutting down): subscriptions end with it.
     public var isStopped: Bool { state.withLock { $0.stopped } }
 
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Subscriptions to at least one topic. A socket holds a subscription from sign-in (so a
+    /// role change or a session's end reaches it), which counts once the client subscribes.
+    public var subscriberCount: Int {
+        state.withLock { s in s.subscribers.values.count { $0.hasTopics } }
+    }
 
     public var statistics: Statistics {
         Statistics(liveFramesEncoded: liveFramesEncoded.load(ordering: .relaxed),
@@ -123,10 +127,38 @@ public final class Hub: Sendable {
         }
         let frames = events.map(Frame.event)
         if !frames.isEmpty { liveFramesEncoded.add(frames.count, ordering: .relaxed) }
+        let accessChanges = AccessChange.changes(in: change)
+        var ended: [(SubscriberState, SessionEnd)] = []
+        var roleWakes: [@Sendable () -> Void] = []
         state.withLock { s in
             s.position = change.sequence
+            for access in accessChanges {
+                apply(access, in: &s, ending: &ended, waking: &roleWakes)
+            }
             for (event, frame) in zip(events, frames) {
                 offer(frame, audience: event.audience, in: &s, waking: &wakes)
+            }
+        }
+        for (subscriber, reason) in ended { subscriber.end(with: reason) }
+        for wake in roleWakes { wake() }
+    }
+
+    /// Applies one access change to every subscriber it concerns, under the hub's lock so that
+    /// no event committed after it reaches them first: a new role re-filters them at once, an
+    /// ended session or a block takes them out (they are ended, with their `closed` frame,
+    /// once the lock is let go). Access changes are rare; the pass over the subscribers is too.
+    private func apply(_ change: AccessChange, in s: inout State, ending ended: inout [(SubscriberState, SessionEnd)],
+                       waking wakes: inout [@Sendable () -> Void]) {
+        for (id, subscriber) in s.subscribers where subscriber.isConcerned(by: change) {
+            switch change {
+            case .role(_, let role):
+                if let wake = subscriber.apply(role: role) { wakes.append(wake) }
+            case .blocked:
+                s.subscribers[id] = nil
+                ended.append((subscriber, .userBlocked))
+            case .sessionEnded:
+                s.subscribers[id] = nil
+                ended.append((subscriber, .sessionEnded))
             }
         }
     }
@@ -186,15 +218,27 @@ public final class Hub: Sendable {
     /// and the subscription ends. Without it, events
     /// start after the hub's current position. Unknown topic names are ignored.
     /// `queueLimit` overrides the configuration's for this subscriber.
-    public func subscribe(user: UInt64?, role: Role, topics: Set<String>, since: UInt64? = nil, queueLimit: Int? = nil) -> Subscription {
-        let (subscriber, position) = state.withLock { s -> (SubscriberState, UInt64) in
+    ///
+    /// `session` names the caller's session, so that its end (logout, revocation) ends the
+    /// subscription; `accessAsOf` is the feed head before `role` was read from the store: the
+    /// access changes the hub fanned out since then are applied to the new subscriber before it
+    /// joins, so a role changed between the read and this call is not missed.
+    public func subscribe(user: UInt64?, session: UInt64? = nil, role: Role, accessAsOf: UInt64? = nil, topics: Set<String>,
+                          since: UInt64? = nil, queueLimit: Int? = nil) -> Subscription {
+        let (subscriber, position, ending) = state.withLock { s -> (SubscriberState, UInt64, SessionEnd?) in
             let id = s.nextId
             s.nextId += 1
-            let subscriber = SubscriberState(id: id, userId: user, role: role, topics: topics,
+            let subscriber = SubscriberState(id: id, userId: user, sessionId: session, role: role, topics: topics,
                                              queueLimit: queueLimit ?? configuration.queueLimit,
                                              resumeAfter: since ?? s.position, hubPosition: s.position)
+            var ending: SessionEnd?
+            if let accessAsOf, accessAsOf < s.position {
+                ending = catchUp(subscriber, after: accessAsOf, through: s.position)
+            }
             if s.stopped {
                 subscriber.finish(dropQueued: true)
+            } else if ending != nil {
+                // Ended once the lock is let go.
             } else if let since, since > max(s.position, environment.head) {
                 // A sequence the feed never reached (a store restored from an older backup):
                 // the client's picture cannot be trusted, so it starts again.
@@ -206,9 +250,31 @@ public final class Hub: Sendable {
                     _ = subscriber.offer(frame, verdict: Audience.Verdict(PresenceBoard.audience))
                 }
             }
-            return (subscriber, s.position)
+            return (subscriber, s.position, ending)
         }
+        if let ending { subscriber.end(with: ending) }
         return Subscription(hub: self, state: subscriber, resumesAfter: since ?? position, livePosition: position)
+    }
+
+    /// Applies to a subscriber about to join the access changes the hub fanned out after
+    /// `after` and up to `through`; returns how its session ended if one of them ended it.
+    /// Reads the feed for those few records (usually none: the store was read a moment ago).
+    private func catchUp(_ subscriber: SubscriberState, after: UInt64, through: UInt64) -> SessionEnd? {
+        var cursor = after
+        while cursor < through {
+            guard let changes = try? environment.changes(after: cursor, limit: configuration.historyPageSize), !changes.isEmpty else { break }
+            for change in changes where change.sequence <= through {
+                for access in AccessChange.changes(in: change) where subscriber.isConcerned(by: access) {
+                    switch access {
+                    case .role(_, let role): _ = subscriber.apply(role: role)
+                    case .blocked: return .userBlocked
+                    case .sessionEnded: return .sessionEnded
+                    }
+                }
+            }
+            cursor = changes.last?.sequence ?? through
+        }
+        return nil
     }
 
     /// Takes a subscriber out of the fan-out and ends its stream.

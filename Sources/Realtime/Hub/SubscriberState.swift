@@ -25,6 +25,9 @@ final class SubscriberState: Sendable {
         /// `topics` as bits, for the check made per event.
         private(set) var topicSet: TopicSet
         var role: Role
+        /// The session the caller signed in with; it changes when a socket re-authenticates
+        /// with a refreshed token (a refresh opens a new session record in the same family).
+        var sessionId: UInt64?
         var queue = FrameQueue()
         /// The reader, parked until a frame arrives or the subscription ends.
         var waiter: CheckedContinuation<Frame?, Never>?
@@ -52,12 +55,49 @@ final class SubscriberState: Sendable {
     let queueLimit: Int
     let state: Mutex<State>
 
-    init(id: UInt64, userId: UInt64?, role: Role, topics: Set<String>, queueLimit: Int, resumeAfter: UInt64, hubPosition: UInt64) {
+    init(id: UInt64, userId: UInt64?, sessionId: UInt64?, role: Role, topics: Set<String>, queueLimit: Int, resumeAfter: UInt64,
+         hubPosition: UInt64) {
         self.id = id
         self.userId = userId
         self.queueLimit = max(1, queueLimit)
-        state = Mutex(State(topics: topics, topicSet: TopicSet(topics), role: role, replayCursor: resumeAfter, replayEnd: hubPosition,
-                            liveAfter: max(resumeAfter, hubPosition)))
+        let topics = Topic.allowed(topics, for: role)
+        state = Mutex(State(topics: topics, topicSet: TopicSet(topics), role: role, sessionId: sessionId, replayCursor: resumeAfter,
+                            replayEnd: hubPosition, liveAfter: max(resumeAfter, hubPosition)))
+    }
+
+    /// Whether the subscriber asked for a topic it may have.
+    var hasTopics: Bool { state.withLock { !$0.topics.isEmpty } }
+
+    /// Whether an access change is about this subscriber's caller.
+    func isConcerned(by change: AccessChange) -> Bool {
+        let sessionId = state.withLock { $0.sessionId }
+        return change.concerns(userId: userId, sessionId: sessionId)
+    }
+
+    /// Takes a new role at once: topics above it are dropped, queued and replayed frames it may
+    /// not see are taken back, and an `access` frame tells the reader what remains. Returns
+    /// what to wake, to be called once the hub's lock is let go (nil when nothing changed).
+    func apply(role: Role) -> (@Sendable () -> Void)? {
+        let changed = state.withLock { s -> Bool in
+            guard !s.finished, s.role != role else { return false }
+            s.role = role
+            s.topics = Topic.allowed(s.topics, for: role)
+            let (userId, topicSet) = (userId, s.topicSet)
+            let hidden = { (frame: Frame) -> Bool in
+                guard frame.kind == .event else { return false }
+                guard let topic = frame.topic, topicSet.contains(topic) else { return true }
+                return !(frame.verdict?.admits(userId: userId, role: role) ?? false)
+            }
+            s.queue.removeAll(where: hidden)
+            if s.replayedIndex < s.replayed.count {
+                s.replayed = s.replayed[s.replayedIndex...].filter { !hidden($0) }
+                s.replayedIndex = 0
+            }
+            s.queue.append(.access(role: role, topics: s.topics))
+            return true
+        }
+        guard changed else { return nil }
+        return { @Sendable [self] in wakeReader() }
     }
 
     /// Queues a live frame when the subscriber may see it, and returns the sink to wake (at
@@ -97,9 +137,19 @@ final class SubscriberState: Sendable {
 
     /// Ends the subscription with a final `resync` frame in place of whatever was queued.
     func end(with reason: ResyncReason) {
+        end(withFinal: .resync(reason))
+    }
+
+    /// Ends the subscription with a final `closed` frame in place of whatever was queued: the
+    /// caller's session ended, and nothing queued for it may still go out.
+    func end(with reason: SessionEnd) {
+        end(withFinal: .closed(reason))
+    }
+
+    private func end(withFinal frame: Frame) {
         state.withLock { s in
             s.queue.removeAll()
-            s.queue.append(.resync(reason))
+            s.queue.append(frame)
             s.finished = true
             s.replayed = []
             s.replayedIndex = 0

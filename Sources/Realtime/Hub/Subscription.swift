@@ -42,19 +42,34 @@ public final class Subscription: AsyncSequence, Sendable {
         hub.remove(state, dropQueued: true)
     }
 
-    /// Replaces the topics; events already queued stay. Adding `presence` brings the
-    /// current presence at once.
+    /// Replaces the topics with those of `topics` the caller's role allows (others are left
+    /// out); events already queued stay. Adding `presence` brings the current presence at once.
     public func update(topics: Set<String>) {
         let added = state.state.withLock { s -> Set<String> in
-            defer { s.topics = topics }
-            return topics.subtracting(s.topics)
+            let allowed = Topic.allowed(topics, for: s.role)
+            defer { s.topics = allowed }
+            return allowed.subtracting(s.topics)
         }
         if added.contains(Topic.presence.rawValue) { hub.sendPresence(to: state) }
     }
 
-    /// Changes the role the filter uses (after a grant or a revoke), for events from now on.
-    public func update(role: Role) {
-        state.state.withLock { $0.role = role }
+    /// The topics subscribed now (those asked for that the role allows).
+    public var topics: Set<String> { state.state.withLock { $0.topics } }
+
+    /// The caller's role as the hub knows it now: it follows role changes in the feed.
+    public var role: Role { state.state.withLock { $0.role } }
+
+    /// Whether the subscription has ended (resync, session end, unsubscribed, hub stopped):
+    /// nothing more will be queued.
+    public var hasEnded: Bool { state.state.withLock { $0.finished } }
+
+    /// The caller's session as the subscription knows it.
+    public var sessionId: UInt64? { state.state.withLock { $0.sessionId } }
+
+    /// Follows the caller to the session of a refreshed token (a socket re-authenticated in
+    /// place): the end of that session now ends the subscription.
+    public func update(sessionId: UInt64) {
+        state.state.withLock { $0.sessionId = sessionId }
     }
 
     /// The next frame; nil when the subscription has ended or the reading task was cancelled.

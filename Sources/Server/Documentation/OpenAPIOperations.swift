@@ -380,19 +380,30 @@ enum OpenAPIOperations {
                          description: """
                             Upgrade to a WebSocket; every message is one JSON text frame. Authenticate with `?token=` or a first \
                             message `{"type": "auth", "token"}`. Client messages: subscribe (`topics`, `since`), unsubscribe, \
-                            command (`id`, `command`, `params`), presence (`view`), ping. Server messages: ready, event, result, \
-                            error, resync, pong (see CONTRACT.md). A request that is not an upgrade answers 426 \
-                            `upgrade_required`.
+                            command (`id`, `command`, `params`), presence (`view`), ping, and `auth` again with a refreshed \
+                            token. Server messages: ready (with the token's `expiresAt`), event, result, error, resync, pong; \
+                            `access` (`role`, `topics`) when the caller's role changes; `auth_expiring` ahead of the token's \
+                            expiry and `auth_ok` after a re-authentication; `closed` (`code`, `reason`) before the close \
+                            frame when the session ends: 4001 `session_ended` (logout, session ended, refresh family \
+                            revoked), 4002 `token_expired` (not re-authenticated in time), 4003 `user_blocked` (README, \
+                            "Live sessions"). A request that is not an upgrade answers 426 `upgrade_required`.
                             """,
                          access: "signed in (the token is checked after the upgrade)", minimumRole: .user, parameters: ["token"],
                          status: 101, answerDescription: "Switching Protocols: the WebSocket is open.", answer: .empty, errors: [.upgradeRequired]),
             APIOperation(method: "GET", path: "/api/changes", tag: "Realtime", summary: "A page of the change feed (long-poll)",
-                         description: "Filtered to what the caller may see, with the WebSocket's event frames.",
+                         description: """
+                            Filtered to what the caller may see, with the WebSocket's event frames, and the role and topics \
+                            it was filtered with. A page that waits (`wait`) asks again every tenth of a second with the \
+                            caller's role then; it is answered 401 `session_ended` or `token_expired`, or 403 \
+                            `user_blocked`, as soon as that happens.
+                            """,
                          access: "signed in", minimumRole: .user, parameters: ["since", "changesLimit", "wait", "topics"],
                          answer: .json("ChangesPage"), errors: [.gone]),
             APIOperation(method: "GET", path: "/api/events", tag: "Realtime", summary: "The change feed as Server-Sent Events",
                          description: "Each event is `id: <seq>` and `data: <frame>`; resumes after the later of `since` and `Last-Event-ID` " +
-                             "(an EventSource reconnects to the same URL and names the last event it got in the header).",
+                             "(an EventSource reconnects to the same URL and names the last event it got in the header). " +
+                             "The stream follows the caller's session: an `access` frame when the role changes, and a last `closed` frame " +
+                             "(`session_ended`, `token_expired`, `user_blocked`) before it ends.",
                          access: "signed in", minimumRole: .user, parameters: ["since", "topics", "LastEventID"],
                          answer: .eventStream("ChangeEvent")),
         ]

@@ -1,4 +1,5 @@
 import Foundation
+import Realtime
 import Shop
 
 // The OpenAPI components: record shapes (Sources/Shop/Views), request bodies (the
@@ -400,11 +401,17 @@ enum OpenAPISchemas {
                 "product": OpenAPISchema.ref("Product"),
                 "isLow": OpenAPISchema.boolean("Stock at or below the product's lowStockThreshold."),
             ]),
-            "ChangesPage": OpenAPISchema.object("A page of the change feed.", required: ["events", "next"], [
+            "ChangesPage": OpenAPISchema.object("A page of the change feed.", required: ["events", "next", "role", "topics"], [
                 "events": OpenAPISchema.array(OpenAPISchema.ref("EventFrame")),
                 "next": OpenAPISchema.integer("The sequence to pass as since for the next page.", minimum: 0),
+                "role": OpenAPISchema.string("The caller's role now: the page was filtered with it.", enumeration: Role.allCases.map(\.rawValue)),
+                "topics": OpenAPISchema.array(OpenAPISchema.string(enumeration: Topic.allCases.map(\.rawValue)),
+                                              "The topics asked for that the role allows: the page holds only these."),
             ]),
-            "ChangeEvent": OpenAPISchema.object("One Server-Sent Event: `data` is a frame (an EventFrame, or a resync), `id` its sequence.",
+            "ChangeEvent": OpenAPISchema.object("""
+                One Server-Sent Event: `data` is a frame (an EventFrame, a resync, an `access` frame when the caller's role \
+                changed, or a last `closed` frame when the session ended), `id` its sequence for event frames.
+                """,
                                                 required: ["data"], [
                 "data": OpenAPISchema.string("The frame's JSON text.", example: #"{"type":"resync","reason":"since_too_old"}"#),
                 "id": OpenAPISchema.string("The frame's sequence, for Last-Event-ID.", example: "1044"),

@@ -41,7 +41,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public init(_ error: ShopError) {
         let status: HTTPResponse.Status = switch error.code {
         case .invalidInput: .badRequest
-        case .notAuthenticated: .unauthorized
+        case .notAuthenticated, .sessionEnded, .tokenExpired: .unauthorized
         case .forbidden, .userBlocked: .forbidden
         case .notFound: .notFound
         case .insufficientStock, .alreadyExists, .invalidTransition: .conflict

@@ -8,6 +8,9 @@ public struct AppRequestContext: RequestContext {
     public var principal: Principal
     /// The session the access token belongs to.
     public var sessionId: UInt64?
+    /// The signed-in caller as their token and the store say now: role, session, the token's
+    /// expiry (a long-poll or an event stream ends there).
+    public var caller: AuthenticatedUser?
     let remoteAddress: String?
 
     public init(source: Source) {
@@ -39,6 +42,7 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent])
         context.sessionId = user.sessionId
+        context.caller = user
         shop.sessionActivity.touch(user.sessionId)
         return try await next(request, context)
     }

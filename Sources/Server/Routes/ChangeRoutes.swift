@@ -15,7 +15,7 @@ struct ChangeRoutes {
     /// The header an EventSource sends when it reconnects.
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
-    static let allTopics: Set<String> = ["inventory", "sales", "notifications", "orders", "contracts", "activity", "presence"]
+    static let allTopics = Topic.allNames
 
     func add(to router: Router<AppRequestContext>) {
         // A WebSocket upgrade of /ws is taken below the router (WebSocketServerChannel); a plain
@@ -25,43 +25,59 @@ struct ChangeRoutes {
             error.headers[.upgrade] = "websocket"
             throw error
         }
-        // {"events": [frames], "next": seq}; with wait=N (≤ 25) an empty page waits up to N s for news.
+        // {"events": [frames], "next": seq, "role", "topics"}; with wait=N (≤ 25) an empty page
+        // waits up to N s for news, asking the store every tenth of a second whether the caller
+        // may still see it: a role change filters the next page, a logout or block ends the wait.
         router.get("/api/changes") { request, context -> Response in
-            let (userId, role) = try caller(context)
+            let caller = try signedIn(context)
             let since = try sequence(request, "since") ?? hub.position
             let limit = try request.integer("limit", in: 1...500) ?? 100
             let wait = try request.integer("wait", in: 0...25) ?? 0
-            let topics = Self.topics(request)
-            var page = try history(after: since, userId: userId, role: role, topics: topics, limit: limit)
+            let requested = Self.topics(request)
+            var role = caller.role
+            var page = try history(after: since, userId: caller.userId, role: role, topics: Topic.allowed(requested, for: role), limit: limit)
             let deadline = Date().addingTimeInterval(TimeInterval(wait))
             while page.frames.isEmpty, Date() < deadline {
                 try await Task.sleep(for: .milliseconds(100))
-                page = try history(after: page.next, userId: userId, role: role, topics: topics, limit: limit)
+                role = try currentRole(of: caller)
+                page = try history(after: page.next, userId: caller.userId, role: role, topics: Topic.allowed(requested, for: role), limit: limit)
             }
             var body = Array(#"{"events":["#.utf8)
             for (i, frame) in page.frames.enumerated() {
                 if i > 0 { body.append(UInt8(ascii: ",")) }
                 body += frame.bytes
             }
-            body += Array(#"],"next":\#(page.next)}"#.utf8)
+            let topics = Topic.allowed(requested, for: role).sorted().map { "\"\($0)\"" }.joined(separator: ",")
+            body += Array(#"],"next":\#(page.next),"role":"\#(role.rawValue)","topics":[\#(topics)]}"#.utf8)
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         // Server-Sent Events: `id: <seq>` and `data: <frame>` per event; resumes after `since`
         // or the standard `Last-Event-ID` header, whichever is later: an EventSource reconnects
         // to the same URL (its `since` unchanged) and names the last event it got in the header.
+        // The stream follows the caller's session as a socket does: an `access` frame when the
+        // role changes, and a last `closed` frame when the session ends or the token expires.
         router.get("/api/events") { request, context -> Response in
-            let (userId, role) = try caller(context)
+            let caller = try signedIn(context)
             // A header the browser echoes back: one that is not a sequence is ignored, not refused.
             let lastEventId = request.headers[Self.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
                 .flatMap { $0 <= Self.maxSequence ? $0 : nil }
             let since = [try sequence(request, "since"), lastEventId].compactMap { $0 }.max()
-            let subscription = hub.subscribe(user: userId, role: role, topics: Self.topics(request), since: since)
+            let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: caller.role, accessAsOf: caller.asOf,
+                                             topics: Self.topics(request), since: since)
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: .init { writer in
                                 // The stream ends with the server: a graceful shutdown waits for open
                                 // answers, and this one would otherwise wait for the hub that stops after it.
                                 try await withGracefulShutdownHandler {
-                                    while let frames = await Self.nextFrames(subscription, within: Self.keepAliveInterval) {
+                                    while true {
+                                        let untilExpiry = caller.expiresAt.timeIntervalSinceNow
+                                        guard untilExpiry > 0 else {
+                                            subscription.unsubscribe()
+                                            try await writer.write(ByteBuffer(string: "data: \(Frame.closed(.tokenExpired).text)\n\n"))
+                                            break
+                                        }
+                                        let quiet = min(Self.keepAliveInterval, .milliseconds(Int64((untilExpiry * 1000).rounded(.up))))
+                                        guard let frames = await Self.nextFrames(subscription, within: quiet) else { break }
                                         var text = ""
                                         for frame in frames {
                                             if let seq = frame.sequence { text += "id: \(seq)\n" }
@@ -105,9 +121,17 @@ struct ChangeRoutes {
         }
     }
 
-    private func caller(_ context: AppRequestContext) throws -> (UInt64, Role) {
-        guard let userId = context.principal.userId else { throw APIError(.unauthorized, "not_authenticated", "sign in first") }
-        return (userId, try shop.me(as: context.principal).role)
+    /// The signed-in caller (``AuthMiddleware`` checked the token and the session).
+    private func signedIn(_ context: AppRequestContext) throws -> AuthenticatedUser {
+        guard let caller = context.caller else { throw APIError(.unauthorized, "not_authenticated", "sign in first") }
+        return caller
+    }
+
+    /// The caller's role now, for a request that has been waiting: refused once the token has
+    /// expired, the session ended or the user was blocked.
+    private func currentRole(of caller: AuthenticatedUser) throws -> Role {
+        guard caller.expiresAt > Date() else { throw ShopError(.tokenExpired, "the access token expired: refresh it and ask again") }
+        return try shop.sessionAccess(userId: caller.userId, sessionId: caller.sessionId).role
     }
 
     private func history(after: UInt64, userId: UInt64, role: Role, topics: Set<String>, limit: Int) throws -> (frames: [Frame], next: UInt64) {

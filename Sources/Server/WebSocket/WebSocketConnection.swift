@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOWebSocket
 import Realtime
@@ -44,6 +45,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         case text(String)
         /// A binary message: not part of the contract.
         case binary
+        /// The token of this sign-in (the session's count) expires soon: time to re-authenticate.
+        case tokenExpiring(Int)
+        /// The token of this sign-in has expired.
+        case tokenExpired(Int)
         case closed
     }
 
@@ -74,6 +79,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var reading = true
     private var closeSent = false
     private var signedIn = false
+    /// The session's token timers (``schedule(_:at:then:at:)``), cancelled when replaced or closed.
+    private var tokenTimers: [Scheduled<Void>] = []
     /// Bytes came from the peer since the last ping.
     private var heardFromPeer = true
     private var pingOutstanding = false
@@ -116,6 +123,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         fragments = nil
         messageDeadline?.cancel()
         messageDeadline = nil
+        for timer in tokenTimers { timer.cancel() }
+        tokenTimers = []
         metrics.webSocketClosed()
         heartbeat.forget(self)
         enqueue(.closed)
@@ -241,6 +250,29 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         return next ?? nil
     }
 
+    /// Hands `first` to the session at `firstDate` and `second` at `secondDate`, in turn with
+    /// the messages that came meanwhile, replacing the timers scheduled before (the session's
+    /// token timers: a warning ahead of expiry, then the expiry).
+    func schedule(_ first: Inbound, at firstDate: Date, then second: Inbound, at secondDate: Date) {
+        eventLoop.execute { [self] in
+            for timer in tokenTimers { timer.cancel() }
+            tokenTimers = []
+            guard let context else { return }
+            tokenTimers = [(first, firstDate), (second, secondDate)].map { item, date in
+                context.eventLoop.scheduleTask(in: Self.delay(until: date)) { [self] in
+                    guard self.context != nil else { return }
+                    enqueue(item)
+                }
+            }
+        }
+    }
+
+    /// The time from now to `date`, none if it has passed, at most a day (a token lives minutes).
+    private static func delay(until date: Date) -> TimeAmount {
+        let seconds = min(max(0, date.timeIntervalSinceNow), 86_400)
+        return .nanoseconds(Int64(seconds * 1_000_000_000))
+    }
+
     // MARK: Writing
 
     /// Writes one server message (`ready`, `pong`, a result, an error) as a text frame, after
@@ -252,6 +284,13 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
             buffer.writeTextFrame(message)
             rawWriter.writeAndFlush(NIOAny(buffer), promise: nil)
         }
+    }
+
+    /// Ends the connection because the caller's session ended: a last `closed` message saying
+    /// why, then the close handshake with the reason's code (4001–4003).
+    func end(_ reason: SessionEnd) {
+        send(Frame.closed(reason).bytes)
+        close(WebSocketErrorCode(codeNumber: Int(reason.closeCode)), reason: reason.rawValue)
     }
 
     /// Starts the close handshake: a close frame with `code`, then the socket is closed when the
@@ -341,6 +380,11 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         live = nil
         if let last = frames.last, last.kind == .resync, last.name == ResyncReason.slowConsumer.rawValue {
             close(.policyViolation, reason: "slow consumer")
+        }
+        if let last = frames.last, last.kind == .closed, let reason = SessionEnd(rawValue: last.name) {
+            // The hub ended the caller's session (logout, revocation, block): the `closed`
+            // message is written; the close code follows.
+            close(WebSocketErrorCode(codeNumber: Int(reason.closeCode)), reason: reason.rawValue)
         }
         // Otherwise the session replaced or dropped the subscription, it ended with a
         // `since_too_old` resync the client answers by reloading, or the hub stopped with the

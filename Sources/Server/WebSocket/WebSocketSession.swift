@@ -6,7 +6,11 @@ import Shop
 /// What one `/ws` connection means to the shop, speaking CONTRACT.md's messages.
 ///
 /// It authenticates (`?token=` or a first `{"type":"auth"}` message), answers `ready`, then
-/// handles the client's messages (subscribe, unsubscribe, presence, ping, command). Its
+/// handles the client's messages (subscribe, unsubscribe, presence, ping, command, and `auth`
+/// again with a refreshed token). The session follows its caller (README, "Live sessions"):
+/// the hub re-filters its subscription when the role changes and ends it when the session
+/// ends or the user is blocked; the socket is warned before its token expires and closed at
+/// expiry unless re-authenticated. Its
 /// ``WebSocketConnection`` hands it one message at a time, in order, from a task that runs
 /// only while messages wait; the hub's frames do not pass through here. Subscribing with
 /// `since` replaces the current subscription, so the hub replays exactly what was missed;
@@ -23,11 +27,22 @@ final class WebSocketSession: @unchecked Sendable {
     /// The key of this connection's presence.
     private let connectionId: String
 
-    private var caller: (userId: UInt64, role: Role)?
+    /// Who the socket acts for once signed in, and until when its token holds.
+    private struct Caller {
+        let userId: UInt64
+        var sessionId: UInt64
+        var expiresAt: Date
+    }
+
+    private var caller: Caller?
+    /// The connection's subscription from sign-in on, with no topics until the client asks:
+    /// through it the hub tells the socket of a role change or a session's end even before
+    /// anything is subscribed (``Hub``'s access changes).
     private var current: Subscription?
     /// The task writing the newest subscription's history; one at a time, in order.
     private var replay: Task<Void, Never>?
-    private var topics = Set<String>()
+    /// Counts sign-ins and re-authentications: a token timer of an earlier token is ignored.
+    private var tokenGeneration = 0
 
     init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, connectionId: String) {
         self.shop = shop
@@ -54,17 +69,23 @@ final class WebSocketSession: @unchecked Sendable {
         switch item {
         case .opened:
             // With a token in the address the caller is known at once; otherwise the first message says.
-            if let queryToken { await authenticate(queryToken, connection) }
+            if let queryToken { await signIn(queryToken, connection) }
         case .text(let text):
             let parsed = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8))
             guard let caller else {
                 let token = parsed?.type == "auth" ? parsed?.token : nil
-                return await authenticate(token, connection)
+                return await signIn(token, connection)
             }
             guard let parsed else { return sendError(nil, "invalid_input", "each message is one JSON object with a \"type\"", connection) }
             await handle(parsed, text, caller: caller, connection)
         case .binary:
             sendError(nil, "invalid_input", "each message is one JSON object with a \"type\"", connection)
+        case .tokenExpiring(let generation):
+            guard generation == tokenGeneration, let caller else { return }
+            connection.send(Self.json(["type": "auth_expiring", "expiresAt": RFC3339.string(from: caller.expiresAt)]))
+        case .tokenExpired(let generation):
+            guard generation == tokenGeneration else { return }
+            end(.tokenExpired, connection)
         case .closed:
             replay?.cancel()
             current?.unsubscribe()
@@ -74,32 +95,92 @@ final class WebSocketSession: @unchecked Sendable {
     }
 
     /// Signs the caller in and answers `ready`; a missing or bad token gets the error and a 1008 close.
-    private func authenticate(_ token: String?, _ connection: WebSocketConnection) async {
+    private func signIn(_ token: String?, _ connection: WebSocketConnection) async {
         do {
             guard let token else { throw ShopError(.notAuthenticated, "send ?token= or {\"type\":\"auth\",\"token\":…} first") }
             let user = try await shop.authenticate(token)
             shop.sessionActivity.touch(user.sessionId)
-            let role = try shop.me(as: .user(user.userId, via: .ws)).role
-            caller = (user.userId, role)
+            caller = Caller(userId: user.userId, sessionId: user.sessionId, expiresAt: user.expiresAt)
+            let subscription = hub.subscribe(user: user.userId, session: user.sessionId, role: user.role, accessAsOf: user.asOf, topics: [])
+            current = subscription
             connection.markSignedIn()
-            connection.send(Self.json(["type": "ready", "seq": hub.position, "user": ["id": EntityKind.user.format(user.userId), "role": role.rawValue]]))
+            connection.send(Self.json(["type": "ready", "seq": subscription.livePosition, "expiresAt": RFC3339.string(from: user.expiresAt),
+                                       "user": ["id": EntityKind.user.format(user.userId), "role": subscription.role.rawValue]]))
+            // After `ready`: a role change or the session's end reaches the socket from now on.
+            connection.deliverLive(subscription)
+            scheduleTokenTimers(until: user.expiresAt, connection)
         } catch {
-            let error = error as? ShopError ?? ShopError(.notAuthenticated, "the token could not be checked")
-            sendError(nil, error.code.rawValue, error.message, connection)
-            connection.close(.policyViolation, reason: error.code.rawValue)
+            refuse(error, id: nil, connection)
         }
     }
 
-    private func handle(_ message: ClientMessage, _ text: String, caller: (userId: UInt64, role: Role), _ connection: WebSocketConnection) async {
+    /// `{"type":"auth","token":…}` on a signed-in socket: the caller's refreshed token takes
+    /// over, with its new session and expiry, and nothing else changes (no reconnect, no replay).
+    /// A bad, expired or other user's token is refused and the socket closed; the old token's
+    /// session is left as it was.
+    private func reauthenticate(_ message: ClientMessage, caller: Caller, _ connection: WebSocketConnection) async {
+        do {
+            guard let token = message.token else { throw ShopError(.invalidInput, "auth needs a token", field: "token") }
+            let user = try await shop.authenticate(token)
+            guard user.userId == caller.userId else {
+                throw ShopError(.forbidden, "the token is another user's: a socket keeps the user it signed in as")
+            }
+            self.caller = Caller(userId: user.userId, sessionId: user.sessionId, expiresAt: user.expiresAt)
+            current?.update(sessionId: user.sessionId)
+            var reply: [String: any Sendable] = ["type": "auth_ok", "expiresAt": RFC3339.string(from: user.expiresAt),
+                                                 "user": ["id": EntityKind.user.format(user.userId), "role": user.role.rawValue]]
+            if let id = message.id { reply["id"] = id }
+            connection.send(Self.json(reply))
+            scheduleTokenTimers(until: user.expiresAt, connection)
+        } catch {
+            refuse(error, id: message.id, connection)
+        }
+    }
+
+    /// A failed sign-in or re-authentication: the error, then a 1008 close.
+    private func refuse(_ error: any Error, id: String?, _ connection: WebSocketConnection) {
+        let error = error as? ShopError ?? ShopError(.notAuthenticated, "the token could not be checked")
+        tokenGeneration += 1
+        current?.unsubscribe()
+        sendError(id, error.code.rawValue, error.message, connection)
+        connection.close(.policyViolation, reason: error.code.rawValue)
+    }
+
+    /// Warns the socket ahead of its token's expiry (a minute before, or halfway for a token
+    /// with less than two minutes left) and ends it at expiry unless a new token came first.
+    private func scheduleTokenTimers(until expiry: Date, _ connection: WebSocketConnection) {
+        tokenGeneration += 1
+        let remaining = expiry.timeIntervalSinceNow
+        let warning = expiry.addingTimeInterval(-min(Self.expiryWarningLead, max(0, remaining / 2)))
+        connection.schedule(.tokenExpiring(tokenGeneration), at: warning, then: .tokenExpired(tokenGeneration), at: expiry)
+    }
+
+    /// How long before its token expires a socket is told to re-authenticate.
+    static let expiryWarningLead: TimeInterval = 60
+
+    /// Ends the socket for its session's end: no more frames, a `closed` message, the close code.
+    private func end(_ reason: SessionEnd, _ connection: WebSocketConnection) {
+        tokenGeneration += 1
+        replay?.cancel()
+        current?.unsubscribe()
+        connection.end(reason)
+    }
+
+    private func handle(_ message: ClientMessage, _ text: String, caller: Caller, _ connection: WebSocketConnection) async {
         switch message.type {
         case "subscribe":
-            topics.formUnion(message.topics ?? [])
-            if let existing = current, message.since == nil {
+            guard let existing = current else { return }
+            let topics = existing.topics.union(message.topics ?? [])
+            if message.since == nil, !existing.hasEnded {
                 existing.update(topics: topics)
                 return
             }
-            current?.unsubscribe()
-            let subscription = hub.subscribe(user: caller.userId, role: caller.role, topics: topics, since: message.since)
+            // The position first, then the role the hub keeps for this caller: an access change
+            // fanned out between the two reaches the new subscription through `accessAsOf`.
+            let asOf = hub.position
+            let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: existing.role, accessAsOf: asOf,
+                                             topics: topics, since: message.since)
+            existing.unsubscribe()
             current = subscription
             let previous = replay
             previous?.cancel()
@@ -114,16 +195,16 @@ final class WebSocketSession: @unchecked Sendable {
                 }
             }
         case "unsubscribe":
-            topics.subtract(message.topics ?? [])
-            current?.update(topics: topics)
+            guard let current else { return }
+            current.update(topics: current.topics.subtracting(message.topics ?? []))
         case "presence":
-            hub.setPresence(connectionId: connectionId, userId: caller.userId, role: caller.role, view: message.view)
+            hub.setPresence(connectionId: connectionId, userId: caller.userId, role: current?.role ?? .user, view: message.view)
         case "ping":
             connection.send(Array(#"{"type":"pong"}"#.utf8))
         case "command":
             await runCommand(message, text, userId: caller.userId, connection)
         case "auth":
-            sendError(message.id, "invalid_input", "already signed in", connection)
+            await reauthenticate(message, caller: caller, connection)
         default:
             sendError(message.id, "invalid_input", "unknown message type \(message.type)", connection)
         }

@@ -11,12 +11,18 @@ public struct AuthTokens: Sendable, Equatable {
     public var user: User
 }
 
-/// Who an access token says the caller is.
+/// Who an access token's caller is now: the token checked, its session still open, the user
+/// not blocked, and their role read from the store.
 public struct AuthenticatedUser: Sendable, Equatable {
     public var userId: UInt64
-    /// The role when the token was issued (commands read the current one).
+    /// The role now (not the one the token was issued with).
     public var role: Role
     public var sessionId: UInt64
+    /// When the access token stops being accepted.
+    public var expiresAt: Date
+    /// The change feed's head before `role` was read: a live subscription made with this role
+    /// applies the access changes after it (the hub's `subscribe(…accessAsOf:)`), so none is missed.
+    public var asOf: UInt64
 }
 
 extension Shop {
@@ -41,14 +47,44 @@ extension Shop {
         try await tokens(for: try await execute(RedeemLoginCode(code: code, device: device), as: principal))
     }
 
-    /// Checks an access token's signature and expiry.
+    /// Checks an access token: its signature and expiry, then that its session is still open
+    /// and its user not blocked. A logout or a revoked session is refused on the next request,
+    /// also after a restart, because the session record says so; the signature of a token seen
+    /// before is not checked again (``VerifiedTokens``), so the store read is the added cost.
     public func authenticate(_ accessToken: String) async throws(ShopError) -> AuthenticatedUser {
         let claims = try await tokens.verify(accessToken)
-        guard let userId = EntityKind.user.parse(claims.sub.value), let role = Role(rawValue: claims.role),
+        guard let userId = EntityKind.user.parse(claims.sub.value), Role(rawValue: claims.role) != nil,
               let sessionId = EntityKind.session.parse(claims.sid) else {
             throw ShopError(.notAuthenticated, "the access token is not valid")
         }
-        return AuthenticatedUser(userId: userId, role: role, sessionId: sessionId)
+        let access = try sessionAccess(userId: userId, sessionId: sessionId)
+        return AuthenticatedUser(userId: userId, role: access.role, sessionId: sessionId, expiresAt: claims.exp.value, asOf: access.asOf)
+    }
+
+    /// The role of a signed-in caller now, and the feed head before it was read; refuses a
+    /// session that has ended (`session_ended`) and a blocked or unknown user.
+    ///
+    /// Live connections ask again while they wait (a long-poll), so the check is one read
+    /// transaction with two key lookups.
+    public func sessionAccess(userId: UInt64, sessionId: UInt64) throws(ShopError) -> (role: Role, asOf: UInt64) {
+        let asOf = environment.head
+        do {
+            return try environment.read { txn in
+                // The block first: it also ends the user's sessions, and "blocked" is what they should hear.
+                guard let user = try collections.users.get(txn, userId) else { throw ShopError(.notAuthenticated, "unknown user") }
+                if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
+                guard let session = try collections.sessions.get(txn, sessionId), session.userId == userId, session.revokedAt == nil else {
+                    throw ShopError(.sessionEnded, "this session has ended: sign in again")
+                }
+                return (user.role, asOf)
+            }
+        } catch let error as ShopError {
+            throw error
+        } catch let error as StoreError {
+            throw ShopError(error)
+        } catch {
+            throw ShopError(.storeFailure, "the session could not be read")
+        }
     }
 
     private func tokens(for grant: SessionGrant) async throws -> AuthTokens {

@@ -7,6 +7,11 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidInput = "invalid_input"
         /// No signed-in user, or a token or code that is not valid (401).
         case notAuthenticated = "not_authenticated"
+        /// The access token's session was ended: logout, ended from the sessions list, or its
+        /// refresh family revoked (401): sign in again.
+        case sessionEnded = "session_ended"
+        /// The access token expired while a live connection used it (401): refresh, reconnect.
+        case tokenExpired = "token_expired"
         /// The caller's role or relation to the record does not allow it (403).
         case forbidden
         /// The caller is blocked (403).

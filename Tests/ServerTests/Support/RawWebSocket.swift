@@ -93,6 +93,9 @@ final class RawWebSocket: Sendable {
         }
     }
 
+    /// What was read so far.
+    var state: FrameReader.State { reader.state.withLockedValue { $0 } }
+
     func close() async {
         try? await channel.close()
     }
