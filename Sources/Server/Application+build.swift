@@ -25,6 +25,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     router.middlewares.add(OriginMiddleware(allowedOrigins: configuration.allowedOrigins))
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(ErrorMiddleware())
+    router.middlewares.add(ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.middlewares.add(AuthMiddleware(shop: shop))
     router.middlewares.add(RouteTableMiddleware(operations: OpenAPIOperations.all) { $0.principal.userId != nil })
     router.middlewares.add(RateLimitMiddleware(
@@ -70,8 +71,13 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
             WebSocketServerChannel(responder: responder, http1: http1, readLimits: readLimits, connections: connections,
                                    metrics: metrics) { channel, request, deflate in
                 let token = URLComponents(string: request.uri)?.queryItems?.first { $0.name == "token" }?.value
+                // The upgrade request says who is asking, as it does for REST: its commands are audited with it.
+                let client = configuration.trustedProxies.client(
+                    peer: channel.remoteAddress?.ipAddress, forwardedFor: request.headers["X-Forwarded-For"],
+                    forwardedProto: request.headers.first(name: "X-Forwarded-Proto"))
                 let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token,
-                                               connectionId: UUID().uuidString)
+                                               connectionId: UUID().uuidString, clientAddress: client.address,
+                                               userAgent: request.headers.first(name: "User-Agent"))
                 return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,
                                            signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),
                                            messageTimeout: TimeAmount(configuration.webSocketMessageTimeout))

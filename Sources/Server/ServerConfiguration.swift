@@ -1,11 +1,21 @@
 import Foundation
+import Telegram
 
 /// What `tenda serve` was told: where to listen and how to talk to Telegram.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// The bot's token; without it, sign-in with Telegram initData is refused.
+    /// The bot's token: initData's `hash` is checked with it. Without it and without
+    /// ``botId``, sign-in with Telegram initData is refused.
     public var botToken: String?
+    /// The id of a bot whose token this server does not hold (`--bot-id`): initData from its
+    /// MiniApp is accepted on Telegram's Ed25519 `signature` instead of the `hash`.
+    public var botId: Int64? = nil
+    /// Which of Telegram's published keys checks that signature: production unless the MiniApp
+    /// runs in Telegram's test environment (`--telegram-test-environment`).
+    public var telegramEnvironment: ThirdPartyInitDataVerifier.Environment = .production
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (`--trusted-proxy`).
+    public var trustedProxies: TrustedProxies = .none
     /// Oldest initData accepted, in seconds; 0 accepts any age (for recorded vectors).
     public var initDataMaxAge: TimeInterval
     /// The address people open the MiniApp at (used for login links).

@@ -179,6 +179,22 @@ import Testing
         }
     }
 
+    @Test func theBridgesCommandsAreAuditedWithTheCallersAddressAndUserAgent() async throws {
+        try await LiveBot.run { live, client, _ in
+            let token = try await client.token(for: DemoShop.userTelegramId, live.demo)
+            let bridge = try await client.json(.post, "/api/commands/execute", token: token, body: ["command": "login", "args": ""],
+                                               headers: [.userAgent: "ConsoleAgent/2", HTTPField.Name("X-Forwarded-For")!: "203.0.113.80"])
+            #expect(bridge.status == .ok, "\(bridge.json)")
+            let owner = try await client.token(for: DemoShop.ownerTelegramId, live.demo)
+            let trail = try await client.json(.get, "/api/audit?limit=200", token: owner)
+            let entry = try #require((trail.json["items"] as? [[String: Any]])?.first { $0["userAgent"] as? String == "ConsoleAgent/2" },
+                                     "\(trail.json)")
+            #expect(entry["command"] as? String == "issueLoginCode")
+            // No proxy is trusted here, so the forwarded address is ignored and the peer's stands.
+            #expect(entry["clientAddress"] as? String == "127.0.0.1")
+        }
+    }
+
     @Test func aWebSocketCommandLineAnswersAsTheChatDoes() async throws {
         try await LiveBot.run { live, client, port in
             let token = try await client.token(for: DemoShop.adminTelegramId, live.demo)

@@ -121,6 +121,30 @@ import Testing
         await server.discard()
     }
 
+    @Test func aUserWhoSendsTooFastIsToldToWaitWhileOthersAreNot() async throws {
+        let server = try await LiveServer.make()
+        // Five requests in a burst, then a token every 20 s: no bucket refills during the test.
+        try await server.run(configure: { $0.userRateLimit = (burst: 5, perSecond: 0.05) }) { client, _ in
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+            let bia = try await client.signIn(telegramId: 3_001, firstName: "Bia")
+            var statuses: [Int] = []
+            for _ in 0..<7 { statuses.append(Int(try await client.call(.get, "/api/auth/me", token: ana.access).status.code)) }
+            #expect(statuses == [200, 200, 200, 200, 200, 429, 429])
+            let limited = try await client.call(.get, "/api/products", token: ana.access)
+            #expect(limited.status == .tooManyRequests && limited.error == "rate_limited")
+            #expect(limited.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
+
+            // Another user, and callers without a token from the same address, have buckets of their own.
+            let other = try await client.call(.get, "/api/auth/me", token: bia.access)
+            #expect(other.status == .ok)
+            let anonymous = try await client.call(.get, "/health")
+            #expect(anonymous.status == .ok)
+            let signIn = try await client.call(.post, "/api/auth/telegram", json: ["initData": LiveServer.initData(telegramId: 3_002, firstName: "Caio")])
+            #expect(signIn.status == .ok)
+        }
+        await server.discard()
+    }
+
     @Test func theMiniAppsOriginGetsCORSAndOthersDoNot() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, _ in

@@ -93,4 +93,26 @@ import Testing
             #expect(run.status != 0 && run.errors.contains("--max-map-size must be a size"), "\(size): \(run.errors)")
         }
     }
+
+    @Test func aTrustedProxyThatIsNotARangeOrABadBotIdIsRefusedBeforeServing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for range in ["10.0.0.0/33", "::1/129", "10.0.0.0/-1", "localhost/8", "10.0.0.0/99999999999999999999999"] {
+            let run = try cli.tenda("serve", "--trusted-proxy", "127.0.0.1/32,\(range)", "--data-dir", folder, "--port", "0")
+            #expect(run.status == 1 && run.errors.contains("--trusted-proxy") && run.errors.contains(range), "\(range): \(run.errors)")
+        }
+        let badBot = try cli.tenda("serve", "--bot-id", "0", "--data-dir", folder, "--port", "0")
+        #expect(badBot.status == 1 && badBot.errors.contains("--bot-id"), "\(badBot.errors)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/token-secret"), "nothing is written before the settings are checked")
+    }
+
+    @Test func anAccessTokenLifetimeOutsideItsBoundsIsRefusedBeforeServing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for lifetime in ["0", "4", "86401", "nan", "inf", "-60", "1e300"] {
+            let run = try cli.tenda("serve", "--access-token-lifetime", lifetime, "--data-dir", folder, "--port", "0")
+            #expect(run.status != 0 && run.errors.contains("--access-token-lifetime"), "\(lifetime): \(run.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder), "nothing is written before the settings are checked")
+    }
 }

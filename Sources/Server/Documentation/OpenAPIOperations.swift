@@ -172,7 +172,14 @@ enum OpenAPIOperations {
     }
 
     static var auth: [APIOperation] {
-        let telegram = "Verifies the initData HMAC (and its auth_date age), creates the user on first sight with role user, and opens a session."
+        let telegram = "Verifies initData, creates the user on first sight with role user, and opens a session. " +
+            "With the bot's token (`tenda serve --bot-token`) the `hash` is checked (HMAC-SHA256). " +
+            "With `--bot-id` (a bot whose token this server does not hold) Telegram's Ed25519 `signature` over " +
+            "`<bot id>:WebAppData` and the other fields is checked with Telegram's production key, or its test-environment key " +
+            "under `--telegram-test-environment`: alone when there is no token, and with a token for data whose `hash` is not ours " +
+            "but which carries a `signature`. `auth_date` must be younger than `--initdata-max-age`. " +
+            "401 codes: `invalid_hash`, `invalid_signature`, `missing_hash`, `missing_signature`, `missing_auth_date`, `expired`, " +
+            "`malformed`, `invalid_user`; 503 `telegram_not_configured` when the server has neither a token nor a bot id."
         return [
             APIOperation(method: "POST", path: "/api/auth/telegram", tag: "Auth", summary: "Sign in with Telegram WebApp initData",
                          description: telegram, access: "anyone", minimumRole: .anyone, body: "InitDataRequest",

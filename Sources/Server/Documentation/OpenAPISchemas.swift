@@ -298,8 +298,10 @@ enum OpenAPISchemas {
                 "summary": OpenAPISchema.string(),
                 "outcome": OpenAPISchema.string(),
                 "channel": OpenAPISchema.string(enumeration: ["rest", "ws", "bot", "cli"]),
-                "clientAddress": OpenAPISchema.string(),
-                "userAgent": OpenAPISchema.string(),
+                "clientAddress": OpenAPISchema.string(
+                    "The caller's IP address: the connection's peer, or behind a `--trusted-proxy` the right-most X-Forwarded-For address that is not a trusted proxy. " +
+                    "For /ws commands, that of the upgrade request.", example: "203.0.113.7"),
+                "userAgent": OpenAPISchema.string("The User-Agent of the request that caused the entry (of the upgrade request, for /ws commands), up to 200 characters."),
                 "at": OpenAPISchema.time,
             ]),
         ]

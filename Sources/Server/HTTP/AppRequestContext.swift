@@ -11,7 +11,11 @@ public struct AppRequestContext: RequestContext {
     /// The signed-in caller as their token and the store say now: role, session, the token's
     /// expiry (a long-poll or an event stream ends there).
     public var caller: AuthenticatedUser?
-    let remoteAddress: String?
+    /// The client's address: the TCP peer's, or the one a trusted proxy forwarded for
+    /// (``ClientAddressMiddleware``). The per-address rate limit and the audit trail use it.
+    var remoteAddress: String?
+    /// `https` when a trusted proxy says the client reached it over TLS, else `http`.
+    var scheme = "http"
 
     public init(source: Source) {
         coreContext = .init(source: source)
@@ -40,7 +44,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let user = try await shop.authenticate(String(header.dropFirst("Bearer ".count)))
         var context = context
-        context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent])
+        context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: context.principal.userAgent)
         context.sessionId = user.sessionId
         context.caller = user
         shop.sessionActivity.touch(user.sessionId)

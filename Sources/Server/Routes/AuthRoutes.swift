@@ -78,15 +78,46 @@ struct AuthRoutes {
     }
 
     private func signInWithTelegram(_ request: Request, _ context: AppRequestContext) async throws -> JSON<Tokens> {
-        guard let botToken = configuration.botToken else {
-            throw APIError(.serviceUnavailable, "telegram_not_configured", "this server has no bot token (--bot-token)")
+        guard configuration.botToken != nil || configuration.botId != nil else {
+            throw APIError(.serviceUnavailable, "telegram_not_configured", "this server has no bot token (--bot-token) or bot id (--bot-id)")
         }
         let body = try await request.decodeStrict(as: InitDataBody.self, context: context)
-        let verified = try InitDataVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(body.initData)
+        let verified = try verify(body.initData)
         guard let user = verified.user else {
             throw APIError(.unauthorized, "invalid_user", "initData names no user", field: "initData")
         }
         return try tokens(try await shop.signIn(Self.identity(user), device: device(request), via: context.principal))
+    }
+
+    /// Checks initData with what this server holds.
+    ///
+    /// With a bot token, the `hash` (HMAC over the token) decides, as Telegram's documentation
+    /// prescribes. With `--bot-id`, Telegram's Ed25519 `signature` for that bot decides when there
+    /// is no token, and also when the `hash` does not verify with our token but a signature is
+    /// present: the server holds one bot's token and serves another bot's MiniApp too. A
+    /// signature that fails is refused as `invalid_signature`; data without one keeps the hash's
+    /// refusal (`invalid_hash`). An expired `auth_date` under a good hash is final.
+    private func verify(_ initData: String) throws(TelegramAuthError) -> WebAppInitData {
+        let thirdParty = configuration.botId.map {
+            ThirdPartyInitDataVerifier(botId: $0, environment: configuration.telegramEnvironment, maxAge: configuration.initDataMaxAge)
+        }
+        guard let botToken = configuration.botToken else {
+            // The route refuses before this when neither is configured.
+            guard let thirdParty else { throw TelegramAuthError(.invalidHash, "this server holds no bot token") }
+            return try thirdParty.verify(initData)
+        }
+        let hashFailure: TelegramAuthError
+        do throws(TelegramAuthError) {
+            return try InitDataVerifier(botToken: botToken, maxAge: configuration.initDataMaxAge).verify(initData)
+        } catch where error.code == .invalidHash || error.code == .missingHash {
+            hashFailure = error
+        }
+        guard let thirdParty else { throw hashFailure }
+        do throws(TelegramAuthError) {
+            return try thirdParty.verify(initData)
+        } catch where error.code == .missingSignature {
+            throw hashFailure
+        }
     }
 
     /// The shop's view of a person Telegram vouched for.

@@ -26,6 +26,9 @@ final class WebSocketSession: @unchecked Sendable {
     private let queryToken: String?
     /// The key of this connection's presence.
     private let connectionId: String
+    /// The upgrade request's client address (through trusted proxies) and `User-Agent`, for the audit trail.
+    private let clientAddress: String?
+    private let userAgent: String?
 
     /// Who the socket acts for once signed in, and until when its token holds.
     private struct Caller {
@@ -44,12 +47,20 @@ final class WebSocketSession: @unchecked Sendable {
     /// Counts sign-ins and re-authentications: a token timer of an earlier token is ignored.
     private var tokenGeneration = 0
 
-    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, connectionId: String) {
+    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, connectionId: String,
+         clientAddress: String? = nil, userAgent: String? = nil) {
         self.shop = shop
         self.hub = hub
         self.commandLine = commandLine
         self.queryToken = queryToken
         self.connectionId = connectionId
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent.map { String($0.prefix(ClientAddressMiddleware.userAgentLimit)) }
+    }
+
+    /// The signed-in caller as the shop sees them through this socket.
+    private func principal(_ userId: UInt64) -> Principal {
+        .user(userId, via: .ws, clientAddress: clientAddress, userAgent: userAgent)
     }
 
     private struct ClientMessage: Decodable {
@@ -216,7 +227,7 @@ final class WebSocketSession: @unchecked Sendable {
         do {
             let params = try JSONSerialization.data(withJSONObject: object?["params"] as? [String: Any] ?? [:])
             let bridge = CommandBridge(shop: shop, commandLine: commandLine)
-            let principal = Principal.user(userId, via: .ws)
+            let principal = self.principal(userId)
             let data = if let args = message.args {
                 try await bridge.runLine(message.command ?? "", args: args, principal: principal, languageCode: nil, idempotencyKey: message.idempotencyKey)
             } else {

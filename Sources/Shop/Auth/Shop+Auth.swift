@@ -52,13 +52,21 @@ extension Shop {
     /// also after a restart, because the session record says so; the signature of a token seen
     /// before is not checked again (``VerifiedTokens``), so the store read is the added cost.
     public func authenticate(_ accessToken: String) async throws(ShopError) -> AuthenticatedUser {
+        let token = try await checkToken(accessToken)
+        let access = try sessionAccess(userId: token.userId, sessionId: token.sessionId)
+        return AuthenticatedUser(userId: token.userId, role: access.role, sessionId: token.sessionId, expiresAt: token.expiresAt, asOf: access.asOf)
+    }
+
+    /// The token half of ``authenticate(_:)``: its signature (once per token text) and expiry,
+    /// and who and which session it names, without asking the store whether that session is
+    /// still open. Public for the benchmark that weighs the store half (`shop-bench --auth`).
+    public func checkToken(_ accessToken: String) async throws(ShopError) -> (userId: UInt64, sessionId: UInt64, expiresAt: Date) {
         let claims = try await tokens.verify(accessToken)
         guard let userId = EntityKind.user.parse(claims.sub.value), Role(rawValue: claims.role) != nil,
               let sessionId = EntityKind.session.parse(claims.sid) else {
             throw ShopError(.notAuthenticated, "the access token is not valid")
         }
-        let access = try sessionAccess(userId: userId, sessionId: sessionId)
-        return AuthenticatedUser(userId: userId, role: access.role, sessionId: sessionId, expiresAt: claims.exp.value, asOf: access.asOf)
+        return (userId, sessionId, claims.exp.value)
     }
 
     /// The role of a signed-in caller now, and the feed head before it was read; refuses a

@@ -7,6 +7,7 @@ import Realtime
 import Server
 import Shop
 import Store
+import Telegram
 
 /// `tenda serve`: the shop's REST API and live hub, on one port.
 struct ServeCommand: AsyncParsableCommand {
@@ -31,6 +32,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The Telegram bot's token (or TELEGRAM_BOT_TOKEN).")
     var botToken: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The id of a bot whose token this server does not hold (or TELEGRAM_BOT_ID): its MiniApp's initData is accepted on Telegram's Ed25519 signature.",
+        valueName: "id"))
+    var botId: Int64?
+
+    @Flag(name: .long, help: "The MiniApp runs in Telegram's test environment: check --bot-id signatures with Telegram's test key, not the production key.")
+    var telegramTestEnvironment = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, as CIDR ranges (10.0.0.0/8,::1/128); repeatable (or TENDA_TRUSTED_PROXY). Others' are ignored.",
+        valueName: "ranges"))
+    var trustedProxy: [String] = []
+
     @Option(name: .long, help: "A Telegram user id that becomes owner on first sight; repeatable (or TENDA_OWNERS, comma-separated).")
     var owner: [Int64] = []
 
@@ -39,6 +53,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Oldest Telegram initData accepted, in seconds; 0 for no limit.")
     var initdataMaxAge: Double = 86_400
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long an access token is good for, in seconds (\(Int(ServeCommand.accessTokenLifetimes.lowerBound))–\(Int(ServeCommand.accessTokenLifetimes.upperBound))).",
+        discussion: "Live connections are warned ahead of it and re-authenticate in place; a shorter life ends a stolen token sooner."))
+    var accessTokenLifetime: Double = 15 * 60
+
+    /// From a few seconds (to try the re-authentication) to a day.
+    static let accessTokenLifetimes: ClosedRange<Double> = 5...86_400
 
     @Option(name: .long, help: "The access-token secret, 32 bytes or more (or TENDA_JWT_SECRET); made once and kept in the data folder when absent.")
     var jwtSecret: String?
@@ -74,6 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard initdataMaxAge.isFinite, initdataMaxAge >= 0 else { throw ValidationError("--initdata-max-age must be 0 (no limit) or more seconds") }
+        guard accessTokenLifetime.isFinite, Self.accessTokenLifetimes.contains(accessTokenLifetime) else {
+            throw ValidationError("--access-token-lifetime must be \(Int(Self.accessTokenLifetimes.lowerBound)) to \(Int(Self.accessTokenLifetimes.upperBound)) seconds")
+        }
         for (name, rate) in [("--user-rate-limit", userRateLimit), ("--address-rate-limit", addressRateLimit)] {
             guard rate.isFinite, rate >= 0.01, rate <= 1_000_000 else { throw ValidationError("\(name) must be 0.01 to 1000000 per second") }
         }
@@ -84,9 +109,22 @@ struct ServeCommand: AsyncParsableCommand {
         guard let metricsAccess = MetricsAccess(rawValue: metrics ?? environment["TENDA_METRICS"] ?? "public") else {
             throw ValidationFailure("--metrics must be public, owner or off")
         }
+        let botToken = botToken ?? environment["TELEGRAM_BOT_TOKEN"]
+        let botId = try botId ?? environment["TELEGRAM_BOT_ID"].map { text in
+            guard let id = Int64(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationFailure("TELEGRAM_BOT_ID must be a bot's numeric id") }
+            return id
+        }
+        if let botId, botId <= 0 { throw ValidationFailure("--bot-id must be a bot's id, a positive number") }
+        let trustedProxies: TrustedProxies
+        let (proxySource, proxyList) = trustedProxy.isEmpty
+            ? ("TENDA_TRUSTED_PROXY", environment["TENDA_TRUSTED_PROXY"] ?? "") : ("--trusted-proxy", trustedProxy.joined(separator: ","))
+        do {
+            trustedProxies = try TrustedProxies(parsing: proxyList)
+        } catch {
+            throw ValidationFailure("\(proxySource): \(error)")
+        }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
-        let botToken = botToken ?? environment["TELEGRAM_BOT_TOKEN"]
         var logger = Logger(label: "tenda")
         logger.logLevel = .info
 
@@ -99,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Reconnecting clients resume from the feed; a month of history is plenty for that.
         storeConfiguration.feedRetention = FeedRetention(maxAge: 30 * 86_400)
         let store = try await Environment.open(at: dataDir, configuration: storeConfiguration)
-        let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret))
+        let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret, accessTokenLifetime: accessTokenLifetime))
         let publicURL = publicURL ?? "http://\(host):\(port)"
         if demo, try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {
             guard let json = FileManager.default.contents(atPath: demoFile) else { throw ValidationFailure("cannot read \(demoFile)") }
@@ -123,6 +161,10 @@ struct ServeCommand: AsyncParsableCommand {
             userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
             addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit))
         serverConfiguration.metricsAccess = metricsAccess
+        serverConfiguration.botId = botId
+        serverConfiguration.telegramEnvironment = telegramTestEnvironment ? .test : .production
+        serverConfiguration.trustedProxies = trustedProxies
+        if !trustedProxies.isEmpty { logger.info("X-Forwarded-For and X-Forwarded-Proto are believed from \(trustedProxies) (--trusted-proxy)") }
         if let maxConnections {
             guard maxConnections > 0 else { throw ValidationFailure("--max-connections must be at least 1") }
             serverConfiguration.maxConnections = maxConnections
@@ -138,6 +180,8 @@ struct ServeCommand: AsyncParsableCommand {
             bot = try await TelegramBot.make(conversation: conversation, settings: BotSettings(
                 token: botToken, apiBaseURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotSettings.telegramAPI,
                 publicURL: self.publicURL), logger: logger)
+        } else if let botId {
+            logger.info("no bot token: the Telegram bot is off; initData sign-in checks Telegram's signature for bot \(botId) (the command bridge still runs the bot's commands)")
         } else {
             logger.info("no bot token: the Telegram bot and sign-in with initData are off; use login codes (the command bridge still runs the bot's commands)")
         }
