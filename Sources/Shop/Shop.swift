@@ -11,6 +11,8 @@ public final class Shop: Sendable {
     public let settings: ShopSettings
     let collections: ShopCollections
     let tokens: TokenSigner
+    /// Last uses of sessions between refreshes, kept in memory (see ``SessionActivity``).
+    public let sessionActivity = SessionActivity()
 
     private init(environment: Environment, settings: ShopSettings, collections: ShopCollections, tokens: TokenSigner) {
         self.environment = environment

@@ -9,11 +9,13 @@ as a plain user with initData signed by the run's own bot token, and runs schema
 
 1. as a user, then as the owner (whose runs may change the user's role): every check, a
    fixed seed and a time budget, first the examples, coverage and fuzzing phases, then the
-   stateful phase (links between operations) with a budget of its own; logout is left out
-   of these because it would end the run's own session;
+   stateful phase (links between operations) with a budget of its own; the operations that
+   end sessions (logout, ending a device, an owner ending a user's sessions) are left out
+   of these because they could end the run's own session;
 2. the user's runs add `role_respected` (schemathesis_hooks.py): no operation whose
    `x-minimum-role` is above `user` may answer 2xx;
-3. logout, alone, as a third signed-in user, before the owner's runs.
+3. those operations, alone, as a third signed-in user, before the owner's runs; and ending
+   a user's sessions as the owner, last, when nothing else needs the owner's session.
 
 After every run the server must still answer /health: a request that stops the process is
 the worst failure there is. Exits non-zero on any failure, and prints schemathesis's summary.
@@ -137,7 +139,9 @@ def main():
                 raise SystemExit(f"tenda serve did not come up; its log:\n{open(log_path).read()}")
             time.sleep(0.2)
         owner, user, leaving = sign_in(base, OWNER), sign_in(base, USER), sign_in(base, LOGOUT_USER)
-        everything_but_logout = ["--exclude-path", "/api/auth/logout"]
+        ending = ["/api/auth/logout", "/api/auth/sessions/{id}", "/api/users/{id}/sessions"]
+        everything_but_ending = [option for path in ending for option in ("--exclude-path", path)]
+        only_ending = [option for path in ending for option in ("--include-path", path)]
         stateless = ["--phases", "examples,coverage,fuzzing"]
         # Stateful runs apart, with a budget of its own: in one run the fuzzing phase would
         # spend the whole budget before the first scenario.
@@ -145,11 +149,12 @@ def main():
         half = max(arguments.seconds // 2, 30)
         # The user's runs come first: the owner's may change their role or block them.
         runs = [
-            ("user", user, half, stateless + everything_but_logout),
-            ("user", user, half // 2, stateful + everything_but_logout),
-            ("user", leaving, 60, stateless + ["--include-path", "/api/auth/logout"]),
-            ("owner", owner, arguments.seconds, stateless + everything_but_logout),
-            ("owner", owner, half, stateful + everything_but_logout),
+            ("user", user, half, stateless + everything_but_ending),
+            ("user", user, half // 2, stateful + everything_but_ending),
+            ("user", leaving, 60, stateless + only_ending),
+            ("owner", owner, arguments.seconds, stateless + everything_but_ending),
+            ("owner", owner, half, stateful + everything_but_ending),
+            ("owner", owner, 60, stateless + ["--include-path", "/api/users/{id}/sessions"]),
         ]
         for i, (role, token, seconds, extra) in enumerate(runs):
             code = schemathesis(base, token, role, arguments.seed, seconds, extra, os.path.join(reports, f"run{i}.xml"))

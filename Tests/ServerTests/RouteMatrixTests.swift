@@ -58,6 +58,7 @@ import Testing
                 Row(method: .get, path: "/api/audit", body: nil, expected: [401, 403, 403, 200]),
                 Row(method: .get, path: "/api/commands", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .get, path: "/api/auth/me", body: nil, expected: [401, 200, 200, 200]),
+                Row(method: .get, path: "/api/auth/sessions", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .get, path: "/api/user/permissions", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .get, path: "/api/changes", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .get, path: "/health", body: nil, expected: [200, 200, 200, 200]),

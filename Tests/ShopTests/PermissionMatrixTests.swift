@@ -412,6 +412,31 @@ enum CommandMatrix {
                 }
             }
         },
+        // The system has no sessions of its own: any id it names is not found.
+        MatrixRow.everyCaller(EndSession.self, except: [.system: .refused(.notFound)]) { m, caller in
+            let grant = try await m.session(for: m.mine(caller))
+            return m.attempt(EndSession(sessionId: grant.sessionId)) { ended in
+                #expect(ended == 1)
+                let stillLive = await m.refreshes(grant.refreshToken)
+                #expect(!stillLive)
+            }
+        },
+        [MatrixCaller.user, .admin, .owner].map { caller in
+            MatrixRow.finer(EndSession.self, "naming another user's session", as: caller, .refused(.notFound)) { m, caller in
+                let grant = try await m.session(for: m.other(caller))
+                return m.attempt(EndSession(sessionId: grant.sessionId))
+            }
+        },
+        MatrixRow.everyCaller(EndUserSessions.self) { m, _ in
+            let phone = try await m.session(for: m.t.bruno.id)
+            let laptop = try await m.session(for: m.t.bruno.id)
+            return m.attempt(EndUserSessions(userId: m.t.bruno.id)) { ended in
+                #expect(ended == 2)
+                let phoneLive = await m.refreshes(phone.refreshToken)
+                let laptopLive = await m.refreshes(laptop.refreshToken)
+                #expect(!phoneLive && !laptopLive)
+            }
+        },
         // The system is no user: a login code would sign in nobody.
         MatrixRow.everyCaller(IssueLoginCode.self, except: [.system: .refused(.notAuthenticated)]) { m, caller in
             m.attempt(IssueLoginCode()) { code in
@@ -649,6 +674,14 @@ enum QueryMatrix {
             m.query("me") { try $0.me(as: $1) } then: { me in
                 #expect(me.user?.id == m.id(caller))
                 #expect(me.role == caller.role)
+            }
+        },
+        MatrixRow.everyCaller(query: "deviceSessions", needs: .user) { m, caller in
+            let grant = try await m.session(for: m.mine(caller))
+            return m.query("deviceSessions") { try $0.deviceSessions(current: grant.sessionId, as: $1) } then: { devices in
+                // The system signs in nowhere: its list is empty.
+                #expect(devices.map(\.id) == (caller == .system ? [] : [grant.sessionId]))
+                #expect(devices.allSatisfy { $0.current })
             }
         },
         MatrixRow.everyCaller(query: "users", needs: .owner) { m, _ in

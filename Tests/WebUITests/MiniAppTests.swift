@@ -17,7 +17,7 @@ import Testing
     }()
 
     static let mainScreens = ["dashboard", "products", "purchase", "sales", "debts", "orders", "contracts", "users", "notifications",
-                              "reports", "audit", "console"]
+                              "sessions", "reports", "audit", "console"]
 
     @Test func aPurchaseInOneBrowserChangesTheStockShownInAnotherWithoutAReload() async throws {
         try await withBrowsers { server, driver, browsers in
@@ -359,6 +359,34 @@ import Testing
             #expect(!botText.isEmpty)
             #expect(Self.plain(shown) == Self.plain(Self.withoutMarkup(botText)), "console: \(shown.prefix(300))\nbot: \(botText.prefix(300))")
             try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-desktop-console-estoque.png"))
+        }
+    }
+
+    @Test func aPersonSeesTheirDevicesAndEndsTheOtherOne() async throws {
+        try await withBrowsers { server, driver, browsers in
+            // Diego signed in earlier from Telegram on his phone …
+            let phone = try await server.request(.POST, "/api/auth/telegram", headers: ["User-Agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Telegram-Android/11.2"],
+                                                 json: ["initData": DemoServer.initData(DemoServer.user)])
+            let phoneRefresh = try #require(phone.json["refreshToken"] as? String, "sign-in: \(phone.text)")
+            // … and now opens the MiniApp in this browser.
+            let user = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user))
+            try await user.openScreen(server.base + "/#/sessions", "sessions")
+            try await user.wait(for: "both devices", "document.querySelectorAll('li[data-session-id]').length === 2")
+            let listed = try await user.text("main")
+            #expect(listed.contains("Telegram · Android") && listed.contains("este aparelho"), "the panel shows: \(listed)")
+            let current = try await user.run("return document.querySelector('li[data-session-id] .pill')?.closest('li').innerText ?? ''") as? String ?? ""
+            #expect(current.contains("Chrome · Linux"), "this browser is the current device: \(current)")
+            try await user.screenshot(to: Self.screenshots.appendingPathComponent("user-phone-sessions.png"))
+
+            try await user.run("document.querySelector('li[data-session-id] button.danger').click()")
+            try await user.wait(for: "the phone's session to go", "document.querySelectorAll('li[data-session-id]').length === 1")
+            let left = try await user.text("main")
+            #expect(!left.contains("Telegram · Android") && left.contains("este aparelho"), "after ending: \(left)")
+            try await user.wait(for: "the confirmation", "document.getElementById('toasts').innerText.includes('Sessão encerrada')")
+            try await user.screenshot(to: Self.screenshots.appendingPathComponent("user-phone-session-ended.png"))
+
+            let refused = try await server.request(.POST, "/api/auth/refresh", json: ["refreshToken": phoneRefresh])
+            #expect(refused.status == 401, "the ended phone's refresh: \(refused.status) \(refused.text)")
         }
     }
 

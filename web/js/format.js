@@ -103,3 +103,14 @@ export function shortDay(key, language = 'pt') {
   if (!match) return null;
   return language === 'en' ? `${match[2]}/${match[3]}` : `${match[3]}/${match[2]}`;
 }
+
+const browsers = [['Telegram', /Telegram/i], ['Edge', /Edg\//], ['Opera', /OPR\//], ['Firefox', /Firefox\//], ['Chrome', /Chrom(e|ium)\//], ['Safari', /Safari\//]];
+const systems = [['Android', /Android/], ['iOS', /iPhone|iPad|iPod/], ['Windows', /Windows/], ['macOS', /Macintosh|Mac OS X/], ['Linux', /Linux/]];
+
+/** A short name for a device from its User-Agent ("Chrome · Android"); the text itself when nothing in it is known. */
+export function deviceLabel(userAgent) {
+  const text = String(userAgent ?? '').trim();
+  const browser = browsers.find(([, pattern]) => pattern.test(text))?.[0];
+  const system = systems.find(([, pattern]) => pattern.test(text))?.[0];
+  return browser || system ? [browser, system].filter(Boolean).join(' · ') : text;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDate, formatDateTime, formatMoney, formatRelative, minorDigits, parseMoney, shortDay, utcDay } from '../js/format.js';
+import { deviceLabel, formatDate, formatDateTime, formatMoney, formatRelative, minorDigits, parseMoney, shortDay, utcDay } from '../js/format.js';
 
 // Intl separates the currency symbol with a no-break space; compare with plain spaces.
 const plain = (text) => text.replace(/\s/g, ' ');
@@ -68,4 +68,13 @@ test('report days become short axis labels in the reader’s order', () => {
   assert.equal(shortDay('2026-11-21', 'en'), '11/21');
   assert.equal(shortDay('p3'), null);
   assert.equal(shortDay('2026-W47'), null);
+});
+
+test('a device is named by its browser and system, or by its own text', () => {
+  assert.equal(deviceLabel('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36'), 'Chrome · Android');
+  assert.equal(deviceLabel('Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'), 'Safari · iOS');
+  assert.equal(deviceLabel('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0'), 'Firefox · Windows');
+  assert.equal(deviceLabel('curl/8.5.0'), 'curl/8.5.0');
+  assert.equal(deviceLabel(''), '');
+  assert.equal(deviceLabel(undefined), '');
 });

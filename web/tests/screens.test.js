@@ -10,14 +10,14 @@ const owner = { role: 'owner', commands: [...admin.commands, 'user', 'product', 
 const ids = (me) => visibleScreens(me).map((screen) => screen.id);
 
 test('a user’s menu has no admin screens', () => {
-  assert.deepEqual(ids(user), ['products', 'sales', 'debts', 'orders', 'contracts', 'notifications', 'console']);
+  assert.deepEqual(ids(user), ['products', 'sales', 'debts', 'orders', 'contracts', 'notifications', 'sessions', 'console']);
   assert.equal(screenFor('dashboard', user), undefined);
   assert.equal(screenFor('audit', user), undefined);
 });
 
 test('an admin gets the shop’s screens; only the owner gets users and audit', () => {
-  assert.deepEqual(ids(admin), ['dashboard', 'products', 'purchase', 'sales', 'debts', 'orders', 'contracts', 'notifications', 'reports', 'console']);
-  assert.deepEqual(ids(owner), ['dashboard', 'products', 'purchase', 'sales', 'debts', 'orders', 'contracts', 'users', 'notifications', 'reports', 'audit', 'console']);
+  assert.deepEqual(ids(admin), ['dashboard', 'products', 'purchase', 'sales', 'debts', 'orders', 'contracts', 'notifications', 'sessions', 'reports', 'console']);
+  assert.deepEqual(ids(owner), ['dashboard', 'products', 'purchase', 'sales', 'debts', 'orders', 'contracts', 'users', 'notifications', 'sessions', 'reports', 'audit', 'console']);
 });
 
 test('permissions come from the role and the allowed commands', () => {

@@ -111,7 +111,7 @@ struct APIOperation: Sendable {
 enum OpenAPIOperations {
     static let tags: [(name: String, description: String)] = [
         ("System", "Health, metrics and this documentation."),
-        ("Auth", "Sign-in with Telegram or a one-time code; token refresh; who am I."),
+        ("Auth", "Sign-in with Telegram or a one-time code; token refresh; signed-in devices; who am I."),
         ("Products", "The catalogue and stock adjustments."),
         ("Inventory", "Stock levels, low-stock flags and thresholds."),
         ("Sales", "Purchases recorded by admins, and the sales they make."),
@@ -199,6 +199,18 @@ enum OpenAPIOperations {
                          errors: [.forbidden]),
             APIOperation(method: "POST", path: "/api/auth/logout", tag: "Auth", summary: "End the session",
                          access: "signed in", minimumRole: .user, status: 204, answerDescription: "Signed out.", answer: .empty),
+            APIOperation(method: "GET", path: "/api/auth/sessions", tag: "Auth", summary: "The caller's signed-in devices",
+                         description: "One entry per device still signed in (a refresh-token family whose newest link is neither " +
+                             "revoked nor expired; refreshing keeps a device one entry), most recently used first, as one page " +
+                             "(`next` is null). `current` marks the session of the token asking. `lastUsedAt` is the later of the " +
+                             "device's newest sign-in or refresh and its last request since the server started.",
+                         access: "signed in (self)", minimumRole: .user, answer: .json("DeviceSessionList")),
+            APIOperation(method: "DELETE", path: "/api/auth/sessions/{id}", tag: "Auth", summary: "End one of the caller's sessions",
+                         description: "Revokes the device's whole refresh-token family: its refresh token is refused (401) and its " +
+                             "open connections close. Any id of the family names it. An id that is not one of the caller's " +
+                             "sessions is 404.",
+                         access: "signed in (own sessions only)", minimumRole: .user, status: 204, answerDescription: "Ended.",
+                         answer: .empty),
             APIOperation(method: "GET", path: "/api/auth/me", tag: "Auth", summary: "The caller, their role and their commands",
                          access: "signed in", minimumRole: .user, answer: .json("Me")),
             APIOperation(method: "GET", path: "/api/user/permissions", tag: "Auth", summary: "The caller, their role and their commands (alias of /api/auth/me)",
@@ -318,6 +330,11 @@ enum OpenAPIOperations {
             APIOperation(method: "PATCH", path: "/api/users/{id}", tag: "Users", summary: "Change a user's role or block them",
                          access: "owner", minimumRole: .owner, parameters: ["IfMatch"], body: "UserChanges", answer: .json("User"),
                          errors: [.conflict, .unprocessable]),
+            APIOperation(method: "DELETE", path: "/api/users/{id}/sessions", tag: "Users", summary: "End every session of a user",
+                         description: "Revokes every session of the user: each of their devices must sign in again, and their open " +
+                             "connections close. Answers 204 without a body whether or not they had any; the audit trail " +
+                             "records it as endUserSessions.",
+                         access: "owner", minimumRole: .owner, status: 204, answerDescription: "Ended.", answer: .empty),
             APIOperation(method: "GET", path: "/api/notifications", tag: "Notifications", summary: "The caller's notifications",
                          access: "signed in (self)", minimumRole: .user, parameters: ["unread"] + list, answer: .json("NotificationList")),
             APIOperation(method: "POST", path: "/api/notifications/{id}/read", tag: "Notifications", summary: "Mark one notification read",

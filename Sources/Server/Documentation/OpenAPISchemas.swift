@@ -279,6 +279,18 @@ enum OpenAPISchemas {
                 "actorId": OpenAPISchema.id("u9"),
                 "at": OpenAPISchema.time,
             ]),
+            "DeviceSession": OpenAPISchema.object("A signed-in device of the caller (a refresh-token family).",
+                                                  required: ["id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "current"], [
+                "id": OpenAPISchema.id("t5", "The session's id (its newest link); end it with DELETE /api/auth/sessions/{id}."),
+                "createdAt": OpenAPISchema.string("The device's first sign-in (RFC 3339 UTC).", format: "date-time", example: "2026-11-21T10:00:00Z"),
+                "lastUsedAt": OpenAPISchema.string("Its last known use: the later of its newest sign-in or refresh and its last request since the server started.",
+                                                   format: "date-time", example: "2026-11-21T12:30:00Z"),
+                "expiresAt": OpenAPISchema.string("When it must sign in again unless it refreshes before.", format: "date-time",
+                                                  example: "2026-12-21T12:30:00Z"),
+                "userAgent": OpenAPISchema.string("The User-Agent of its newest sign-in or refresh (at most 200 characters).", example: "Mozilla/5.0 (Android 14) Telegram"),
+                "address": OpenAPISchema.string("The client's address at its newest sign-in or refresh; absent when not known.", example: "203.0.113.7"),
+                "current": OpenAPISchema.boolean("True for the session of the access token asking."),
+            ]),
             "AuditEntry": OpenAPISchema.object("An entry of the audit trail.", required: ["id", "command", "summary", "outcome", "channel", "at"], [
                 "id": OpenAPISchema.string(),
                 "actorId": OpenAPISchema.id("u9"),
@@ -315,6 +327,7 @@ enum OpenAPISchemas {
                                             extraRequired: ["unread"]),
             "LedgerEntryList": OpenAPISchema.list(of: "LedgerEntry"),
             "AuditEntryList": OpenAPISchema.list(of: "AuditEntry"),
+            "DeviceSessionList": OpenAPISchema.list(of: "DeviceSession"),
         ]
     }
 

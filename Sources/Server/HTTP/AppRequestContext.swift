@@ -47,6 +47,7 @@ struct AuthMiddleware: RouterMiddleware {
         context.principal = .user(user.userId, via: .rest, clientAddress: context.remoteAddress, userAgent: context.principal.userAgent)
         context.sessionId = user.sessionId
         context.caller = user
+        shop.sessionActivity.touch(user.sessionId)
         return try await next(request, context)
     }
 }

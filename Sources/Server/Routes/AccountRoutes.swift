@@ -75,6 +75,11 @@ struct AccountRoutes {
             }
             return JSON(UserView(record.value, version: record.version))
         }
+        // 204 without a body whether or not the user had sessions; the audit entry names the user.
+        router.delete("/api/users/:id/sessions") { _, context -> Response in
+            try await shop.execute(EndUserSessions(userId: try context.id("id", .user)), as: context.principal)
+            return Response(status: .noContent)
+        }
 
         router.get("/api/notifications") { request, context -> JSON<NotificationList> in
             let (page, unread) = try shop.notifications(unreadOnly: try request.flag("unread"),

@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
 import Shop
+import Store
 import Telegram
 
-/// Sign-in with Telegram initData or a one-time code, token refresh, logout, and "who am I".
+/// Sign-in with Telegram initData or a one-time code, token refresh, logout, the caller's
+/// signed-in devices, and "who am I".
 struct AuthRoutes {
     let shop: Shop
     let configuration: ServerConfiguration
@@ -60,6 +62,14 @@ struct AuthRoutes {
         }
         router.post("/api/auth/logout") { _, context -> Response in
             try await shop.execute(Logout(sessionId: context.sessionId), as: context.principal)
+            return Response(status: .noContent)
+        }
+        router.get("/api/auth/sessions") { _, context -> JSON<ListBody<DeviceSessionView>> in
+            let sessions = try shop.deviceSessions(current: context.sessionId, as: context.principal)
+            return JSON(ListBody(Page(items: sessions, next: nil), DeviceSessionView.init))
+        }
+        router.delete("/api/auth/sessions/:id") { _, context -> Response in
+            try await shop.execute(EndSession(sessionId: try context.id("id", .session)), as: context.principal)
             return Response(status: .noContent)
         }
         for path: RouterPath in ["/api/auth/me", "/api/user/permissions"] {

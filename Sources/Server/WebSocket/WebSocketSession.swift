@@ -110,6 +110,7 @@ final class WebSocketSession: @unchecked Sendable {
         do {
             guard let token else { throw ShopError(.notAuthenticated, "send ?token= or {\"type\":\"auth\",\"token\":…} first") }
             let user = try await shop.authenticate(token)
+            shop.sessionActivity.touch(user.sessionId)
             caller = Caller(userId: user.userId, sessionId: user.sessionId, expiresAt: user.expiresAt)
             let subscription = hub.subscribe(user: user.userId, session: user.sessionId, role: user.role, accessAsOf: user.asOf, topics: [])
             current = subscription

@@ -93,7 +93,10 @@ public struct RefreshSession: ShopCommand {
     }
 }
 
-/// Ends the caller's session (or all their sessions).
+/// Ends the caller's session (or all their sessions): the whole device, that is every link of
+/// the session's refresh-token family, since an access token issued before the last refresh
+/// names an older link and would otherwise keep working (and keep its connections) until it
+/// expired.
 public struct Logout: ShopCommand {
     public static let name = "logout"
     public static let access = Access.role(.user)
@@ -103,12 +106,13 @@ public struct Logout: ShopCommand {
     public init(sessionId: UInt64?) { self.sessionId = sessionId }
     public var summary: String { sessionId.map { EntityKind.session.format($0) } ?? "all sessions" }
 
+    /// Answers how many session records were revoked now.
     public func execute(_ context: CommandContext) throws -> Int {
         guard let userId = context.actorId else { return 0 }
-        let sessions = try context.shop.sessions.lookup(context.txn, index: "user", equals: OrderedKey(userId)).items
-            .filter { sessionId == nil || $0.key == sessionId }
-        for session in sessions { try context.revoke(session) }
-        return sessions.count
+        let mine = try context.shop.sessions.lookup(context.txn, index: "user", equals: OrderedKey(userId)).items
+        guard let sessionId else { return try context.revokeAll(mine) }
+        guard let named = mine.first(where: { $0.key == sessionId }) else { return 0 }
+        return try context.revokeAll(mine.filter { $0.value.familyId == named.value.familyId })
     }
 }
 
@@ -166,7 +170,8 @@ extension CommandContext {
         let id = try nextId(.session)
         let secret = Secrets.random(bytes: 32)
         let session = Session(id: id, userId: user.id, familyId: familyId ?? id, secretHash: Secrets.hash(secret), device: device,
-                              createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenLifetime))
+                              createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenLifetime),
+                              address: principal.clientAddress, lastUsedAt: now)
         try put(shop.sessions, id, session, expecting: .absent)
         return SessionGrant(user: user, sessionId: id, refreshToken: "\(id).\(secret)")
     }

@@ -17,20 +17,32 @@ public struct Session: Sendable, Equatable, BinaryCodable {
     public var expiresAt: Date
     public var rotatedAt: Date?
     public var revokedAt: Date?
+    /// The client's address when this link was made (sign-in or refresh); nil in records
+    /// written before it was kept, and for callers with no address (the CLI).
+    public var address: String?
+    /// When the session was last known in use, as stored: set when the link is made. Uses in
+    /// between (every request with its access token) are kept in memory only, by
+    /// ``SessionActivity``, so reading stays a read; nil in records written before it was kept.
+    public var lastUsedAt: Date?
 
-    public init(id: UInt64, userId: UInt64, familyId: UInt64, secretHash: String, device: String, createdAt: Date, expiresAt: Date) {
+    public init(id: UInt64, userId: UInt64, familyId: UInt64, secretHash: String, device: String, createdAt: Date, expiresAt: Date,
+                address: String? = nil, lastUsedAt: Date? = nil) {
         self.id = id; self.userId = userId; self.familyId = familyId; self.secretHash = secretHash; self.device = device
-        self.createdAt = createdAt; self.expiresAt = expiresAt
+        self.createdAt = createdAt; self.expiresAt = expiresAt; self.address = address; self.lastUsedAt = lastUsedAt
     }
 
     public func encode(to w: inout BinaryWriter) {
         w.write(id); w.write(userId); w.write(familyId); w.write(secretHash); w.write(device); w.write(createdAt)
-        w.write(expiresAt); w.write(rotatedAt); w.write(revokedAt)
+        w.write(expiresAt); w.write(rotatedAt); w.write(revokedAt); w.write(address); w.write(lastUsedAt)
     }
 
+    /// Reads both formats: records written before `address` and `lastUsedAt` end after `revokedAt`.
     public init(from r: inout BinaryReader) throws {
         id = try r.read(); userId = try r.read(); familyId = try r.read(); secretHash = try r.read(); device = try r.read()
         createdAt = try r.read(); expiresAt = try r.read(); rotatedAt = try r.read(); revokedAt = try r.read()
+        if !r.isAtEnd {
+            address = try r.read(); lastUsedAt = try r.read()
+        }
     }
 }
 

@@ -28,6 +28,7 @@ export const screens = [
   { id: 'contracts', icon: '🤝', topics: ['contracts'], allowed: (me) => atLeast(me, 'user'), load: () => import('./contracts.js') },
   { id: 'users', icon: '👥', topics: ['presence'], allowed: (me) => can(me, 'user'), load: () => import('./users.js') },
   { id: 'notifications', icon: '🔔', topics: ['notifications'], allowed: (me) => atLeast(me, 'user'), load: () => import('./notifications.js') },
+  { id: 'sessions', icon: '🔐', topics: [], allowed: (me) => atLeast(me, 'user'), load: () => import('./sessions.js') },
   { id: 'reports', icon: '📈', topics: ['sales'], allowed: (me) => can(me, 'relatorios'), load: () => import('./reports.js') },
   { id: 'audit', icon: '🛡️', topics: ['activity'], allowed: (me) => atLeast(me, 'owner'), load: () => import('./audit.js') },
   { id: 'console', icon: '⌨️', topics: [], allowed: (me) => atLeast(me, 'user'), load: () => import('./console.js') },
