@@ -176,6 +176,26 @@ extension MiniAppTests {
         }
     }
 
+    @Test func aDeviceEndedFromTheSessionsScreenLandsOnTheSignInScreenAtOnce() async throws {
+        try await withBrowsers { server, driver, browsers in
+            // The admin's phone is on the dashboard; their desktop opens Sessions and ends the phone.
+            let phone = try await openRecordedAdminDashboard(server, driver, browsers)
+            let desktop = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.admin))
+            try await desktop.openScreen(server.base + "/#/sessions", "sessions", live: true)
+            try await desktop.wait(for: "both devices", "document.querySelectorAll('li[data-session-id] button.danger').length >= 1")
+            let started = ContinuousClock.now
+            try await desktop.run("document.querySelector('li[data-session-id] button.danger').click()")
+            try await waitShowingLive(phone, "the ended phone's sign-in screen", """
+                document.querySelector('.signin .notice')?.innerText.includes('Sua sessão foi encerrada') && document.getElementById('menu').hidden
+                """, seconds: 3)
+            print("the ended session reached the other device in \(ContinuousClock.now - started)")
+            #expect(try await phone.run("return window.__notReloaded === true") as? Bool == true, "the phone's page reloaded")
+            // The desktop's own session goes on.
+            #expect(try await desktop.run("return document.getElementById('connection').dataset.status") as? String == "live")
+            #expect(try await desktop.run("return document.querySelector('.signin') === null") as? Bool == true, "the desktop was signed out too")
+        }
+    }
+
     // MARK: Helpers
 
     /// The admin's phone inside "Telegram" on the live dashboard, its WebSockets recorded and the page marked so a reload would show.
