@@ -8,7 +8,7 @@ import { h, replace, toast } from './dom.js';
 import { formatDate, formatDateTime, formatMoney, formatNumber, formatRelative } from './format.js';
 import { languageOf, translator } from './i18n.js';
 import { LiveConnection } from './live.js';
-import { screenFor, screens, visibleScreens } from './screens/index.js';
+import { atLeast, screenFor, screens, visibleScreens } from './screens/index.js';
 import { showSignIn } from './signin.js';
 import { applyFrame, initialState } from './state.js';
 import { loadTelegram, TelegramBridge } from './telegram.js';
@@ -218,7 +218,7 @@ function receive(frame) {
 async function followAccess(frame) {
   if (!frame.role || frame.role === app.me.role) return;
   const asked = (app.accessAsked = (app.accessAsked ?? 0) + 1);
-  const lowered = roleRank(frame.role) < roleRank(app.me.role);
+  const lowered = !atLeast({ role: frame.role }, app.me.role);
   let me;
   try {
     me = await app.api.get('/api/auth/me');
@@ -234,10 +234,6 @@ async function followAccess(frame) {
   app.tg.haptic(lowered ? 'warning' : 'success');
   if (!screenFor(app.current?.screen.id, me)) history.replaceState(null, '', `#/${visibleScreens(me)[0]?.id ?? ''}`);
   route();
-}
-
-function roleRank(role) {
-  return ['user', 'admin', 'owner'].indexOf(role);
 }
 
 /** Why the sign-in screen is back, by the reason the session ended (a live close reason or a refused refresh's code). */
