@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "TendaCLITests",
             dependencies: [
-                "tenda", "Store",
+                "tenda", "Store", "Telegram",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),

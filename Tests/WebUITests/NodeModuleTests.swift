@@ -17,6 +17,18 @@ import Testing
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "node --test web/tests/ failed:\n\(text)")
-        #expect(text.contains("pass"), "node printed no results:\n\(text)")
+        // The spec reporter's summary ("ℹ tests 44", "ℹ pass 44", "ℹ fail 0"): every test ran and
+        // passed, and there were some (a bare "pass" would also match "pass 0").
+        let tests = Self.summary("tests", in: text), passed = Self.summary("pass", in: text), failed = Self.summary("fail", in: text)
+        #expect(tests ?? 0 > 0 && passed == tests && failed == 0, "node's summary: \(tests ?? -1) tests, \(passed ?? -1) passed, \(failed ?? -1) failed\n\(text)")
+    }
+
+    /// The number on the summary line `ℹ <word> <n>` of node's spec reporter.
+    static func summary(_ word: String, in text: String) -> Int? {
+        text.split(separator: "\n").lazy.compactMap { line -> Int? in
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, parts[0] == "ℹ", parts[1] == word else { return nil }
+            return Int(parts[2])
+        }.last
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Telegram
+import Testing
+
+/// `tenda serve`'s settings as an operator gives them, each seen to take effect on the running
+/// server: once as environment variables, once as options.
+@Suite(.timeLimit(.minutes(3))) struct ServeOptionsTests {
+    static let botToken = "42:SERVE-OPTIONS-TOKEN"
+
+    @Test func theEnvironmentVariablesConfigureTheServer() async throws {
+        let serve = try await ServedShop(arguments: ["--allowed-origins", "https://shop.example"], environment: [
+            "TELEGRAM_BOT_TOKEN": Self.botToken, "TENDA_OWNERS": "4242, 4343", "TENDA_METRICS": "owner",
+            "TENDA_JWT_SECRET": String(repeating: "s", count: 40),
+        ])
+        defer { serve.stop() }
+        // TELEGRAM_BOT_TOKEN checks initData; TENDA_OWNERS makes its people owners on first sight.
+        let owner = try await serve.signIn(telegramId: 4343)
+        #expect(owner.role == "owner" && owner.expiresIn == 900)
+        #expect(try await serve.signIn(telegramId: 5555).role == "user")
+        // TENDA_METRICS=owner: an owner's token, nobody else.
+        #expect(try await serve.status("GET", "/metrics") == 401)
+        #expect(try await serve.status("GET", "/metrics", token: owner.token) == 200)
+        // TENDA_JWT_SECRET: no secret file is made in the data folder.
+        #expect(!FileManager.default.fileExists(atPath: serve.folder + "/token-secret"))
+        // --allowed-origins: that origin is answered for, another is not.
+        #expect(try await serve.allowedOrigin(for: "https://shop.example") == "https://shop.example")
+        #expect(try await serve.allowedOrigin(for: "https://elsewhere.example") == nil)
+    }
+
+    @Test func theOptionsConfigureTheServer() async throws {
+        let serve = try await ServedShop(arguments: [
+            "--bot-token", Self.botToken, "--owner", "4242", "--metrics", "off", "--access-token-lifetime", "60",
+            "--jwt-secret", String(repeating: "t", count: 40),
+        ], environment: [:])
+        defer { serve.stop() }
+        let owner = try await serve.signIn(telegramId: 4242)
+        #expect(owner.role == "owner" && owner.expiresIn == 60)
+        #expect(try await serve.signIn(telegramId: 4343).role == "user")
+        #expect(try await serve.status("GET", "/metrics", token: owner.token) == 404)
+        #expect(!FileManager.default.fileExists(atPath: serve.folder + "/token-secret"))
+        #expect(try await serve.allowedOrigin(for: "https://shop.example") == nil, "no origin is allowed unless named")
+    }
+}
+
+/// `tenda serve --demo` on a fresh folder and a free port, with the bot pointed at a Bot API
+/// address nobody answers (the bot retries; the shop serves on).
+struct ServedShop {
+    let folder: String
+    let port: Int
+    let process: Process
+
+    init(arguments: [String], environment: [String: String]) async throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-options-\(UUID().uuidString)").path
+        port = try ShutdownTests.freePort()
+        process = Process()
+        process.executableURL = DatabaseCommandTests.tendaBinary
+        process.arguments = ["serve", "--demo", "--demo-file", ShopCommandLineTests.demoShop, "--data-dir", folder, "--port", String(port),
+                             "--initdata-max-age", "0", "--telegram-api", "http://127.0.0.1:9"] + arguments
+        var inherited = ProcessInfo.processInfo.environment
+        for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_ID", "TENDA_OWNERS", "TENDA_METRICS", "TENDA_JWT_SECRET", "TELEGRAM_API"] {
+            inherited[name] = nil
+        }
+        process.environment = inherited.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(90)
+        while !text.contains("listening") {
+            guard Date() < deadline, process.isRunning else {
+                Issue.record("tenda serve did not start listening: \(text)")
+                throw CancellationError()
+            }
+            text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Signs a Telegram user in with initData signed by the test bot token.
+    func signIn(telegramId: Int64) async throws -> (token: String, role: String, expiresIn: Int) {
+        let initData = TelegramSigner.signInitData([
+            "user": #"{"id":\#(telegramId),"first_name":"Pessoa"}"#, "auth_date": String(Int(Date().timeIntervalSince1970)),
+        ], botToken: ServeOptionsTests.botToken)
+        let (status, json) = try await call("POST", "/api/auth/telegram", body: ["initData": initData])
+        #expect(status == 200, "sign-in: \(json)")
+        let user = json["user"] as? [String: Any] ?? [:]
+        return (json["accessToken"] as? String ?? "", user["role"] as? String ?? "", json["expiresIn"] as? Int ?? -1)
+    }
+
+    func status(_ method: String, _ path: String, token: String? = nil) async throws -> Int {
+        try await call(method, path, token: token).status
+    }
+
+    /// The `Access-Control-Allow-Origin` a preflight from `origin` is answered with.
+    func allowedOrigin(for origin: String) async throws -> String? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/products")!)
+        request.httpMethod = "OPTIONS"
+        request.setValue(origin, forHTTPHeaderField: "Origin")
+        request.setValue("GET", forHTTPHeaderField: "Access-Control-Request-Method")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Access-Control-Allow-Origin")
+    }
+
+    private func call(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+    }
+}
