@@ -2,7 +2,7 @@ import Foundation
 import Telegram
 import Testing
 
-@Suite struct BotAPIClientTests {
+@Suite(.timeLimit(.minutes(1))) struct BotAPIClientTests {
     static let ana = TelegramUser(id: 436_432_850, firstName: "Ana", username: "ana", languageCode: "pt", isBot: false)
 
     @Test func getMeAnswersTheBotsOwnUser() async throws {

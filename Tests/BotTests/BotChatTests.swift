@@ -11,7 +11,7 @@ import Testing
 
 /// The bot end to end: updates from the stand-in Bot API, replies through the outbox, the
 /// server and the bot in one service group, as `tenda serve` runs them.
-@Suite("Bot in the chat") struct BotChatTests {
+@Suite("Bot in the chat", .timeLimit(.minutes(2))) struct BotChatTests {
     @Test func menusAreSetPerRoleAtStart() async throws {
         try await LiveBot.run { live, _, _ in
             // The user list by default (pt and en), and one chat-scoped list per admin and owner (3 in the demo shop).

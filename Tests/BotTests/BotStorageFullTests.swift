@@ -8,7 +8,7 @@ import Telegram
 import Testing
 
 /// The bot over a store with no room left (its map at a small ceiling, filled by the test).
-@Suite("Bot on a full store") struct BotStorageFullTests {
+@Suite("Bot on a full store", .timeLimit(.minutes(2))) struct BotStorageFullTests {
     @Test func aFullStoreGetsAPoliteReplyWhileLookingThingsUpGoesOn() async throws {
         try await LiveBot.run(store: { $0.maxMapSize = 16 << 20 }) { live, _, _ in
             // The start-up writes (menus) are done before the store fills.

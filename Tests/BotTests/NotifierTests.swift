@@ -7,7 +7,7 @@ import Telegram
 import Testing
 
 /// Notifications leave from the change feed through the outbox: each exactly once, across restarts.
-@Suite("Notifier") struct NotifierTests {
+@Suite("Notifier", .timeLimit(.minutes(1))) struct NotifierTests {
     /// Runs the bot's services over `demo` until `body` returns, as a restartable process would.
     func runBot(_ demo: DemoShop, _ telegram: StandInBotAPI, _ body: () async throws -> Void) async throws {
         let bot = try await TelegramBot.make(conversation: demo.conversation,

@@ -5,7 +5,7 @@ import Telegram
 import Testing
 @testable import Bot
 
-@Suite struct OutboxTests {
+@Suite(.timeLimit(.minutes(1))) struct OutboxTests {
     /// Telegram's pace, but at most one message per 0.2 s per chat, so order tests do not take seconds.
     static let brisk = SendingLimits(perChatInterval: 0.2)
 

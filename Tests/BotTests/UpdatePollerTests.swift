@@ -3,7 +3,7 @@ import Synchronization
 import Telegram
 import Testing
 
-@Suite struct UpdatePollerTests {
+@Suite(.timeLimit(.minutes(1))) struct UpdatePollerTests {
     static let ana = TelegramUser(id: 436_432_850, firstName: "Ana")
 
     /// The update ids a poller handed over, in order.
