@@ -12,15 +12,8 @@ import Testing
         func add(_ update: Update) { ids.withLock { $0.append(update.updateId) } }
         var all: [Int64] { ids.withLock { $0 } }
 
-        func waitFor(count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while all.count < count {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("handled \(all.count) updates, not \(count)")
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
+        func waitFor(count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            try await waitUntil("\(count) updates handed over", sourceLocation: sourceLocation, seeing: { all }) { $0.count >= count }
         }
     }
 
