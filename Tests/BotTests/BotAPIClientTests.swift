@@ -2,7 +2,7 @@ import Foundation
 import Telegram
 import Testing
 
-@Suite struct BotAPIClientTests {
+@Suite(.timeLimit(.minutes(1))) struct BotAPIClientTests {
     static let ana = TelegramUser(id: 436_432_850, firstName: "Ana", username: "ana", languageCode: "pt", isBot: false)
 
     @Test func getMeAnswersTheBotsOwnUser() async throws {
@@ -107,8 +107,7 @@ import Testing
         let telegram = try await StandInBotAPI.start()
         let client = telegram.client
         let poll = Task { try await client.getUpdates(offset: nil, timeout: 10) }
-        // Time for the poll to reach the stand-in, even on a loaded machine.
-        try await Task.sleep(for: .seconds(1))
+        try await waitUntil("the long poll to reach the stand-in", seeing: { telegram.arrivals(of: "getUpdates") }) { $0 == 1 }
         let pushed = Date()
         telegram.pushMessage("oi", from: Self.ana)
         #expect(try await poll.value.map { $0.message?.text } == ["oi"])

@@ -8,7 +8,7 @@ import Telegram
 import Testing
 
 /// The bot over a store with no room left (its map at a small ceiling, filled by the test).
-@Suite("Bot on a full store") struct BotStorageFullTests {
+@Suite("Bot on a full store", .timeLimit(.minutes(2))) struct BotStorageFullTests {
     @Test func aFullStoreGetsAPoliteReplyWhileLookingThingsUpGoesOn() async throws {
         try await LiveBot.run(store: { $0.maxMapSize = 16 << 20 }) { live, _, _ in
             // The start-up writes (menus) are done before the store fills.
@@ -46,19 +46,26 @@ import Testing
             telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }
                 .filter { $0.chatId == DemoShop.adminTelegramId && $0.text.contains("Estoque baixo") && $0.text.contains("Coxinha") }.count
         }
-        // A first start records where the notifier begins.
+        // A first start records where the notifier begins and sends the menus, so that on the
+        // next start the only writes are the menus' and the notifier's.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for service in bot.services { group.addTask { try await service.run() } }
-            while try Notifier.position(in: environment) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await telegram.waitFor("setMyCommands", count: 5)
+            try await waitUntil("the notifier's starting position and the outbox empty", seeing: {
+                (position: try Notifier.position(in: environment), queued: try bot.outbox.count())
+            }) { $0.position > 0 && $0.queued == 0 }
             group.cancelAll()
         }
         // While the bot is down, a purchase crosses Coxinha's threshold (a notice), then the store fills.
         let coxinha = try demo.product(named: "Coxinha").value
+        let before = environment.head
         _ = try await demo.shop.execute(Buy(buyerId: try demo.user(DemoShop.userTelegramId).id,
                                             items: [LineItem(productId: coxinha.id, quantity: coxinha.stock - coxinha.lowStockThreshold)]),
                                         as: try demo.principal(DemoShop.adminTelegramId))
+        let notice = try demo.lastNotice(after: before)
         try await fill(environment)
         #expect(environment.storage.isFull)
+        let refusedByFilling = environment.storage.refusals
 
         // The bot starts on the full store: the menus and the notice's messages cannot be
         // queued; no service ends for it (one that did would take the server down).
@@ -70,19 +77,27 @@ import Testing
                     if !Task.isCancelled { ended.add("\(type(of: service))") }
                 }
             }
-            try await Task.sleep(for: .milliseconds(1_500))
+            // Both start-up writes are refused (the menus, the notifier's first try at the
+            // notice), and the poller still asks for updates after that: all met the full store.
+            let polls = telegram.calls(of: "getUpdates").count
+            try await waitUntil("the menus and the notice refused, then a poll", seeing: {
+                (refusals: environment.storage.refusals - refusedByFilling, polls: telegram.calls(of: "getUpdates").count - polls)
+            }) { $0.refusals >= 2 && $0.polls >= 1 }
             #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
             // Room again: trimming the change feed's oldest records, a few at a time (a trim must
             // fit in the room there is), frees the pages of the filler's copies in the feed. The
-            // notice goes out once, whenever the notifier's next try finds room.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while lowStockAlerts() == 0, ContinuousClock.now < deadline {
+            // notice goes out whenever the notifier's next try finds room (it retries after 1 s,
+            // then 2 s, …), so each look trims a little more.
+            try await waitUntil("the low-stock notice to the admin once there is room", timeout: .seconds(30), seeing: {
                 let kept = environment.head - (try environment.trimPoint())
-                if (try? await environment.trimFeed(keepingLast: kept > 16 ? kept - 16 : 1)) == nil {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            }
-            try await Task.sleep(for: .milliseconds(300))
+                _ = try? await environment.trimFeed(keepingLast: kept > 16 ? kept - 16 : 1)
+                return lowStockAlerts()
+            }) { $0 > 0 }
+            // Once the notifier is past the notice and the outbox has sent all it holds, a
+            // second copy would already be here.
+            try await waitUntil("the notifier past the notice and the outbox empty", seeing: {
+                (position: try Notifier.position(in: environment), queued: try bot.outbox.count())
+            }) { $0.position >= notice && $0.queued == 0 }
             #expect(lowStockAlerts() == 1)
             #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
             group.cancelAll()

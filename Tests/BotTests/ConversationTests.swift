@@ -6,7 +6,7 @@ import Testing
 
 /// Every bot command through the conversation, in each role that may run it and in one that
 /// may not: the same handlers serve the chat and the bridges.
-@Suite("Conversation") struct ConversationTests {
+@Suite("Conversation", .timeLimit(.minutes(1))) struct ConversationTests {
     @Test func commandLinesAreParsedAsTyped() throws {
         let principal = Principal.system(.bot)
         let request = try #require(ChatRequest(line: "/buy@TendaBot  3 coxinha  @ana ", principal: principal, language: .pt))

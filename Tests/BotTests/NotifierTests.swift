@@ -7,15 +7,15 @@ import Telegram
 import Testing
 
 /// Notifications leave from the change feed through the outbox: each exactly once, across restarts.
-@Suite("Notifier") struct NotifierTests {
+@Suite("Notifier", .timeLimit(.minutes(1))) struct NotifierTests {
     /// Runs the bot's services over `demo` until `body` returns, as a restartable process would.
-    func runBot(_ demo: DemoShop, _ telegram: StandInBotAPI, _ body: () async throws -> Void) async throws {
+    func runBot(_ demo: DemoShop, _ telegram: StandInBotAPI, _ body: (TelegramBot) async throws -> Void) async throws {
         let bot = try await TelegramBot.make(conversation: demo.conversation,
                                              settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL),
                                              limits: .unlimited, pollTimeout: 1, logger: Logger(label: "notifier-test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for service in bot.services { group.addTask { try await service.run() } }
-            try await body()
+            try await body(bot)
             group.cancelAll()
         }
     }
@@ -25,10 +25,23 @@ import Testing
             .filter { $0.chatId == chat && $0.text.contains("Estoque baixo") && $0.text.contains(name) }.count
     }
 
-    func waitForAlert(_ telegram: StandInBotAPI, to chat: Int64, about name: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while alerts(telegram, to: chat, about: name) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(alerts(telegram, to: chat, about: name) == 1, "one alert about \(name) to \(chat)")
+    func waitForAlert(_ telegram: StandInBotAPI, to chat: Int64, about name: String,
+                      sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await waitUntil("an alert about \(name) to \(chat)", sourceLocation: sourceLocation,
+                            seeing: { alerts(telegram, to: chat, about: name) }) { $0 > 0 }
+    }
+
+    /// Waits until the notifier has handled the notice at `notice` and the outbox has sent all
+    /// it queued: from then on, a notice sent twice would already show.
+    func waitUntilSettled(_ bot: TelegramBot, _ demo: DemoShop, through notice: UInt64) async throws {
+        try await waitUntil("the notifier to reach \(notice) and the outbox to empty", seeing: {
+            (position: try Notifier.position(in: demo.shop.environment), queued: try bot.outbox.count())
+        }) { $0.position >= notice && $0.queued == 0 }
+    }
+
+    /// Waits until the notifier has recorded where it begins (its first start).
+    func waitForStart(_ demo: DemoShop) async throws {
+        try await waitUntil("the notifier's starting position", seeing: { try Notifier.position(in: demo.shop.environment) }) { $0 > 0 }
     }
 
     /// Buys enough of `name` to cross its low-stock threshold.
@@ -45,18 +58,21 @@ import Testing
         defer { Task { await telegram.stop(); await demo.discard() } }
 
         // History before the bot ever ran is not sent: the first start begins at the feed's head.
-        try await runBot(demo, telegram) {
-            while try Notifier.position(in: demo.shop.environment) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await runBot(demo, telegram) { _ in
+            try await waitForStart(demo)
             try await drain("Coxinha", demo)
             try await waitForAlert(telegram, to: DemoShop.adminTelegramId, about: "Coxinha")
         }
         // A notice written while the bot is down is sent on the next start; the first is not repeated.
+        let before = demo.shop.environment.head
         try await drain("Kibe", demo)
-        try await runBot(demo, telegram) {
+        let kibe = try demo.lastNotice(after: before)
+        try await runBot(demo, telegram) { bot in
             try await waitForAlert(telegram, to: DemoShop.adminTelegramId, about: "Kibe")
-            try await Task.sleep(for: .milliseconds(300))
+            try await waitUntilSettled(bot, demo, through: kibe)
         }
         #expect(alerts(telegram, to: DemoShop.adminTelegramId, about: "Coxinha") == 1)
+        #expect(alerts(telegram, to: DemoShop.adminTelegramId, about: "Kibe") == 1)
         #expect(alerts(telegram, to: 5_656_225_308, about: "Kibe") == 1, "every admin is told")
         #expect(alerts(telegram, to: DemoShop.userTelegramId, about: "Kibe") == 0, "users are not")
     }
@@ -66,17 +82,15 @@ import Testing
         let telegram = try await StandInBotAPI.start()
         defer { Task { await telegram.stop(); await demo.discard() } }
         let rafael = try demo.user(DemoShop.englishUserTelegramId)
-        try await runBot(demo, telegram) {
-            while try Notifier.position(in: demo.shop.environment) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await runBot(demo, telegram) { _ in
+            try await waitForStart(demo)
             _ = try await demo.shop.execute(GrantRole(userId: rafael.id, role: .admin), as: try demo.principal(DemoShop.ownerTelegramId))
             try await drain("Coxinha", demo)
-            let deadline = ContinuousClock.now + .seconds(10)
-            func toRafael() -> [String] {
+            let toRafael = try await waitUntil("two messages to Rafael", seeing: {
                 telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }.filter { $0.chatId == rafael.telegramId }.map(\.text)
-            }
-            while toRafael().count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(toRafael().contains { $0.contains("Your access changed") && $0.contains("You are now admin") })
-            #expect(toRafael().contains { $0.contains("Low stock") && $0.contains("Coxinha") && $0.contains("left (threshold 5)") })
+            }) { $0.count >= 2 }
+            #expect(toRafael.contains { $0.contains("Your access changed") && $0.contains("You are now admin") })
+            #expect(toRafael.contains { $0.contains("Low stock") && $0.contains("Coxinha") && $0.contains("left (threshold 5)") })
             #expect(alerts(telegram, to: DemoShop.adminTelegramId, about: "Coxinha") == 1, "Portuguese speakers keep the shop's words")
         }
     }

@@ -3,7 +3,7 @@ import Synchronization
 import Telegram
 import Testing
 
-@Suite struct UpdatePollerTests {
+@Suite(.timeLimit(.minutes(1))) struct UpdatePollerTests {
     static let ana = TelegramUser(id: 436_432_850, firstName: "Ana")
 
     /// The update ids a poller handed over, in order.
@@ -12,15 +12,8 @@ import Testing
         func add(_ update: Update) { ids.withLock { $0.append(update.updateId) } }
         var all: [Int64] { ids.withLock { $0 } }
 
-        func waitFor(count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while all.count < count {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("handled \(all.count) updates, not \(count)")
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
+        func waitFor(count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            try await waitUntil("\(count) updates handed over", sourceLocation: sourceLocation, seeing: { all }) { $0.count >= count }
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct BinaryFormatTests {
+@Suite(.timeLimit(.minutes(1))) struct BinaryFormatTests {
     @Test func valuesRoundTrip() throws {
         let item = Item(name: "Pão de queijo 🧀", category: "", price: -9_223_372_036_854_775_807,
                         at: Date(timeIntervalSince1970: -86_400.25), tags: ["a", "", "ç"])

@@ -92,10 +92,12 @@ import Testing
                 try await env.write { txn in try items.put(txn, i, Item(name: "i\(i)")) }
             }
         }
-        // Followers join at moments spread over the run, each from a point a little in the
-        // past, so that some start inside history and cross into live at the boundary.
+        // Followers join at points spread over the run (one each 25 commits), each from a
+        // point a little in the past, so that some start inside history and cross into live
+        // at the boundary.
         var followers: [Task<[UInt64], any Error>] = []
         for n in 0..<24 {
+            try await waitUntil("the writer to pass \(n * 25)", seeing: { env.head }) { $0 >= UInt64(n * 25) }
             let from = env.head >= UInt64(n % 5) ? env.head - UInt64(n % 5) : 0
             followers.append(Task {
                 var sequences: [UInt64] = [from]
@@ -105,7 +107,6 @@ import Testing
                 }
                 return sequences
             })
-            try await Task.sleep(for: .milliseconds(2))
         }
         try await writer.value
         for follower in followers {
@@ -220,7 +221,7 @@ import Testing
             for try await _ in env.follow(after: 0) { n += 1 }
             return n
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the follower to be following", seeing: { env.feedHub.followerCount }) { $0 == 1 }
         await store.discard()
         #expect(try await follower.value == 0)
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct CollectionTests {
+@Suite(.timeLimit(.minutes(1))) struct CollectionTests {
     @Test func putGetDeleteExistsAndCount() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment

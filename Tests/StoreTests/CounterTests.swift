@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct CounterTests {
+@Suite(.timeLimit(.minutes(1))) struct CounterTests {
     @Test func countersChangeWithTheirWriteAndReadByRange() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment

@@ -6,7 +6,7 @@ import Testing
 /// which CI and the developer machines have; elsewhere the suite is skipped with that reason.
 private let isRoot = getuid() == 0
 
-@Suite(.enabled(if: isRoot, "mounting a small tmpfs needs root"))
+@Suite(.enabled(if: isRoot, "mounting a small tmpfs needs root"), .timeLimit(.minutes(1)))
 struct DiskFullTests {
     private func run(_ arguments: [String]) throws -> Int32 {
         let process = Process()

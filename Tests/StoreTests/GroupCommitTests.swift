@@ -82,7 +82,7 @@ import Testing
             Task { try await env.write { txn in try items.put(txn, UInt64(i), Item(name: "q\(i)")) } }
         }
         // Close is asked for while the 20 wait behind the gate, and the gate then opens.
-        try await waitUntil { env.writer.queuedCount >= 20 }
+        try await waitUntil("20 write calls queued behind the gate", seeing: { env.writer.queuedCount }) { $0 >= 20 }
         async let closed: Void = env.close()
         try await gate.open(whenQueued: 20, on: env)
         await closed

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct IndexTests {
+@Suite(.timeLimit(.minutes(1))) struct IndexTests {
     @Test func aUniqueViolationIsRefusedAndWritesNothing() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment

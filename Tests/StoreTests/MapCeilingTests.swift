@@ -7,7 +7,7 @@ import Testing
 /// 8 KiB whose bytes say which blob it is.
 private func blob(_ i: UInt64) -> [UInt8] { [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 8 << 10) }
 
-@Suite struct MapCeilingTests {
+@Suite(.timeLimit(.minutes(1))) struct MapCeilingTests {
     /// The storage conditions an observer was told of, in order.
     final class Conditions: Sendable {
         private let seen = Mutex<[StorageCondition]>([])

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct MapGrowthTests {
+@Suite(.timeLimit(.minutes(1))) struct MapGrowthTests {
     @Test func theMapGrowsFromOneMebibyteToHoldAHundredWithoutTheCallerSeeingIt() async throws {
         let store = try await TemporaryStore.make {
             $0.mapSize = 1 << 20

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Store
 
-@Suite struct ReaderSlotTests {
+@Suite(.timeLimit(.minutes(1))) struct ReaderSlotTests {
     @Test func tenThousandReadsFromManyTasksLeakNoReaderSlot() async throws {
         let store = try await TemporaryStore.make { $0.maxReaders = 64 }
         let env = store.environment

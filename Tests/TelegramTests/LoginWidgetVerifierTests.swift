@@ -2,7 +2,7 @@ import Foundation
 import Telegram
 import Testing
 
-@Suite struct LoginWidgetVerifierTests {
+@Suite(.timeLimit(.minutes(1))) struct LoginWidgetVerifierTests {
     /// The recorded aiogram vector.
     static let token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
     static let recorded = [

@@ -1,7 +1,7 @@
 import Telegram
 import Testing
 
-@Suite struct TelegramAuthErrorTests {
+@Suite(.timeLimit(.minutes(1))) struct TelegramAuthErrorTests {
     @Test(arguments: [
         (TelegramAuthError.Code.malformed, "malformed"),
         (.missingHash, "missing_hash"),

@@ -2,7 +2,7 @@ import Foundation
 import Telegram
 import Testing
 
-@Suite struct TelegramSignerTests {
+@Suite(.timeLimit(.minutes(1))) struct TelegramSignerTests {
     static let token = "1234567:test-token-for-the-stand-in"
     static let fields = [
         "auth_date": "1700000000",

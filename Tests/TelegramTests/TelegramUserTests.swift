@@ -2,7 +2,7 @@ import Foundation
 import Telegram
 import Testing
 
-@Suite struct TelegramUserTests {
+@Suite(.timeLimit(.minutes(1))) struct TelegramUserTests {
     func decode(_ json: String) throws -> TelegramUser {
         try JSONDecoder().decode(TelegramUser.self, from: Data(json.utf8))
     }

@@ -52,6 +52,13 @@ struct DemoShop {
         return await conversation.run(request)
     }
 
+    /// The feed position of the last notice the shop wrote after `sequence`: the notifier has
+    /// handled them all once its stored position reaches it.
+    func lastNotice(after sequence: UInt64) throws -> UInt64 {
+        try #require(try shop.environment.changes(after: sequence, limit: 10_000).last { $0.collection == "notifications" }?.sequence,
+                     "no notice after \(sequence)")
+    }
+
     func product(named name: String) throws -> Stored<Product> {
         try #require(try shop.products(search: name, as: .system()).items.first)
     }

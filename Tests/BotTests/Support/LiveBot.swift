@@ -18,6 +18,8 @@ struct LiveBot {
     let demo: DemoShop
     let telegram: StandInBotAPI
     let bot: TelegramBot
+    /// The server's hub, so a test can wait for a socket's subscription to be in place.
+    let hub: Hub
 
     /// The demo shop's people as Telegram describes them in updates.
     static let owner = TelegramUser(id: DemoShop.ownerTelegramId, firstName: "Ana Paula", lastName: "Souza", username: "ana_souza", languageCode: "pt-br")
@@ -33,9 +35,10 @@ struct LiveBot {
             conversation: demo.conversation,
             settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL, publicURL: webhook ? "https://shop.example" : nil),
             limits: .unlimited, pollTimeout: 1, logger: Logger(label: "bot-test"))
-        let live = LiveBot(demo: demo, telegram: telegram, bot: bot)
+        let hub = Hub(environment: demo.shop.environment)
+        let live = LiveBot(demo: demo, telegram: telegram, bot: bot, hub: hub)
         let app = buildApplication(
-            shop: demo.shop, hub: Hub(environment: demo.shop.environment),
+            shop: demo.shop, hub: hub,
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, botToken: StandInBotAPI.defaultToken, initDataMaxAge: 0),
             commandLine: demo.conversation,
             telegramWebhook: bot.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) },
@@ -57,26 +60,19 @@ struct LiveBot {
     }
 
     /// Waits until the bot has sent `count` messages to `chat`; returns them.
-    func waitForMessages(to chat: Int64, count: Int, timeout: Duration = .seconds(10)) async throws -> [SendMessage] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let messages = sent(to: chat)
-            if messages.count >= count { return messages }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("waited \(timeout) for \(count) messages to \(chat); got \(sent(to: chat).map(\.text))")
+    func waitForMessages(to chat: Int64, count: Int, timeout: Duration = .seconds(10),
+                         sourceLocation: SourceLocation = #_sourceLocation) async throws -> [SendMessage] {
+        try await waitUntil("\(count) messages to \(chat)", timeout: timeout, sourceLocation: sourceLocation,
+                            seeing: { sent(to: chat).map(\.text) }) { $0.count >= count }
         return sent(to: chat)
     }
 
     /// Waits until the bot has sent `chat` a message containing `text`; returns it.
-    func waitForMessage(to chat: Int64, containing text: String, timeout: Duration = .seconds(10)) async throws -> SendMessage? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let message = sent(to: chat).first(where: { $0.text.contains(text) }) { return message }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("waited \(timeout) for a message to \(chat) containing \(text); got \(sent(to: chat).map(\.text))")
-        return nil
+    func waitForMessage(to chat: Int64, containing text: String, timeout: Duration = .seconds(10),
+                        sourceLocation: SourceLocation = #_sourceLocation) async throws -> SendMessage {
+        let seen = try await waitUntil("a message to \(chat) containing \(text)", timeout: timeout, sourceLocation: sourceLocation,
+                                       seeing: { sent(to: chat) }) { $0.contains { $0.text.contains(text) } }
+        return try #require(seen.first { $0.text.contains(text) })
     }
 
     /// Sends `text` as `user` and returns the bot's reply (the next message to their chat).

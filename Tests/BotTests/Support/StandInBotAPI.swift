@@ -79,6 +79,8 @@ final class StandInBotAPI: Sendable {
 
     private struct State {
         var calls: [Call] = []
+        /// The method of every call that arrived, in arrival order, answered or not yet.
+        var arrivals: [String] = []
         /// Updates not yet confirmed by a `getUpdates` offset, in id order.
         var updates: [Update] = []
         var nextUpdateId: Int64 = 1
@@ -202,6 +204,12 @@ final class StandInBotAPI: Sendable {
         state.withLock { state in state.calls.filter { method == nil || $0.method == method } }
     }
 
+    /// How many calls of `method` have arrived, including any not answered yet (a long poll
+    /// still waiting for an update).
+    func arrivals(of method: String) -> Int {
+        state.withLock { state in state.arrivals.count { $0 == method } }
+    }
+
     /// The calls of `method` answered `"ok": true`: what Telegram would have acted on.
     func answered(_ method: String) -> [Call] {
         calls(of: method).filter { $0.outcome == .answered }
@@ -219,13 +227,16 @@ final class StandInBotAPI: Sendable {
         try await waitUntil(count, timeout, "\(method) calls") { self.calls(of: method) }
     }
 
+    /// Polls for the calls; at the deadline throws an error that says what it waited for and
+    /// what came. The stand-in is shared with the benchmarks, so it cannot record a test issue
+    /// itself; the error, thrown out of the test, fails it just as loudly.
     private func waitUntil(_ count: Int, _ timeout: Duration, _ what: String, _ current: () -> [Call]) async throws -> [Call] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let found = current()
             if found.count >= count { return found }
             guard ContinuousClock.now < deadline else {
-                throw BotAPIError.network("waited \(timeout) for \(count) \(what); got \(found.count)")
+                throw BotAPIError.network("waited \(timeout) for \(count) \(what); got \(found.count): \(found.map(\.outcome)); every call: \(calls().map(\.method))")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -244,6 +255,7 @@ final class StandInBotAPI: Sendable {
 
     private func answer(_ method: String, body: [UInt8]) async throws -> Response {
         let arrived = Date()
+        state.withLock { $0.arrivals.append(method) }
         if takeDrop(method) {
             record(method, body, arrived, .dropped)
             return Self.dropped()

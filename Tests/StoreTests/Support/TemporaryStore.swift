@@ -72,32 +72,31 @@ final class WriterGate: Sendable {
     private let release = DispatchSemaphore(value: 0)
     private let held: Task<Void, any Error>
 
-    /// Returns once the writer thread is inside the gate's call.
-    init(_ env: Environment) async {
+    /// Returns once the writer thread is inside the gate's call, having done `work` there:
+    /// what `work` wrote stays uncommitted until the gate opens.
+    init(_ env: Environment, doing work: @escaping @Sendable (WriteTransaction) throws -> Void = { _ in }) async {
         let entered = DispatchSemaphore(value: 0)
         let release = self.release
-        held = Task { try await env.write { _ in entered.signal(); release.wait() } }
+        held = Task { try await env.write { txn in try work(txn); entered.signal(); release.wait() } }
         await withCheckedContinuation { continuation in
             Thread { entered.wait(); continuation.resume() }.start()
         }
     }
 
-    /// Waits (at most ten seconds) until `count` calls are queued behind the gate, then opens it.
-    func open(whenQueued count: Int, on env: Environment) async throws {
-        try await waitUntil { env.writer.queuedCount >= count }
+    /// Opens the gate and waits for its call to commit.
+    func open() async throws {
         release.signal()
         try await held.value
     }
-}
 
-/// Polls `condition` every millisecond for at most ten seconds; a test fails rather than hangs.
-func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
-            return
+    /// Waits (at most ten seconds) until `count` calls are queued behind the gate, then opens it.
+    func open(whenQueued count: Int, on env: Environment) async throws {
+        do {
+            try await waitUntil("\(count) write calls queued behind the gate", seeing: { env.writer.queuedCount }) { $0 >= count }
+        } catch {
+            try? await open()  // let the writer go, so the store can still close
+            throw error
         }
-        try await Task.sleep(for: .milliseconds(1))
+        try await open()
     }
 }
