@@ -116,7 +116,8 @@ import Testing
             #expect(try await client.call(.get, "/api/orders?state=pending_payment", token: admin.access).ids == [c])
             let page = try await client.call(.get, "/api/orders?limit=2", token: admin.access)
             let next = try #require(page.json["next"] as? String)
-            #expect(page.ids == [c, b] && (try await client.call(.get, "/api/orders?limit=2&cursor=\(next)", token: admin.access).ids) == [a])
+            let secondPage = try await client.call(.get, "/api/orders?limit=2&cursor=\(next)", token: admin.access)
+            #expect(page.ids == [c, b] && secondPage.ids == [a])
             #expect(try await client.call(.get, "/api/orders?state=lost", token: admin.access).status == .badRequest)
         }
         await server.discard()

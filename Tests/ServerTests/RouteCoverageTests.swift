@@ -18,7 +18,8 @@ import Testing
 /// the query ignored) together with the method nearest it on the same line: `.post`, `method: .get`
 /// (HummingbirdTesting, `client.call`, `RouteMatrixTests`' rows), or `method: "GET"` in capitals (a
 /// lower-case `"get"` is a document's spelling, as in `DocumentationTests`' route lists); a raw request line
-/// (`"GET /ws HTTP/1.1"`); or a `ws://host/path` URL (a WebSocket upgrade is a `GET`). A path
+/// (`"GET /ws HTTP/1.1"`); a `ws://host/path` URL (a WebSocket upgrade is a `GET`); or an
+/// `http://host/path` URL, a `GET` unless a method is on its line (AsyncHTTPClient's default). A path
 /// held in a variable (`client.execute(uri: url, …)`) is not seen: request such a route with a
 /// literal path somewhere, as `OrderAndContractRouteTests` does for `/media/{id}`.
 @Suite(.timeLimit(.minutes(1))) struct RouteCoverageTests {
@@ -51,9 +52,10 @@ import Testing
             #"try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=\(token)", configuration: c) { _, _, _ in }"#,
             #"#expect(reply.json["path"] as? String == "/not/a/request")"#,
             #"Route(method: "post", path: "/api/auth/verify"),"#,
+            #"var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/events?\(query)")"#,
         ]
         let found = lines.flatMap { Self.requests(in: $0, place: "here") }.map { "\($0.method) \($0.path)" }
-        #expect(found == ["POST /api/orders/X/verify", "GET /api/products/X", "GET /metrics", "GET /ws", "GET /ws"])
+        #expect(found == ["POST /api/orders/X/verify", "GET /api/products/X", "GET /metrics", "GET /ws", "GET /ws", "GET /api/events"])
         #expect("/api/orders/X/verify".wholeMatch(of: Self.pathPattern("/api/orders/{id}/verify")) != nil)
         #expect("/api/orders/X".wholeMatch(of: Self.pathPattern("/api/orders/{id}/verify")) == nil)
         #expect("/api/orders/read-all".wholeMatch(of: Self.pathPattern("/api/orders/{id}")) != nil)
@@ -115,11 +117,14 @@ import Testing
             if let socket = text.wholeMatch(of: #/wss?://[^/]+(/[^?]*)(\?.*)?/#) {
                 return Request(method: "GET", path: String(socket.output.1), place: place)
             }
-            guard text.hasPrefix("/") else { return nil }
-            let path = String(text.prefix { $0 != "?" })
             // The method nearest before the literal, else the first after it.
-            guard let method = methods.last(where: { $0.at < literal.at }) ?? methods.first(where: { $0.at > literal.at }) else { return nil }
-            return Request(method: method.name, path: path, place: place)
+            let method = methods.last(where: { $0.at < literal.at }) ?? methods.first(where: { $0.at > literal.at })
+            if let url = text.wholeMatch(of: #/https?://[^/]+(/[^?]*)(\?.*)?/#) {
+                // AsyncHTTPClient's `HTTPClientRequest(url:)` is a GET unless its method is set.
+                return Request(method: method?.name ?? "GET", path: String(url.output.1), place: place)
+            }
+            guard text.hasPrefix("/"), let method else { return nil }
+            return Request(method: method.name, path: String(text.prefix { $0 != "?" }), place: place)
         }
     }
 
