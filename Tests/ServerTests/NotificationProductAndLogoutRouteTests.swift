@@ -14,11 +14,11 @@ import Testing
             let (_, admin, ana, bruno) = try await client.signInCast()
             let one = try await client.call(.post, "/api/notifications", token: admin.access, json: ["userId": ana.userId, "title": "Seu pedido chegou"])
             #expect(one.status == .created && one.json["reached"] as? Int == 1)
-            let everyone = try await client.call(.post, "/api/notifications", token: admin.access,
+            let toBruno = try await client.call(.post, "/api/notifications", token: admin.access,
                                                  json: ["userId": bruno.userId, "title": "Fechado amanhã", "priority": "high"])
-            #expect(everyone.json["reached"] as? Int == 1)
-            let both = try await client.call(.post, "/api/notifications", token: admin.access, json: ["userId": ana.userId, "title": "Promoção"])
-            #expect(both.status == .created)
+            #expect(toBruno.json["reached"] as? Int == 1)
+            let second = try await client.call(.post, "/api/notifications", token: admin.access, json: ["userId": ana.userId, "title": "Promoção"])
+            #expect(second.status == .created)
 
             let unread = try await client.call(.get, "/api/notifications?unread=true", token: ana.access)
             #expect(Self.titles(unread) == ["Promoção", "Seu pedido chegou"] && unread.json["unread"] as? Int == 2, "\(unread.json)")
