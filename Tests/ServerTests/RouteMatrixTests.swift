@@ -5,6 +5,12 @@ import Shop
 import Testing
 
 /// Every route × every role answers as CONTRACT.md says (anonymous, user, admin, owner).
+///
+/// Statuses only: what each route answers (records, fields, order) is checked by
+/// `ListFilterTests` (sales, payments, debts, ledger, audit, inventory, users, reports and their
+/// CSV), `OrderAndContractRouteTests` and `NotificationProductAndLogoutRouteTests` (read, read-all,
+/// `PUT /api/products/{id}`, logout); `RouteCoverageTests` checks that every documented
+/// operation is requested somewhere.
 @Suite(.timeLimit(.minutes(1))) struct RouteMatrixTests {
     struct Row: Sendable {
         let method: HTTPRequest.Method

@@ -176,3 +176,28 @@ func webSocket(port: Int, token: String, send messages: [String], into collector
         try await outbound.close(.normalClosure, reason: nil)
     }
 }
+
+extension Reply {
+    /// The `items` of a list answer (empty when there are none, or no list).
+    var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+
+    /// The `id` of each item of a list answer, in the order given.
+    var ids: [String] { items.compactMap { $0["id"] as? String } }
+
+    /// The record's `version` (0 when absent).
+    var version: Int { json["version"] as? Int ?? 0 }
+}
+
+extension TestClientProtocol {
+    /// The owner, an admin (Adão, granted by the owner) and two users (Ana, Bruno), signed in.
+    func signInCast() async throws -> (owner: (access: String, refresh: String, userId: String), admin: (access: String, refresh: String, userId: String),
+                                       ana: (access: String, refresh: String, userId: String), bruno: (access: String, refresh: String, userId: String)) {
+        let owner = try await signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+        let admin = try await signIn(telegramId: 2_000, firstName: "Adão")
+        let ana = try await signIn(telegramId: 3_000, firstName: "Ana")
+        let bruno = try await signIn(telegramId: 4_000, firstName: "Bruno")
+        let grant = try await call(.patch, "/api/users/\(admin.userId)", token: owner.access, json: ["role": "admin"])
+        #expect(grant.status == .ok && grant.json["role"] as? String == "admin", "grant: \(grant.json)")
+        return (owner, admin, ana, bruno)
+    }
+}

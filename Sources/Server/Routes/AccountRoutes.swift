@@ -88,8 +88,10 @@ struct AccountRoutes {
                                          next: page.next?.token, unread: unread))
         }
         router.post("/api/notifications/:id/read") { _, context -> JSON<NotificationView> in
-            let notice = try await shop.execute(MarkRead(notificationId: try context.id("id", .notification)), as: context.principal)
-            return JSON(NotificationView(notice, version: 0))
+            let id = try context.id("id", .notification)
+            let notice = try await shop.execute(MarkRead(notificationId: id), as: context.principal)
+            // The version read after the write: the record as the caller would now GET it (If-Match).
+            return JSON(NotificationView(notice, version: try shop.notification(id, as: context.principal).version))
         }
         router.post("/api/notifications/read-all") { _, context -> JSON<[String: Int]> in
             JSON(["marked": try await shop.execute(MarkAllRead(), as: context.principal)])

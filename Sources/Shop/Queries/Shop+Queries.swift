@@ -301,6 +301,17 @@ extension Shop {
         }
     }
 
+    /// One of the caller's notifications (someone else's is not found).
+    public func notification(_ id: UInt64, as principal: Principal) throws -> Stored<Notice> {
+        try query(as: principal) { q in
+            try q.require(.user)
+            guard let notice = try q.shop.notifications.record(q.txn, id), notice.value.userId == q.actor?.id else {
+                throw ShopError.notFound("notification")
+            }
+            return notice
+        }
+    }
+
     /// The audit trail, newest first, optionally of one actor (owner).
     public func auditTrail(actorId: UInt64? = nil, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<AuditEntry>> {
         try query(as: principal) { q in
