@@ -91,7 +91,12 @@ struct ResumeTests {
             let subscription = live.hub.subscribe(user: live.ana.id, role: .user, topics: ["inventory"])
             #expect(live.hub.subscriberCount == 1)
             let reader = Task { await subscription.next() }
-            try await Task.sleep(for: .milliseconds(20))
+            // Once the reader is parked on the empty queue, the unsubscribe must wake it with nil.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !subscription.state.state.withLock({ $0.waiter != nil }) {
+                guard ContinuousClock.now < deadline else { Issue.record("the reader never parked"); return }
+                await Task.yield()
+            }
             subscription.unsubscribe()
             #expect(await reader.value == nil)
             #expect(live.hub.subscriberCount == 0)

@@ -122,7 +122,8 @@ struct EventSourceReader {
             async let anaWS: Void = webSocket(port: port, token: ana.access, send: [subscribe], into: anaSocket) {
                 await anaSocket.eventCount() >= anaCount
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // The two streams and the two sockets are subscribed: what follows is live for all four.
+            try await server.waitForSubscribers(4)
             try await buy(2)
             try await buy(3)
             let (adminSSE, anaSSE) = try await (adminStream, anaStream)

@@ -111,6 +111,7 @@ import Testing
         // Long enough that signing in by message beats it even while the whole suite runs at once.
         try await server.run(signInDeadline: .seconds(3)) { _, port in
             let silent = try await RawWebSocket.connect(port: port, token: nil)
+            let connected = ContinuousClock.now
             let signedIn = try await RawWebSocket.connect(port: port, token: nil)
             try await signedIn.send(#"{"type":"auth","token":"\#(token)"}"#)
             try await signedIn.wait("ready", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"ready""#) } }
@@ -118,8 +119,9 @@ import Testing
             try await silent.wait("the deadline's close", seconds: 30) { $0.frames.contains { $0.opcode == 0x8 } }
             #expect(silent.frames.first?.text.contains(#""code":"not_authenticated""#) == true)
             #expect(silent.frames.last { $0.opcode == 0x8 }?.closeCode == 1008)
-            // Past the deadline, the signed-in socket is still served.
-            try await Task.sleep(for: .milliseconds(300))
+            // Past its own deadline (real time must pass for that: 3 s from its connection, and a
+            // margin), the signed-in socket is still served.
+            try await Task.sleep(until: connected + .seconds(3) + .milliseconds(300))
             try await signedIn.send(#"{"type":"ping"}"#)
             try await signedIn.wait("pong", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
             #expect(!signedIn.frames.contains { $0.opcode == 0x8 })

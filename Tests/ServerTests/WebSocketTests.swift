@@ -204,4 +204,29 @@ import Testing
         }
         await server.discard()
     }
+
+    @Test func unsubscribingFromATopicStopsItsEventsAndKeepsTheOthers() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, port in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+            let created = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Pastel", "price": 700, "stock": 5])
+            let productId = try #require(created.json["id"] as? String)
+            let socket = try await RawWebSocket.connect(port: port, token: owner.access)
+            try await socket.send(#"{"type":"subscribe","topics":["sales","inventory"]}"#)
+            try await server.waitForSubscribers(1)
+            try await socket.send(#"{"type":"unsubscribe","topics":["inventory"]}"#)
+            // The unsubscribe is handled before the ping that follows it: after the pong, it holds.
+            try await socket.send(#"{"type":"ping"}"#)
+            try await socket.wait("pong") { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
+            let sale = try await client.call(.post, "/api/purchases", token: owner.access,
+                                             json: ["buyerId": ana.userId, "items": [["productId": productId, "quantity": 2]]])
+            #expect(sale.status == .created)
+            try await socket.wait("the sale's debt_update") { $0.frames.contains { $0.text.contains(#""event":"debt_update""#) } }
+            let events = Frames(socket.frames.filter { $0.opcode == 0x1 }.map(\.text)).events
+            #expect(events.compactMap { $0["event"] as? String } == ["new_sale", "debt_update"], "no inventory_update after the unsubscribe")
+            await socket.close()
+        }
+        await server.discard()
+    }
 }

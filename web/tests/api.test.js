@@ -78,7 +78,7 @@ test('an expired access token is refreshed once and the request retried with the
   const { api, store, calls } = signedInClient({
     'GET /api/auth/me': (call) => (call.headers.Authorization === 'Bearer a2'
       ? json(200, { role: 'admin' })
-      : json(401, { error: { code: 'token_expired', message: 'expired' } })),
+      : json(401, { error: { code: 'not_authenticated', message: 'the access token is not valid or has expired' } })),
     'POST /api/auth/refresh': (call) => {
       assert.deepEqual(call.body, { refreshToken: 'r1' });
       assert.equal(call.headers.Authorization, undefined, 'a refresh sends no stale bearer');
@@ -93,8 +93,8 @@ test('an expired access token is refreshed once and the request retried with the
 test('concurrent 401s share one refresh (a rotated refresh token cannot be used twice)', async () => {
   let refreshes = 0;
   const { api } = signedInClient({
-    'GET /api/a': (call) => (call.headers.Authorization === 'Bearer a2' ? json(200, { a: 1 }) : json(401, { error: { code: 'token_expired', message: '' } })),
-    'GET /api/b': (call) => (call.headers.Authorization === 'Bearer a2' ? json(200, { b: 1 }) : json(401, { error: { code: 'token_expired', message: '' } })),
+    'GET /api/a': (call) => (call.headers.Authorization === 'Bearer a2' ? json(200, { a: 1 }) : json(401, { error: { code: 'not_authenticated', message: 'the access token is not valid or has expired' } })),
+    'GET /api/b': (call) => (call.headers.Authorization === 'Bearer a2' ? json(200, { b: 1 }) : json(401, { error: { code: 'not_authenticated', message: 'the access token is not valid or has expired' } })),
     'POST /api/auth/refresh': async () => {
       refreshes += 1;
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -108,10 +108,10 @@ test('concurrent 401s share one refresh (a rotated refresh token cannot be used 
 
 test('a refused refresh signs out and forgets the tokens', async () => {
   const { api, store, signedOut } = signedInClient({
-    'GET /api/auth/me': () => json(401, { error: { code: 'token_expired', message: 'expired' } }),
-    'POST /api/auth/refresh': () => json(401, { error: { code: 'refresh_token_reused', message: 'revoked' } }),
+    'GET /api/auth/me': () => json(401, { error: { code: 'not_authenticated', message: 'the access token is not valid or has expired' } }),
+    'POST /api/auth/refresh': () => json(401, { error: { code: 'not_authenticated', message: 'this refresh token was already used; all sessions of its family are ended', field: 'refreshToken' } }),
   });
-  await assert.rejects(api.get('/api/auth/me'), { status: 401, code: 'refresh_token_reused' });
+  await assert.rejects(api.get('/api/auth/me'), { status: 401, code: 'not_authenticated' });
   assert.equal(store.load(), null);
   assert.equal(signedOut(), 1);
 });
