@@ -7,7 +7,7 @@ import Testing
 
 /// `tenda serve`'s settings as an operator gives them, each seen to take effect on the running
 /// server: once as environment variables, once as options.
-@Suite(.timeLimit(.minutes(3))) struct ServeOptionsTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ServeOptionsTests {
     static let botToken = "42:SERVE-OPTIONS-TOKEN"
 
     @Test func theEnvironmentVariablesConfigureTheServer() async throws {
@@ -15,7 +15,7 @@ import Testing
             "TELEGRAM_BOT_TOKEN": Self.botToken, "TENDA_OWNERS": "4242, 4343", "TENDA_METRICS": "owner",
             "TENDA_JWT_SECRET": String(repeating: "s", count: 40),
         ])
-        defer { serve.stop() }
+        defer { if serve.server.process.isRunning { serve.server.process.terminate() } }
         // TELEGRAM_BOT_TOKEN checks initData; TENDA_OWNERS makes its people owners on first sight.
         let owner = try await serve.signIn(telegramId: 4343)
         #expect(owner.role == "owner" && owner.expiresIn == 900)
@@ -28,6 +28,7 @@ import Testing
         // --allowed-origins: that origin is answered for, another is not.
         #expect(try await serve.allowedOrigin(for: "https://shop.example") == "https://shop.example")
         #expect(try await serve.allowedOrigin(for: "https://elsewhere.example") == nil)
+        await serve.stop()
     }
 
     @Test func theOptionsConfigureTheServer() async throws {
@@ -35,13 +36,14 @@ import Testing
             "--bot-token", Self.botToken, "--owner", "4242", "--metrics", "off", "--access-token-lifetime", "60",
             "--jwt-secret", String(repeating: "t", count: 40),
         ], environment: [:])
-        defer { serve.stop() }
+        defer { if serve.server.process.isRunning { serve.server.process.terminate() } }
         let owner = try await serve.signIn(telegramId: 4242)
         #expect(owner.role == "owner" && owner.expiresIn == 60)
         #expect(try await serve.signIn(telegramId: 4343).role == "user")
         #expect(try await serve.status("GET", "/metrics", token: owner.token) == 404)
         #expect(!FileManager.default.fileExists(atPath: serve.folder + "/token-secret"))
         #expect(try await serve.allowedOrigin(for: "https://shop.example") == nil, "no origin is allowed unless named")
+        await serve.stop()
     }
 }
 
@@ -50,38 +52,22 @@ import Testing
 struct ServedShop {
     let folder: String
     let port: Int
-    let process: Process
+    let server: ServerProcess
 
     init(arguments: [String], environment: [String: String]) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-options-\(UUID().uuidString)").path
         port = try ShutdownTests.freePort()
-        process = Process()
-        process.executableURL = DatabaseCommandTests.tendaBinary
-        process.arguments = ["serve", "--demo", "--demo-file", ShopCommandLineTests.demoShop, "--data-dir", folder, "--port", String(port),
-                             "--initdata-max-age", "0", "--telegram-api", "http://127.0.0.1:9"] + arguments
         var inherited = ProcessInfo.processInfo.environment
         for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_ID", "TENDA_OWNERS", "TENDA_METRICS", "TENDA_JWT_SECRET", "TELEGRAM_API"] {
             inherited[name] = nil
         }
-        process.environment = inherited.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(90)
-        while !text.contains("listening") {
-            guard Date() < deadline, process.isRunning else {
-                Issue.record("tenda serve did not start listening: \(text)")
-                throw CancellationError()
-            }
-            text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        }
+        server = try await ServerProcess.start(["serve", "--demo", "--demo-file", ShopCommandLineTests.demoShop, "--data-dir", folder,
+                                                "--port", String(port), "--initdata-max-age", "0", "--telegram-api", "http://127.0.0.1:9"] + arguments,
+                                               environment: inherited.merging(environment) { $1 })
     }
 
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+    func stop() async {
+        await server.stop()
         try? FileManager.default.removeItem(atPath: folder)
     }
 

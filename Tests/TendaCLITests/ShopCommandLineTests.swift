@@ -62,20 +62,8 @@ import Testing
     @Test func serveLoadsTheDemoAndKeepsOtherWritersOut() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let server = Process()
-        server.executableURL = DatabaseCommandTests.tendaBinary
-        server.arguments = ["serve", "--demo", "--data-dir", folder, "--port", "0", "--demo-file", ShopCommandLineTests.demoShop]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = output
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        // Wait (at most 90 s, for a loaded machine) for the login line.
-        var text = ""
-        let deadline = Date().addingTimeInterval(90)
-        while !text.contains("listening"), Date() < deadline {
-            text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        }
+        let server = try await ServerProcess.start(["serve", "--demo", "--data-dir", folder, "--port", "0", "--demo-file", ShopCommandLineTests.demoShop])
+        let text = server.output
         #expect(text.contains("one-time login for Ana Paula Souza (owner)"))
         #expect(text.contains("/api/auth/code"))
         let grant = try cli.tenda("users", "grant", "--data-dir", folder, "777", "admin")
@@ -83,6 +71,7 @@ import Testing
         // Reading is fine beside the server.
         let stats = try cli.tenda("db", "stats", "--data-dir", folder)
         #expect(stats.status == 0 && stats.output.contains("products"))
+        await server.stop()
     }
 
     @Test func aMaxMapSizeThatIsNotASizeIsRefusedBeforeServing() throws {

@@ -12,19 +12,10 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-shutdown-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let port = try Self.freePort()
-        let server = Process()
-        server.executableURL = DatabaseCommandTests.tendaBinary
-        server.arguments = ["serve", "--demo", "--data-dir", folder, "--port", String(port), "--demo-file", ShopCommandLineTests.demoShop]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = output
-        try server.run()
+        let served = try await ServerProcess.start(["serve", "--demo", "--data-dir", folder, "--port", String(port), "--demo-file", ShopCommandLineTests.demoShop])
+        let server = served.process
         defer { if server.isRunning { server.terminate() } }
-        var text = ""
-        let deadline = Date().addingTimeInterval(90)
-        while !text.contains("listening"), Date() < deadline {
-            text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        }
+        let text = served.output
         let code = try #require(text.firstMatch(of: /code=([A-Za-z0-9_-]+)/)?.1)
 
         // The demo's owner signs in with the printed code, then opens a socket.

@@ -3,7 +3,7 @@ import Testing
 
 /// The MiniApp's DOM-free modules (API client, event reducer, formatting, texts) under `node --test`.
 @Suite struct NodeModuleTests {
-    @Test func theWebModulesPassTheirNodeTests() throws {
+    @Test func theWebModulesPassTheirNodeTests() async throws {
         let node = ["/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let executable = try #require(node, "Node.js is needed for web/tests: run `bash .ci/install-deps` (Debian: apt-get install nodejs)")
         let process = Process()
@@ -14,8 +14,15 @@ import Testing
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        // Read on a thread of its own: blocking one of Swift's cooperative threads (two on CI)
+        // for the seconds node runs would starve every other test of the run meanwhile.
+        let text = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            Thread {
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                continuation.resume(returning: text)
+            }.start()
+        }
         #expect(process.terminationStatus == 0, "node --test web/tests/ failed:\n\(text)")
         // The spec reporter's summary ("ℹ tests 44", "ℹ pass 44", "ℹ fail 0"): every test ran and
         // passed, and there were some (a bare "pass" would also match "pass 0").
