@@ -6,7 +6,9 @@ import Testing
 
 /// Every bot command through the conversation, in each role that may run it and in one that
 /// may not: the same handlers serve the chat and the bridges.
-@Suite("Conversation", .timeLimit(.minutes(1))) struct ConversationTests {
+/// One at a time: each test imports the whole demo shop through the commands, and twenty
+/// imports at once beside the rest of the suite on two cores starved every test of the run.
+@Suite("Conversation", .serialized, .timeLimit(.minutes(3))) struct ConversationTests {
     @Test func commandLinesAreParsedAsTyped() throws {
         let principal = Principal.system(.bot)
         let request = try #require(ChatRequest(line: "/buy@TendaBot  3 coxinha  @ana ", principal: principal, language: .pt))

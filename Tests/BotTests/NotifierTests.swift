@@ -7,7 +7,8 @@ import Telegram
 import Testing
 
 /// Notifications leave from the change feed through the outbox: each exactly once, across restarts.
-@Suite("Notifier", .timeLimit(.minutes(1))) struct NotifierTests {
+/// One at a time, and with time to spare: each test imports the demo shop and runs a bot over it.
+@Suite("Notifier", .serialized, .timeLimit(.minutes(3))) struct NotifierTests {
     /// Runs the bot's services over `demo` until `body` returns, as a restartable process would.
     func runBot(_ demo: DemoShop, _ telegram: StandInBotAPI, _ body: (TelegramBot) async throws -> Void) async throws {
         let bot = try await TelegramBot.make(conversation: demo.conversation,

@@ -11,7 +11,7 @@ import Testing
 /// CSV), `OrderAndContractRouteTests` and `NotificationProductAndLogoutRouteTests` (read, read-all,
 /// `PUT /api/products/{id}`, logout); `RouteCoverageTests` checks that every documented
 /// operation is requested somewhere.
-@Suite(.timeLimit(.minutes(1))) struct RouteMatrixTests {
+@Suite(.timeLimit(.minutes(3))) struct RouteMatrixTests {
     struct Row: Sendable {
         let method: HTTPRequest.Method
         let path: String

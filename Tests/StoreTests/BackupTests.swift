@@ -5,7 +5,7 @@ import Testing
 
 /// A backup is one consistent snapshot taken while writes go on: it holds exactly what was
 /// committed when its read transaction began, and nothing of a write in progress then.
-@Suite(.timeLimit(.minutes(1))) struct BackupTests {
+@Suite(.timeLimit(.minutes(3))) struct BackupTests {
     @Test func aBackupTakenDuringWritesHoldsExactlyWhatWasCommittedWhenItBegan() async throws {
         let store = try await TemporaryStore.make()
         let env = store.environment
