@@ -11,8 +11,8 @@ import Store
 ///
 /// The server has no way to skip the check (nor should it), so the end-to-end "before" is not
 /// measured by switching it off: the check's share of a request is the in-process difference
-/// per call over the server's measured CPU per request, and, with `perf` on the PATH, the share
-/// of the server's own samples spent under `sessionAccess` during a second wrk run.
+/// per call over the server's measured CPU per request, and, with `--perf`, the share of the
+/// server's own samples spent under `sessionAccess` during a second wrk run.
 struct AuthBenchmark {
     let folder: String
     let users: Int
@@ -26,6 +26,8 @@ struct AuthBenchmark {
     /// The release `tenda` binary; nil skips the end-to-end part.
     let tenda: String?
     let wrkSeconds: Int
+    /// Profile a second wrk run with `perf record` when perf is on the PATH.
+    let profile: Bool
     let connections = 64
 
     struct Timing {
@@ -175,7 +177,7 @@ struct AuthBenchmark {
         let cpu = (cpuSeconds(of: pid) ?? .nan) - cpuBefore
         let requests = wrk.requestsPerSecond * Double(wrkSeconds)
         var perf: PerfShares?
-        if Self.hasPerf {
+        if profile, Self.hasPerf {
             progress("wrk GET /api/products again, under perf record")
             perf = try profile(pid: pid, url: url, token: token)
         }
@@ -300,7 +302,7 @@ extension AuthBenchmark {
                 check's measured cost per call beside the measured cost of a whole request. wrk runs on the same \
                 \(r.cores) cores as the server, so the budget per request (cores ÷ rate) includes wrk's own share; the \
                 server's CPU per request does not. \
-                \(e.perf == nil ? "perf was not on the PATH, so no profile was taken." : "The perf shares are inclusive (`perf report --children`, frame-pointer call chains): the samples in the function and in everything it called. The profiled run is separate so perf's own cost does not touch the measured rate.")
+                \(e.perf == nil ? "No profile was taken (`--perf` not given, or perf not on the PATH)." : "The perf shares are inclusive (`perf report --children`, frame-pointer call chains): the samples in the function and in everything it called. The profiled run is separate so perf's own cost does not touch the measured rate.")
                 """)
             out.append("")
         }

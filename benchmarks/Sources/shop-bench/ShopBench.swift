@@ -23,7 +23,7 @@ struct ShopBench {
             if options.auth {
                 let bench = AuthBenchmark(folder: folder, users: options.users, sessions: options.sessions, hotTokens: options.hotTokens,
                                           calls: options.calls, rounds: options.quick ? 1 : 3, tenda: options.serve ? options.tenda : nil,
-                                          wrkSeconds: options.wrkSeconds)
+                                          wrkSeconds: options.wrkSeconds, profile: options.perf)
                 let result = try await bench.run()
                 try? FileManager.default.removeItem(atPath: folder)
                 print(bench.report(result, options: options, loadBefore: loadBefore, loadAfter: Machine.loadAverage(),
@@ -69,6 +69,8 @@ struct ShopBenchOptions {
     var wrkSeconds = 10
     /// `--auth` without the server part (`--no-serve`).
     var serve = true
+    /// Profile a second wrk run with `perf record` (`--perf`); off by default: it hung once here.
+    var perf = false
     var tenda = ShopBenchOptions.defaultTenda
 
     /// The release server ws-bench uses too: the benchmarks package's own build, else the main one's.
@@ -81,7 +83,7 @@ struct ShopBenchOptions {
     static let usage = """
         usage: shop-bench [--quick] [--buyers N] [--buys N] [--sales N] [--repeats N]
                shop-bench --startup [--sales N] [--runs N] [--tenda PATH]
-               shop-bench --auth [--quick] [--users N] [--sessions N] [--tokens N] [--calls N] [--wrk-seconds N] [--no-serve] [--tenda PATH]
+               shop-bench --auth [--quick] [--users N] [--sessions N] [--tokens N] [--calls N] [--wrk-seconds N] [--no-serve] [--perf] [--tenda PATH]
           --buyers   concurrent buyers in the durable purchase run (64)
           --buys     purchases in that run (40,000)
           --sales    sales in the store for the dashboard and report run (1,000,000)
@@ -94,13 +96,13 @@ struct ShopBenchOptions {
           --tenda    the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
           --auth     instead: the revocation check's cost. Times Shop.checkToken (before) and Shop.authenticate
                      (after) on the same tokens, on 1 task and on one per core, then serves the same store with
-                     `tenda serve` and runs wrk on GET /api/products as a signed-in user (needs wrk; perf, when
-                     installed, profiles a second wrk run)
+                     `tenda serve` and runs wrk on GET /api/products as a signed-in user (needs wrk)
           --users, --sessions  people and sessions signed in through SignIn (10,000 and 50,000)
           --tokens   access tokens timed, spread over the sessions (4,000: what the server remembers, ≤ 4,096)
           --calls    calls timed per variant, task count and round, best of 3 rounds (1,000,000)
           --wrk-seconds  each wrk run (10)
           --no-serve only the in-process part
+          --perf     also profile a second wrk run with perf record (its record hung in the first run here)
         """
 
     init(parsing arguments: [String]) throws {
@@ -138,6 +140,7 @@ struct ShopBenchOptions {
             case "--calls": calls = try number()
             case "--wrk-seconds": wrkSeconds = try number()
             case "--no-serve": serve = false
+            case "--perf": perf = true
             case "--tenda":
                 i += 1
                 guard i < arguments.count else { throw BenchError("--tenda needs a path") }
