@@ -107,7 +107,8 @@ final class WebSocketSession: @unchecked Sendable {
 
     /// Signs the caller in and answers `ready`; a missing or bad token gets the error and a 1008 close.
     private func signIn(_ token: String?, _ connection: WebSocketConnection) async {
-        do {
+        // Typed: with an untyped `do`, Swift 6.3.1's release build crashes splitting this coroutine (signal 11).
+        do throws(ShopError) {
             guard let token else { throw ShopError(.notAuthenticated, "send ?token= or {\"type\":\"auth\",\"token\":…} first") }
             let user = try await shop.authenticate(token)
             shop.sessionActivity.touch(user.sessionId)

@@ -4,7 +4,8 @@ import Shop
 import Store
 
 /// The shop benchmark: durable purchases from many concurrent buyers, and dashboard and
-/// report latency over a million sales, from kept counters beside a full scan.
+/// report latency over a million sales, from kept counters beside a full scan; with
+/// `--startup`, `tenda serve`'s start-up; with `--auth`, what the revocation check costs.
 @main
 struct ShopBench {
     static func main() async {
@@ -19,6 +20,16 @@ struct ShopBench {
         do {
             let loadBefore = Machine.loadAverage()
             let started = ContinuousClock.now
+            if options.auth {
+                let bench = AuthBenchmark(folder: folder, users: options.users, sessions: options.sessions, hotTokens: options.hotTokens,
+                                          calls: options.calls, rounds: options.quick ? 1 : 3, tenda: options.serve ? options.tenda : nil,
+                                          wrkSeconds: options.wrkSeconds, profile: options.perf)
+                let result = try await bench.run()
+                try? FileManager.default.removeItem(atPath: folder)
+                print(bench.report(result, options: options, loadBefore: loadBefore, loadAfter: Machine.loadAverage(),
+                                   elapsed: ContinuousClock.now - started))
+                return
+            }
             if options.startup {
                 let result = try await StartupBenchmark(folder: folder, sales: options.sales, tenda: options.tenda, runs: options.runs).run()
                 try? FileManager.default.removeItem(atPath: folder)
@@ -49,6 +60,17 @@ struct ShopBenchOptions {
     /// Time `tenda serve` to its first /health instead (on an empty folder and on `sales` sales).
     var startup = false
     var runs = 5
+    /// Weigh the revocation check instead: `checkToken` against `authenticate`, then `GET /api/products` on `tenda serve`.
+    var auth = false
+    var users = 10_000
+    var sessions = 50_000
+    var hotTokens = 4_000
+    var calls = 1_000_000
+    var wrkSeconds = 10
+    /// `--auth` without the server part (`--no-serve`).
+    var serve = true
+    /// Profile a second wrk run with `perf record` (`--perf`); off by default: it hung once here.
+    var perf = false
     var tenda = ShopBenchOptions.defaultTenda
 
     /// The release server ws-bench uses too: the benchmarks package's own build, else the main one's.
@@ -61,6 +83,7 @@ struct ShopBenchOptions {
     static let usage = """
         usage: shop-bench [--quick] [--buyers N] [--buys N] [--sales N] [--repeats N]
                shop-bench --startup [--sales N] [--runs N] [--tenda PATH]
+               shop-bench --auth [--quick] [--users N] [--sessions N] [--tokens N] [--calls N] [--wrk-seconds N] [--no-serve] [--perf] [--tenda PATH]
           --buyers   concurrent buyers in the durable purchase run (64)
           --buys     purchases in that run (40,000)
           --sales    sales in the store for the dashboard and report run (1,000,000)
@@ -71,6 +94,15 @@ struct ShopBenchOptions {
                      swift build -c release --package-path benchmarks --product tenda)
           --runs     starts timed on each folder (5)
           --tenda    the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
+          --auth     instead: the revocation check's cost. Times Shop.checkToken (before) and Shop.authenticate
+                     (after) on the same tokens, on 1 task and on one per core, then serves the same store with
+                     `tenda serve` and runs wrk on GET /api/products as a signed-in user (needs wrk)
+          --users, --sessions  people and sessions signed in through SignIn (10,000 and 50,000)
+          --tokens   access tokens timed, spread over the sessions (4,000: what the server remembers, ≤ 4,096)
+          --calls    calls timed per variant, task count and round, best of 3 rounds (1,000,000)
+          --wrk-seconds  each wrk run (10)
+          --no-serve only the in-process part
+          --perf     also profile a second wrk run with perf record (its record hung in the first run here)
         """
 
     init(parsing arguments: [String]) throws {
@@ -87,6 +119,11 @@ struct ShopBenchOptions {
             buys = 2_000
             sales = 20_000
             repeats = 20
+            users = 1_000
+            sessions = 5_000
+            hotTokens = 1_000
+            calls = 100_000
+            wrkSeconds = 3
         }
         while i < arguments.count {
             switch arguments[i] {
@@ -96,6 +133,14 @@ struct ShopBenchOptions {
             case "--repeats": repeats = try number()
             case "--runs": runs = try number()
             case "--startup": startup = true
+            case "--auth": auth = true
+            case "--users": users = try number()
+            case "--sessions": sessions = try number()
+            case "--tokens": hotTokens = try number()
+            case "--calls": calls = try number()
+            case "--wrk-seconds": wrkSeconds = try number()
+            case "--no-serve": serve = false
+            case "--perf": perf = true
             case "--tenda":
                 i += 1
                 guard i < arguments.count else { throw BenchError("--tenda needs a path") }
@@ -105,6 +150,8 @@ struct ShopBenchOptions {
             }
             i += 1
         }
+        guard hotTokens <= 4_096 else { throw BenchError("--tokens is at most 4,096, what the server remembers") }
+        guard hotTokens <= sessions else { throw BenchError("--tokens is at most --sessions") }
     }
 
     var commandLine: String {
@@ -120,14 +167,20 @@ struct BenchShop {
     let buyers: [UInt64]
     let products: [UInt64]
 
-    static func make(folder: String, durability: StoreConfiguration.Durability, buyers: Int, products: Int) async throws -> BenchShop {
+    /// The HS256 secret the bench shop signs access tokens with (32 bytes, as jwt-kit requires).
+    static let tokenSecret = [UInt8](repeating: 3, count: 32)
+
+    /// `accessTokenLifetime` is the shop's default (15 minutes) unless a run needs its tokens longer.
+    static func make(folder: String, durability: StoreConfiguration.Durability, buyers: Int, products: Int,
+                     accessTokenLifetime: TimeInterval = 15 * 60) async throws -> BenchShop {
         var configuration = StoreConfiguration()
         configuration.durability = durability
         configuration.mapSize = 1 << 30
         // A shop keeps recent history for reconnecting dashboards, not every change forever.
         configuration.feedRetention = FeedRetention(maxCount: 200_000)
         let env = try await Environment.open(at: folder, configuration: configuration)
-        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [1], tokenSecret: Array(repeating: 3, count: 32)))
+        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [1], tokenSecret: tokenSecret,
+                                                                  accessTokenLifetime: accessTokenLifetime))
         let system = Principal.system()
         _ = try await shop.execute(SeeTelegramUser(identity: .init(telegramId: 1, firstName: "Dona")), as: system)
         let seller = try await shop.execute(SeeTelegramUser(identity: .init(telegramId: 2, firstName: "Caixa")), as: system)

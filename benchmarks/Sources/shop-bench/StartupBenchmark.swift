@@ -3,10 +3,6 @@ import Foundation
 import Shop
 import Store
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// How long `tenda serve` takes from process start to its first `200` on `GET /health`: on
 /// an empty data folder, then on one holding `sales` sales written through the buy command.
 ///
@@ -56,33 +52,12 @@ struct StartupBenchmark {
         return Result(sales: sales, fillSeconds: fillSeconds, dataBytes: dataBytes, empty: empty, filled: filled, command: command)
     }
 
-    /// Starts `tenda serve` on a free port over `dataDir`, polls `/health` every millisecond
-    /// until it answers 200, then stops the server with SIGTERM.
+    /// Starts `tenda serve` on a free port over `dataDir`, times it to its first 200 on
+    /// `/health`, then stops it with SIGTERM.
     static func timeToHealth(tenda: String, dataDir: String) throws -> (seconds: Double, command: String) {
-        let port = try freePort()
-        let arguments = ["serve", "--data-dir", dataDir, "--port", String(port)]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tenda)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let start = ContinuousClock.now
-        try process.run()
-        defer {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-        while true {
-            if let connection = try? HTTPConnection(port: port), let answer = try? connection.request("GET", "/health"), answer.status == 200 {
-                break
-            }
-            guard process.isRunning else { throw BenchError("tenda serve exited with \(process.terminationStatus) before answering /health") }
-            guard ContinuousClock.now - start < .seconds(60) else { throw BenchError("tenda serve did not answer /health within 60 s") }
-            usleep(1_000)
-        }
-        let elapsed = ContinuousClock.now - start
-        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                "\(tenda) \(arguments.joined(separator: " "))")
+        let server = try TendaServe(tenda: tenda, dataDir: dataDir)
+        defer { server.stop() }
+        return (try server.waitForHealth(), server.command)
     }
 }
 

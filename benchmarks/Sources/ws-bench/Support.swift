@@ -56,24 +56,6 @@ extension Double {
     var ms: String { isNaN ? "–" : (self < 10 ? fixed(2) : fixed(1)) }
 }
 
-/// Resident memory of a process in kB, from /proc/<pid>/status.
-func residentKilobytes(of pid: Int32) -> Int? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-    }
-    return nil
-}
-
-/// CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
-func cpuSeconds(of pid: Int32) -> Double? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = text.lastIndex(of: ")") else { return nil }
-    let fields = text[text.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
 /// A value behind a lock, for closures that outlive the scope (a `Mutex` cannot be captured).
 final class Locked<Value>: @unchecked Sendable {
     private var value: Value

@@ -1,18 +1,17 @@
-import BenchSupport
 import Foundation
 
 /// One `wrk` run: requests/s, latency percentiles, non-2xx answers.
-struct WrkResult {
-    var requestsPerSecond: Double = .nan
-    var p50: Double = .nan, p90: Double = .nan, p99: Double = .nan, max: Double = .nan   // ms
-    var non2xx = 0
-    var socketErrors = ""
-    var command = ""
-    var output = ""
+public struct WrkResult {
+    public var requestsPerSecond: Double = .nan
+    public var p50: Double = .nan, p90: Double = .nan, p99: Double = .nan, max: Double = .nan   // ms
+    public var non2xx = 0
+    public var socketErrors = ""
+    public var command = ""
+    public var output = ""
 }
 
 /// Runs wrk (Debian's: closed loop, no fixed rate) for `seconds` with `connections` connections.
-func runWrk(url: String, token: String, script: String?, seconds: Int, connections: Int, threads: Int = 2) throws -> WrkResult {
+public func runWrk(url: String, token: String, script: String?, seconds: Int, connections: Int, threads: Int = 2) throws -> WrkResult {
     var arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)"]
     if let script { arguments += ["-s", script] }
     arguments.append(url)
