@@ -4,7 +4,7 @@ import Shop
 import Store
 import Testing
 
-@Suite struct ViewTests {
+@Suite(.timeLimit(.minutes(3))) struct ViewTests {
     @Test func timesAreRFC3339InUTCToTheSecond() {
         let style = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .gmt)
         var seconds: Double = -2_208_988_800  // 1900-01-01

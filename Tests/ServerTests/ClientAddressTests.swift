@@ -109,7 +109,7 @@ import Testing
 }
 
 /// The parsing of `--trusted-proxy` and the right-most-untrusted walk over `X-Forwarded-For`.
-@Suite struct TrustedProxiesTests {
+@Suite(.timeLimit(.minutes(3))) struct TrustedProxiesTests {
     @Test(arguments: ["10.0.0.0/8", "127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0", "2001:db8::/32", "192.168.1.7", "fe80::1",
                       "::ffff:10.0.0.0/104", "10.1.2.3/8"])
     func validRangesParse(text: String) throws {

@@ -3,7 +3,7 @@ import Store
 import Testing
 @testable import Shop
 
-@Suite struct ContractTests {
+@Suite(.timeLimit(.minutes(3))) struct ContractTests {
     func rateio(_ t: TestShop, required: Int = 2, draft: Bool = false) async throws -> Contract {
         try await t.shop.execute(CreateContract(
             title: "Rateio da máquina de café", terms: "Cada um paga um terço.", amount: 180_000,

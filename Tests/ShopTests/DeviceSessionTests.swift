@@ -5,7 +5,7 @@ import Testing
 
 /// Signed-in devices: the session record's two later fields, the list's grouping by
 /// refresh family, and the in-memory last use.
-@Suite struct DeviceSessionTests {
+@Suite(.timeLimit(.minutes(3))) struct DeviceSessionTests {
     let created = Date(microsecondsSince1970: 1_790_000_000_000_000)
 
     @Test func aSessionRecordWrittenBeforeAddressAndLastUseStillReads() throws {

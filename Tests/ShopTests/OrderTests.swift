@@ -3,7 +3,7 @@ import Store
 import Testing
 @testable import Shop
 
-@Suite struct OrderTests {
+@Suite(.timeLimit(.minutes(3))) struct OrderTests {
     @Test func anOrderGoesFromPlacedToFulfilledAndBecomesAPaidSale() async throws {
         let t = try await TestShop.make()
         let p = try await t.product("Bolo de pote", price: 900, stock: 5)

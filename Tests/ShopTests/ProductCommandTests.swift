@@ -3,7 +3,7 @@ import Store
 import Testing
 @testable import Shop
 
-@Suite struct ProductCommandTests {
+@Suite(.timeLimit(.minutes(3))) struct ProductCommandTests {
     @Test func creatingAProductRecordsItsOpeningStockAsAMovement() async throws {
         let t = try await TestShop.make()
         let coxinha = try await t.product("Coxinha", price: 650, stock: 12)

@@ -3,7 +3,7 @@ import Store
 import Testing
 @testable import Shop
 
-@Suite struct ReportTests {
+@Suite(.timeLimit(.minutes(3))) struct ReportTests {
     /// 2026-11-16 (a Monday) at noon UTC, plus `days`.
     func day(_ days: Double) -> Date { Date(timeIntervalSince1970: 1_794_830_400 + days * 86_400) }
 

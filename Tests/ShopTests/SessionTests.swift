@@ -3,7 +3,7 @@ import Store
 import Testing
 @testable import Shop
 
-@Suite struct SessionTests {
+@Suite(.timeLimit(.minutes(3))) struct SessionTests {
     let anonymous = Principal.anonymous(via: .rest, clientAddress: "127.0.0.1")
 
     @Test func signingInGivesAnAccessTokenThatNamesTheUserAndRole() async throws {

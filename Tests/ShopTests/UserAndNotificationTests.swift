@@ -3,7 +3,7 @@ import Store
 import Testing
 @testable import Shop
 
-@Suite struct UserAndNotificationTests {
+@Suite(.timeLimit(.minutes(3))) struct UserAndNotificationTests {
     @Test func configuredOwnersBecomeOwnersOnFirstSightAndOthersStartAsUsers() async throws {
         let t = try await TestShop.make()
         #expect(t.owner.role == .owner && t.ana.role == .user && t.admin.role == .admin)

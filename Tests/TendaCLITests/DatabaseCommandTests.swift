@@ -3,7 +3,7 @@ import Store
 import Testing
 
 /// Runs the built `tenda` binary, as a shop owner would.
-@Suite struct DatabaseCommandTests {
+@Suite(.timeLimit(.minutes(3))) struct DatabaseCommandTests {
     struct Run {
         let status: Int32
         let output: String

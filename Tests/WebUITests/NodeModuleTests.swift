@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The MiniApp's DOM-free modules (API client, event reducer, formatting, texts) under `node --test`.
-@Suite struct NodeModuleTests {
+@Suite(.timeLimit(.minutes(3))) struct NodeModuleTests {
     @Test func theWebModulesPassTheirNodeTests() async throws {
         let node = ["/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let executable = try #require(node, "Node.js is needed for web/tests: run `bash .ci/install-deps` (Debian: apt-get install nodejs)")
