@@ -1,6 +1,7 @@
 import Bot
 import Foundation
 import Logging
+import Realtime
 import Shop
 import Store
 import Synchronization
@@ -14,7 +15,7 @@ import Testing
             // The start-up writes (menus) are done before the store fills.
             _ = try await live.telegram.waitFor("setMyCommands", count: 5)
             let environment = live.demo.shop.environment
-            try await fill(environment)
+            try await fill(environment, hub: live.hub)
             #expect(environment.storage.isFull)
 
             // Looking things up still answers.
@@ -113,17 +114,30 @@ private final class EndedServices: Sendable {
 }
 
 /// Fills the store to its map ceiling: large records first, then smaller ones into what is left.
-private func fill(_ environment: Environment) async throws {
+/// Fills the store until even a small write is refused, and keeps it so: LMDB reuses the pages
+/// of older snapshots once their readers (the hub and the notifier, following the feed) let go,
+/// so a store "full" a moment ago takes a small write again (a user's `seenAt`, the notifier's
+/// position) once they do. So it fills in passes, each after `hub` has caught up with the
+/// feed, until a pass finds no room at all.
+private func fill(_ environment: Environment, hub: Hub? = nil) async throws {
     let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
     var key: UInt64 = 0
-    for size in [256 << 10, 16 << 10, 1 << 10] {
-        while key < 10_000 {
-            key += 1
-            do {
-                try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
-            } catch let error as StoreError where error.code == .storageFull {
-                break
+    for _ in 0..<10 {
+        var written = 0
+        for size in [256 << 10, 16 << 10, 1 << 10, 64] {
+            while key < 100_000 {
+                key += 1
+                do {
+                    try await environment.write { [key] txn in try filler.put(txn, key, [UInt8](repeating: 9, count: size)) }
+                    written += 1
+                } catch let error as StoreError where error.code == .storageFull {
+                    break
+                }
             }
+        }
+        guard written > 0 else { return }
+        if let hub {
+            try await waitUntil("the hub at the feed's head", seeing: { (hub: hub.position, head: environment.head) }) { $0.hub >= $0.head }
         }
     }
 }
