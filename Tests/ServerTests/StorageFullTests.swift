@@ -159,10 +159,7 @@ struct SmallDisk {
     }
 
     private static func run(_ arguments: String...) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        try process.run()
+        let process = try SpawnedProcess(arguments[0], Array(arguments.dropFirst()), output: "/dev/null", errors: "/dev/null")
         process.waitUntilExit()
         return process.terminationStatus
     }

@@ -9,10 +9,7 @@ private let isRoot = getuid() == 0
 @Suite(.enabled(if: isRoot, "mounting a small tmpfs needs root"), .timeLimit(.minutes(1)))
 struct DiskFullTests {
     private func run(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        try process.run()
+        let process = try SpawnedProcess(arguments[0], Array(arguments.dropFirst()), output: "/dev/null", errors: "/dev/null")
         process.waitUntilExit()
         return process.terminationStatus
     }

@@ -26,17 +26,13 @@ import Testing
     }
 
     func tenda(_ arguments: String...) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.tendaBinary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        let files = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: files + ".out"); try? FileManager.default.removeItem(atPath: files + ".err") }
+        let process = try SpawnedProcess(Self.tendaBinary.path, arguments, output: files + ".out", errors: files + ".err")
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+        let output = (try? String(contentsOfFile: files + ".out", encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: files + ".err", encoding: .utf8)) ?? ""
+        return Run(status: process.terminationStatus, output: output, errors: errors)
     }
 
     struct Product: BinaryCodable, Sendable {

@@ -9,7 +9,7 @@ import Testing
 /// time-outs in unrelated suites. So the server writes to a file, and the waits here poll it
 /// (and `isRunning`) with `Task.sleep` between looks.
 struct ServerProcess {
-    let process: Process
+    let process: SpawnedProcess
     let log: URL
 
     /// Starts `tenda` with `arguments` (and `environment`, when given) and waits until its output
@@ -17,14 +17,7 @@ struct ServerProcess {
     static func start(_ arguments: [String], environment: [String: String]? = nil, seconds: Double = 90) async throws -> ServerProcess {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = DatabaseCommandTests.tendaBinary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try SpawnedProcess(DatabaseCommandTests.tendaBinary.path, arguments, environment: environment, output: log.path, errors: log.path)
         let server = ServerProcess(process: process, log: log)
         let deadline = ContinuousClock.now + .seconds(seconds)
         while !server.output.contains("listening") {

@@ -6,23 +6,18 @@ import Testing
     @Test func theWebModulesPassTheirNodeTests() async throws {
         let node = ["/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let executable = try #require(node, "Node.js is needed for web/tests: run `bash .ci/install-deps` (Debian: apt-get install nodejs)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--test", "--test-reporter=spec", "tests/"]
-        process.currentDirectoryURL = packageRoot.appendingPathComponent("web")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Read on a thread of its own: blocking one of Swift's cooperative threads (two on CI)
-        // for the seconds node runs would starve every other test of the run meanwhile.
-        let text = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-            Thread {
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                continuation.resume(returning: text)
-            }.start()
+        // Not Foundation's Process (its run() crashes the test process now and then: SpawnedProcess),
+        // and waited for by polling, so no thread of Swift's cooperative pool (two on CI) is held.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-node-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let process = try SpawnedProcess("/usr/bin/env", ["-C", packageRoot.appendingPathComponent("web").path, executable, "--test", "--test-reporter=spec", "tests/"],
+                                         output: log, errors: log)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { Issue.record("node --test ran past 120 s"); process.terminate(); return }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "node --test web/tests/ failed:\n\(text)")
         // The spec reporter's summary ("ℹ tests 44", "ℹ pass 44", "ℹ fail 0"): every test ran and
         // passed, and there were some (a bare "pass" would also match "pass 0").

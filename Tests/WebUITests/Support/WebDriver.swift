@@ -9,7 +9,7 @@ import Testing
 /// with the W3C WebDriver protocol (JSON over HTTP).
 final class ChromeDriver: Sendable {
     let port: Int
-    private let process: Process
+    private let process: SpawnedProcess
 
     /// The Chromium binary: Debian's /usr/bin/chromium is a shell wrapper around this.
     static let chromium = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -23,12 +23,8 @@ final class ChromeDriver: Sendable {
             throw WebDriverError("chromium or chromedriver missing")
         }
         let port = try freeLoopbackPort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromedriver)
-        process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // Not Foundation's Process: its run() crashes the test process now and then (SpawnedProcess).
+        let process = try SpawnedProcess(chromedriver, ["--port=\(port)", "--allowed-ips=127.0.0.1"], output: "/dev/null", errors: "/dev/null")
         let driver = ChromeDriver(port: port, process: process)
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
@@ -39,7 +35,7 @@ final class ChromeDriver: Sendable {
         throw WebDriverError("chromedriver did not start on port \(port)")
     }
 
-    private init(port: Int, process: Process) {
+    private init(port: Int, process: SpawnedProcess) {
         self.port = port
         self.process = process
     }
