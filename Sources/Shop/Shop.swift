@@ -37,6 +37,13 @@ public final class Shop: Sendable {
     /// the same key with other input is refused. `at` replaces the clock (imports only).
     @discardableResult
     public func execute<C: ShopCommand>(_ command: C, as principal: Principal, idempotencyKey: String? = nil, at: Date? = nil) async throws -> C.Result {
+        try await run(command, as: principal, idempotencyKey: idempotencyKey, at: at).value
+    }
+
+    /// ``execute(_:as:idempotencyKey:at:)``, answering what the command stored: its result with
+    /// the stored version of the record it answers and the feed sequence of its commit (a
+    /// replay answers the first run's).
+    public func run<C: ShopCommand>(_ command: C, as principal: Principal, idempotencyKey: String? = nil, at: Date? = nil) async throws -> Committed<C.Result> {
         // Whole microseconds, the store's unit, so a returned record equals the stored one.
         let now = Date(microsecondsSince1970: (at ?? Date()).microsecondsSince1970)
         do {
@@ -52,15 +59,18 @@ public final class Shop: Sendable {
                     guard first.command == C.name, first.inputDigest == digest else {
                         throw ShopError(.idempotencyKeyReused, "this idempotency key was used for other input", field: "Idempotency-Key")
                     }
-                    return try C.Result(binary: first.result)
+                    return Committed(value: try C.Result(binary: first.result), version: first.version, sequence: first.sequence)
                 }
                 let result = try command.execute(context)
+                let version = try (result as? any ShopRecord).flatMap { try context.version(of: $0) }
                 try context.audit(command: C.name, summary: command.summary, outcome: "ok")
+                let committed = Committed(value: result, version: version, sequence: txn.lastSequence)
                 if let replayKey {
                     try collections.idempotency.put(txn, replayKey, IdempotencyRecord(
-                        command: C.name, inputDigest: digest, result: result.binaryEncoded(), at: now))
+                        command: C.name, inputDigest: digest, result: result.binaryEncoded(), at: now,
+                        version: committed.version, sequence: committed.sequence))
                 }
-                return result
+                return committed
             }
         } catch {
             let refusal = (error as? ShopError) ?? (error as? StoreError).map(ShopError.init) ?? ShopError(.storeFailure, "\(error)")

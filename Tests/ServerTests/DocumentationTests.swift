@@ -76,6 +76,8 @@ import Testing
                     return range.location == NSNotFound ? nil : ns.substring(with: range)
                 }
                 let call = group(1)!
+                // The command table's doors are registered in a loop over its entries: added below.
+                if group(3) == "RouterPath" { continue }
                 // The path: a literal, or a loop variable over literals (the aliases).
                 var paths: [String] = []
                 if let literal = group(2) {
@@ -104,6 +106,9 @@ import Testing
             for match in matches(#"static let webSocketPath = "([^"]*)""#, in: text) {
                 routes.insert(Route(method: "get", path: openAPIPath(match[1]!)))
             }
+        }
+        for entry in CommandTable.entries {
+            for door in entry.doors { routes.insert(Route(method: door.method.rawValue.lowercased(), path: door.path)) }
         }
         return routes
     }
@@ -275,8 +280,8 @@ import Testing
     @Test func schemasUseTheFieldNamesTheCodeUses() throws {
         let root = Self.packageRoot.appendingPathComponent("Sources")
         var fields: [String: [String: Bool]] = [:]
+        // The command table's inputs are checked against their schemas in CommandTableTests.
         for file in ["Shop/Views/RecordJSON.swift", "Shop/Views/BookJSON.swift", "Server/Routes/ShopRoutes.swift",
-                     "Server/Routes/OrderAndContractRoutes.swift", "Server/Routes/AccountRoutes.swift",
                      "Server/Routes/AuthRoutes.swift", "Server/Routes/ReportRoutes.swift"] {
             let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
             fields.merge(Self.structFields(in: text)) { old, new in old.merging(new) { $1 } }
@@ -285,10 +290,7 @@ import Testing
             "ProductView": "Product", "UserView": "User", "SaleLineView": "SaleLine", "SaleView": "Sale", "PaymentView": "Payment",
             "DebtView": "Debt", "TransitionView": "Transition", "OrderView": "Order", "PartyView": "ContractParty",
             "ContractView": "Contract", "NotificationView": "Notification", "LedgerEntryView": "LedgerEntry", "AuditEntryView": "AuditEntry",
-            "NewProduct": "NewProduct", "ProductChanges": "ProductChanges", "StockChange": "StockChange", "PurchaseBody": "PurchaseRequest",
-            "Item": "LineItem", "PaymentBody": "PaymentRequest", "OrderBody": "OrderRequest", "ReceiptBody": "ReceiptRequest",
-            "ReasonBody": "ReasonRequest", "ContractBody": "ContractRequest", "Party": "ContractPartyInput", "UserChanges": "UserChanges",
-            "NewNotification": "NewNotification", "ThresholdBody": "ThresholdChange", "InitDataBody": "InitDataRequest",
+            "InitDataBody": "InitDataRequest",
             "CodeBody": "CodeRequest", "RefreshBody": "RefreshRequest", "Tokens": "Tokens", "MeBody": "Me", "CommandBody": "Command",
             "DashboardBody": "Dashboard", "Row": "ReportRow", "ReportBody": "Report", "InventoryItem": "InventoryItem",
         ]

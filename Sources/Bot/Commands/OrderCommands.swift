@@ -59,13 +59,13 @@ extension Conversation {
     /// Places the order, then waits for the receipt photo in the user's dialogue.
     private func submitOrder(_ items: [LineItem], _ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
-        let order = try await shop.execute(PlaceOrder(items: items), as: caller.principal, idempotencyKey: request.idempotencyKey)
+        let order = try await shop.run(PlaceOrder(items: items), as: caller.principal, idempotencyKey: request.idempotencyKey)
         if let userId = caller.userId {
             try await dialogues.save(Dialogue(kind: .receipt, fields: ["orderId": order.publicId], updatedAt: Date()), for: userId)
         }
         return Reply(text: l.pick("🧾 Pedido \(order.publicId) feito: <b>\(money(order.total))</b>.\nPague e envie aqui a foto do comprovante.",
                                   "🧾 Order \(order.publicId) placed: <b>\(money(order.total))</b>.\nPay, then send the receipt photo here."),
-                     data: ReplyData(["orderId": order.publicId, "order": try orderView(order, caller)]))
+                     data: ReplyData(["orderId": order.publicId, "order": OrderView(order)]))
     }
 
     /// Attaches a receipt photo sent in the chat to the order the user's dialogue waits on.
@@ -77,11 +77,11 @@ extension Conversation {
                     "Nenhum pedido espera comprovante. Faça um com /pedido.", "No order is waiting for a receipt. Place one with /pedido."))
             }
             let media = try await shop.execute(UploadMedia(bytes: bytes), as: principal)
-            let order = try await shop.execute(SubmitReceipt(orderId: orderId, mediaId: media.id), as: principal)
+            let order = try await shop.run(SubmitReceipt(orderId: orderId, mediaId: media.id), as: principal)
             try await dialogues.end(userId)
             return Reply(text: l.pick("📎 Comprovante recebido para o pedido \(order.publicId). Avisaremos quando for verificado.",
                                       "📎 Receipt received for order \(order.publicId). We'll tell you when it is verified."),
-                         data: ReplyData(["order": try orderView(order, caller), "mediaId": media.id]))
+                         data: ReplyData(["order": OrderView(order), "mediaId": media.id]))
         }
     }
 
@@ -115,9 +115,9 @@ extension Conversation {
     func verify(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
         let id = try orderId(Arguments.words(request.args).first, l)
-        let order = try await shop.execute(VerifyOrder(orderId: id), as: caller.principal)
+        let order = try await shop.run(VerifyOrder(orderId: id), as: caller.principal)
         return Reply(text: l.pick("✅ Pedido \(order.publicId) verificado.", "✅ Order \(order.publicId) verified."),
-                     data: ReplyData(["order": try orderView(order, caller)]))
+                     data: ReplyData(["order": OrderView(order)]))
     }
 
     /// `/rejeitar <order> <reason>`: the receipt is refused, with the reason the customer will read.
@@ -127,9 +127,9 @@ extension Conversation {
         let id = try orderId(words.first, l)
         let reason = words.dropFirst().joined(separator: " ")
         guard !reason.isEmpty else { throw UsageError(pt: "Diga o motivo: /rejeitar o12 valor errado", en: "Give a reason: /rejeitar o12 wrong amount") }
-        let order = try await shop.execute(RejectOrder(orderId: id, reason: reason), as: caller.principal)
+        let order = try await shop.run(RejectOrder(orderId: id, reason: reason), as: caller.principal)
         return Reply(text: l.pick("❌ Pedido \(order.publicId) recusado: \(html(reason)).", "❌ Order \(order.publicId) rejected: \(html(reason))."),
-                     data: ReplyData(["order": try orderView(order, caller)]))
+                     data: ReplyData(["order": OrderView(order)]))
     }
 
     private func orderId(_ word: String?, _ l: Language) throws -> UInt64 {
@@ -137,10 +137,6 @@ extension Conversation {
             throw UsageError(pt: "Diga qual pedido, ex.: o12 (veja /pedidos).", en: "Say which order, e.g. o12 (see /pedidos).")
         }
         return id
-    }
-
-    func orderView(_ order: Order, _ caller: Caller) throws -> OrderView {
-        OrderView(order, version: try shop.order(order.id, as: caller.principal).version)
     }
 
     func stateName(_ state: Order.State, _ l: Language) -> String {

@@ -20,21 +20,21 @@ extension Conversation {
         }
         let who = words.joined(separator: " ")
         guard let target = try findUser(who, caller) else { throw UsageError(pt: "Não encontrei \"\(html(who))\".", en: "No user matches \"\(html(who))\".") }
-        let updated: User
+        let updated: Committed<User>
         let done: String
         if let role = Role(rawValue: action) {
-            updated = try await shop.execute(GrantRole(userId: target.key, role: role), as: caller.principal)
+            updated = try await shop.run(GrantRole(userId: target.key, role: role), as: caller.principal)
             done = l.pick("\(html(updated.name)) agora é \(roleName(role, l)).", "\(html(updated.name)) is now \(roleName(role, l)).")
         } else if ["bloquear", "block"].contains(action) {
-            updated = try await shop.execute(BlockUser(userId: target.key), as: caller.principal)
+            updated = try await shop.run(BlockUser(userId: target.key), as: caller.principal)
             done = l.pick("\(html(updated.name)) bloqueado.", "\(html(updated.name)) blocked.")
         } else if ["desbloquear", "unblock"].contains(action) {
-            updated = try await shop.execute(UnblockUser(userId: target.key), as: caller.principal)
+            updated = try await shop.run(UnblockUser(userId: target.key), as: caller.principal)
             done = l.pick("\(html(updated.name)) desbloqueado.", "\(html(updated.name)) unblocked.")
         } else {
             throw UsageError(pt: "Use user, admin, owner, bloquear ou desbloquear.", en: "Use user, admin, owner, block or unblock.")
         }
-        return Reply(text: "✅ " + done, data: ReplyData(["user": UserView(updated, version: try shop.user(updated.id, as: caller.principal).version)]))
+        return Reply(text: "✅ " + done, data: ReplyData(["user": UserView(updated)]))
     }
 
     /// The `/smartcontract` words any party may use: the shop checks they are a party.
@@ -73,32 +73,28 @@ extension Conversation {
                 }
                 parties.append(ContractPartyInput(userId: user.key, part: partyWords.dropFirst().joined(separator: " ")))
             }
-            let contract = try await shop.execute(CreateContract(title: fields[0], terms: fields.count > 3 ? fields[3] : "", amount: amount,
+            let contract = try await shop.run(CreateContract(title: fields[0], terms: fields.count > 3 ? fields[3] : "", amount: amount,
                                                                  parties: parties, requiredConfirmations: parties.count),
                                                   as: caller.principal)
             return Reply(text: l.pick("📜 Contrato \(contract.publicId) criado; aguardando \(contract.requiredConfirmations) confirmações.",
                                       "📜 Contract \(contract.publicId) created; awaiting \(contract.requiredConfirmations) confirmations."),
-                         data: ReplyData(["contract": try contractView(contract, caller)]))
+                         data: ReplyData(["contract": ContractView(contract)]))
         case "confirmar", "confirm", "recusar", "decline":
             guard words.count >= 2, let id = Arguments.id(words[1], .contract) else {
                 throw UsageError(pt: "Diga qual contrato, ex.: /smartcontract confirmar c1", en: "Say which contract, e.g. /smartcontract confirm c1")
             }
             let confirming = ["confirmar", "confirm"].contains(words[0].lowercased())
             let contract = confirming
-                ? try await shop.execute(ConfirmContract(contractId: id), as: caller.principal)
-                : try await shop.execute(DeclineContract(contractId: id, reason: words.dropFirst(2).joined(separator: " ")), as: caller.principal)
+                ? try await shop.run(ConfirmContract(contractId: id), as: caller.principal)
+                : try await shop.run(DeclineContract(contractId: id, reason: words.dropFirst(2).joined(separator: " ")), as: caller.principal)
             return Reply(text: confirming
                 ? l.pick("✅ Contrato \(contract.publicId): \(contract.confirmations)/\(contract.requiredConfirmations) confirmações (\(contract.state.rawValue)).",
                          "✅ Contract \(contract.publicId): \(contract.confirmations)/\(contract.requiredConfirmations) confirmations (\(contract.state.rawValue)).")
                 : l.pick("❌ Contrato \(contract.publicId) recusado.", "❌ Contract \(contract.publicId) declined."),
-                         data: ReplyData(["contract": try contractView(contract, caller)]))
+                         data: ReplyData(["contract": ContractView(contract)]))
         default:
             throw UsageError(pt: "Use /smartcontract listar, criar, confirmar ou recusar.", en: "Use /smartcontract list, create, confirm or decline.")
         }
-    }
-
-    func contractView(_ contract: Contract, _ caller: Caller) throws -> ContractView {
-        ContractView(contract, version: try shop.contract(contract.id, as: caller.principal).version)
     }
 
     /// `/backup`: a compacted hot copy of the store, in its own dated folder.

@@ -43,10 +43,10 @@ extension Conversation {
                                  en: "No product matches \"\(html(words.joined(separator: " ")))\".")
             }
             let updated = delta > 0
-                ? try await shop.execute(Restock(productId: product.key, quantity: delta, note: "bot"), as: caller.principal)
-                : try await shop.execute(AdjustStock(productId: product.key, delta: delta, reason: .adjustment, note: "bot"), as: caller.principal)
+                ? try await shop.run(Restock(productId: product.key, quantity: delta, note: "bot"), as: caller.principal)
+                : try await shop.run(AdjustStock(productId: product.key, delta: delta, reason: .adjustment, note: "bot"), as: caller.principal)
             return Reply(text: l.pick("✅ \(html(updated.name)): estoque agora \(updated.stock).", "✅ \(html(updated.name)): stock now \(updated.stock)."),
-                         data: ReplyData(["product": try productView(updated, caller)]))
+                         data: ReplyData(["product": ProductView(updated)]))
         }
         guard words.isEmpty else {
             throw UsageError(pt: "Use /estoque, ou /estoque &lt;produto&gt; +10 para repor.", en: "Use /estoque, or /estoque &lt;product&gt; +10 to restock.")
@@ -84,11 +84,11 @@ extension Conversation {
                                  en: "Use /product new Name; price; stock (e.g. /product new Coxinha; 6.50; 20).")
             }
             let stock = fields.count > 2 ? Int64(fields[2]) ?? 0 : 0
-            let created = try await shop.execute(CreateProduct(name: fields[0], emoji: fields.count > 3 ? fields[3] : "",
+            let created = try await shop.run(CreateProduct(name: fields[0], emoji: fields.count > 3 ? fields[3] : "",
                                                                category: fields.count > 4 ? fields[4] : "", price: price, stock: stock),
                                                  as: caller.principal)
-            return Reply(text: l.pick("✅ Produto criado: ", "✅ Product created: ") + productLine(created) + " (\(created.publicId))",
-                         data: ReplyData(["product": try productView(created, caller)]))
+            return Reply(text: l.pick("✅ Produto criado: ", "✅ Product created: ") + productLine(created.value) + " (\(created.publicId))",
+                         data: ReplyData(["product": ProductView(created)]))
         }
         guard let (found, rest) = try splitProduct(words, caller) else {
             throw UsageError(pt: "Não encontrei o produto \"\(html(request.args))\".", en: "No product matches \"\(html(request.args))\".")
@@ -111,22 +111,15 @@ extension Conversation {
             guard let threshold = Int64(value), threshold >= 0 else { throw UsageError(pt: "Mínimo inválido: \(html(value)).", en: "Not a threshold: \(html(value)).") }
             update = UpdateProduct(productId: found.key, expectedVersion: found.version, lowStockThreshold: threshold)
         case "arquivar", "archive":
-            let archived = try await shop.execute(ArchiveProduct(productId: found.key, expectedVersion: found.version), as: caller.principal)
+            let archived = try await shop.run(ArchiveProduct(productId: found.key, expectedVersion: found.version), as: caller.principal)
             return Reply(text: l.pick("🗄 \(html(archived.name)) arquivado.", "🗄 \(html(archived.name)) archived."),
-                         data: ReplyData(["product": try productView(archived, caller)]))
+                         data: ReplyData(["product": ProductView(archived)]))
         default:
             throw UsageError(pt: "Não sei mudar \"\(html(action))\": use preco, nome, minimo ou arquivar.",
                              en: "I can't change \"\(html(action))\": use price, name, threshold or archive.")
         }
-        let updated = try await shop.execute(update, as: caller.principal)
-        return Reply(text: "✅ " + productLine(updated), data: ReplyData(["product": try productView(updated, caller)]))
-    }
-}
-
-extension Conversation {
-    /// The product as the API shows it, with the version its write gave it.
-    func productView(_ product: Product, _ caller: Caller) throws -> ProductView {
-        ProductView(product, version: try shop.product(product.id, as: caller.principal).version)
+        let updated = try await shop.run(update, as: caller.principal)
+        return Reply(text: "✅ " + productLine(updated.value), data: ReplyData(["product": ProductView(updated)]))
     }
 }
 

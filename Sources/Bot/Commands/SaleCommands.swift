@@ -48,11 +48,11 @@ extension Conversation {
                                           "buyerId": buyer.publicId, "total": total, "currency": shop.settings.currency]),
                          keyboard: [[.run(l.pick("✅ Confirmar", "✅ Confirm"), line), ReplyButton(l.pick("✖️ Cancelar", "✖️ Cancel"), .command(Self.cancelLine))]])
         }
-        let sale = try await shop.execute(purchase, as: caller.principal, idempotencyKey: request.idempotencyKey)
+        let sale = try await shop.run(purchase, as: caller.principal, idempotencyKey: request.idempotencyKey)
         let debt = try shop.debt(of: buyer.id, as: caller.principal)
         return Reply(text: l.pick("✅ Venda \(sale.publicId): \(quantity)× \(html(product.value.name)) para \(html(buyer.name)) — <b>\(money(sale.total))</b>.\nDívida de \(html(buyer.name)): \(money(debt.amount)).",
                                   "✅ Sale \(sale.publicId): \(quantity)× \(html(product.value.name)) for \(html(buyer.name)) — <b>\(money(sale.total))</b>.\n\(html(buyer.name)) owes \(money(debt.amount))."),
-                     data: ReplyData(["saleId": sale.publicId, "sale": try saleView(sale, caller), "debt": DebtView(userId: buyer.id, amount: debt.amount, currency: debt.currency)]))
+                     data: ReplyData(["saleId": sale.publicId, "sale": SaleView(sale), "debt": DebtView(userId: buyer.id, amount: debt.amount, currency: debt.currency)]))
     }
 
     /// The line a cancel button carries: the chat answers it without running anything.
@@ -74,12 +74,12 @@ extension Conversation {
         let after = words[(amountIndex + 1)...]
         let method = after.first.map { Self.paymentMethods[$0.lowercased()] ?? "" } ?? "pix"
         let note = (method.isEmpty ? after : after.dropFirst()).joined(separator: " ")
-        let payment = try await shop.execute(RecordPayment(userId: payer.key, amount: amount, method: method.isEmpty ? "pix" : method, note: note),
+        let payment = try await shop.run(RecordPayment(userId: payer.key, amount: amount, method: method.isEmpty ? "pix" : method, note: note),
                                              as: caller.principal, idempotencyKey: request.idempotencyKey)
         let debt = try shop.debt(of: payer.key, as: caller.principal)
         return Reply(text: l.pick("✅ Pagamento \(payment.publicId) de \(html(payer.value.name)): <b>\(money(amount))</b> (\(payment.method)).\nDívida agora: \(money(debt.amount)).",
                                   "✅ Payment \(payment.publicId) from \(html(payer.value.name)): <b>\(money(amount))</b> (\(payment.method)).\nDebt now: \(money(debt.amount))."),
-                     data: ReplyData(["paymentId": payment.publicId, "payment": PaymentView(payment, version: 1),
+                     data: ReplyData(["paymentId": payment.publicId, "payment": PaymentView(payment),
                                       "debt": DebtView(userId: payer.key, amount: debt.amount, currency: debt.currency)]))
     }
 
@@ -156,10 +156,6 @@ extension Conversation {
             lines.append("\(RFC3339.string(from: entry.at).prefix(10)) \(entry.kind.rawValue) \(html(name)): \(money(entry.amount))")
         }
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["entries": entries.map { LedgerEntryView($0.value) }]))
-    }
-
-    func saleView(_ sale: Sale, _ caller: Caller) throws -> SaleView {
-        SaleView(sale, version: try shop.sale(sale.id, as: caller.principal).version)
     }
 }
 

@@ -55,11 +55,11 @@ extension Conversation {
             return Reply(text: l.pick("Quantas unidades há em estoque agora?", "How many are in stock now?"))
         default:
             guard let stock = Int64(answer), stock >= 0 else { throw UsageError(pt: "Diga um número inteiro, ex.: 20", en: "Give a whole number, e.g. 20") }
-            let created = try await shop.execute(CreateProduct(name: next.fields["name"] ?? "", price: Int64(next.fields["price"] ?? "") ?? 0, stock: stock),
+            let created = try await shop.run(CreateProduct(name: next.fields["name"] ?? "", price: Int64(next.fields["price"] ?? "") ?? 0, stock: stock),
                                                  as: caller.principal)
             try await dialogues.end(userId)
-            return Reply(text: l.pick("✅ Produto criado: ", "✅ Product created: ") + productLine(created) + " (\(created.publicId))",
-                         data: ReplyData(["product": try productView(created, caller)]))
+            return Reply(text: l.pick("✅ Produto criado: ", "✅ Product created: ") + productLine(created.value) + " (\(created.publicId))",
+                         data: ReplyData(["product": ProductView(created)]))
         }
     }
 }

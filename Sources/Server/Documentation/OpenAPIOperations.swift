@@ -131,8 +131,23 @@ enum OpenAPIOperations {
 
     static let list = ["limit", "cursor"]
 
+    /// The hand-written routes (reads, sign-in, media, the feed) and the command table's doors.
     static var all: [APIOperation] {
-        system + auth + products + media + sales + orders + contracts + accounts + reports + realtime
+        system + auth + products + media + sales + orders + contracts + accounts + reports + realtime + commands
+    }
+
+    /// Every door of every command of ``CommandTable``.
+    static var commands: [APIOperation] {
+        CommandTable.entries.flatMap { entry in
+            entry.doors.map { door in
+                APIOperation(method: door.method.rawValue, path: door.path, tag: door.tag, summary: door.summary, description: door.description,
+                             access: entry.access, minimumRole: entry.minimumRole,
+                             parameters: (entry.takesVersion ? ["IfMatch"] : []) + (entry.idempotent ? ["IdempotencyKey"] : []),
+                             body: entry.body?.name, bodyRequired: entry.bodyRequired, status: Int(door.status.code),
+                             answerDescription: door.status == .created ? "Created." : door.status == .noContent ? "Done." : "OK",
+                             answer: entry.answer.documented, errors: entry.errors)
+            }
+        }
     }
 
     static var media: [APIOperation] {
@@ -205,12 +220,6 @@ enum OpenAPIOperations {
                              "(`next` is null). `current` marks the session of the token asking. `lastUsedAt` is the later of the " +
                              "device's newest sign-in or refresh and its last request since the server started.",
                          access: "signed in (self)", minimumRole: .user, answer: .json("DeviceSessionList")),
-            APIOperation(method: "DELETE", path: "/api/auth/sessions/{id}", tag: "Auth", summary: "End one of the caller's sessions",
-                         description: "Revokes the device's whole refresh-token family: its refresh token is refused (401) and its " +
-                             "open connections close. Any id of the family names it. An id that is not one of the caller's " +
-                             "sessions is 404.",
-                         access: "signed in (own sessions only)", minimumRole: .user, status: 204, answerDescription: "Ended.",
-                         answer: .empty),
             APIOperation(method: "GET", path: "/api/auth/me", tag: "Auth", summary: "The caller, their role and their commands",
                          access: "signed in", minimumRole: .user, answer: .json("Me")),
             APIOperation(method: "GET", path: "/api/user/permissions", tag: "Auth", summary: "The caller, their role and their commands (alias of /api/auth/me)",
@@ -219,54 +228,22 @@ enum OpenAPIOperations {
     }
 
     static var products: [APIOperation] {
-        let update = { (method: String) in
-            APIOperation(method: method, path: "/api/products/{id}", tag: "Products", summary: "Update a product (\(method))",
-                         description: "Only the fields sent change. PATCH and PUT behave the same.",
-                         access: "admin", minimumRole: .admin, parameters: ["IfMatch"], body: "ProductChanges",
-                         answer: .json("Product"), errors: [.conflict, .unprocessable])
-        }
         return [
             APIOperation(method: "GET", path: "/api/products", tag: "Products", summary: "List products",
                          access: "user", minimumRole: .user, parameters: ["search", "category", "archived"] + list, answer: .json("ProductList")),
             APIOperation(method: "GET", path: "/api/products/{id}", tag: "Products", summary: "One product",
                          access: "user", minimumRole: .user, answer: .json("Product")),
-            APIOperation(method: "POST", path: "/api/products", tag: "Products", summary: "Create a product",
-                         access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "NewProduct",
-                         status: 201, answerDescription: "Created.", answer: .json("Product"), errors: [.conflict]),
-            update("PATCH"),
-            update("PUT"),
-            APIOperation(method: "DELETE", path: "/api/products/{id}", tag: "Products", summary: "Archive a product (soft delete)",
-                         description: "The product stays, with active false; it answers the archived product.",
-                         access: "admin", minimumRole: .admin, parameters: ["IfMatch"], answer: .json("Product"), errors: [.conflict]),
-            APIOperation(method: "POST", path: "/api/products/{id}/stock", tag: "Products", summary: "Adjust a product's stock",
-                         description: "Adds `delta` units (negative removes them); answers the product with its new stock.",
-                         access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "StockChange",
-                         answer: .json("Product"), errors: [.conflict]),
             APIOperation(method: "GET", path: "/api/inventory", tag: "Inventory", summary: "Stock levels with low-stock flags",
                          description: "Every active product, low ones first, as one page (`next` is null).",
                          access: "admin", minimumRole: .admin, answer: .json("InventoryList")),
-            APIOperation(method: "PATCH", path: "/api/inventory/{id}", tag: "Inventory", summary: "Set a product's low-stock threshold",
-                         access: "admin", minimumRole: .admin, parameters: ["IfMatch"], body: "ThresholdChange", answer: .json("Product"),
-                         errors: [.unprocessable]),
         ]
     }
 
     static var sales: [APIOperation] {
-        let purchase = { (path: String, summary: String) in
-            APIOperation(method: "POST", path: path, tag: "Sales", summary: summary,
-                         description: "Takes the stock and raises the buyer's debt in one step. 409 insufficient_stock lists the short items.",
-                         access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"], body: "PurchaseRequest",
-                         status: 201, answerDescription: "The sale.", answer: .json("Sale"), errors: [.notFound, .conflict])
-        }
         return [
-            purchase("/api/purchases", "Record a purchase"),
-            purchase("/api/purchase", "Record a purchase (alias of /api/purchases)"),
             APIOperation(method: "GET", path: "/api/sales", tag: "Sales", summary: "List sales",
                          access: "admin: all; user: only their own", minimumRole: .user,
                          parameters: ["from", "to", "buyerId", "productId"] + list, answer: .json("SaleList")),
-            APIOperation(method: "POST", path: "/api/payments", tag: "Payments", summary: "Record a payment",
-                         description: "Lowers the user's debt.", access: "admin", minimumRole: .admin, parameters: ["IdempotencyKey"],
-                         body: "PaymentRequest", status: 201, answerDescription: "The payment.", answer: .json("Payment"), errors: [.notFound]),
             APIOperation(method: "GET", path: "/api/payments", tag: "Payments", summary: "List payments",
                          access: "admin: all; user: only their own", minimumRole: .user, parameters: ["userId"] + list, answer: .json("PaymentList")),
             APIOperation(method: "GET", path: "/api/debts", tag: "Debts", summary: "What every user owes",
@@ -278,46 +255,20 @@ enum OpenAPIOperations {
     }
 
     static var orders: [APIOperation] {
-        let step = { (path: String, summary: String, access: String, role: APIOperation.MinimumRole, body: String?, required: Bool) in
-            APIOperation(method: "POST", path: path, tag: "Orders", summary: summary, access: access, minimumRole: role,
-                         body: body, bodyRequired: required, answer: .json("Order"), errors: [.conflict, .unprocessable])
-        }
         return [
             APIOperation(method: "GET", path: "/api/orders", tag: "Orders", summary: "List orders",
                          access: "user: their own; admin: all", minimumRole: .user, parameters: ["orderState"] + list, answer: .json("OrderList")),
             APIOperation(method: "GET", path: "/api/orders/{id}", tag: "Orders", summary: "One order",
                          access: "the order's customer; admin", minimumRole: .user, answer: .json("Order")),
-            APIOperation(method: "POST", path: "/api/orders", tag: "Orders", summary: "Place an order",
-                         description: "Reserves the stock; the order waits for the payment receipt (pending_payment).",
-                         access: "user (for themself); admin (for any customerId)", minimumRole: .user, parameters: ["IdempotencyKey"],
-                         body: "OrderRequest", status: 201, answerDescription: "The order.", answer: .json("Order"), errors: [.conflict]),
-            step("/api/orders/{id}/receipt", "Send the payment receipt", "the order's customer", .user, "ReceiptRequest", true),
-            step("/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin", .admin, nil, false),
-            step("/api/orders/{id}/reject", "Reject the receipt", "admin", .admin, "RejectRequest", true),
-            step("/api/orders/{id}/fulfil", "Mark the order delivered", "admin", .admin, nil, false),
-            step("/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin", .user, "ReasonRequest", false),
         ]
     }
 
     static var contracts: [APIOperation] {
-        let step = { (path: String, summary: String, access: String, role: APIOperation.MinimumRole, body: String?) in
-            APIOperation(method: "POST", path: path, tag: "Contracts", summary: summary, access: access, minimumRole: role,
-                         body: body, bodyRequired: false, answer: .json("Contract"), errors: [.conflict, .unprocessable])
-        }
         return [
             APIOperation(method: "GET", path: "/api/contracts", tag: "Contracts", summary: "List contracts",
                          access: "the parties (owner: all)", minimumRole: .user, parameters: ["contractState"] + list, answer: .json("ContractList")),
             APIOperation(method: "GET", path: "/api/contracts/{id}", tag: "Contracts", summary: "One contract",
                          access: "the parties; owner", minimumRole: .user, answer: .json("Contract")),
-            APIOperation(method: "POST", path: "/api/contracts", tag: "Contracts", summary: "Create a contract",
-                         description: "Sent to the parties at once (pending) unless `draft` is true.",
-                         access: "owner", minimumRole: .owner, body: "ContractRequest", status: 201, answerDescription: "The contract.",
-                         answer: .json("Contract"), errors: [.notFound, .unprocessable]),
-            step("/api/contracts/{id}/submit", "Send a draft to the parties", "owner", .owner, nil),
-            step("/api/contracts/{id}/confirm", "Confirm as a party", "a party", .user, nil),
-            step("/api/contracts/{id}/decline", "Decline as a party", "a party", .user, "ReasonRequest"),
-            step("/api/contracts/{id}/cancel", "Cancel the contract", "owner", .owner, "ReasonRequest"),
-            step("/api/contracts/{id}/complete", "Mark an active contract completed", "owner", .owner, nil),
         ]
     }
 
@@ -327,32 +278,18 @@ enum OpenAPIOperations {
                          access: "owner", minimumRole: .owner, parameters: list, answer: .json("UserList")),
             APIOperation(method: "GET", path: "/api/users/{id}", tag: "Users", summary: "One user",
                          access: "owner and admins; a user may read themself", minimumRole: .user, answer: .json("User")),
-            APIOperation(method: "PATCH", path: "/api/users/{id}", tag: "Users", summary: "Change a user's role or block them",
-                         access: "owner", minimumRole: .owner, parameters: ["IfMatch"], body: "UserChanges", answer: .json("User"),
-                         errors: [.conflict, .unprocessable]),
-            APIOperation(method: "DELETE", path: "/api/users/{id}/sessions", tag: "Users", summary: "End every session of a user",
-                         description: "Revokes every session of the user: each of their devices must sign in again, and their open " +
-                             "connections close. Answers 204 without a body whether or not they had any; the audit trail " +
-                             "records it as endUserSessions.",
-                         access: "owner", minimumRole: .owner, status: 204, answerDescription: "Ended.", answer: .empty),
             APIOperation(method: "GET", path: "/api/notifications", tag: "Notifications", summary: "The caller's notifications",
                          access: "signed in (self)", minimumRole: .user, parameters: ["unread"] + list, answer: .json("NotificationList")),
-            APIOperation(method: "POST", path: "/api/notifications/{id}/read", tag: "Notifications", summary: "Mark one notification read",
-                         access: "its addressee", minimumRole: .user, answer: .json("Notification")),
-            APIOperation(method: "POST", path: "/api/notifications/read-all", tag: "Notifications", summary: "Mark all the caller's notifications read",
-                         access: "signed in (self)", minimumRole: .user, answer: .json("Marked")),
-            APIOperation(method: "POST", path: "/api/notifications", tag: "Notifications", summary: "Broadcast a notification",
-                         description: "To one user (`userId`) or to everyone holding a role (`role`).",
-                         access: "admin", minimumRole: .admin, body: "NewNotification", status: 201, answerDescription: "How many were reached.",
-                         answer: .json("Reached"), errors: [.notFound, .unprocessable]),
             APIOperation(method: "GET", path: "/api/transactions", tag: "Ledger", summary: "The money ledger",
                          access: "owner", minimumRole: .owner, parameters: ["userId"] + list, answer: .json("LedgerEntryList")),
             APIOperation(method: "GET", path: "/api/audit", tag: "Audit", summary: "The audit trail",
                          access: "owner", minimumRole: .owner, parameters: ["actorId"] + list, answer: .json("AuditEntryList")),
             APIOperation(method: "GET", path: "/api/commands", tag: "Commands", summary: "The bot commands the caller may run",
                          access: "signed in", minimumRole: .user, answer: .json("CommandList")),
-            APIOperation(method: "POST", path: "/api/commands/execute", tag: "Commands", summary: "Run a bot command, as the chat would",
-                         description: "The command bridge: the same parser and handlers as the Telegram bot, so the same line gives the same answer. "
+            APIOperation(method: "POST", path: "/api/commands/execute", tag: "Commands", summary: "Run a command: a table command, or a bot command as the chat would",
+                         description: "With `params`, runs the command of that name from the command table (the same as its REST route and "
+                             + "the socket's `command`), answering the record under its name and id; `Feed-Sequence` names its commit. "
+                             + "With `args`, the command bridge: the same parser and handlers as the Telegram bot, so the same line gives the same answer. "
                              + "`text` is the bot's reply (Telegram HTML), `data` its facts. A refusal is the contract's error with the shop's code "
                              + "and the bot's words as `message`. Money commands honour `Idempotency-Key`.",
                          access: "per command (CONTRACT.md's bot table)", minimumRole: .user, parameters: ["IdempotencyKey"],
@@ -414,5 +351,15 @@ enum OpenAPIOperations {
                          access: "signed in", minimumRole: .user, parameters: ["since", "topics", "LastEventID"],
                          answer: .eventStream("ChangeEvent")),
         ]
+    }
+}
+
+extension CommandEntry.Answer {
+    /// The success answer as the document shows it.
+    var documented: APIOperation.Answer {
+        switch self {
+        case .record(_, let schema), .count(_, let schema): .json(schema)
+        case .nothing: .empty
+        }
     }
 }

@@ -366,14 +366,24 @@ enum OpenAPISchemas {
                 "command": OpenAPISchema.string(example: "estoque"),
                 "description": OpenAPISchema.string("Portuguese description, as the bot shows it."),
             ]),
-            "CommandLine": OpenAPISchema.object(nil, required: ["command"], [
-                "command": OpenAPISchema.string("A bot command, with or without its slash.", example: "buy"),
+            "CommandLine": OpenAPISchema.object("`params` runs a command of the table; `args` (or neither) a bot command line.", required: ["command"], [
+                "command": OpenAPISchema.string("A table command's name (buy, restock…) with `params`; else a bot command, with or without its slash.",
+                                                example: "buy"),
                 "args": OpenAPISchema.string("The rest of the line, as typed in the chat.", example: "2 coxinha @ana ok"),
+                "params": OpenAPISchema.object("A table command's input: its REST body, with the record's id where REST has it in the path " +
+                                               "(productId, orderId…) and expectedVersion for If-Match.", required: [], [:], additional: true),
             ], additional: false),
-            "CommandAnswer": OpenAPISchema.object(nil, required: ["text", "data"], [
-                "text": OpenAPISchema.string("The bot's reply, in Telegram HTML."),
-                "data": OpenAPISchema.object("The reply's facts: records in the contract's shapes (`sale`, `product`, `debts`…).", required: [], [:], additional: true),
-            ]),
+            "CommandAnswer": [
+                "description": "A bot command line's answer (`text`, `data`), or a table command's: the record under its name and id " +
+                    "(`{\"sale\": {…}, \"saleId\": \"s91\"}`), a count (`{\"marked\": 3}`), or `{}`.",
+                "anyOf": [
+                    OpenAPISchema.object(nil, required: ["text", "data"], [
+                        "text": OpenAPISchema.string("The bot's reply, in Telegram HTML."),
+                        "data": OpenAPISchema.object("The reply's facts: records in the contract's shapes (`sale`, `product`, `debts`…).", required: [], [:], additional: true),
+                    ]),
+                    OpenAPISchema.object(nil, required: [], [:], additional: true),
+                ],
+            ] as Object,
             "TelegramUpdate": OpenAPISchema.object("A Bot API Update (core.telegram.org/bots/api#update).", required: ["update_id"], [
                 "update_id": OpenAPISchema.integer(),
             ], additional: true),
@@ -444,12 +454,15 @@ enum OpenAPISchemas {
     // MARK: Request bodies (Sources/Server/Routes)
 
     /// The top-level bodies: the routes refuse unknown fields (400 naming the field).
-    static let strictBodies: Set<String> = ["InitDataRequest", "CodeRequest", "RefreshRequest", "NewProduct", "ProductChanges", "StockChange",
-                                            "PurchaseRequest", "PaymentRequest", "OrderRequest", "ReceiptRequest", "ReasonRequest",
-                                            "ContractRequest", "UserChanges", "NewNotification", "ThresholdChange", "RejectRequest"]
+    /// Bodies that take nothing but their fields (the command table's bodies always are).
+    static let strictBodies: Set<String> = ["InitDataRequest", "CodeRequest", "RefreshRequest"]
 
     static var requests: [String: Object] {
         var schemas = requestShapes
+        for entry in CommandTable.entries {
+            guard let body = entry.body, let schema = try? JSONSerialization.jsonObject(with: body.schema) as? Object else { continue }
+            schemas[body.name] = schema.merging(["additionalProperties": false]) { _, strict in strict }
+        }
         for name in strictBodies { schemas[name]?["additionalProperties"] = false }
         // A field a body may leave out may also be sent as null, which means the same.
         for (name, schema) in schemas {
@@ -479,86 +492,14 @@ enum OpenAPISchemas {
             ], additional: true),
             "CodeRequest": S.object(nil, required: ["code"], ["code": S.text("A one-time code from the bot's /login link.", maxLength: L.code, required: true)]),
             "RefreshRequest": S.object(nil, required: ["refreshToken"], ["refreshToken": S.text(maxLength: 512)]),
-            "NewProduct": S.object(nil, required: ["name", "price"], [
-                "name": S.text(maxLength: L.name, required: true),
-                "emoji": S.text("Default \"\".", maxLength: L.emoji),
-                "description": S.text("Default \"\".", maxLength: L.description),
-                "category": S.text("Default \"\".", maxLength: L.category),
-                "price": S.money(in: Bounds.price),
-                "currency": S.currencyCode,
-                "stock": S.integer("Opening stock; default 0.", in: Bounds.openingStock),
-                "lowStockThreshold": S.integer("Default 5.", in: Bounds.threshold),
-                "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
-            ]),
-            "ProductChanges": S.object("Only the fields sent change.", required: [], [
-                "name": S.text(maxLength: L.name, required: true),
-                "emoji": S.text(maxLength: L.emoji),
-                "description": S.text(maxLength: L.description),
-                "category": S.text(maxLength: L.category),
-                "price": S.money(in: Bounds.price),
-                "lowStockThreshold": S.integer(in: Bounds.threshold),
-                "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
-                "active": S.boolean(),
-            ]),
-            "StockChange": S.object(nil, required: ["delta"], [
-                "delta": S.integer("Units to add (positive) or remove (negative); not zero, and only adjustment removes.",
-                                   in: Bounds.stockAdjustment).merging(["not": ["const": 0]]) { a, _ in a },
-                "reason": S.string("Default adjustment.", enumeration: ["adjustment", "restock", "return"]),
-                "note": S.text(maxLength: L.note),
-            ]),
             "LineItem": S.object(nil, required: ["productId", "quantity"], [
                 "productId": S.id("p", example: "p3"),
                 "quantity": S.integer(in: Bounds.quantity),
             ]),
-            "PurchaseRequest": S.object(nil, required: ["buyerId", "items"], [
-                "buyerId": S.id("u", example: "u1"),
-                "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
-            ]),
-            "PaymentRequest": S.object(nil, required: ["userId", "amount"], [
-                "userId": S.id("u", example: "u1"),
-                "amount": S.money(in: Bounds.amount, "Minor units; at most what the user owes."),
-                "currency": S.currencyCode,
-                "method": S.text("Default pix.", maxLength: L.method, required: true, example: "pix"),
-                "note": S.text(maxLength: L.note),
-            ]),
-            "OrderRequest": S.object(nil, required: ["items"], [
-                "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
-                "customerId": S.id("u", example: "u1", "Admins may order for a customer; default the caller."),
-            ]),
-            "ReceiptRequest": S.object(nil, required: ["mediaId"], [
-                "mediaId": S.text("The uploaded receipt image.", maxLength: L.mediaId, required: true),
-            ]),
-            "ReasonRequest": S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]),
-            "RejectRequest": S.object("Tell the customer why.", required: ["reason"], ["reason": S.text(maxLength: L.reason, required: true)]),
             "ContractPartyInput": S.object(nil, required: ["userId"], [
                 "userId": S.id("u", example: "u1"),
                 "part": S.text("Default \"\".", maxLength: L.contractPart),
             ]),
-            "ContractRequest": S.object(nil, required: ["title", "terms", "amount", "parties"], [
-                "title": S.text(maxLength: L.title, required: true),
-                "terms": S.text(maxLength: L.terms, required: true),
-                "amount": S.money(in: Bounds.contractAmount),
-                "parties": S.array(S.ref("ContractPartyInput"), "No person twice.", count: Bounds.contractParties),
-                "requiredConfirmations": S.integer("1 to the number of parties; default all parties.", format: "int32", minimum: 1,
-                                                   maximum: Bounds.contractParties.upperBound),
-                "draft": S.boolean("Keep it as a draft (send it later with /submit); default false."),
-            ]),
-            "UserChanges": S.object(nil, required: [], [
-                "role": S.string(enumeration: ["user", "admin", "owner"]),
-                "blocked": S.boolean(),
-            ]),
-            "NewNotification": S.object("Name userId or role (userId wins when both are sent).", required: ["title"], [
-                "userId": S.id("u", example: "u1"),
-                "role": S.string("Send to every user holding this role.", enumeration: ["user", "admin", "owner"]),
-                "title": S.text(maxLength: L.title, required: true),
-                "body": S.text(maxLength: L.notificationBody),
-                "priority": S.string("Default normal.", enumeration: ["low", "normal", "high"]),
-                "link": S.text(maxLength: L.link, required: true),
-            ]).merging(["anyOf": [
-                ["required": ["userId"], "properties": ["userId": ["type": "string"]]],
-                ["required": ["role"], "properties": ["role": ["type": "string"]]],
-            ]]) { a, _ in a },
-            "ThresholdChange": S.object(nil, required: ["lowStockThreshold"], ["lowStockThreshold": S.integer(in: Bounds.threshold)]),
         ]
     }
 }

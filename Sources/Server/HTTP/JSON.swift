@@ -156,7 +156,8 @@ extension Request {
         return data.isEmpty ? nil : try Self.decodeStrict(T.self, from: data)
     }
 
-    private func jsonBody(_ context: AppRequestContext) async throws -> Data {
+    /// The body's bytes, after ``requireJSONBody()``; empty when there is none.
+    func jsonBody(_ context: AppRequestContext) async throws -> Data {
         try requireJSONBody()
         var buffer = try await body.collect(upTo: context.maxUploadSize)
         return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])

@@ -68,10 +68,6 @@ struct AuthRoutes {
             let sessions = try shop.deviceSessions(current: context.sessionId, as: context.principal)
             return JSON(ListBody(Page(items: sessions, next: nil), DeviceSessionView.init))
         }
-        router.delete("/api/auth/sessions/:id") { _, context -> Response in
-            try await shop.execute(EndSession(sessionId: try context.id("id", .session)), as: context.principal)
-            return Response(status: .noContent)
-        }
         for path: RouterPath in ["/api/auth/me", "/api/user/permissions"] {
             router.get(path) { _, context in try me(context) }
         }

@@ -21,8 +21,6 @@ struct ReportRoutes {
         let isLow: Bool
     }
 
-    struct ThresholdBody: Decodable, Sendable { let lowStockThreshold: Int64 }
-
     func add(to router: Router<AppRequestContext>) {
         router.get("/api/reports") { request, context -> JSON<ReportBody> in
             let report = try self.report(request, context)
@@ -40,20 +38,6 @@ struct ReportRoutes {
         router.get("/api/inventory") { _, context -> JSON<ListBody<InventoryItem>> in
             let lines = try shop.inventory(as: context.principal)
             return JSON(ListBody(Page(items: lines, next: nil)) { InventoryItem(product: ProductView($0.product.value, version: $0.product.version), isLow: $0.isLow) })
-        }
-        router.patch("/api/inventory/:id") { request, context -> JSON<ProductView> in
-            let id = try context.id("id", .product)
-            let body = try await request.decodeStrict(as: ThresholdBody.self, context: context)
-            let product: Product
-            if let expected = try request.expectedVersion() {
-                // The product update is the command that checks a version in its own transaction
-                // (a threshold is one of a product's fields), so a stale If-Match writes nothing.
-                product = try await shop.execute(UpdateProduct(productId: id, expectedVersion: expected, lowStockThreshold: body.lowStockThreshold),
-                                                 as: context.principal)
-            } else {
-                product = try await shop.execute(SetThreshold(productId: id, threshold: body.lowStockThreshold), as: context.principal)
-            }
-            return JSON(ProductView(product, version: try shop.product(id, as: context.principal).version))
         }
     }
 

@@ -229,14 +229,16 @@ final class WebSocketSession: @unchecked Sendable {
             let params = try JSONSerialization.data(withJSONObject: object?["params"] as? [String: Any] ?? [:])
             let bridge = CommandBridge(shop: shop, commandLine: commandLine)
             let principal = self.principal(userId)
-            let data = if let args = message.args {
+            let answer = if let args = message.args {
                 try await bridge.runLine(message.command ?? "", args: args, principal: principal, languageCode: nil, idempotencyKey: message.idempotencyKey)
             } else {
                 try await bridge.run(message.command ?? "", params: params, principal: principal, idempotencyKey: message.idempotencyKey)
             }
             var reply = Array(#"{"type":"result","id":"#.utf8)
             reply += try JSONSerialization.data(withJSONObject: message.id ?? NSNull(), options: [.fragmentsAllowed])
-            reply += Array(#","ok":true,"data":"#.utf8) + Array(data) + Array("}".utf8)
+            // The commit's place in the feed: the client's own events up to it are what this command did.
+            if let sequence = answer.sequence { reply += Array(#","seq":\#(sequence)"#.utf8) }
+            reply += Array(#","ok":true,"data":"#.utf8) + Array(answer.data) + Array("}".utf8)
             connection.send(reply)
         } catch let error as ShopError {
             sendError(message.id, error.code.rawValue, error.message, connection)

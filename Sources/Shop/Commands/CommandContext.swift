@@ -63,15 +63,32 @@ public final class CommandContext {
         return product
     }
 
-    /// Writes a record, turning the store's version conflicts into the shop's.
+    /// Writes a record, turning the store's version conflicts into the shop's, and remembers
+    /// the version it got for the command's answer.
     @discardableResult
     func put<V>(_ collection: Records<V>, _ id: UInt64, _ value: V, expecting: Expectation = .any) throws -> UInt64 {
         do {
-            return try collection.put(txn, id, value, expecting: expecting)
+            let version = try collection.put(txn, id, value, expecting: expecting)
+            storedVersions[StoredKey(type: ObjectIdentifier(V.self), id: id)] = version
+            return version
         } catch let error as StoreError {
             throw ShopError(error)
         }
     }
+
+    /// The version `record` has now: the one this command stored, else (a record it answers
+    /// without changing it) the stored one.
+    func version(of record: any ShopRecord) throws -> UInt64? {
+        if let stored = storedVersions[StoredKey(type: ObjectIdentifier(type(of: record)), id: record.id)] { return stored }
+        return try shop.storedVersion(of: record, in: txn)
+    }
+
+    private struct StoredKey: Hashable {
+        let type: ObjectIdentifier
+        let id: UInt64
+    }
+    /// The versions of the records this command stored, by record type and id.
+    private var storedVersions: [StoredKey: UInt64] = [:]
 
     // MARK: Stock
 

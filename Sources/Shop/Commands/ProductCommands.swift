@@ -135,17 +135,20 @@ public struct SetThreshold: ShopCommand {
 
     public var productId: UInt64
     public var threshold: Int64
+    /// The product's version the caller saw (`If-Match`); a newer one refuses the change.
+    public var expectedVersion: UInt64?
 
-    public init(productId: UInt64, threshold: Int64) {
+    public init(productId: UInt64, threshold: Int64, expectedVersion: UInt64? = nil) {
         self.productId = productId
         self.threshold = threshold
+        self.expectedVersion = expectedVersion
     }
 
     public func validate() throws(ShopError) { try Check.number(threshold, "threshold", in: Bounds.threshold) }
     public var summary: String { "\(EntityKind.product.format(productId)) threshold \(threshold)" }
 
     public func execute(_ context: CommandContext) throws -> Product {
-        try UpdateProduct(productId: productId, lowStockThreshold: threshold).execute(context)
+        try UpdateProduct(productId: productId, expectedVersion: expectedVersion, lowStockThreshold: threshold).execute(context)
     }
 }
 
@@ -194,11 +197,14 @@ public struct AdjustStock: ShopCommand {
         self.note = note
     }
 
+    /// The reasons a person gives for a stock change (sales and orders move stock themselves).
+    public static let reasons: [StockMovement.Reason] = [.adjustment, .restock, .return]
+
     public func validate() throws(ShopError) {
         try Check.number(delta, "delta", in: Bounds.stockAdjustment)
         if delta == 0 { throw ShopError.invalid("delta", "delta must not be zero") }
-        guard [.adjustment, .restock, .return].contains(reason) else {
-            throw ShopError.invalid("reason", "reason must be adjustment, restock or return")
+        guard Self.reasons.contains(reason) else {
+            throw ShopError.invalid("reason", "reason must be " + Self.reasons.map(\.rawValue).joined(separator: ", "))
         }
         // Each field is well formed; a removal with a reason that only adds breaks a rule (422).
         if reason != .adjustment && delta < 0 { throw ShopError(.ruleBroken, "a \(reason.rawValue) adds units", field: "delta") }

@@ -120,6 +120,38 @@ public struct UnblockUser: ShopCommand {
     }
 }
 
+/// Changes a user's role, block or both in one write (owner): a user's `PATCH`. `If-Match` is
+/// checked against the user as it was before any of it, and either all of it is applied or none.
+public struct UpdateUser: ShopCommand {
+    public static let name = "updateUser"
+    public static let access = Access.role(.owner)
+
+    public var userId: UInt64
+    public var role: Role?
+    public var blocked: Bool?
+    /// The user record's version the caller saw (`If-Match`); a newer one refuses the change.
+    public var expectedVersion: UInt64?
+
+    public init(userId: UInt64, role: Role? = nil, blocked: Bool? = nil, expectedVersion: UInt64? = nil) {
+        self.userId = userId; self.role = role; self.blocked = blocked; self.expectedVersion = expectedVersion
+    }
+
+    public var summary: String {
+        EntityKind.user.format(userId) + (role.map { " → \($0.rawValue)" } ?? "") + (blocked.map { $0 ? " blocked" : " unblocked" } ?? "")
+    }
+
+    public func execute(_ context: CommandContext) throws -> User {
+        guard let current = try context.shop.users.record(context.txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
+        try UserVersion.check(current, expectedVersion)
+        var user = current.value
+        if let role { user = try GrantRole(userId: userId, role: role).execute(context) }
+        if let blocked {
+            user = blocked ? try BlockUser(userId: userId).execute(context) : try UnblockUser(userId: userId).execute(context)
+        }
+        return user
+    }
+}
+
 extension CommandContext {
     func see(_ identity: TelegramIdentity) throws -> User {
         if let current = try shop.users.first(txn, index: "telegramId", equals: OrderedKey(identity.telegramId)) {

@@ -65,13 +65,20 @@ struct IdempotencyRecord: Sendable, Equatable, BinaryCodable {
     var inputDigest: String
     var result: [UInt8]
     var at: Date
+    /// The first run's answered version and feed sequence (absent in records from before they were kept).
+    var version: UInt64?
+    var sequence: UInt64?
 
-    init(command: String, inputDigest: String, result: [UInt8], at: Date) {
+    init(command: String, inputDigest: String, result: [UInt8], at: Date, version: UInt64?, sequence: UInt64?) {
         self.command = command; self.inputDigest = inputDigest; self.result = result; self.at = at
+        self.version = version; self.sequence = sequence
     }
 
-    func encode(to w: inout BinaryWriter) { w.write(command); w.write(inputDigest); w.writeBytes(result); w.write(at) }
+    func encode(to w: inout BinaryWriter) {
+        w.write(command); w.write(inputDigest); w.writeBytes(result); w.write(at); w.write(version); w.write(sequence)
+    }
     init(from r: inout BinaryReader) throws {
         command = try r.read(); inputDigest = try r.read(); result = try r.readBytes(); at = try r.read()
+        if !r.isAtEnd { version = try r.read(); sequence = try r.read() }
     }
 }

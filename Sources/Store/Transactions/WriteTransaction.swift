@@ -88,6 +88,11 @@ public final class WriteTransaction: ReadTransaction {
 
     // MARK: The change feed
 
+    /// The sequence of the last change record this call has appended, nil while it has appended
+    /// none. Once the call commits, a follower of the feed that has reached it has seen the
+    /// whole call: what a command hands back so a client can tell when its write is live.
+    public var lastSequence: UInt64? { changes.last?.sequence }
+
     /// Appends a change record in this transaction; it becomes visible to followers after the commit.
     func appendChange(
         collection: String, key: [UInt8], operation: ChangeRecord.Operation,

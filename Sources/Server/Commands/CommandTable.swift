@@ -1,0 +1,227 @@
+import Foundation
+import Shop
+
+/// Every write the API offers, each declared once (see ``CommandEntry``). Adding a command is
+/// one entry here and its shop command (with its `Decodable` input in
+/// Sources/Shop/Commands/CommandInputs.swift): the REST route, the socket's and
+/// `/api/commands/execute`'s `command`, `tenda run` and the OpenAPI document follow from it.
+enum CommandTable {
+    typealias S = OpenAPISchema
+    typealias L = Bounds.Length
+
+    static let entries: [CommandEntry] = products + sales + orders + contracts + accounts
+
+    /// The entry named `name`, as the socket and `/api/commands/execute` name commands.
+    static func entry(named name: String) -> CommandEntry? { byName[name] }
+
+    private static let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) })
+
+    // MARK: Products and stock
+
+    static var products: [CommandEntry] {
+        let changes = S.object("Only the fields sent change.", required: [], [
+            "name": S.text(maxLength: L.name, required: true),
+            "emoji": S.text(maxLength: L.emoji),
+            "description": S.text(maxLength: L.description),
+            "category": S.text(maxLength: L.category),
+            "price": S.money(in: Bounds.price),
+            "lowStockThreshold": S.integer(in: Bounds.threshold),
+            "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
+            "active": S.boolean(),
+        ])
+        let update = { (method: String) in
+            CommandEntry.Door.on(.init(method)!, "/api/products/{id}", tag: "Products", "Update a product (\(method))",
+                                 "Only the fields sent change. PATCH and PUT behave the same.")
+        }
+        return [
+            .record(CreateProduct.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin", idempotent: true,
+                    body: ("NewProduct", S.object(nil, required: ["name", "price"], [
+                        "name": S.text(maxLength: L.name, required: true),
+                        "emoji": S.text("Default \"\".", maxLength: L.emoji),
+                        "description": S.text("Default \"\".", maxLength: L.description),
+                        "category": S.text("Default \"\".", maxLength: L.category),
+                        "price": S.money(in: Bounds.price),
+                        "currency": S.currencyCode,
+                        "stock": S.integer("Opening stock; default 0.", in: Bounds.openingStock),
+                        "lowStockThreshold": S.integer("Default 5.", in: Bounds.threshold),
+                        "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
+                    ])),
+                    doors: [.post("/api/products", status: .created, tag: "Products", "Create a product")], errors: [.conflict]),
+            .record(UpdateProduct.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin",
+                    pathField: ("productId", .product), body: ("ProductChanges", changes),
+                    doors: [update("PATCH"), update("PUT")], errors: [.conflict, .unprocessable]),
+            .record(ArchiveProduct.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin",
+                    pathField: ("productId", .product), bodyRequired: false,
+                    doors: [.on(.delete, "/api/products/{id}", tag: "Products", "Archive a product (soft delete)",
+                                "The product stays, with active false; it answers the archived product.")],
+                    errors: [.conflict]),
+            .record(AdjustStock.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin", idempotent: true,
+                    pathField: ("productId", .product),
+                    body: ("StockChange", S.object(nil, required: ["delta"], [
+                        "delta": S.integer("Units to add (positive) or remove (negative); not zero, and only adjustment removes.",
+                                           in: Bounds.stockAdjustment).merging(["not": ["const": 0]]) { a, _ in a },
+                        "reason": S.string("Default adjustment.", enumeration: AdjustStock.reasons.map(\.rawValue)),
+                        "note": S.text(maxLength: L.note),
+                    ])),
+                    doors: [.post("/api/products/{id}/stock", tag: "Products", "Adjust a product's stock",
+                                  "Adds `delta` units (negative removes them); answers the product with its new stock.")],
+                    errors: [.conflict]),
+            .record(Restock.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin", idempotent: true,
+                    body: ("RestockRequest", S.object("Units received (the socket's and the bot's restock).", required: ["productId", "quantity"], [
+                        "productId": S.id("p", example: "p3"),
+                        "quantity": S.integer(in: Bounds.quantity),
+                        "note": S.text(maxLength: L.note),
+                    ])),
+                    doors: []),
+            .record(SetThreshold.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin",
+                    pathField: ("productId", .product),
+                    body: ("ThresholdChange", S.object(nil, required: ["lowStockThreshold"], ["lowStockThreshold": S.integer(in: Bounds.threshold)])),
+                    doors: [.on(.patch, "/api/inventory/{id}", tag: "Inventory", "Set a product's low-stock threshold")],
+                    errors: [.unprocessable]),
+        ]
+    }
+
+    // MARK: Sales and money
+
+    static var sales: [CommandEntry] {
+        let purchase = ("PurchaseRequest", S.object(nil, required: ["buyerId", "items"], [
+            "buyerId": S.id("u", example: "u1"),
+            "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
+        ]))
+        let takesStock = "Takes the stock and raises the buyer's debt in one step. 409 insufficient_stock lists the short items."
+        return [
+            .record(Buy.self, key: "sale", schema: "Sale", view: SaleView.init, role: .admin, access: "admin", idempotent: true, body: purchase,
+                    doors: [.post("/api/purchases", status: .created, tag: "Sales", "Record a purchase", takesStock),
+                            .post("/api/purchase", status: .created, tag: "Sales", "Record a purchase (alias of /api/purchases)", takesStock)],
+                    errors: [.notFound, .conflict]),
+            .record(RecordPayment.self, key: "payment", schema: "Payment", view: PaymentView.init, role: .admin, access: "admin", idempotent: true,
+                    body: ("PaymentRequest", S.object(nil, required: ["userId", "amount"], [
+                        "userId": S.id("u", example: "u1"),
+                        "amount": S.money(in: Bounds.amount, "Minor units; at most what the user owes."),
+                        "currency": S.currencyCode,
+                        "method": S.text("Default pix.", maxLength: L.method, required: true, example: "pix"),
+                        "note": S.text(maxLength: L.note),
+                    ])),
+                    doors: [.post("/api/payments", status: .created, tag: "Payments", "Record a payment", "Lowers the user's debt.")],
+                    errors: [.notFound]),
+            .record(Refund.self, key: "sale", schema: "Sale", view: SaleView.init, role: .admin, access: "admin", idempotent: true,
+                    body: ("RefundRequest", S.object("Gives back units of a sale (the socket's and the bot's refund).", required: ["saleId"], [
+                        "saleId": S.id("s", example: "s1"),
+                        "items": S.array(S.ref("LineItem"), "Default every unit not refunded yet.", count: Bounds.lines),
+                        "restock": S.boolean("Put the units back in stock; default true."),
+                        "note": S.text(maxLength: L.note),
+                    ])),
+                    doors: []),
+        ]
+    }
+
+    // MARK: Orders
+
+    static var orders: [CommandEntry] {
+        let reason = ("ReasonRequest", S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]))
+        func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String, _ role: APIOperation.MinimumRole,
+                                              body: (String, OpenAPISchema.Object)? = nil, required: Bool = false) -> CommandEntry where C.Result == Order {
+            .record(type, key: "order", schema: "Order", view: OrderView.init, role: role, access: access, pathField: ("orderId", .order),
+                    body: body, bodyRequired: required, doors: [.post(path, tag: "Orders", summary)], errors: [.conflict, .unprocessable])
+        }
+        return [
+            .record(PlaceOrder.self, key: "order", schema: "Order", view: OrderView.init, role: .user,
+                    access: "user (for themself); admin (for any customerId)", idempotent: true,
+                    body: ("OrderRequest", S.object(nil, required: ["items"], [
+                        "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
+                        "customerId": S.id("u", example: "u1", "Admins may order for a customer; default the caller."),
+                    ])),
+                    doors: [.post("/api/orders", status: .created, tag: "Orders", "Place an order",
+                                  "Reserves the stock; the order waits for the payment receipt (pending_payment).")],
+                    errors: [.conflict]),
+            step(SubmitReceipt.self, "/api/orders/{id}/receipt", "Send the payment receipt", "the order's customer", .user,
+                 body: ("ReceiptRequest", S.object(nil, required: ["mediaId"], [
+                     "mediaId": S.text("The uploaded receipt image.", maxLength: L.mediaId, required: true),
+                 ])), required: true),
+            step(VerifyOrder.self, "/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin", .admin),
+            step(RejectOrder.self, "/api/orders/{id}/reject", "Reject the receipt", "admin", .admin,
+                 body: ("RejectRequest", S.object("Tell the customer why.", required: ["reason"], ["reason": S.text(maxLength: L.reason, required: true)])),
+                 required: true),
+            step(FulfilOrder.self, "/api/orders/{id}/fulfil", "Mark the order delivered", "admin", .admin),
+            step(CancelOrder.self, "/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin", .user,
+                 body: reason),
+        ]
+    }
+
+    // MARK: Contracts
+
+    static var contracts: [CommandEntry] {
+        let reason = ("ReasonRequest", S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]))
+        func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String, _ role: APIOperation.MinimumRole,
+                                              body: (String, OpenAPISchema.Object)? = nil) -> CommandEntry where C.Result == Contract {
+            .record(type, key: "contract", schema: "Contract", view: ContractView.init, role: role, access: access,
+                    pathField: ("contractId", .contract), body: body, bodyRequired: false,
+                    doors: [.post(path, tag: "Contracts", summary)], errors: [.conflict, .unprocessable])
+        }
+        return [
+            .record(CreateContract.self, key: "contract", schema: "Contract", view: ContractView.init, role: .owner, access: "owner",
+                    body: ("ContractRequest", S.object(nil, required: ["title", "terms", "amount", "parties"], [
+                        "title": S.text(maxLength: L.title, required: true),
+                        "terms": S.text(maxLength: L.terms, required: true),
+                        "amount": S.money(in: Bounds.contractAmount),
+                        "parties": S.array(S.ref("ContractPartyInput"), "No person twice.", count: Bounds.contractParties),
+                        "requiredConfirmations": S.integer("1 to the number of parties; default all parties.", format: "int32", minimum: 1,
+                                                           maximum: Bounds.contractParties.upperBound),
+                        "draft": S.boolean("Keep it as a draft (send it later with /submit); default false."),
+                    ])),
+                    doors: [.post("/api/contracts", status: .created, tag: "Contracts", "Create a contract",
+                                  "Sent to the parties at once (pending) unless `draft` is true.")],
+                    errors: [.notFound, .unprocessable]),
+            step(SubmitContract.self, "/api/contracts/{id}/submit", "Send a draft to the parties", "owner", .owner),
+            step(ConfirmContract.self, "/api/contracts/{id}/confirm", "Confirm as a party", "a party", .user),
+            step(DeclineContract.self, "/api/contracts/{id}/decline", "Decline as a party", "a party", .user, body: reason),
+            step(CancelContract.self, "/api/contracts/{id}/cancel", "Cancel the contract", "owner", .owner, body: reason),
+            step(CompleteContract.self, "/api/contracts/{id}/complete", "Mark an active contract completed", "owner", .owner),
+        ]
+    }
+
+    // MARK: Users, sessions and notifications
+
+    static var accounts: [CommandEntry] {
+        [
+            .record(UpdateUser.self, key: "user", schema: "User", view: UserView.init, role: .owner, access: "owner",
+                    pathField: ("userId", .user),
+                    body: ("UserChanges", S.object("Both at once, or either; all of it is applied or none.", required: [], [
+                        "role": S.string(enumeration: Role.allCases.map(\.rawValue)),
+                        "blocked": S.boolean(),
+                    ])),
+                    doors: [.on(.patch, "/api/users/{id}", tag: "Users", "Change a user's role or block them")],
+                    errors: [.conflict, .unprocessable]),
+            .nothing(EndUserSessions.self, role: .owner, access: "owner", pathField: ("userId", .user),
+                     doors: [.on(.delete, "/api/users/{id}/sessions", status: .noContent, tag: "Users", "End every session of a user",
+                                 "Revokes every session of the user: each of their devices must sign in again, and their open " +
+                                     "connections close. Answers 204 without a body whether or not they had any; the audit trail " +
+                                     "records it as endUserSessions.")]),
+            .nothing(EndSession.self, role: .user, access: "signed in (own sessions only)", pathField: ("sessionId", .session),
+                     doors: [.on(.delete, "/api/auth/sessions/{id}", status: .noContent, tag: "Auth", "End one of the caller's sessions",
+                                 "Revokes the device's whole refresh-token family: its refresh token is refused (401) and its " +
+                                     "open connections close. Any id of the family names it. An id that is not one of the caller's " +
+                                     "sessions is 404.")]),
+            .record(MarkRead.self, key: "notification", schema: "Notification", view: NotificationView.init, role: .user, access: "its addressee",
+                    pathField: ("notificationId", .notification), bodyRequired: false,
+                    doors: [.post("/api/notifications/{id}/read", tag: "Notifications", "Mark one notification read")]),
+            .count(MarkAllRead.self, key: "marked", schema: "Marked", role: .user, access: "signed in (self)", bodyRequired: false,
+                   doors: [.post("/api/notifications/read-all", tag: "Notifications", "Mark all the caller's notifications read")]),
+            .count(Notify.self, key: "reached", schema: "Reached", role: .admin, access: "admin",
+                   body: ("NewNotification", S.object("Name userId or role (userId wins when both are sent).", required: ["title"], [
+                       "userId": S.id("u", example: "u1"),
+                       "role": S.string("Send to every user holding this role.", enumeration: Role.allCases.map(\.rawValue)),
+                       "title": S.text(maxLength: L.title, required: true),
+                       "body": S.text(maxLength: L.notificationBody),
+                       "priority": S.string("Default normal.", enumeration: Notice.Priority.allCases.map(\.rawValue)),
+                       "link": S.text(maxLength: L.link, required: true),
+                   ]).merging(["anyOf": [
+                       ["required": ["userId"], "properties": ["userId": ["type": "string"]]],
+                       ["required": ["role"], "properties": ["role": ["type": "string"]]],
+                   ]]) { a, _ in a }),
+                   doors: [.post("/api/notifications", status: .created, tag: "Notifications", "Broadcast a notification",
+                                 "To one user (`userId`) or to everyone holding a role (`role`).")],
+                   errors: [.notFound, .unprocessable]),
+        ]
+    }
+}

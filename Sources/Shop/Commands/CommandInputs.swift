@@ -1,0 +1,304 @@
+import Foundation
+
+// Every command's JSON input, read once here for every door that takes JSON (REST bodies, the
+// socket's `command` message, `/api/commands/execute`, `tenda run`): ids as the API writes
+// them ("p3"), the defaults of fields left out, and the words of enumerations. What the
+// fields must hold beyond their shape is each command's `validate()`, run by the executor.
+//
+// A field left out and a field sent as null mean the same.
+
+extension KeyedDecodingContainer {
+    /// An id of `kind` ("p3" for a product).
+    func id(_ key: Key, _ kind: EntityKind) throws -> UInt64 {
+        let text = try decode(String.self, forKey: key)
+        guard let id = kind.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not an id like \(kind.format(1))")
+        }
+        return id
+    }
+
+    /// An id of `kind` when the field is there.
+    func id(ifPresent key: Key, _ kind: EntityKind) throws -> UInt64? {
+        try decodeNil(ifPresent: key) ? nil : id(key, kind)
+    }
+
+    /// The field's value, or `fallback` when it is left out.
+    func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+
+    /// One of an enumeration's words, when the field is there; another word is a 400 naming them all.
+    func word<T: RawRepresentable & CaseIterable>(ifPresent key: Key, _: T.Type) throws -> T? where T.RawValue == String {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw ShopError.invalid(key.stringValue, "\(key.stringValue) must be " + T.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return value
+    }
+
+    private func decodeNil(ifPresent key: Key) throws -> Bool {
+        try !contains(key) || decodeNil(forKey: key)
+    }
+}
+
+// MARK: Parts
+
+extension LineItem: Decodable {
+    private enum CodingKeys: String, CodingKey { case productId, quantity }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(productId: try c.id(.productId, .product), quantity: try c.decode(Int64.self, forKey: .quantity))
+    }
+}
+
+extension ContractPartyInput: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId, part }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userId: try c.id(.userId, .user), part: try c.value(.part, or: ""))
+    }
+}
+
+// MARK: Products and stock
+
+extension CreateProduct: Decodable {
+    private enum CodingKeys: String, CodingKey { case name, emoji, description, category, price, currency, stock, lowStockThreshold, mediaIds }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), emoji: try c.value(.emoji, or: ""),
+                  description: try c.value(.description, or: ""), category: try c.value(.category, or: ""),
+                  price: try c.decode(Int64.self, forKey: .price), currency: try c.decodeIfPresent(String.self, forKey: .currency),
+                  stock: try c.value(.stock, or: 0), lowStockThreshold: try c.value(.lowStockThreshold, or: 5),
+                  mediaIds: try c.value(.mediaIds, or: []))
+    }
+}
+
+extension UpdateProduct: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case productId, expectedVersion, name, emoji, description, category, price, lowStockThreshold, mediaIds, active
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(productId: try c.id(.productId, .product), expectedVersion: try c.decodeIfPresent(UInt64.self, forKey: .expectedVersion),
+                  name: try c.decodeIfPresent(String.self, forKey: .name), emoji: try c.decodeIfPresent(String.self, forKey: .emoji),
+                  description: try c.decodeIfPresent(String.self, forKey: .description),
+                  category: try c.decodeIfPresent(String.self, forKey: .category), price: try c.decodeIfPresent(Int64.self, forKey: .price),
+                  lowStockThreshold: try c.decodeIfPresent(Int64.self, forKey: .lowStockThreshold),
+                  mediaIds: try c.decodeIfPresent([String].self, forKey: .mediaIds), active: try c.decodeIfPresent(Bool.self, forKey: .active))
+    }
+}
+
+extension ArchiveProduct: Decodable {
+    private enum CodingKeys: String, CodingKey { case productId, expectedVersion }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(productId: try c.id(.productId, .product), expectedVersion: try c.decodeIfPresent(UInt64.self, forKey: .expectedVersion))
+    }
+}
+
+extension SetThreshold: Decodable {
+    private enum CodingKeys: String, CodingKey { case productId, lowStockThreshold, expectedVersion }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(productId: try c.id(.productId, .product), threshold: try c.decode(Int64.self, forKey: .lowStockThreshold),
+                  expectedVersion: try c.decodeIfPresent(UInt64.self, forKey: .expectedVersion))
+    }
+}
+
+extension Restock: Decodable {
+    private enum CodingKeys: String, CodingKey { case productId, quantity, note }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(productId: try c.id(.productId, .product), quantity: try c.decode(Int64.self, forKey: .quantity), note: try c.value(.note, or: ""))
+    }
+}
+
+extension AdjustStock: Decodable {
+    private enum CodingKeys: String, CodingKey { case productId, delta, reason, note }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(productId: try c.id(.productId, .product), delta: try c.decode(Int64.self, forKey: .delta),
+                  reason: try c.word(ifPresent: .reason, StockMovement.Reason.self) ?? .adjustment, note: try c.value(.note, or: ""))
+    }
+}
+
+// MARK: Sales and money
+
+extension Buy: Decodable {
+    private enum CodingKeys: String, CodingKey { case buyerId, items }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(buyerId: try c.id(.buyerId, .user), items: try c.decode([LineItem].self, forKey: .items))
+    }
+}
+
+extension RecordPayment: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId, amount, currency, method, note }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userId: try c.id(.userId, .user), amount: try c.decode(Int64.self, forKey: .amount),
+                  currency: try c.decodeIfPresent(String.self, forKey: .currency), method: try c.value(.method, or: "pix"),
+                  note: try c.value(.note, or: ""))
+    }
+}
+
+extension Refund: Decodable {
+    private enum CodingKeys: String, CodingKey { case saleId, items, restock, note }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(saleId: try c.id(.saleId, .sale), items: try c.decodeIfPresent([LineItem].self, forKey: .items),
+                  restock: try c.value(.restock, or: true), note: try c.value(.note, or: ""))
+    }
+}
+
+// MARK: Orders
+
+extension PlaceOrder: Decodable {
+    private enum CodingKeys: String, CodingKey { case items, customerId }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(items: try c.decode([LineItem].self, forKey: .items), customerId: try c.id(ifPresent: .customerId, .user))
+    }
+}
+
+extension SubmitReceipt: Decodable {
+    private enum CodingKeys: String, CodingKey { case orderId, mediaId }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(orderId: try c.id(.orderId, .order), mediaId: try c.decode(String.self, forKey: .mediaId))
+    }
+}
+
+/// The order steps that take the order's id and, for some, a reason.
+private enum OrderStepKeys: String, CodingKey { case orderId, reason }
+
+extension VerifyOrder: Decodable {
+    public init(from decoder: any Decoder) throws {
+        self.init(orderId: try decoder.container(keyedBy: OrderStepKeys.self).id(.orderId, .order))
+    }
+}
+
+extension FulfilOrder: Decodable {
+    public init(from decoder: any Decoder) throws {
+        self.init(orderId: try decoder.container(keyedBy: OrderStepKeys.self).id(.orderId, .order))
+    }
+}
+
+extension RejectOrder: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OrderStepKeys.self)
+        self.init(orderId: try c.id(.orderId, .order), reason: try c.decode(String.self, forKey: .reason))
+    }
+}
+
+extension CancelOrder: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OrderStepKeys.self)
+        self.init(orderId: try c.id(.orderId, .order), reason: try c.value(.reason, or: ""))
+    }
+}
+
+// MARK: Contracts
+
+extension CreateContract: Decodable {
+    private enum CodingKeys: String, CodingKey { case title, terms, amount, parties, requiredConfirmations, draft }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let parties = try c.decode([ContractPartyInput].self, forKey: .parties)
+        self.init(title: try c.decode(String.self, forKey: .title), terms: try c.decode(String.self, forKey: .terms),
+                  amount: try c.decode(Int64.self, forKey: .amount), parties: parties,
+                  requiredConfirmations: try c.value(.requiredConfirmations, or: parties.count), draft: try c.value(.draft, or: false))
+    }
+}
+
+/// The contract steps that take the contract's id and, for some, a reason.
+private enum ContractStepKeys: String, CodingKey { case contractId, reason }
+
+extension SubmitContract: Decodable {
+    public init(from decoder: any Decoder) throws {
+        self.init(contractId: try decoder.container(keyedBy: ContractStepKeys.self).id(.contractId, .contract))
+    }
+}
+
+extension ConfirmContract: Decodable {
+    public init(from decoder: any Decoder) throws {
+        self.init(contractId: try decoder.container(keyedBy: ContractStepKeys.self).id(.contractId, .contract))
+    }
+}
+
+extension CompleteContract: Decodable {
+    public init(from decoder: any Decoder) throws {
+        self.init(contractId: try decoder.container(keyedBy: ContractStepKeys.self).id(.contractId, .contract))
+    }
+}
+
+extension DeclineContract: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: ContractStepKeys.self)
+        self.init(contractId: try c.id(.contractId, .contract), reason: try c.value(.reason, or: ""))
+    }
+}
+
+extension CancelContract: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: ContractStepKeys.self)
+        self.init(contractId: try c.id(.contractId, .contract), reason: try c.value(.reason, or: ""))
+    }
+}
+
+// MARK: Notifications
+
+extension Notify: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId, role, title, body, priority, link }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let recipient: Recipient
+        if let userId = try c.id(ifPresent: .userId, .user) {
+            recipient = .user(userId)
+        } else if let role = try c.word(ifPresent: .role, Role.self) {
+            recipient = .role(role)
+        } else {
+            throw ShopError.invalid("userId", "name a userId or a role (user, admin, owner)")
+        }
+        self.init(recipient: recipient, title: try c.decode(String.self, forKey: .title), body: try c.value(.body, or: ""),
+                  priority: try c.word(ifPresent: .priority, Notice.Priority.self) ?? .normal,
+                  link: try c.decodeIfPresent(String.self, forKey: .link))
+    }
+}
+
+extension MarkRead: Decodable {
+    private enum CodingKeys: String, CodingKey { case notificationId }
+    public init(from decoder: any Decoder) throws {
+        self.init(notificationId: try decoder.container(keyedBy: CodingKeys.self).id(.notificationId, .notification))
+    }
+}
+
+extension MarkAllRead: Decodable {
+    public init(from decoder: any Decoder) throws { self.init() }
+}
+
+// MARK: Users and sessions
+
+extension UpdateUser: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId, role, blocked, expectedVersion }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userId: try c.id(.userId, .user), role: try c.word(ifPresent: .role, Role.self),
+                  blocked: try c.decodeIfPresent(Bool.self, forKey: .blocked),
+                  expectedVersion: try c.decodeIfPresent(UInt64.self, forKey: .expectedVersion))
+    }
+}
+
+extension EndUserSessions: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId }
+    public init(from decoder: any Decoder) throws {
+        self.init(userId: try decoder.container(keyedBy: CodingKeys.self).id(.userId, .user))
+    }
+}
+
+extension EndSession: Decodable {
+    private enum CodingKeys: String, CodingKey { case sessionId }
+    public init(from decoder: any Decoder) throws {
+        self.init(sessionId: try decoder.container(keyedBy: CodingKeys.self).id(.sessionId, .session))
+    }
+}
