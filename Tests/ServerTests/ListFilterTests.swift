@@ -99,7 +99,7 @@ import Testing
             #expect(byAdmin.items.allSatisfy { $0["actorId"] as? String == admin.userId && $0["channel"] as? String == "rest" })
             let byOwner = try await client.call(.get, "/api/audit?actorId=\(owner.userId)", token: owner.access)
             #expect(byOwner.items.compactMap { $0["command"] as? String }
-                == ["archiveProduct", "createProduct", "createProduct", "createProduct", "createProduct", "grantRole"], "\(byOwner.json)")
+                == ["archiveProduct", "createProduct", "createProduct", "createProduct", "createProduct", "updateUser"], "\(byOwner.json)")
 
             // Products: search and category (archived is ProductListTests').
             func names(_ query: String) async throws -> [String] {

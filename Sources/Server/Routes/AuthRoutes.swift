@@ -130,13 +130,13 @@ struct AuthRoutes {
 
     private func me(_ context: AppRequestContext) throws -> JSON<MeBody> {
         let me = try shop.me(as: context.principal)
-        let user = try me.user.map { UserView($0, version: try shop.user($0.id, as: context.principal).version) }
+        let user = me.user.map { UserView($0, version: me.userVersion ?? 0) }
         return JSON(MeBody(user: user, role: me.role.rawValue, commands: me.commands.map(\.name)))
     }
 
-    /// The tokens with the user's current record version.
+    /// The tokens with the user's record as the sign-in stored it.
     private func tokens(_ tokens: AuthTokens) throws -> JSON<Tokens> {
-        JSON(Tokens(tokens, version: try shop.user(tokens.user.id, as: .user(tokens.user.id, via: .rest)).version))
+        JSON(Tokens(tokens, version: tokens.userVersion))
     }
 
     private func device(_ request: Request) -> String {

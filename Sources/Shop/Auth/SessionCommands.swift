@@ -5,13 +5,20 @@ import Store
 /// A new session: the user and the refresh token to hand to the client (shown once).
 public struct SessionGrant: Sendable, Equatable, BinaryCodable {
     public var user: User
+    /// The user record's stored version as the sign-in left it.
+    public var userVersion: UInt64
     public var sessionId: UInt64
     /// "<session id>.<secret>"; only the secret's hash is stored.
     public var refreshToken: String
 
-    public func encode(to w: inout BinaryWriter) { w.write(user); w.write(sessionId); w.write(refreshToken) }
-    public init(from r: inout BinaryReader) throws { user = try r.read(); sessionId = try r.read(); refreshToken = try r.read() }
-    init(user: User, sessionId: UInt64, refreshToken: String) { self.user = user; self.sessionId = sessionId; self.refreshToken = refreshToken }
+    public func encode(to w: inout BinaryWriter) { w.write(user); w.write(sessionId); w.write(refreshToken); w.write(userVersion) }
+    public init(from r: inout BinaryReader) throws {
+        user = try r.read(); sessionId = try r.read(); refreshToken = try r.read()
+        userVersion = r.isAtEnd ? 0 : try r.read()
+    }
+    init(user: User, userVersion: UInt64, sessionId: UInt64, refreshToken: String) {
+        self.user = user; self.userVersion = userVersion; self.sessionId = sessionId; self.refreshToken = refreshToken
+    }
 }
 
 /// Signs a Telegram-verified person in: sees the user, then opens a new session family.
@@ -173,7 +180,7 @@ extension CommandContext {
                               createdAt: now, expiresAt: now.addingTimeInterval(settings.refreshTokenLifetime),
                               address: principal.clientAddress, lastUsedAt: now)
         try put(shop.sessions, id, session, expecting: .absent)
-        return SessionGrant(user: user, sessionId: id, refreshToken: "\(id).\(secret)")
+        return SessionGrant(user: user, userVersion: try version(of: user) ?? 0, sessionId: id, refreshToken: "\(id).\(secret)")
     }
 
     /// The live session a refresh token names; refuses unknown, wrong, expired and revoked ones.

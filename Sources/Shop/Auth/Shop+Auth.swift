@@ -9,6 +9,8 @@ public struct AuthTokens: Sendable, Equatable {
     /// Seconds the access token is good for.
     public var expiresIn: Int
     public var user: User
+    /// The user record's stored version as the sign-in left it.
+    public var userVersion: UInt64
 }
 
 /// Who an access token's caller is now: the token checked, its session still open, the user
@@ -102,6 +104,6 @@ extension Shop {
                                   iat: IssuedAtClaim(value: now), role: grant.user.role.rawValue,
                                   sid: EntityKind.session.format(grant.sessionId))
         return AuthTokens(accessToken: try await tokens.sign(claims), refreshToken: grant.refreshToken,
-                          expiresIn: Int(settings.accessTokenLifetime), user: grant.user)
+                          expiresIn: Int(settings.accessTokenLifetime), user: grant.user, userVersion: grant.userVersion)
     }
 }

@@ -17,6 +17,8 @@ public struct Debt: Sendable, Equatable {
 /// What the caller is: their user, role and the bot commands that role may run.
 public struct Me: Sendable, Equatable {
     public var user: User?
+    /// The user record's stored version.
+    public var userVersion: UInt64?
     public var role: Role
     public var commands: [BotCommandInfo]
 }
@@ -28,7 +30,8 @@ extension Shop {
         try query(as: principal) { q in
             try q.require(.user)
             let role = q.role ?? .user
-            return Me(user: q.actor, role: role, commands: CommandCatalog.commands(for: role))
+            return Me(user: q.actor, userVersion: try q.actor.flatMap { try q.shop.users.record(q.txn, $0.id)?.version }, role: role,
+                      commands: CommandCatalog.commands(for: role))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Server
 import Shop
 import Store
 
@@ -74,8 +75,10 @@ struct UsersCommand: AsyncParsableCommand {
                     user = try await shop.execute(SeeTelegramUser(identity: TelegramIdentity(
                         telegramId: telegramId, firstName: "Telegram \(telegramId)")), as: .system())
                 }
-                let granted = try await shop.execute(GrantRole(userId: user.id, role: role), as: .system())
-                print("\(granted.name) (\(granted.publicId), Telegram \(telegramId)) is now \(granted.role.rawValue)")
+                // Through the command table, as `tenda run updateUser` would.
+                let input = try JSONSerialization.data(withJSONObject: ["userId": user.publicId, "role": role.rawValue])
+                _ = try await runTableCommand("updateUser", params: input, shop: shop, as: .system(.cli))
+                print("\(user.name) (\(user.publicId), Telegram \(telegramId)) is now \(role.rawValue)")
             } catch {
                 await shop.environment.close()
                 throw error
