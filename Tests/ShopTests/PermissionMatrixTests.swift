@@ -472,6 +472,12 @@ enum CommandMatrix {
                 #expect(bruno.blocked)
             }
         },
+        MatrixRow.everyCaller(UpdateUser.self) { m, _ in
+            m.attempt(UpdateUser(userId: m.t.bruno.id, role: .admin, blocked: true)) { user in
+                let stored = try m.user(user.id)
+                #expect(stored.role == .admin && stored.blocked)
+            }
+        },
         MatrixRow.everyCaller(UnblockUser.self) { m, _ in
             try await m.shop.execute(BlockUser(userId: m.t.bruno.id), as: .system())
             return m.attempt(UnblockUser(userId: m.t.bruno.id)) { _ in
