@@ -22,10 +22,10 @@ struct UsersCommand: AsyncParsableCommand {
             do {
                 rows = try Self.rows(shop)
             } catch {
-                await shop.environment.close()
+                await shop.close()
                 throw error
             }
-            await shop.environment.close()
+            await shop.close()
             let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
                 print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
@@ -77,10 +77,10 @@ struct UsersCommand: AsyncParsableCommand {
                 let granted = try await shop.execute(GrantRole(userId: user.id, role: role), as: .system())
                 print("\(granted.name) (\(granted.publicId), Telegram \(telegramId)) is now \(granted.role.rawValue)")
             } catch {
-                await shop.environment.close()
+                await shop.close()
                 throw error
             }
-            await shop.environment.close()
+            await shop.close()
         }
     }
 }
