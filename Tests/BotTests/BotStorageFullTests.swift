@@ -14,7 +14,7 @@ import Testing
         try await LiveBot.run(store: { $0.maxMapSize = 16 << 20 }) { live, _, _ in
             // The start-up writes (menus) are done before the store fills.
             _ = try await live.telegram.waitFor("setMyCommands", count: 5)
-            let environment = live.demo.shop.environment
+            let environment = live.demo.environment
             try await fill(environment, hub: live.hub)
             #expect(environment.storage.isFull)
 
@@ -39,8 +39,8 @@ import Testing
         let demo = try await DemoShop.make(store: { $0.maxMapSize = 16 << 20 })
         let telegram = try await StandInBotAPI.start()
         defer { Task { await telegram.stop(); await demo.discard() } }
-        let environment = demo.shop.environment
-        let bot = try await TelegramBot.make(conversation: demo.conversation,
+        let environment = demo.environment
+        let bot = try await TelegramBot.make(conversation: demo.conversation, environment: environment,
                                              settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL),
                                              limits: .unlimited, pollTimeout: 1, logger: Logger(label: "notifier-full-test"))
         func lowStockAlerts() -> Int {

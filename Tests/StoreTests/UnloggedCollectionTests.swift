@@ -22,12 +22,12 @@ import Testing
         try await env.write { txn in try queue.delete(txn, 2) }
         #expect(env.head == 0)
         #expect(try env.changes(after: 0).isEmpty)
-        try env.read { txn in
-            #expect(try queue.version(txn, 1) == 2)
-            #expect(try queue.count(txn) == 1)
-            #expect(try queue.lookup(txn, index: "category", equals: OrderedKey("x")).items.map(\.value.name) == ["a2"])
-            #expect(try queue.lookup(txn, index: "category", equals: OrderedKey("y")).items.isEmpty)
+        let (version, count, inX, inY) = try env.read { txn in
+            (try queue.version(txn, 1), try queue.count(txn),
+             try queue.lookup(txn, index: "category", equals: OrderedKey("x")).items.map(\.value.name),
+             try queue.lookup(txn, index: "category", equals: OrderedKey("y")).items.count)
         }
+        #expect(version == 2 && count == 1 && inX == ["a2"] && inY == 0)
 
         // In a write with a logged collection, only the logged records are in the feed, with no gap.
         try await env.write { txn in
@@ -67,13 +67,13 @@ import Testing
         // A data folder written when the collection still logged its changes opens as it was:
         // the old records stay in the feed (until trimmed), new ones are not added.
         let folder = makeTemporaryFolder()
-        var env = try await Environment.open(at: folder, configuration: .testing)
-        var queue = try await env.collection("queue", key: UInt64Key.self, value: BinaryCodec<Item>.self)
-        try await env.write { txn in try queue.put(txn, 1, Item(name: "old")) }
-        await env.close()
+        let before = try await Environment.open(at: folder, configuration: .testing)
+        let logged = try await before.collection("queue", key: UInt64Key.self, value: BinaryCodec<Item>.self)
+        try await before.write { txn in try logged.put(txn, 1, Item(name: "old")) }
+        await before.close()
 
-        env = try await Environment.open(at: folder, configuration: .testing)
-        queue = try await env.collection("queue", key: UInt64Key.self, value: BinaryCodec<Item>.self, logsChanges: false)
+        let env = try await Environment.open(at: folder, configuration: .testing)
+        let queue = try await env.collection("queue", key: UInt64Key.self, value: BinaryCodec<Item>.self, logsChanges: false)
         try await env.write { txn in try queue.put(txn, 1, Item(name: "new")) }
         #expect(try env.changes(after: 0).map(\.sequence) == [1])
         #expect(env.head == 1)
@@ -86,28 +86,39 @@ import Testing
         let store = try await TemporaryStore.make()
         let env = store.environment
         let items = try await env.items()
-        let ran = Mutex<[String]>([])
+        let ran = ActionLog()
         try await env.write { txn in
             try items.put(txn, 1, Item(name: "pastel"))
-            txn.afterCommit { ran.withLock { $0.append("first") } }
+            txn.afterCommit { ran.add("first") }
         }
         // Seen by the time the write returns.
-        #expect(ran.withLock { $0 } == ["first"])
+        #expect(ran.names == ["first"])
 
         // A batch in which one call fails: only the others' actions run.
         let gate = await WriterGate(env)
-        async let good: Void = env.write { txn in
-            try items.put(txn, 2, Item(name: "suco"))
-            txn.afterCommit { ran.withLock { $0.append("good") } }
+        let good = Task {
+            try await env.write { txn in
+                try items.put(txn, 2, Item(name: "suco"))
+                txn.afterCommit { ran.add("good") }
+            }
         }
-        async let bad: Void = env.write { txn in
-            txn.afterCommit { ran.withLock { $0.append("bad") } }
-            try items.put(txn, 3, Item(name: "pastel"))  // the unique name index refuses it
+        let bad = Task {
+            try await env.write { txn in
+                txn.afterCommit { ran.add("bad") }
+                try items.put(txn, 3, Item(name: "pastel"))  // the unique name index refuses it
+            }
         }
         try await gate.open(whenQueued: 2, on: env)
-        try await good
-        await #expect(throws: StoreError.self) { try await bad }
-        #expect(ran.withLock { $0 } == ["first", "good"])
+        try await good.value
+        await #expect(throws: StoreError.self) { try await bad.value }
+        #expect(ran.names == ["first", "good"])
         await store.discard()
     }
+}
+
+/// The names of the after-commit actions that ran, in order.
+private final class ActionLog: Sendable {
+    private let state = Mutex<[String]>([])
+    func add(_ name: String) { state.withLock { $0.append(name) } }
+    var names: [String] { state.withLock { $0 } }
 }

@@ -1,0 +1,58 @@
+import Bot
+import Foundation
+import Shop
+import Store
+import Telegram
+import Testing
+
+/// The change feed that clients replay and the hub fans out carries the shop's changes and
+/// nothing of the bot's bookkeeping (its outbox, dialogues and notifier position).
+@Suite("The feed carries the shop only", .timeLimit(.minutes(3))) struct ShopOnlyFeedTests {
+    @Test func aThousandChatMessagesMoveTheFeedOnlyByTheShopsOwnChanges() async throws {
+        try await LiveBot.run { live, _, _ in
+            let shop = live.demo.shop
+            // Start-up is done (the menus sent) and each person has written once, so that the
+            // shop knows them as Telegram names them: from here on, only what they ask writes.
+            _ = try await live.telegram.waitFor("setMyCommands", count: 5)
+            for person in [LiveBot.owner, LiveBot.admin, LiveBot.user] { _ = try await live.say("/start", as: person) }
+            let coxinha = try live.demo.product(named: "Coxinha").value
+
+            // Lines that only read the shop, or only touch the bot's own dialogue (a cart).
+            let reading: [(line: String, from: TelegramUser)] = [
+                ("/estoque", LiveBot.admin),
+                ("/lista_produtos", LiveBot.user),
+                ("/pedido + 1 coxinha", LiveBot.user),
+                ("/dividas", LiveBot.user),
+                ("/pedidos", LiveBot.admin),
+                ("/pedido cancelar", LiveBot.user),
+                ("/relatorios", LiveBot.owner),
+                ("/commands", LiveBot.user),
+            ]
+            var restocks = 0
+            for n in 0..<1_000 {
+                let before = shop.feedHead
+                if n % 25 == 24 {
+                    // A line that runs a shop command: the feed moves by exactly what the command wrote.
+                    let reply = try await live.say("/estoque \(coxinha.publicId) +1", as: LiveBot.admin)
+                    #expect(reply.text.contains("✅"), "\(reply.text)")
+                    restocks += 1
+                    let written = try shop.changes(after: before, limit: 1_000)
+                    #expect(!written.isEmpty && UInt64(written.count) == shop.feedHead - before)
+                    #expect(Set(written.map(\.transactionId)).count == 1, "one command, one write")
+                    #expect(written.allSatisfy { $0.metadata["command"] == Restock.name }, "\(written.map(\.collection))")
+                } else {
+                    let (line, person) = reading[n % reading.count]
+                    let reply = try await live.say(line, as: person)
+                    #expect(!reply.text.contains("Algo deu errado"), "\(line): \(reply.text)")
+                    let written = try shop.changes(after: before, limit: 1_000).map(\.collection)
+                    #expect(shop.feedHead == before, "\(line) moved the feed by \(shop.feedHead - before): \(written)")
+                }
+            }
+            #expect(try live.demo.product(named: "Coxinha").value.stock == coxinha.stock + Int64(restocks))
+            // The bot's bookkeeping was written all along, just not to the feed: every reply went
+            // out through the outbox, which is empty again.
+            #expect(live.telegram.answered("sendMessage").count >= 1_003)
+            try await waitUntil("the outbox to empty", seeing: { try live.bot.outbox.count() }) { $0 == 0 }
+        }
+    }
+}
