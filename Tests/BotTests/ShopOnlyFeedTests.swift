@@ -28,30 +28,34 @@ import Testing
                 ("/relatorios", LiveBot.owner),
                 ("/commands", LiveBot.user),
             ]
+            // Forty rounds of twenty-four reading lines, sent together as from busy chats, and one restock.
             var restocks = 0
-            for n in 0..<1_000 {
+            for _ in 0..<40 {
                 let before = shop.feedHead
-                if n % 25 == 24 {
-                    // A line that runs a shop command: the feed moves by exactly what the command wrote.
-                    let reply = try await live.say("/estoque \(coxinha.publicId) +1", as: LiveBot.admin)
-                    #expect(reply.text.contains("✅"), "\(reply.text)")
-                    restocks += 1
-                    let written = try shop.changes(after: before, limit: 1_000)
-                    #expect(!written.isEmpty && UInt64(written.count) == shop.feedHead - before)
-                    #expect(Set(written.map(\.transactionId)).count == 1, "one command, one write")
-                    #expect(written.allSatisfy { $0.metadata["command"] == Restock.name }, "\(written.map(\.collection))")
-                } else {
-                    let (line, person) = reading[n % reading.count]
-                    let reply = try await live.say(line, as: person)
-                    #expect(!reply.text.contains("Algo deu errado"), "\(line): \(reply.text)")
-                    let written = try shop.changes(after: before, limit: 1_000).map(\.collection)
-                    #expect(shop.feedHead == before, "\(line) moved the feed by \(shop.feedHead - before): \(written)")
-                }
+                let batch = (0..<24).map { reading[$0 % reading.count] }
+                let expected = Dictionary(grouping: batch, by: { $0.from.id }).mapValues { $0.count }
+                let sentBefore = Dictionary(uniqueKeysWithValues: expected.keys.map { ($0, live.sent(to: $0).count) })
+                for (line, person) in batch { live.telegram.pushMessage(line, from: person) }
+                for (chat, count) in expected { _ = try await live.waitForMessages(to: chat, count: sentBefore[chat]! + count) }
+                let replies = expected.keys.flatMap { live.sent(to: $0).dropFirst(sentBefore[$0]!).map(\.text) }
+                #expect(!replies.contains { $0.contains("Algo deu errado") }, "\(replies)")
+                let written = try shop.changes(after: before, limit: 1_000).map(\.collection)
+                #expect(shop.feedHead == before, "24 reading lines moved the feed by \(shop.feedHead - before): \(written)")
+
+                // A line that runs a shop command: the feed moves by exactly what the command wrote.
+                let beforeRestock = shop.feedHead
+                let reply = try await live.say("/estoque \(coxinha.publicId) +1", as: LiveBot.admin)
+                #expect(reply.text.contains("✅"), "\(reply.text)")
+                restocks += 1
+                let restock = try shop.changes(after: beforeRestock, limit: 1_000)
+                #expect(!restock.isEmpty && UInt64(restock.count) == shop.feedHead - beforeRestock)
+                #expect(Set(restock.map(\.transactionId)).count == 1, "one command, one write")
+                #expect(restock.allSatisfy { $0.metadata["command"] == Restock.name }, "\(restock.map(\.collection))")
             }
             #expect(try live.demo.product(named: "Coxinha").value.stock == coxinha.stock + Int64(restocks))
             // The bot's bookkeeping was written all along, just not to the feed: every reply went
             // out through the outbox, which is empty again.
-            #expect(live.telegram.answered("sendMessage").count >= 1_003)
+            #expect(live.telegram.answered("sendMessage").count >= 1_003, "a reply to each of the thousand lines, and to the three first ones")
             try await waitUntil("the outbox to empty", seeing: { try live.bot.outbox.count() }) { $0 == 0 }
         }
     }
