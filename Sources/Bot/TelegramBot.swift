@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shop
+import Store
 import Telegram
 
 /// The in-process bot, assembled: the chat handler over the conversation, the durable
@@ -15,13 +16,17 @@ public struct TelegramBot: Sendable {
     /// Set in webhook mode: the secret for `setWebhook` and the inbox the route delivers to.
     public let webhookInbox: WebhookInbox?
 
-    public static func make(conversation: Conversation, settings: BotSettings, limits: SendingLimits = .telegram,
-                            pollTimeout: Int = 30, logger: Logger = Logger(label: "tenda.bot")) async throws -> TelegramBot {
+    /// Assembles the bot over `conversation`, keeping its outbox and notifier position in
+    /// `environment` (the store the shop lives in, so that a notice's messages and the feed
+    /// position are one transaction with each other, and one backup with the shop).
+    public static func make(conversation: Conversation, environment: Store.Environment, settings: BotSettings,
+                            limits: SendingLimits = .telegram, pollTimeout: Int = 30,
+                            logger: Logger = Logger(label: "tenda.bot")) async throws -> TelegramBot {
         let shop = conversation.shop
         // Ten seconds, not the client's thirty: an unreachable Telegram makes a call last its whole
         // deadline (the connection pool keeps retrying), and a stopping server waits for the calls in flight.
         let client = BotAPIClient(token: settings.token, baseURL: settings.apiBaseURL, requestTimeout: .seconds(10))
-        let outbox = try await Outbox.open(shop.environment)
+        let outbox = try await Outbox.open(environment)
         let chat = ChatHandler(conversation: conversation, outbox: outbox, client: client, logger: logger)
         let menus = CommandMenus(shop: shop, publicURL: settings.publicURL)
         let inbox = settings.usesWebhook ? WebhookInbox(secret: .generate()) : nil

@@ -32,10 +32,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         perUser: RateLimiter(burst: configuration.userRateLimit.burst, perSecond: configuration.userRateLimit.perSecond),
         perAddress: RateLimiter(burst: configuration.addressRateLimit.burst, perSecond: configuration.addressRateLimit.perSecond)))
     router.get("/health") { _, _ -> JSON<Health> in
-        JSON(Health(storage: shop.environment.storage, feedHead: shop.environment.head, hubPosition: hub.position,
+        JSON(Health(storage: shop.storage, feedHead: shop.feedHead, hubPosition: hub.position,
                     subscribers: hub.subscriberCount))
     }
-    logStorageChanges(of: shop.environment, to: logger)
+    logStorageChanges(of: shop, to: logger)
     if configuration.metricsAccess != .off {
         router.get("/metrics") { _, context -> Response in
             if configuration.metricsAccess == .owner {
@@ -43,7 +43,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                 guard try shop.me(as: context.principal).role == .owner else { throw APIError(.forbidden, "forbidden", "metrics are for the owner") }
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, environment: shop.environment))))
+                            body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, shop: shop))))
         }
     }
     AuthRoutes(shop: shop, configuration: configuration).add(to: router)
@@ -114,8 +114,8 @@ struct Health: Encodable, Sendable {
 
 /// Says once in the log that the store is full (not once per refused request), and once
 /// that writes are taken again.
-func logStorageChanges(of environment: Store.Environment, to logger: Logger) {
-    environment.observeStorage { condition in
+func logStorageChanges(of shop: Shop, to logger: Logger) {
+    shop.observeStorage { condition in
         if condition.isFull {
             logger.warning("storage full: writes are refused with 507 storage_full until there is room; reads, sockets and the bot go on",
                            metadata: ["reason": "\(condition.reason ?? "")"])

@@ -6,8 +6,10 @@ import Store
 ///
 /// Adapters (REST, WebSocket, bot, CLI) call ``execute(_:as:idempotencyKey:at:)`` with a
 /// command and a principal, and the query methods with a principal; nothing else writes.
+/// The store itself stays inside: what callers may ask of it (the feed, room for writes,
+/// backup, closing) is in `Shop+Store.swift`.
 public final class Shop: Sendable {
-    public let environment: Environment
+    let environment: Environment
     public let settings: ShopSettings
     let collections: ShopCollections
     let tokens: TokenSigner

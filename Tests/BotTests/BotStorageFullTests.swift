@@ -14,7 +14,7 @@ import Testing
         try await LiveBot.run(store: { $0.maxMapSize = 16 << 20 }) { live, _, _ in
             // The start-up writes (menus) are done before the store fills.
             _ = try await live.telegram.waitFor("setMyCommands", count: 5)
-            let environment = live.demo.shop.environment
+            let environment = live.demo.environment
             try await fill(environment, hub: live.hub)
             #expect(environment.storage.isFull)
 
@@ -36,11 +36,13 @@ import Testing
     }
 
     @Test func theNotifierWaitsForRoomInsteadOfStoppingAndThenSendsTheNotice() async throws {
-        let demo = try await DemoShop.make(store: { $0.maxMapSize = 16 << 20 })
+        // The map starts at its ceiling, so it never grows (growing waits for every reader,
+        // and the test holds one: see `Reserve`).
+        let demo = try await DemoShop.make(store: { $0.maxMapSize = 16 << 20; $0.mapSize = 16 << 20 })
         let telegram = try await StandInBotAPI.start()
         defer { Task { await telegram.stop(); await demo.discard() } }
-        let environment = demo.shop.environment
-        let bot = try await TelegramBot.make(conversation: demo.conversation,
+        let environment = demo.environment
+        let bot = try await TelegramBot.make(conversation: demo.conversation, environment: environment,
                                              settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL),
                                              limits: .unlimited, pollTimeout: 1, logger: Logger(label: "notifier-full-test"))
         func lowStockAlerts() -> Int {
@@ -64,45 +66,103 @@ import Testing
                                             items: [LineItem(productId: coxinha.id, quantity: coxinha.stock - coxinha.lowStockThreshold)]),
                                         as: try demo.principal(DemoShop.adminTelegramId))
         let notice = try demo.lastNotice(after: before)
-        try await fill(environment)
+        let reserve = try await Reserve.setAside(in: environment)
+        do {
+            try await fill(environment)
+        } catch {
+            await reserve.release()
+            throw error
+        }
         #expect(environment.storage.isFull)
         let refusedByFilling = environment.storage.refusals
 
         // The bot starts on the full store: the menus and the notice's messages cannot be
         // queued; no service ends for it (one that did would take the server down).
         let ended = EndedServices()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for service in bot.services {
-                group.addTask {
-                    do { try await service.run() } catch {}
-                    if !Task.isCancelled { ended.add("\(type(of: service))") }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for service in bot.services {
+                    group.addTask {
+                        do { try await service.run() } catch {}
+                        if !Task.isCancelled { ended.add("\(type(of: service))") }
+                    }
                 }
+                // Both start-up writes are refused (the menus, the notifier's first try at the
+                // notice), and the poller still asks for updates after that: all met the full store.
+                let polls = telegram.calls(of: "getUpdates").count
+                try await waitUntil("the menus and the notice refused, then a poll", seeing: {
+                    (refusals: environment.storage.refusals - refusedByFilling, polls: telegram.calls(of: "getUpdates").count - polls)
+                }) { $0.refusals >= 2 && $0.polls >= 1 }
+                #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
+                // Room again: the reserve's pages are let go. The notice goes out whenever the
+                // notifier's next try finds room (it retries after 1 s, then 2 s, …).
+                await reserve.release()
+                try await waitUntil("the low-stock notice to the admin once there is room", timeout: .seconds(30), seeing: {
+                    lowStockAlerts()
+                }) { $0 > 0 }
+                // Once the notifier is past the notice and the outbox has sent all it holds, a
+                // second copy would already be here.
+                try await waitUntil("the notifier past the notice and the outbox empty", seeing: {
+                    (position: try Notifier.position(in: environment), queued: try bot.outbox.count())
+                }) { $0.position >= notice && $0.queued == 0 }
+                #expect(lowStockAlerts() == 1)
+                #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
+                group.cancelAll()
             }
-            // Both start-up writes are refused (the menus, the notifier's first try at the
-            // notice), and the poller still asks for updates after that: all met the full store.
-            let polls = telegram.calls(of: "getUpdates").count
-            try await waitUntil("the menus and the notice refused, then a poll", seeing: {
-                (refusals: environment.storage.refusals - refusedByFilling, polls: telegram.calls(of: "getUpdates").count - polls)
-            }) { $0.refusals >= 2 && $0.polls >= 1 }
-            #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
-            // Room again: trimming the change feed's oldest records, a few at a time (a trim must
-            // fit in the room there is), frees the pages of the filler's copies in the feed. The
-            // notice goes out whenever the notifier's next try finds room (it retries after 1 s,
-            // then 2 s, …), so each look trims a little more.
-            try await waitUntil("the low-stock notice to the admin once there is room", timeout: .seconds(30), seeing: {
-                let kept = environment.head - (try environment.trimPoint())
-                _ = try? await environment.trimFeed(keepingLast: kept > 16 ? kept - 16 : 1)
-                return lowStockAlerts()
-            }) { $0 > 0 }
-            // Once the notifier is past the notice and the outbox has sent all it holds, a
-            // second copy would already be here.
-            try await waitUntil("the notifier past the notice and the outbox empty", seeing: {
-                (position: try Notifier.position(in: environment), queued: try bot.outbox.count())
-            }) { $0.position >= notice && $0.queued == 0 }
-            #expect(lowStockAlerts() == 1)
-            #expect(ended.names.isEmpty, "bot services ended on a full store: \(ended.names)")
-            group.cancelAll()
+        } catch {
+            await reserve.release()  // or closing the store would wait for its reader
+            throw error
         }
+    }
+}
+
+/// Room set aside before a store is filled, to be given back once it is full: a store full
+/// to the last page takes no write at all, not even one that would delete records, so room
+/// cannot be made by writing.
+///
+/// It writes a megabyte of records, opens a read transaction (on a thread of its own), then
+/// deletes the records: LMDB keeps the pages they held for that reader's snapshot, so the
+/// store fills without them, and `release()` ends the reader, which hands them back. The map
+/// must be at its ceiling already (growing it waits for every reader).
+private final class Reserve: Sendable {
+    private let letGo = DispatchSemaphore(value: 0)
+    private let ended = DispatchSemaphore(value: 0)
+    private let released = Mutex(false)
+
+    private init() {}
+
+    static func setAside(in environment: Environment) async throws -> Reserve {
+        let records = try await environment.collection("reserve", key: UInt64Key.self, value: BytesCodec.self, logsChanges: false)
+        try await environment.write { txn in
+            for key in UInt64(1)...4 { try records.put(txn, key, [UInt8](repeating: 7, count: 256 << 10)) }
+        }
+        let reserve = Reserve()
+        let reading = DispatchSemaphore(value: 0)
+        Thread { [letGo = reserve.letGo, ended = reserve.ended] in
+            _ = try? environment.read { _ in
+                reading.signal()
+                letGo.wait()
+            }
+            ended.signal()
+        }.start()
+        await withCheckedContinuation { continuation in Thread { reading.wait(); continuation.resume() }.start() }
+        do {
+            try await environment.write { txn in
+                for key in UInt64(1)...4 { try records.delete(txn, key) }
+            }
+        } catch {
+            await reserve.release()
+            throw error
+        }
+        return reserve
+    }
+
+    /// Ends the reader, so that the reserve's pages can be written again; waits until it has
+    /// ended. Once is enough; later calls do nothing.
+    func release() async {
+        guard !released.withLock({ was in defer { was = true }; return was }) else { return }
+        letGo.signal()
+        await withCheckedContinuation { continuation in Thread { [ended] in ended.wait(); continuation.resume() }.start() }
     }
 }
 
@@ -118,13 +178,17 @@ private final class EndedServices: Sendable {
 /// of older snapshots once their readers (the hub and the notifier, following the feed) let go,
 /// so a store "full" a moment ago takes a small write again (a user's `seenAt`, the notifier's
 /// position) once they do. So it fills in passes, each after `hub` has caught up with the
-/// feed, until a pass finds no room at all.
+/// feed, until a pass finds no room at all. Each pass ends with records that log no change:
+/// the bot's own writes (its outbox, its dialogues) are of that kind, and need fewer pages
+/// than a write with a change record, so a store full for the shop may still take them.
 private func fill(_ environment: Environment, hub: Hub? = nil) async throws {
-    let filler = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
+    let logged = try await environment.collection("filler", key: UInt64Key.self, value: BytesCodec.self)
+    let unlogged = try await environment.collection("fillerUnlogged", key: UInt64Key.self, value: BytesCodec.self, logsChanges: false)
+    let stages = [(logged, 256 << 10), (logged, 16 << 10), (logged, 1 << 10), (logged, 64), (unlogged, 1 << 10), (unlogged, 64)]
     var key: UInt64 = 0
     for _ in 0..<10 {
         var written = 0
-        for size in [256 << 10, 16 << 10, 1 << 10, 64] {
+        for (filler, size) in stages {
             while key < 100_000 {
                 key += 1
                 do {

@@ -38,7 +38,7 @@ import Testing
     @Test func everyCommandIsRefusedBelowItsRole() async throws {
         let demo = try await DemoShop.make()
         defer { Task { await demo.discard() } }
-        let before = demo.shop.environment.head
+        let before = demo.shop.feedHead
         for info in CommandCatalog.all where info.minimumRole > .user {
             let reply = try await demo.say("/\(info.name)", from: DemoShop.userTelegramId)
             #expect(reply.failure?.code == .forbidden, "/\(info.name) as user")
@@ -51,7 +51,7 @@ import Testing
         let unknown = try await demo.say("/voar", from: DemoShop.adminTelegramId)
         #expect(unknown.failure?.code == .notFound)
         // Refusals are audited, but nothing of the shop changed: no sale, payment or stock movement.
-        let changes = try demo.shop.environment.changes(after: before, limit: 1_000)
+        let changes = try demo.shop.changes(after: before, limit: 1_000)
         #expect(changes.allSatisfy { $0.collection == "audit" })
     }
 

@@ -11,7 +11,7 @@ import Testing
 @Suite("Notifier", .serialized, .timeLimit(.minutes(3))) struct NotifierTests {
     /// Runs the bot's services over `demo` until `body` returns, as a restartable process would.
     func runBot(_ demo: DemoShop, _ telegram: StandInBotAPI, _ body: (TelegramBot) async throws -> Void) async throws {
-        let bot = try await TelegramBot.make(conversation: demo.conversation,
+        let bot = try await TelegramBot.make(conversation: demo.conversation, environment: demo.environment,
                                              settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL),
                                              limits: .unlimited, pollTimeout: 1, logger: Logger(label: "notifier-test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -36,13 +36,13 @@ import Testing
     /// it queued: from then on, a notice sent twice would already show.
     func waitUntilSettled(_ bot: TelegramBot, _ demo: DemoShop, through notice: UInt64) async throws {
         try await waitUntil("the notifier to reach \(notice) and the outbox to empty", seeing: {
-            (position: try Notifier.position(in: demo.shop.environment), queued: try bot.outbox.count())
+            (position: try Notifier.position(in: demo.environment), queued: try bot.outbox.count())
         }) { $0.position >= notice && $0.queued == 0 }
     }
 
     /// Waits until the notifier has recorded where it begins (its first start).
     func waitForStart(_ demo: DemoShop) async throws {
-        try await waitUntil("the notifier's starting position", seeing: { try Notifier.position(in: demo.shop.environment) }) { $0 > 0 }
+        try await waitUntil("the notifier's starting position", seeing: { try Notifier.position(in: demo.environment) }) { $0 > 0 }
     }
 
     /// Buys enough of `name` to cross its low-stock threshold.
@@ -65,7 +65,7 @@ import Testing
             try await waitForAlert(telegram, to: DemoShop.adminTelegramId, about: "Coxinha")
         }
         // A notice written while the bot is down is sent on the next start; the first is not repeated.
-        let before = demo.shop.environment.head
+        let before = demo.shop.feedHead
         try await drain("Kibe", demo)
         let kibe = try demo.lastNotice(after: before)
         try await runBot(demo, telegram) { bot in
@@ -100,10 +100,10 @@ import Testing
         let demo = try await DemoShop.make()
         defer { Task { await demo.discard() } }
         _ = try await demo.say("/pedido + 2 coxinha", from: DemoShop.userTelegramId)
-        await demo.shop.environment.close()
+        await demo.environment.close()
         let reopened = try await Store.Environment.open(at: demo.folder, configuration: .testing)
         let shop = try await Shop.open(reopened, settings: ShopSettings(tokenSecret: Array(repeating: 7, count: 32)))
-        let conversation = try await Conversation.open(shop: shop)
+        let conversation = try await Conversation.open(shop: shop, environment: reopened)
         let principal = Principal.user(try #require(try shop.user(telegramId: DemoShop.userTelegramId, as: .system())).key, via: .bot)
         let placed = await conversation.run(ChatRequest(command: "pedido", args: "fim", principal: principal, language: .pt))
         #expect(placed.failure == nil, "\(placed.text)")

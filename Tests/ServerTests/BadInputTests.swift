@@ -13,7 +13,7 @@ import Testing
         let server = try await LiveServer.make()
         try await server.run { client, _ in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
-            let head = server.shop.environment.head
+            let head = server.shop.feedHead
             let cases: [(String, String?)] = [
                 (#"{"name":"Suco","price":500,"quantiy":3}"#, "quantiy"),
                 (#"{"name":"Suco","price":"500"}"#, nil),
@@ -32,7 +32,7 @@ import Testing
                 #expect(reply.status == .badRequest && reply.error == "invalid_input", "\(query): \(reply.json)")
             }
             // Refusals before the shop is reached write nothing, not even an audit entry.
-            #expect(server.shop.environment.head == head)
+            #expect(server.shop.feedHead == head)
         }
         await server.discard()
     }

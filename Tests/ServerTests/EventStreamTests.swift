@@ -97,7 +97,7 @@ struct EventSourceReader {
                 let created = try await client.call(.post, "/api/products", token: owner.access, json: ["name": name, "price": 700, "stock": 10])
                 products.append(try #require(created.json["id"] as? String))
             }
-            let since = server.shop.environment.head
+            let since = server.shop.feedHead
             let buyers = [ana.userId, bruno.userId, ana.userId, bruno.userId]
 
             // Two purchases before anyone listens (replayed from history), two while they listen (live).
@@ -163,7 +163,7 @@ struct EventSourceReader {
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let created = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Suco", "price": 500, "stock": 100])
             let product = try #require(created.json["id"] as? String)
-            let since = server.shop.environment.head
+            let since = server.shop.feedHead
             func restock() async throws {
                 _ = try await client.call(.post, "/api/products/\(product)/stock", token: owner.access, json: ["delta": 1, "reason": "restock"])
             }

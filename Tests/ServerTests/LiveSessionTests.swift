@@ -36,7 +36,7 @@ struct LiveSessionTests {
             try await setRole(client, owner.access, bystander.userId, "admin")
             let product = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Coxinha", "price": 650, "stock": 100])
             let productId = try #require(product.json["id"] as? String)
-            let since = server.shop.environment.head
+            let since = server.shop.feedHead
 
             let subscribe = #"{"type":"subscribe","topics":["sales","presence"]}"#
             let socket = try await RawWebSocket.connect(port: port, token: subject.access)
@@ -241,7 +241,7 @@ struct LiveSessionTests {
             #expect(try await client.call(.get, "/api/auth/me", token: laptop.access).status == .ok)
             tokens.withLockedValue { $0 = (phone.access, laptop.access) }
         }
-        await server.shop.environment.close()
+        await server.shop.close()
         let restarted = try await LiveServer.reopen(server.folder)
         let (phone, laptop) = tokens.withLockedValue { $0 }
         try await restarted.run { client, _ in

@@ -88,7 +88,7 @@ import Testing
         let server = try await LiveServer.make()
         try await server.run { client, _ in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
-            let since = server.shop.environment.head
+            let since = server.shop.feedHead
             let product = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Bolo", "price": 900, "stock": 3])
             let p = try #require(product.json["id"] as? String)
             _ = try await client.call(.post, "/api/products/\(p)/stock", token: owner.access, json: ["delta": 2, "reason": "restock"])

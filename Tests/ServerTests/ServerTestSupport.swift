@@ -63,7 +63,7 @@ struct LiveServer {
     }
 
     func discard() async {
-        await shop.environment.close()
+        await shop.close()
         try? FileManager.default.removeItem(atPath: folder)
     }
 

@@ -100,7 +100,7 @@ import Testing
         }
 
         // Nothing acknowledged was lost: the store, reopened, holds exactly the sales answered 201.
-        await server.shop.environment.close()
+        await server.shop.close()
         let reopened = try await Environment.open(at: server.folder, configuration: .testing)
         let sales = try await reopened.statistics().collections.first { $0.name == "sales" }?.records
         #expect(sales == (await sold.count))

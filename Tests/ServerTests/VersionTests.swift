@@ -22,11 +22,11 @@ import Testing
 
             // A second edit made from the same old screen is refused and writes nothing but the
             // audit trail's record of the refusal (the check is inside the command's write).
-            let head = server.shop.environment.head
+            let head = server.shop.feedHead
             let stale = try await client.call(.patch, "/api/users/\(ana.userId)", token: owner.access, json: ["blocked": true],
                                               headers: [.ifMatch: "\(version)"])
             #expect(stale.status == .preconditionFailed && stale.error == "version_conflict")
-            #expect(try server.shop.environment.changes(after: head).allSatisfy { $0.collection == "audit" })
+            #expect(try server.shop.changes(after: head).allSatisfy { $0.collection == "audit" })
             let after = try await client.call(.get, "/api/users/\(ana.userId)", token: owner.access)
             #expect(after.json["blocked"] as? Bool == false && after.json["version"] as? Int == newVersion)
 

@@ -54,7 +54,7 @@ import Testing
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let created = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Suco", "price": 500, "stock": 100])
             let productId = try #require(created.json["id"] as? String)
-            let since = server.shop.environment.head
+            let since = server.shop.feedHead
             // Writes happen while nobody is connected…
             for _ in 0..<5 {
                 _ = try await client.call(.post, "/api/products/\(productId)/stock", token: owner.access, json: ["delta": 1, "reason": "restock"])
@@ -146,7 +146,7 @@ import Testing
         #expect(since > 0)
         // …the server stops, writes go on without it, and it starts again over the same folder.
         for _ in 0..<3 { try await first.shop.execute(Restock(productId: product.id, quantity: 1), as: .system()) }
-        await first.shop.environment.close()
+        await first.shop.close()
 
         let second = try await LiveServer.reopen(first.folder)
         try await second.run { _, port in

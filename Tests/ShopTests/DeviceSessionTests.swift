@@ -42,11 +42,11 @@ import Testing
         #expect(try t.shop.deviceSessions(current: nil, as: t.asBruno).isEmpty)
 
         // A use remembered in memory shows; the store is not written for it.
-        let head = t.shop.environment.head
+        let head = t.shop.feedHead
         let later = Date().addingTimeInterval(120)
         t.shop.sessionActivity.touch(first.sessionId, at: later)
         #expect(try t.shop.deviceSessions(current: nil, as: t.asAna).first { $0.device == "phone" }?.lastUsedAt == later)
-        #expect(t.shop.environment.head == head)
+        #expect(t.shop.feedHead == head)
         await t.discard()
     }
 

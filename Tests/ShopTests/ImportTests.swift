@@ -36,7 +36,7 @@ import Testing
         let firstSales = try shop.sales(from: august, to: august.addingTimeInterval(86_400), as: system).items
         #expect(!firstSales.isEmpty)
 
-        try Invariants.check(shop)
+        try Invariants.check(shop, in: env)
         // Importing twice is refused.
         let again = await refusal { _ = try await ShopImport.run(try Data(contentsOf: Self.demoShop), into: shop) }
         #expect(again?.code == .alreadyExists)

@@ -10,7 +10,7 @@ import Testing
     @Test func theExtremesOfInt64AreRefusedByEveryCommandThatTakesANumber() async throws {
         let t = try await TestShop.make()
         let p = try await t.product("Coxinha", price: 650, stock: 10)
-        let head = t.shop.environment.head
+        let head = t.shop.feedHead
         for extreme in [Int64.min, Int64.min + 1, -1_000_001, 1_000_001, Int64.max] {
             let cases: [(String, Principal, () async throws -> Void)] = [
                 ("delta", t.asAdmin, { _ = try await t.shop.execute(AdjustStock(productId: p.id, delta: extreme, reason: .adjustment), as: t.asAdmin) }),
@@ -42,8 +42,8 @@ import Testing
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 10)
         #expect(try t.shop.debt(of: t.ana.id, as: t.asAdmin).amount == 0)
         #expect(try t.shop.sales(as: t.asAdmin).items.isEmpty)
-        #expect(t.shop.environment.head > head)
-        try Invariants.check(t.shop)
+        #expect(t.shop.feedHead > head)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 
@@ -57,7 +57,7 @@ import Testing
                                             as: t.asAdmin)
         #expect(sale.total == Int64(Bounds.lines.upperBound) * Bounds.quantity.upperBound * Bounds.price.upperBound)
         #expect(try t.shop.debt(of: t.ana.id, as: t.asAdmin).amount == sale.total)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 
@@ -67,7 +67,7 @@ import Testing
         // A debt a hair below the largest Int64, as no sequence of bounded commands could reach in a test.
         let nearMax = Int64.max - 100
         let ana = t.ana.id
-        try await t.shop.environment.write { txn in try txn.add(toCounter: Aggregates.debt(ana), nearMax) }
+        try await t.environment.write { txn in try txn.add(toCounter: Aggregates.debt(ana), nearMax) }
         let error = await refusal { _ = try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 1)]), as: t.asAdmin) }
         #expect(error?.code == .outOfRange)
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 10)
@@ -96,7 +96,7 @@ import Testing
     @Test func aReportWhoseTotalWouldPassInt64IsRefusedNotTrapped() async throws {
         let t = try await TestShop.make()
         let day = Aggregates.day(Date())
-        try await t.shop.environment.write { txn in
+        try await t.environment.write { txn in
             try txn.add(toCounter: Aggregates.revenue(day), Int64.max - 1)
             try txn.add(toCounter: Aggregates.revenue(day - 1), Int64.max - 1)
         }

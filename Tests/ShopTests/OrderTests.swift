@@ -23,7 +23,7 @@ import Testing
         #expect(fulfilled.history.map(\.to) == [.pendingPayment, .receiptSubmitted, .verified, .fulfilled])
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 3)  // taken once, at placing
         #expect(try t.shop.notifications(as: t.asAna).page.items.filter { $0.value.kind == "order_update" }.count == 2)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 
@@ -44,7 +44,7 @@ import Testing
         #expect(short?.code == .insufficientStock)
         try await t.shop.execute(CancelOrder(orderId: cancelled.id, reason: "mudei de ideia"), as: t.asBruno)
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 4)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 

@@ -143,7 +143,7 @@ struct MatrixRow: Sendable, CustomTestStringConvertible {
         let attempt = try await prepare(m, caller)
         try await m.blockCarla()
         let principal = m.principal(caller)
-        let env = m.shop.environment
+        let env = m.t.environment
         let head = env.head
         let counters = try m.counters()
 
@@ -312,7 +312,7 @@ struct MatrixShop: Sendable {
     // MARK: Reading the books
 
     func counters() throws -> [OrderedKey: Int64] {
-        try shop.environment.read { txn in
+        try t.environment.read { txn in
             Dictionary(uniqueKeysWithValues: try txn.counters(from: nil, to: nil).map { ($0.key, $0.value) })
         }
     }

@@ -71,7 +71,7 @@ import Testing
         #expect(badReason?.code == .ruleBroken && badReason?.field == "delta")  // well-formed fields that disagree: 422
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 8)
         #expect(try t.shop.stockMovements(of: p.id, as: t.asAdmin).items.map(\.value.delta) == [-2, 7, 3])
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 

@@ -18,21 +18,21 @@ import Testing
         #expect(dashboard.topBuyers.first?.label == "Ana Souza")
         #expect(try t.shop.sales(as: t.asAna).items.map(\.key) == [sale.id])
         #expect(try t.shop.sales(as: t.asBruno).items.isEmpty)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 
     @Test func aShortPurchaseNamesEveryShortLineAndWritesNothingButItsAuditEntry() async throws {
         let t = try await TestShop.make()
         let a = try await t.product("A", stock: 1), b = try await t.product("B", stock: 5), c = try await t.product("C", stock: 0)
-        let head = t.shop.environment.head
+        let head = t.shop.feedHead
         let error = await refusal {
             try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: a.id, quantity: 2), .init(productId: b.id, quantity: 5),
                                                                      .init(productId: c.id, quantity: 1)]), as: t.asAdmin)
         }
         #expect(error?.code == .insufficientStock)
         #expect(error?.shortItems == [.init(productId: a.id, requested: 2, available: 1), .init(productId: c.id, requested: 1, available: 0)])
-        #expect(t.shop.environment.head == head + 1)  // the audit entry of the refusal
+        #expect(t.shop.feedHead == head + 1)  // the audit entry of the refusal
         #expect(try t.shop.product(b.id, as: t.asAdmin).value.stock == 5)
         #expect(try t.shop.sales(as: t.asAdmin).items.isEmpty)
         #expect(try t.shop.auditTrail(as: t.asOwner).items.first?.value.outcome == "insufficient_stock")
@@ -82,7 +82,7 @@ import Testing
         #expect(outcomes.filter { $0 == .insufficientStock }.count == 90)
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 0)
         #expect(try t.shop.sales(as: t.asAdmin).items.count == 10)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 
@@ -91,10 +91,10 @@ import Testing
         let p = try await t.product("A", stock: 10)
         let buy = Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 3)])
         let first = try await t.shop.execute(buy, as: t.asAdmin, idempotencyKey: "k-1")
-        let head = t.shop.environment.head
+        let head = t.shop.feedHead
         let replay = try await t.shop.execute(buy, as: t.asAdmin, idempotencyKey: "k-1")
         #expect(replay == first)
-        #expect(t.shop.environment.head == head)
+        #expect(t.shop.feedHead == head)
         #expect(try t.shop.product(p.id, as: t.asAdmin).value.stock == 7)
         let reused = await refusal {
             try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: p.id, quantity: 4)]), as: t.asAdmin, idempotencyKey: "k-1")
@@ -123,7 +123,7 @@ import Testing
         #expect(zero?.code == .invalidInput && zero?.field == "amount")
         #expect(try t.shop.notifications(as: t.asAna).page.items.first?.value.kind == "payment_recorded")
         #expect(try t.shop.dashboard(as: t.asAdmin).todayReceived == 1_500)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 
@@ -144,7 +144,7 @@ import Testing
         let again = await refusal { try await t.shop.execute(Refund(saleId: sale.id), as: t.asAdmin) }
         #expect(again?.code == .ruleBroken)
         #expect(try t.shop.dashboard(as: t.asAdmin).todayRevenue == 0)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 }

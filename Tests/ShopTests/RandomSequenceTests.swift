@@ -159,7 +159,7 @@ struct RandomRun {
         step += 1
         clock += Double(Int.random(in: 1...11_520, using: &random))
         attempts[C.name, default: 0] += 1
-        let env = shop.environment
+        let env = t.environment
         let head = env.head
         let context = "seed \(seed) step \(step): \(C.name) \(command.summary) by \(Self.describe(principal))"
         do {
@@ -548,7 +548,7 @@ struct RandomRun {
 
     /// The books balance, the aggregates equal a recount, and the shop agrees with the model.
     func checkTheBooks() async throws {
-        try Invariants.check(shop)
+        try Invariants.check(t.shop, in: t.environment)
         let system = Principal.system()
 
         // Every buy became a sale or was refused; every verified order became a sale.

@@ -16,7 +16,7 @@ import Testing
         forged.removeLast(2)
         let refused = await refusal { _ = try await t.shop.authenticate(forged + "xx") }
         #expect(refused?.code == .notAuthenticated)
-        let other = try await Shop.open(t.shop.environment, settings: ShopSettings(tokenSecret: Array(repeating: 9, count: 32)))
+        let other = try await Shop.open(t.environment, settings: ShopSettings(tokenSecret: Array(repeating: 9, count: 32)))
         let otherKey = await refusal { _ = try await other.authenticate(tokens.accessToken) }
         #expect(otherKey?.code == .notAuthenticated)
         await t.discard()

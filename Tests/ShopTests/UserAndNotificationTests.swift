@@ -63,7 +63,7 @@ import Testing
         #expect(unread == 0 && page.items.isEmpty)
         let byUser = await refusal { try await t.shop.execute(Notify(recipient: .role(.user), title: "x", body: ""), as: t.asAna) }
         #expect(byUser?.code == .forbidden)
-        try Invariants.check(t.shop)
+        try Invariants.check(t.shop, in: t.environment)
         await t.discard()
     }
 

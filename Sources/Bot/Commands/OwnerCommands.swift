@@ -106,7 +106,7 @@ extension Conversation {
         let stamp = RFC3339.string(from: now).replacingOccurrences(of: ":", with: "-")
         let destination = "\(folder)/tenda-\(stamp)"
         let started = ContinuousClock.now
-        try await shop.environment.backup(to: destination)
+        try await shop.backup(to: destination)
         let elapsed = ContinuousClock.now - started
         let size = (try? FileManager.default.attributesOfItem(atPath: destination + "/data.mdb")[.size] as? Int) ?? 0
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)

@@ -23,11 +23,14 @@ public struct ConversationSettings: Sendable {
 public struct Conversation: Sendable {
     public let shop: Shop
     public let settings: ConversationSettings
-    /// Multi-step conversations in progress, kept in the store.
+    /// Multi-step conversations in progress, kept in the bot's store.
     public let dialogues: DialogueStore
 
-    public static func open(shop: Shop, settings: ConversationSettings = ConversationSettings()) async throws -> Conversation {
-        Conversation(shop: shop, settings: settings, dialogues: try await DialogueStore.open(shop.environment))
+    /// Opens the conversation over `shop`, keeping its dialogues in `environment` (the store
+    /// the shop lives in, given by whoever opened both: the bot's bookkeeping shares its file,
+    /// writer and backups, but not its change feed).
+    public static func open(shop: Shop, environment: Store.Environment, settings: ConversationSettings = ConversationSettings()) async throws -> Conversation {
+        Conversation(shop: shop, settings: settings, dialogues: try await DialogueStore.open(environment))
     }
 
     typealias Handler = @Sendable (Conversation, ChatRequest, Caller) async throws -> Reply

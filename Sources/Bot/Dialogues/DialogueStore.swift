@@ -38,13 +38,17 @@ public struct Dialogue: Sendable, Equatable, BinaryCodable {
 
 /// Open dialogues by user id. A dialogue left alone longer than `timeout` has expired: the
 /// next message is told so and starts afresh.
+///
+/// Dialogues are the bot's bookkeeping, not the shop's: their collection logs no changes, so
+/// a cart being filled never reaches the change feed that clients replay.
 public struct DialogueStore: Sendable {
     public static let timeout: TimeInterval = 30 * 60
     let environment: Store.Environment
     let dialogues: TypedCollection<UInt64Key, BinaryCodec<Dialogue>>
 
     public static func open(_ environment: Store.Environment) async throws -> DialogueStore {
-        DialogueStore(environment: environment, dialogues: try await environment.collection("botDialogues", key: UInt64Key.self, value: BinaryCodec<Dialogue>.self))
+        DialogueStore(environment: environment, dialogues: try await environment.collection(
+            "botDialogues", key: UInt64Key.self, value: BinaryCodec<Dialogue>.self, logsChanges: false))
     }
 
     public enum Lookup: Sendable, Equatable {

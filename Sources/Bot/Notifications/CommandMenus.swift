@@ -24,7 +24,7 @@ public struct CommandMenus: Sendable {
     /// Queues every menu: the defaults, the menu button, and one per admin and owner.
     public func enqueueAll(outbox: Outbox) async throws {
         let staff = try shop.users(page: PageRequest(limit: 200), as: .system(.bot)).items.map(\.value).filter { $0.role > .user && $0.telegramId > 0 }
-        try await shop.environment.write { txn in
+        try await outbox.environment.write { txn in
             try outbox.enqueue(SetMyCommands(commands: Self.commands(for: .user, .pt)), chat: 0, paced: false, in: txn)
             try outbox.enqueue(SetMyCommands(commands: Self.commands(for: .user, .en), languageCode: "en"), chat: 0, paced: false, in: txn)
             if let miniAppURL {

@@ -10,15 +10,16 @@ import Telegram
 /// contracts to the parties, role changes to the user) becomes a message in the
 /// addressee's chat. A role change also refreshes that person's command menu.
 ///
-/// It follows the store's change feed, the one event path. The messages and the feed
-/// position it reached are written in one transaction, so after a crash each notice is
-/// queued exactly once.
+/// It follows the shop's change feed, the one event path. The messages and the feed
+/// position it reached are written in one transaction of the outbox's store, so after a
+/// crash each notice is queued exactly once. Neither adds to the feed: the outbox logs no
+/// changes and the position is a counter.
 public struct Notifier: Service {
     let shop: Shop
     let outbox: Outbox
     let menus: CommandMenus
     let logger: Logger
-    /// Where the feed position is kept (a counter of the store).
+    /// Where the feed position is kept (a counter of the outbox's store).
     static let cursorKey = OrderedKey("botNotifier", "cursor")
 
     public init(shop: Shop, outbox: Outbox, menus: CommandMenus, logger: Logger = Logger(label: "tenda.bot.notifier")) {
@@ -42,9 +43,9 @@ public struct Notifier: Service {
     /// The feed position handled so far; on the very first start, the head (history is not re-sent).
     /// Nil when stopped while waiting for room to record it.
     func startingPoint() async throws -> UInt64? {
-        let stored = try Self.position(in: shop.environment)
+        let stored = try Self.position(in: outbox.environment)
         if stored > 0 { return stored }
-        let head = shop.environment.head
+        let head = shop.feedHead
         guard try await writeWaitingForRoom({ txn in try Self.move(txn, to: head) }) else { return nil }
         return head
     }
@@ -53,7 +54,7 @@ public struct Notifier: Service {
         guard var position = try await startingPoint() else { return }
         while !Task.isCancelled {
             do {
-                for try await change in shop.environment.follow(after: position) {
+                for try await change in shop.follow(after: position) {
                     position = change.sequence
                     guard change.collection == "notifications", change.operation == .put, change.previous == nil, let bytes = change.value else { continue }
                     let notice = try Notice(binary: bytes)
@@ -72,7 +73,7 @@ public struct Notifier: Service {
             } catch let error as StoreError where error.code == .sinceTooOld {
                 // The feed was trimmed past us (a long stop): skip to what is still there.
                 logger.warning("notifications between \(position) and the feed's start were trimmed; resuming at the head")
-                position = shop.environment.head
+                position = shop.feedHead
             }
         }
     }
@@ -85,7 +86,7 @@ public struct Notifier: Service {
         var said = false
         while true {
             do {
-                try await shop.environment.write(body)
+                try await outbox.environment.write(body)
                 if said { logger.notice("notifier: there is room again; notices go on") }
                 return true
             } catch let error as StoreError where error.code == .storageFull {

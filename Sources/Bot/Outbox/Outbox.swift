@@ -16,9 +16,11 @@ import Telegram
 /// try await outbox.enqueue(SendMessage(chatId: 42, text: "Pedido confirmado"))
 /// ```
 ///
-/// Entries are keyed by a counter, so key order is queue order. Their writes go to the
-/// store's change feed like every collection's (that is how the deliverer wakes at once);
-/// the realtime hub's `EventMapper` maps this collection to no event.
+/// Entries are keyed by a counter, so key order is queue order. The outbox is the bot's
+/// bookkeeping, not the shop's: its collection logs no changes, so its writes stay out of the
+/// change feed that clients replay, and the deliverer is woken by the outbox's own bell, rung
+/// once a transaction that queued an entry is durable. Enqueue through this value (or a copy
+/// of it) for the deliverer given it to hear; another `open` has a bell of its own.
 public struct Outbox: Sendable {
     public typealias Entries = TypedCollection<UInt64Key, BinaryCodec<OutboxEntry>>
 
@@ -29,11 +31,15 @@ public struct Outbox: Sendable {
 
     public let environment: Store.Environment
     public let entries: Entries
+    /// Rung after each commit that queued an entry; the deliverer listens.
+    let bell = OutboxBell()
 
-    /// Opens (creating when missing) the outbox's collection.
+    /// Opens (creating when missing) the outbox's collection, which logs no changes (entries
+    /// an older version queued in the feed stay there until the feed is trimmed).
     public static func open(_ environment: Store.Environment) async throws -> Outbox {
         Outbox(environment: environment,
-               entries: try await environment.collection(collectionName, key: UInt64Key.self, value: BinaryCodec<OutboxEntry>.self))
+               entries: try await environment.collection(collectionName, key: UInt64Key.self, value: BinaryCodec<OutboxEntry>.self,
+                                                         logsChanges: false))
     }
 
     /// Queues a message or an edit for its chat in the caller's transaction; it is sent only
@@ -54,6 +60,7 @@ public struct Outbox: Sendable {
         let entry = OutboxEntry(chatId: chat, method: M.name, payload: try BotAPIClient.encode(call), enqueuedAt: now, paced: paced)
         let key = UInt64(try txn.add(toCounter: Self.lastKeyCounter, 1))
         try entries.put(txn, key, entry, expecting: .absent)
+        txn.afterCommit { [bell] in bell.ring() }
         return key
     }
 

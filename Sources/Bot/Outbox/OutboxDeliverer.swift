@@ -15,8 +15,8 @@ import Telegram
 /// try await deliverer.run()
 /// ```
 ///
-/// - A committed entry is sent within moments: the deliverer follows the store's change
-///   feed, so an entry queued in any transaction wakes it, with no polling delay.
+/// - A committed entry is sent within moments: the outbox's bell, rung once a transaction
+///   that queued an entry is durable, wakes the deliverer, with no polling delay.
 /// - A 429 waits its `retry_after`; a network failure, a 5xx or an answer that is not the
 ///   Bot API's is retried with ``Backoff``; both count in the entry's `attempts` and
 ///   survive a restart. A permanent refusal (400 chat not found, 403 bot blocked) is logged
@@ -70,11 +70,13 @@ public final class OutboxDeliverer: Service, Sendable {
 
     private func deliverUntilCancelled() async {
         let (events, wake) = AsyncStream.makeStream(of: Event.self)
-        // Taken before the first read of the queue, so that an entry committed after that
-        // read cannot slip between it and the feed (one committed before is read twice, and
+        // Listening before the first read of the queue, so that an entry committed after that
+        // read cannot slip between it and the bell (one committed before is read twice, and
         // the schedule ignores keys it has).
-        let head = outbox.environment.head
-        let follower = Task { await self.followStore(after: head, wake) }
+        let rings = outbox.bell.listen()
+        let listener = Task {
+            for await _ in rings { wake.yield(.stored) }
+        }
         var schedule = DeliverySchedule(limits: limits)
         var inFlight: [UInt64: Task<Void, Never>] = [:]
         var alarm: Task<Void, Never>?
@@ -102,7 +104,7 @@ public final class OutboxDeliverer: Service, Sendable {
             alarm = schedule.nextStart(after: now).map { start in Self.alarm(at: start, wake) }
         }
         alarm?.cancel()
-        follower.cancel()
+        listener.cancel()
         for call in inFlight.values { await call.value }
     }
 
@@ -144,25 +146,6 @@ public final class OutboxDeliverer: Service, Sendable {
                 guard (try? await Task.sleep(for: .seconds(wait))) != nil else { return }
             }
             wake.yield(.due)
-        }
-    }
-
-    /// Wakes the loop whenever an entry is added: a put creating a record of the outbox's collection.
-    private func followStore(after head: UInt64, _ wake: AsyncStream<Event>.Continuation) async {
-        let environment = outbox.environment
-        var from = head
-        while !Task.isCancelled {
-            do {
-                for try await change in environment.follow(after: from)
-                where change.collection == Outbox.collectionName && change.operation == .put && change.previous == nil {
-                    wake.yield(.stored)
-                }
-                return  // the store closed
-            } catch {
-                // Fell behind a trimmed feed: start again from now, and read the store for what was missed.
-                from = environment.head
-                wake.yield(.stored)
-            }
         }
     }
 

@@ -6,7 +6,7 @@ import Synchronization
 /// The live-update hub: follows the store's change feed once and fans events out to subscribers.
 ///
 /// ```swift
-/// let hub = Hub(environment: shop.environment)
+/// let hub = Hub(environment: environment)
 /// group.addTask { try await hub.run() }           // one follower of the feed for all
 /// let subscription = hub.subscribe(user: 7, role: .user, topics: ["inventory"], since: nil)
 /// ```

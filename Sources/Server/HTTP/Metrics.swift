@@ -65,7 +65,7 @@ final class ServerMetrics: Sendable {
     func webSocketClosed() { webSocketsOpen.subtract(1, ordering: .relaxed) }
 
     /// The exposition text: HTTP, WebSocket, hub and store figures.
-    func render(hub: Hub, environment: Store.Environment) async -> String {
+    func render(hub: Hub, shop: Shop) async -> String {
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String) {
             lines.append("# HELP \(name) \(help)")
@@ -109,10 +109,10 @@ final class ServerMetrics: Sendable {
         single("tenda_hub_frames_encoded_total", "counter", "Event frames encoded (once per event, however many receive it).", hubFigures.liveFramesEncoded)
         single("tenda_hub_frames_delivered_total", "counter", "Event frames queued for subscribers.", hubFigures.framesDelivered)
         single("tenda_hub_slow_consumers_total", "counter", "Subscribers cut off for reading too slowly (queue drops).", hubFigures.slowConsumersCut)
-        single("tenda_store_feed_head", "gauge", "Sequence of the last committed change.", environment.head)
+        single("tenda_store_feed_head", "gauge", "Sequence of the last committed change.", shop.feedHead)
         single("tenda_store_storage_full", "gauge", "1 while writes are refused for want of room (a full disk or the map's ceiling), else 0.",
-               environment.storage.isFull ? 1 : 0)
-        if let stats = try? await environment.statistics() {
+               shop.storage.isFull ? 1 : 0)
+        if let stats = try? await shop.storeStatistics() {
             single("tenda_store_map_used_bytes", "gauge", "Bytes of the LMDB map in use.", stats.mapUsed)
             single("tenda_store_map_size_bytes", "gauge", "Size of the LMDB map.", stats.mapSize)
             single("tenda_store_readers_in_use", "gauge", "LMDB reader slots held by live transactions.", stats.readersInUse)

@@ -12,7 +12,7 @@ struct ShopRoutes {
         let productLists = ProductListCache()
         router.get("/api/products") { request, context -> Response in
             // The head is read first: an answer kept under it can only be as new or newer.
-            let head = shop.environment.head
+            let head = shop.feedHead
             let key = context.principal.userId.map { ProductListCache.Key(userId: $0, query: request.uri.query ?? "") }
             if let key, let body = productLists.body(for: key, at: head) { return ProductListJSON.response(body) }
             let query = request.uri.queryParameters

@@ -4,7 +4,7 @@ import CLMDB
 ///
 /// Records are stored as an 8-byte version followed by the value codec's bytes. Every put
 /// and delete updates the collection's secondary indexes and appends a ``ChangeRecord``
-/// in the same transaction.
+/// in the same transaction, unless the collection was opened with `logsChanges: false`.
 ///
 /// ```swift
 /// let sales = try await env.collection("sales", key: UInt64Key.self, value: BinaryCodec<Sale>.self,
@@ -20,13 +20,16 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
     public typealias Record = StoredRecord<Key, Value>
 
     public let name: String
+    /// Whether puts and deletes append change records (see ``Environment/collection(_:key:value:indexes:logsChanges:)``).
+    public let logsChanges: Bool
     @usableFromInline let dbi: MDB_dbi
     let indexes: [OpenIndex<Value>]
 
-    init(name: String, dbi: MDB_dbi, indexes: [OpenIndex<Value>]) {
+    init(name: String, dbi: MDB_dbi, indexes: [OpenIndex<Value>], logsChanges: Bool) {
         self.name = name
         self.dbi = dbi
         self.indexes = indexes
+        self.logsChanges = logsChanges
     }
 
     /// The names of the collection's indexes.
@@ -101,9 +104,11 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
             try updateIndexes(txn, primaryKey: keyBytes, old: oldValue, new: value)
         }
         try txn.rawPut(dbi, keyBytes, stored)
-        try txn.appendChange(
-            collection: name, key: keyBytes, operation: .put, version: version,
-            value: Array(stored.dropFirst(8)), previous: oldPayload)
+        if logsChanges {
+            try txn.appendChange(
+                collection: name, key: keyBytes, operation: .put, version: version,
+                value: Array(stored.dropFirst(8)), previous: oldPayload)
+        }
         return version
     }
 
@@ -125,9 +130,11 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
             try updateIndexes(txn, primaryKey: keyBytes, old: oldValue, new: nil)
         }
         try txn.rawDelete(dbi, keyBytes)
-        try txn.appendChange(
-            collection: name, key: keyBytes, operation: .delete, version: oldVersion,
-            value: nil, previous: oldPayload)
+        if logsChanges {
+            try txn.appendChange(
+                collection: name, key: keyBytes, operation: .delete, version: oldVersion,
+                value: nil, previous: oldPayload)
+        }
         return true
     }
 
@@ -291,8 +298,16 @@ extension Environment {
     ///
     /// An index declared for a collection that already holds records is built in one write
     /// before this returns. Names may not contain `:`.
+    ///
+    /// With `logsChanges: false` the collection's puts and deletes append no ``ChangeRecord``:
+    /// they are stored, indexed, versioned and committed with the rest of the write as usual,
+    /// but followers of the feed never see them and the feed's head does not move for them.
+    /// That is for a program's own bookkeeping (a queue, a cursor), which must share the
+    /// store's transactions but is nobody's event. The choice belongs to the handle, not the
+    /// file: records a collection logged before stay in the feed until they are trimmed. It
+    /// is a programmer error to open one collection both ways.
     public func collection<K: KeyCodec, V: ValueCodec>(
-        _ name: String, key: K.Type, value: V.Type, indexes: [IndexDefinition<V.Value>] = []
+        _ name: String, key: K.Type, value: V.Type, indexes: [IndexDefinition<V.Value>] = [], logsChanges: Bool = true
     ) async throws -> TypedCollection<K, V> {
         guard !name.isEmpty, !name.contains(":"), !name.hasPrefix("_") else {
             throw StoreError(.invalidArgument, "collection name \(name) must be non-empty, without ':' and not start with '_'")
@@ -306,7 +321,7 @@ extension Environment {
             let indexDBI = try await database(InternalDatabases.indexName(name, definition.name), create: true)
             opened.append(OpenIndex(definition: definition, dbi: indexDBI))
         }
-        let collection = TypedCollection<K, V>(name: name, dbi: dbi, indexes: opened)
+        let collection = TypedCollection<K, V>(name: name, dbi: dbi, indexes: opened, logsChanges: logsChanges)
         try await buildMissingIndexes(collection, opened)
         return collection
     }

@@ -40,6 +40,8 @@ public final class WriteTransaction: ReadTransaction {
     private var encodedMetadata: [UInt8]?
     /// The change records this call appended, published after the commit.
     private(set) var changes: [ChangeRecord] = []
+    /// What to run once this call's changes are durable (see ``afterCommit(_:)``).
+    private(set) var commitActions: [@Sendable () -> Void] = []
 
     init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String]) {
         self.batch = batch
@@ -84,6 +86,19 @@ public final class WriteTransaction: ReadTransaction {
             throw StoreError.lmdb(rc, context: "delete")
         }
         return true
+    }
+
+    // MARK: After the commit
+
+    /// Runs `action` once this call's changes are durable, on the writer thread, after the
+    /// commit's change records are published and before the callers resume; never when the
+    /// call rolls back (it threw, or its batch was refused).
+    ///
+    /// For telling a part of the program that its records were committed (a queue's
+    /// deliverer) without making the change feed its bell. `action` must be quick and must
+    /// not wait for anything or write to the store.
+    public func afterCommit(_ action: @escaping @Sendable () -> Void) {
+        commitActions.append(action)
     }
 
     // MARK: The change feed

@@ -165,10 +165,11 @@ final class Writer: @unchecked Sendable {
             }
         }
         switch outcome {
-        case .committed(let results, let changes, let newHead, let reachedDisk):
+        case .committed(let results, let changes, let actions, let newHead, let reachedDisk):
             head = newHead
             hub.publish(changes, head: newHead)
             if reachedDisk { noteRoom() }
+            for action in actions { action() }
             for (request, error) in zip(batch, results) { request.finish(error) }
             afterCommit()
         case .failed(let error) where error.code == .storageFull && batch.count > 1:
@@ -182,9 +183,10 @@ final class Writer: @unchecked Sendable {
     }
 
     private enum BatchOutcome {
+        /// `actions`: the committed calls' ``WriteTransaction/afterCommit(_:)`` actions.
         /// `reachedDisk`: the commit wrote a new state to the file (a batch whose every call
         /// failed, or that changed nothing, commits without writing).
-        case committed(results: [(any Error)?], changes: [ChangeRecord], head: UInt64, reachedDisk: Bool)
+        case committed(results: [(any Error)?], changes: [ChangeRecord], actions: [@Sendable () -> Void], head: UInt64, reachedDisk: Bool)
         case mapFull
         /// A call threw while the batch ran without savepoints: run it again with them.
         case callFailed
@@ -206,6 +208,7 @@ final class Writer: @unchecked Sendable {
         let state = BatchState(nextSequence: head + 1, now: Date(microsecondsSince1970: Date().microsecondsSince1970))
         var results: [(any Error)?] = []
         var changes: [ChangeRecord] = []
+        var actions: [@Sendable () -> Void] = []
 
         for request in batch {
             let sequenceBefore = state.nextSequence
@@ -215,9 +218,12 @@ final class Writer: @unchecked Sendable {
                 do { try request.body(txn); result = nil } catch { result = error }
                 txn.isOpen = false
                 changes += txn.changes
-                if result == nil { state.absorb(txn.counterDeltas) }
+                if result == nil {
+                    state.absorb(txn.counterDeltas)
+                    actions += txn.commitActions
+                }
             } else {
-                result = runNested(request, parent: parent, internals: internals, state: state, changes: &changes)
+                result = runNested(request, parent: parent, internals: internals, state: state, changes: &changes, actions: &actions)
             }
             if state.sawMapFull {
                 mdb_txn_abort(parent)
@@ -226,7 +232,7 @@ final class Writer: @unchecked Sendable {
             if let result, !savepoints {
                 mdb_txn_abort(parent)
                 // A lone call has nothing to keep: its error is the answer.
-                return batch.count == 1 ? .committed(results: [result], changes: [], head: head, reachedDisk: false) : .callFailed
+                return batch.count == 1 ? .committed(results: [result], changes: [], actions: [], head: head, reachedDisk: false) : .callFailed
             }
             if result != nil { state.nextSequence = sequenceBefore }
             results.append(result)
@@ -251,13 +257,13 @@ final class Writer: @unchecked Sendable {
         if commit != MDB_SUCCESS { return .failed(classifyCommitFailure(commit)) }
         var info = MDB_envinfo()
         mdb_env_info(env, &info)
-        return .committed(results: results, changes: changes, head: newHead, reachedDisk: info.me_last_txnid == transactionId)
+        return .committed(results: results, changes: changes, actions: actions, head: newHead, reachedDisk: info.me_last_txnid == transactionId)
     }
 
     /// Runs one call in its own nested transaction; returns its error, or nil when it committed.
     private func runNested(
         _ request: WriteRequest, parent: OpaquePointer, internals: InternalDatabases,
-        state: BatchState, changes: inout [ChangeRecord]
+        state: BatchState, changes: inout [ChangeRecord], actions: inout [@Sendable () -> Void]
     ) -> (any Error)? {
         var child: OpaquePointer?
         let rc = mdb_txn_begin(env, parent, 0, &child)
@@ -286,6 +292,7 @@ final class Writer: @unchecked Sendable {
             return StoreError.lmdb(commit, context: "commit nested write")
         }
         changes += txn.changes
+        actions += txn.commitActions
         state.absorb(txn.counterDeltas)
         return nil
     }

@@ -26,13 +26,13 @@ struct ImportCommand: AsyncParsableCommand {
         let started = Date()
         do {
             let summary = try await ShopImport.run(json, into: shop)
-            try await shop.environment.sync()
-            await shop.environment.close()
+            try await shop.sync()
+            await shop.close()
             let types = summary.byType.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             print("imported \(file) into \(dataDir) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: "
                   + "\(summary.users) users, \(summary.products) products, \(summary.events) events (\(types))")
         } catch {
-            await shop.environment.close()
+            await shop.close()
             throw error
         }
     }

@@ -173,11 +173,11 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
         if serverConfiguration.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
         // The conversation answers the command bridge whether or not the bot itself runs.
-        let conversation = try await Conversation.open(shop: shop, settings: ConversationSettings(
+        let conversation = try await Conversation.open(shop: shop, environment: store, settings: ConversationSettings(
             publicURL: publicURL, backupFolder: dataDir + "/backups"))
         var bot: TelegramBot?
         if let botToken {
-            bot = try await TelegramBot.make(conversation: conversation, settings: BotSettings(
+            bot = try await TelegramBot.make(conversation: conversation, environment: store, settings: BotSettings(
                 token: botToken, apiBaseURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotSettings.telegramAPI,
                 publicURL: self.publicURL), logger: logger)
         } else if let botId {

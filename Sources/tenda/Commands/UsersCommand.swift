@@ -23,10 +23,10 @@ struct UsersCommand: AsyncParsableCommand {
             do {
                 rows = try Self.rows(shop)
             } catch {
-                await shop.environment.close()
+                await shop.close()
                 throw error
             }
-            await shop.environment.close()
+            await shop.close()
             let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
                 print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
@@ -80,10 +80,10 @@ struct UsersCommand: AsyncParsableCommand {
                 _ = try await runTableCommand("updateUser", params: input, shop: shop, as: .system(.cli))
                 print("\(user.name) (\(user.publicId), Telegram \(telegramId)) is now \(role.rawValue)")
             } catch {
-                await shop.environment.close()
+                await shop.close()
                 throw error
             }
-            await shop.environment.close()
+            await shop.close()
         }
     }
 }

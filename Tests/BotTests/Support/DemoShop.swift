@@ -12,6 +12,8 @@ struct DemoShop {
     static let englishUserTelegramId: Int64 = 5_329_249_287  // Rafael Nunes, language "en"
 
     let folder: String
+    /// The store the shop and the bot's bookkeeping live in.
+    let environment: Store.Environment
     let shop: Shop
     let conversation: Conversation
 
@@ -24,13 +26,13 @@ struct DemoShop {
         let shop = try await Shop.open(env, settings: ShopSettings(tokenSecret: Array(repeating: 7, count: 32)))
         let json = try Data(contentsOf: packageRoot.appendingPathComponent("fixtures/demo-shop.json"))
         _ = try await ShopImport.run(json, into: shop)
-        let conversation = try await Conversation.open(shop: shop, settings: ConversationSettings(
+        let conversation = try await Conversation.open(shop: shop, environment: env, settings: ConversationSettings(
             publicURL: "https://shop.example", backupFolder: folder + "-backups"))
-        return DemoShop(folder: folder, shop: shop, conversation: conversation)
+        return DemoShop(folder: folder, environment: env, shop: shop, conversation: conversation)
     }
 
     func discard() async {
-        await shop.environment.close()
+        await environment.close()
         try? FileManager.default.removeItem(atPath: folder)
         try? FileManager.default.removeItem(atPath: folder + "-backups")
     }
@@ -55,7 +57,7 @@ struct DemoShop {
     /// The feed position of the last notice the shop wrote after `sequence`: the notifier has
     /// handled them all once its stored position reaches it.
     func lastNotice(after sequence: UInt64) throws -> UInt64 {
-        try #require(try shop.environment.changes(after: sequence, limit: 10_000).last { $0.collection == "notifications" }?.sequence,
+        try #require(try shop.changes(after: sequence, limit: 10_000).last { $0.collection == "notifications" }?.sequence,
                      "no notice after \(sequence)")
     }
 

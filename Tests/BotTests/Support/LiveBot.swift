@@ -32,10 +32,10 @@ struct LiveBot {
         let demo = try await DemoShop.make(store: configure)
         let telegram = try await StandInBotAPI.start()
         let bot = try await TelegramBot.make(
-            conversation: demo.conversation,
+            conversation: demo.conversation, environment: demo.environment,
             settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL, publicURL: webhook ? "https://shop.example" : nil),
             limits: .unlimited, pollTimeout: 1, logger: Logger(label: "bot-test"))
-        let hub = Hub(environment: demo.shop.environment)
+        let hub = Hub(environment: demo.environment)
         let live = LiveBot(demo: demo, telegram: telegram, bot: bot, hub: hub)
         let app = buildApplication(
             shop: demo.shop, hub: hub,

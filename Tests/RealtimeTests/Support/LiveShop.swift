@@ -8,6 +8,8 @@ import Testing
 /// and two users.
 struct LiveShop {
     let folder: String
+    /// The store the shop lives in and the hub follows.
+    let environment: Environment
     let shop: Shop
     let hub: Hub
     let pump: Task<Void, any Error>
@@ -34,12 +36,11 @@ struct LiveShop {
         configureHub(&hubConfiguration)
         let hub = Hub(environment: env, configuration: hubConfiguration)
         let pump = Task { try await hub.run() }
-        return LiveShop(folder: folder, shop: shop, hub: hub, pump: pump, owner: owner, admin: admin, ana: ana, bruno: bruno)
+        return LiveShop(folder: folder, environment: env, shop: shop, hub: hub, pump: pump, owner: owner, admin: admin, ana: ana, bruno: bruno)
     }
 
     var asAdmin: Principal { .user(admin.id, via: .rest) }
     var asOwner: Principal { .user(owner.id, via: .rest) }
-    var environment: Environment { shop.environment }
 
     /// A new product; returns once the hub has fanned out its creation, so subscriptions
     /// made afterwards start after it.
@@ -85,7 +86,7 @@ struct LiveShop {
     func discard() async {
         pump.cancel()
         _ = try? await pump.value
-        await shop.environment.close()
+        await environment.close()
         try? FileManager.default.removeItem(atPath: folder)
     }
 }

@@ -5,9 +5,10 @@ import Testing
 
 /// The shop's books, checked from scratch against what the commands kept.
 enum Invariants {
-    static func check(_ shop: Shop, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// `environment` is the store `shop` was opened over.
+    static func check(_ shop: Shop, in environment: Environment, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let c = shop.collections
-        try shop.environment.read { txn throws in
+        try environment.read { txn throws in
             // The ledger balances: each user's debt is the sum of their entries, and the total is the sum of all.
             var perUser: [UInt64: Int64] = [:]
             var saleEntries: Int64 = 0, refundEntries: Int64 = 0, paymentEntries: Int64 = 0
@@ -77,7 +78,7 @@ enum Invariants {
         // Every aggregate equals a full recomputation, over the whole history.
         let system = Principal.system()
         let latest = try shop.sales(page: PageRequest(limit: 1), as: system).items.first?.value.at ?? Date()
-        let earliest = try shop.environment.read { txn in try c.sales.scan(txn, index: "time", from: nil, to: nil, options: ScanOptions(limit: 1)).items.first?.value.at } ?? latest
+        let earliest = try environment.read { txn in try c.sales.scan(txn, index: "time", from: nil, to: nil, options: ScanOptions(limit: 1)).items.first?.value.at } ?? latest
         let dashboard = try shop.dashboard(now: latest, as: system)
         #expect(dashboard == (try shop.dashboardByFullScan(now: latest, as: system)), "dashboard", sourceLocation: sourceLocation)
         for grouping in ReportGrouping.allCases {

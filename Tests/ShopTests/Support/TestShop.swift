@@ -6,6 +6,8 @@ import Testing
 /// A shop over a fresh store in a temporary folder, with an owner, an admin and two users.
 struct TestShop {
     let folder: String
+    /// The store the shop was opened over, for white-box checks of what the commands stored.
+    let environment: Environment
     let shop: Shop
     let owner: User
     let admin: User
@@ -26,7 +28,7 @@ struct TestShop {
         try await shop.execute(GrantRole(userId: admin.id, role: .admin), as: .system())
         let ana = try await shop.execute(SeeTelegramUser(identity: .init(telegramId: 3_000, firstName: "Ana", lastName: "Souza", username: "ana")), as: .system())
         let bruno = try await shop.execute(SeeTelegramUser(identity: .init(telegramId: 4_000, firstName: "Bruno")), as: .system())
-        return TestShop(folder: folder, shop: shop, owner: owner, admin: try shop.user(admin.id, as: .system()).value, ana: ana, bruno: bruno)
+        return TestShop(folder: folder, environment: env, shop: shop, owner: owner, admin: try shop.user(admin.id, as: .system()).value, ana: ana, bruno: bruno)
     }
 
     var asOwner: Principal { .user(owner.id, via: .rest) }
@@ -41,7 +43,7 @@ struct TestShop {
     }
 
     func discard() async {
-        await shop.environment.close()
+        await shop.close()
         try? FileManager.default.removeItem(atPath: folder)
     }
 }

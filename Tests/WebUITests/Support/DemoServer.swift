@@ -54,7 +54,7 @@ struct DemoServer {
         var logger = Logger(label: "tenda-webui")
         logger.logLevel = .warning
         // The bot's conversation answers the command bridge (the Console), as in `tenda serve`.
-        let conversation = try await Conversation.open(shop: shop, settings: ConversationSettings(
+        let conversation = try await Conversation.open(shop: shop, environment: environment, settings: ConversationSettings(
             publicURL: "http://127.0.0.1:\(port)", backupFolder: folder + "-backups"))
         let app = buildApplication(shop: shop, hub: Hub(environment: environment), configuration: configuration,
                                    commandLine: conversation, logger: logger)
@@ -85,7 +85,7 @@ struct DemoServer {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
-        await shop.environment.close()
+        await shop.close()
         try? FileManager.default.removeItem(atPath: folder)
         try? FileManager.default.removeItem(atPath: folder + "-backups")
     }

@@ -30,7 +30,7 @@ struct UpdateHandlingBenchmark: BotWorkload {
         }
         let buyer = try shop.user(telegramId: Self.customer.id, as: .system())?.value.publicId ?? "u4"
         let telegram = try await StandInBotAPI.start()
-        let chat = ChatHandler(conversation: try await Conversation.open(shop: shop), outbox: try await Outbox.open(environment),
+        let chat = ChatHandler(conversation: try await Conversation.open(shop: shop, environment: environment), outbox: try await Outbox.open(environment),
                                client: telegram.client)
         // Sign both people in once, as their first message would.
         await chat.handle(Self.message("/start", from: Self.admin, id: 0))

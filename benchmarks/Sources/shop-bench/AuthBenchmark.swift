@@ -94,7 +94,7 @@ struct AuthBenchmark {
             before.append(Timing(name: "`checkToken` (before)", tasks: tasks, callsPerSecond: best.before))
             after.append(Timing(name: "`authenticate` (after)", tasks: tasks, callsPerSecond: best.after))
         }
-        await shop.environment.close()
+        await shop.close()
 
         var endToEnd: EndToEnd?
         if let tenda {

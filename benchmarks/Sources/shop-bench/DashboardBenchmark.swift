@@ -53,7 +53,7 @@ struct DashboardBenchmark {
                 try shop.report(from: from90, to: end, groupBy: grouping, as: admin) == shop.reportByFullScan(from: from90, to: end, groupBy: grouping, as: admin)
             })
         }
-        await shop.environment.close()
+        await shop.close()
         return Result(sales: sales, buyers: buyers, products: products, fillSeconds: fillSeconds,
                       salesPerCommit: Double(sales) / Double(max(commits, 1)), timings: timings)
     }

@@ -24,7 +24,7 @@ struct DurableBuyBenchmark {
         progress("durable buys: \(buys.grouped) purchases from \(buyers) concurrent buyers")
         let bench = try await BenchShop.make(folder: folder, durability: .full, buyers: buyers, products: 50)
         let perBuyer = buys / buyers
-        let commitsBefore = try bench.shop.environment.read { $0.snapshotId }
+        let commitsBefore = try bench.environment.read { $0.snapshotId }
         let (latencies, seconds) = try await timed {
             try await withThrowingTaskGroup(of: [Double].self) { group in
                 for b in 0..<buyers {
@@ -47,8 +47,8 @@ struct DurableBuyBenchmark {
         }
         let sales = try bench.shop.dashboard(as: bench.admin).todaySales
         guard sales == Int64(latencies.count) else { throw BenchError("expected \(latencies.count) sales, the shop counts \(sales)") }
-        let commits = try bench.shop.environment.read { $0.snapshotId } - commitsBefore
-        await bench.shop.environment.close()
+        let commits = try bench.environment.read { $0.snapshotId } - commitsBefore
+        await bench.shop.close()
         return Result(buysPerSecond: Double(latencies.count) / seconds, p50: percentile(latencies, 0.5),
                       p99: percentile(latencies, 0.99), buys: latencies.count, seconds: seconds,
                       buysPerCommit: Double(latencies.count) / Double(max(commits, 1)))

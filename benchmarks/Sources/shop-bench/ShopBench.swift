@@ -162,6 +162,8 @@ struct ShopBenchOptions {
 /// A shop over its own store in `folder`, with `buyers` customers, an admin who sells, and
 /// `products` products with plenty of stock.
 struct BenchShop {
+    /// The store the shop lives in, for counting its commits.
+    let environment: Environment
     let shop: Shop
     let admin: Principal
     let buyers: [UInt64]
@@ -195,7 +197,7 @@ struct BenchShop {
                 name: "Produto \(n)", emoji: "🥟", category: "Categoria \(n % 6)", price: Int64(300 + 50 * (n % 20)),
                 stock: 1_000_000, lowStockThreshold: 0), as: system).id)
         }
-        return BenchShop(shop: shop, admin: .user(seller.id, via: .rest), buyers: buyerIds, products: productIds)
+        return BenchShop(environment: env, shop: shop, admin: .user(seller.id, via: .rest), buyers: buyerIds, products: productIds)
     }
 
     /// Just before midnight UTC today: the end of the year of sales ``fill(sales:endingAt:)`` writes.
@@ -208,7 +210,7 @@ struct BenchShop {
     func fill(sales: Int, endingAt end: Date) async throws -> (seconds: Double, commits: UInt64) {
         let year = 365.0 * 86_400
         progress("filling \(sales.grouped) sales over a year through the buy command")
-        let commitsBefore = try shop.environment.read { $0.snapshotId }
+        let commitsBefore = try environment.read { $0.snapshotId }
         let (_, seconds) = try await timed {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let workers = 64
@@ -225,7 +227,7 @@ struct BenchShop {
                 try await group.waitForAll()
             }
         }
-        return (seconds, try shop.environment.read { $0.snapshotId } - commitsBefore)
+        return (seconds, try environment.read { $0.snapshotId } - commitsBefore)
     }
 
     /// A purchase of one or two products by one buyer, drawn from `rng`.

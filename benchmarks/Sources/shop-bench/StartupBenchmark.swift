@@ -38,7 +38,7 @@ struct StartupBenchmark {
 
         let bench = try await BenchShop.make(folder: filledFolder, durability: .noSync, buyers: 200, products: 60)
         let (fillSeconds, _) = try await bench.fill(sales: sales, endingAt: BenchShop.endOfToday)
-        await bench.shop.environment.close()
+        await bench.shop.close()
         let dataBytes = (try? FileManager.default.attributesOfItem(atPath: filledFolder + "/data.mdb")[.size] as? Int) ?? 0
 
         var filled: [Double] = []

@@ -16,6 +16,8 @@ public struct FuzzShop: Sendable {
     public static let customerTelegramId: Int64 = 3_000
 
     public let folder: String
+    /// The store the shop and the bot's dialogues live in.
+    public let store: Environment
     public let shop: Shop
     public let hub: Hub
     public let owner: UInt64
@@ -52,7 +54,7 @@ public struct FuzzShop: Sendable {
                                                             ContractPartyInput(userId: adminTokens.user.id, part: "cozinha")],
                                                   requiredConfirmations: 1), as: owner)
         _ = try await shop.execute(Notify(recipient: .role(.user), title: "Aberto", body: "Hoje até as 18h"), as: owner)
-        return FuzzShop(folder: folder, shop: shop, hub: Hub(environment: env),
+        return FuzzShop(folder: folder, store: env, shop: shop, hub: Hub(environment: env),
                         owner: ownerTokens.user.id, admin: adminTokens.user.id, customer: customerTokens.user.id,
                         ownerToken: ownerTokens.accessToken, customerToken: customerTokens.accessToken)
     }

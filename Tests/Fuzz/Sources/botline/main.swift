@@ -18,7 +18,7 @@ enum Fixture {
         shop.removeAtExit()
         return shop
     }()
-    static let conversation: Conversation = waitFor { try! await Conversation.open(shop: shop.shop) }
+    static let conversation: Conversation = waitFor { try! await Conversation.open(shop: shop.shop, environment: shop.store) }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -143,7 +143,7 @@ final class RouterDriver: Sendable {
         self.jobs = jobs
         let started = DispatchSemaphore(value: 0)
         Task {
-            let conversation = try! await Conversation.open(shop: shop.shop)
+            let conversation = try! await Conversation.open(shop: shop.shop, environment: shop.store)
             var configuration = ServerConfiguration(botToken: FuzzShop.botToken, initDataMaxAge: 0,
                                                     userRateLimit: (1e9, 1e9), addressRateLimit: (1e9, 1e9))
             configuration.chartJSFile = nil

@@ -33,7 +33,7 @@ enum Fixture {
         return shop
     }()
     /// Bot command lines (`{"type":"command","command":"estoque","args":…}`) run as the chat runs them.
-    static let conversation: Conversation = waitFor { try! await Conversation.open(shop: shop.shop) }
+    static let conversation: Conversation = waitFor { try! await Conversation.open(shop: shop.shop, environment: shop.store) }
     static let heartbeat = Heartbeat(interval: .seconds(25))
     static let metrics = ServerMetrics()
 }
