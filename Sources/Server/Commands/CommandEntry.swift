@@ -112,7 +112,7 @@ struct CommandEntry: Sendable {
     }
 
     /// A command that answers a record, shown through `view`.
-    static func record<C: ShopCommand & Decodable, View: Encodable>(
+    static func record<C: ShopCommand & Decodable, View: Encodable & Sendable>(
         _ type: C.Type, key: String, schema: String, view: @escaping @Sendable (C.Result, UInt64) -> View,
         role: APIOperation.MinimumRole, access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
         body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []

@@ -45,10 +45,10 @@ struct RunCommand: AsyncParsableCommand {
         do {
             answer = try await runTableCommand(command, params: Data(input.utf8), shop: shop, as: principal)
         } catch {
-            await shop.environment.close()
+            await shop.close()
             throw ValidationFailure("\(command) refused: \(Self.describe(error))")
         }
-        await shop.environment.close()
+        await shop.close()
         FileHandle.standardOutput.write(answer.data + Data("\n".utf8))
     }
 
