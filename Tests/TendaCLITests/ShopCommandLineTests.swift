@@ -48,6 +48,32 @@ import Testing
         #expect(twice.status != 0 && twice.errors.contains("already has users"))
     }
 
+    /// `tenda run`: a command of the table on the demo shop, as the system or as a user, and its refusals.
+    @Test func runningTableCommandsFromTheCommandLine() throws {
+        let folder = freshFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try cli.tenda("import", "--data-dir", folder, Self.demoShop).status == 0)
+        let list = try cli.tenda("run", "--list")
+        #expect(list.status == 0 && list.output.split(separator: "\n").contains("buy") && list.output.contains("updateUser"))
+
+        let created = try cli.tenda("run", "--data-dir", folder, "createProduct", #"{"name": "Pamonha", "price": 750, "stock": 12}"#)
+        #expect(created.status == 0, "\(created.errors)")
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: Any])
+        let product = try #require(answer["product"] as? [String: Any])
+        let id = try #require(answer["productId"] as? String)
+        #expect(product["id"] as? String == id && product["stock"] as? Int == 12 && (product["version"] as? Int ?? 0) > 0)
+
+        // As a user (u6 is a plain user in the demo shop), with that user's role: refused, nothing written.
+        let asUser = try cli.tenda("run", "--data-dir", folder, "--as", "u6", "restock", #"{"productId": "\#(id)", "quantity": 3}"#)
+        #expect(asUser.status != 0 && asUser.errors.contains("forbidden"), "\(asUser.errors)")
+        let misspelt = try cli.tenda("run", "--data-dir", folder, "restock", #"{"productId": "\#(id)", "quantiti": 3}"#)
+        #expect(misspelt.status != 0 && misspelt.errors.contains("unknown field quantiti"))
+        let unknown = try cli.tenda("run", "--data-dir", folder, "fly", "{}")
+        #expect(unknown.status != 0 && unknown.errors.contains("unknown_command"))
+        let restocked = try cli.tenda("run", "--data-dir", folder, "restock", #"{"productId": "\#(id)", "quantity": 3}"#)
+        #expect(restocked.status == 0 && restocked.output.contains(#""stock":15"#), "\(restocked.output)")
+    }
+
     @Test func usersOfAMissingStoreIsAClearError() throws {
         let folder = freshFolder()
         let run = try cli.tenda("users", "list", "--data-dir", folder)
