@@ -33,6 +33,14 @@ public final class QueryContext {
         return record
     }
 
+    /// A page of `records`, newest first: those whose `index` holds `key` when there is one,
+    /// and all of them otherwise.
+    func newestFirst<Value: BinaryCodable>(_ records: Records<Value>, index: String, equals key: UInt64?,
+                                           _ page: PageRequest) throws -> Page<Stored<Value>> {
+        guard let key else { return try records.scan(txn, options: page.scanOptions) }
+        return try records.lookup(txn, index: index, equals: OrderedKey(key), options: page.scanOptions)
+    }
+
     /// Whose records a list may show: an admin's `requested` as asked (nil for everyone's); a
     /// caller below admin sees only their own, and asking for someone else's is refused.
     func ownUnlessAdmin(_ requested: UInt64?) throws(ShopError) -> UInt64? {

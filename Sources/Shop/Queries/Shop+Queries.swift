@@ -211,10 +211,7 @@ extension Shop {
     public func ledger(userId: UInt64? = nil, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<LedgerEntry>> {
         try query(as: principal) { q in
             try q.require(.owner)
-            if let userId {
-                return try q.shop.ledger.lookup(q.txn, index: "user", equals: OrderedKey(userId), options: page.scanOptions)
-            }
-            return try q.shop.ledger.scan(q.txn, options: page.scanOptions)
+            return try q.newestFirst(q.shop.ledger, index: "user", equals: userId, page)
         }
     }
 
@@ -292,10 +289,7 @@ extension Shop {
     public func auditTrail(actorId: UInt64? = nil, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<AuditEntry>> {
         try query(as: principal) { q in
             try q.require(.owner)
-            if let actorId {
-                return try q.shop.audit.lookup(q.txn, index: "actor", equals: OrderedKey(actorId), options: page.scanOptions)
-            }
-            return try q.shop.audit.scan(q.txn, options: page.scanOptions)
+            return try q.newestFirst(q.shop.audit, index: "actor", equals: actorId, page)
         }
     }
 
