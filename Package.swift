@@ -101,7 +101,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TelegramTests",
-            dependencies: ["Telegram"]
+            dependencies: [
+                "Telegram",
+                // The Bot API stand-in (Support/StandInBotAPI.swift) is a small Hummingbird server.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ShopTests",

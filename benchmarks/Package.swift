@@ -57,7 +57,7 @@ let package = Package(
             ]
         ),
         // The bot: the outbox's delivery rate and latency against a local stand-in of the Bot API
-        // (the tests' own, Tests/BotTests/Support/StandInBotAPI.swift, linked into the target).
+        // (the tests' own, Tests/TelegramTests/Support/StandInBotAPI.swift, linked into the target).
         .executableTarget(
             name: "bot-bench",
             dependencies: [

@@ -168,6 +168,24 @@ struct DeliveryTests {
         }
     }
 
+    @Test func raisingTheThresholdToTheStockIsOneCrossingForTheEventAndTheNotificationAlike() async throws {
+        try await withLiveShop { live in
+            let coxinha = try await live.product("Coxinha", stock: 5, threshold: 2)
+            let before = live.environment.head
+            try await live.shop.execute(SetThreshold(productId: coxinha.id, threshold: 5), as: live.asAdmin)  // 5 left, limit 5: low
+            try await live.shop.execute(SetThreshold(productId: coxinha.id, threshold: 8), as: live.asAdmin)  // still low
+            try await live.buy(live.ana, coxinha)                                                             // still low
+
+            let lows = try live.events(after: before).filter { $0.name == "low_stock" }
+            #expect(lows.count == 1)
+            let low = (try? JSONSerialization.jsonObject(with: Data(lows.first?.data ?? []))) as? [String: Any] ?? [:]
+            #expect(low["stock"] as? Int == 5 && low["threshold"] as? Int == 5)
+            for principal in [live.asAdmin, live.asOwner] {
+                #expect(try live.shop.notifications(as: principal).page.items.filter { $0.value.kind == "low_stock" }.count == 1)
+            }
+        }
+    }
+
     @Test func archivingAndRepricingAreProductUpdatesAndCrossingTheThresholdIsLowStockForAdmins() async throws {
         try await withLiveShop { live in
             let coxinha = try await live.product("Coxinha", stock: 5, threshold: 2)

@@ -78,7 +78,7 @@ public struct EventMapper: Sendable {
             events.append(event(change, .inventory, "product_update",
                                 ProductChanged(product: ProductView(product, version: change.version)), .everyone))
         }
-        if product.isLowOnStock && !previous.isLowOnStock {
+        if product.becameLowOnStock(since: previous) {
             events.append(event(change, .inventory, "low_stock",
                                 LowStock(productId: productId, stock: product.stock, threshold: product.lowStockThreshold), .admins()))
         }

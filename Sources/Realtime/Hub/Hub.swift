@@ -295,23 +295,12 @@ public final class Hub: Sendable {
     /// Throws ``StoreError/Code/sinceTooOld`` when that history was trimmed.
     func replay(after: UInt64, through: UInt64, userId: UInt64?, role: Role, topics: Set<String>) throws -> ([Frame], UInt64) {
         let changes = try environment.changes(after: after, limit: configuration.historyPageSize)
-        var frames: [Frame] = []
-        var cursor = after
-        var reachedEnd = changes.count < configuration.historyPageSize
-        for change in changes {
-            guard change.sequence <= through else {
-                reachedEnd = true
-                break
-            }
-            cursor = change.sequence
-            guard let events = try? mapper.events(for: change) else { continue }
-            for event in events where topics.contains(event.topic.rawValue) && event.audience.canSee(userId: userId, role: role) {
-                frames.append(.event(event))
-            }
-        }
-        if !frames.isEmpty { replayFramesEncoded.add(frames.count, ordering: .relaxed) }
-        // Fewer records than asked for means the history ends here, at or after `through`.
-        return (frames, reachedEnd ? through : cursor)
+        let page = changes.prefix { $0.sequence <= through }
+        let frames = visibleFrames(of: page, user: userId, role: role, topics: topics)
+        // A change past `through`, or fewer records than asked for, means the history this
+        // replay owes ends here.
+        let reachedEnd = page.count < changes.count || changes.count < configuration.historyPageSize
+        return (frames, reachedEnd ? through : page.last?.sequence ?? after)
     }
 
     /// A page of past events a caller may see, for long-poll and `GET /api/changes`: the
@@ -323,6 +312,13 @@ public final class Hub: Sendable {
         let head = environment.head
         guard after < head else { return ([], after) }
         let changes = try environment.changes(after: after, limit: max(1, limit))
+        return (visibleFrames(of: changes, user: user, role: role, topics: topics), changes.last?.sequence ?? after)
+    }
+
+    /// The frames of past `changes` that a caller acting as `user` with `role` may see on
+    /// `topics`, encoded here (history is not shared between callers the way live frames are).
+    /// A change whose bytes do not decode gives nothing, as it does live.
+    private func visibleFrames(of changes: some Collection<ChangeRecord>, user: UInt64?, role: Role, topics: Set<String>) -> [Frame] {
         var frames: [Frame] = []
         for change in changes {
             guard let events = try? mapper.events(for: change) else { continue }
@@ -331,7 +327,7 @@ public final class Hub: Sendable {
             }
         }
         if !frames.isEmpty { replayFramesEncoded.add(frames.count, ordering: .relaxed) }
-        return (frames, changes.last?.sequence ?? after)
+        return frames
     }
 
     // MARK: Presence

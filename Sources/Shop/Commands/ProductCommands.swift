@@ -225,7 +225,7 @@ extension CommandContext {
         var product = product
         product.updatedAt = now
         try put(shop.products, product.id, product, expecting: .version(current.version))
-        if product.isLowOnStock && !current.value.isLowOnStock {
+        if product.becameLowOnStock(since: current.value) {
             try notify(role: .admin, kind: "low_stock", priority: .high,
                        title: "Estoque baixo: \(product.emoji) \(product.name)",
                        body: "Restam \(product.stock) (limite \(product.lowStockThreshold)).",

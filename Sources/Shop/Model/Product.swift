@@ -24,6 +24,11 @@ public struct Product: Sendable, Equatable, BinaryCodable {
     public var publicId: String { EntityKind.product.format(id) }
     public var isLowOnStock: Bool { active && stock <= lowStockThreshold }
 
+    /// Whether this version of the product is low on stock and `previous` was not: the
+    /// moment admins are told (the shop's notification and the hub's `low_stock` event), once
+    /// per crossing rather than on every sale while it stays low.
+    public func becameLowOnStock(since previous: Product) -> Bool { isLowOnStock && !previous.isLowOnStock }
+
     public init(id: UInt64, name: String, emoji: String, description: String, category: String, price: Int64, currency: String,
                 stock: Int64, lowStockThreshold: Int64, mediaIds: [String], active: Bool, createdAt: Date, updatedAt: Date) {
         self.id = id; self.name = name; self.emoji = emoji; self.description = description; self.category = category

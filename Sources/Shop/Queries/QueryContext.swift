@@ -23,6 +23,31 @@ public final class QueryContext {
     }
 
     func holds(_ needed: Role) -> Bool { role.map { $0 >= needed } ?? false }
+
+    /// Record `id` of `records` when `visible` admits it, and "`name` not found" otherwise: a
+    /// record the caller may not see is answered as one that does not exist, so that its id
+    /// tells them nothing.
+    func visibleRecord<Value: BinaryCodable>(_ records: Records<Value>, _ id: UInt64, _ name: String,
+                                             if visible: (Value) -> Bool) throws -> Stored<Value> {
+        guard let record = try records.record(txn, id), visible(record.value) else { throw ShopError.notFound(name) }
+        return record
+    }
+
+    /// A page of `records`, newest first: those whose `index` holds `key` when there is one,
+    /// and all of them otherwise.
+    func newestFirst<Value: BinaryCodable>(_ records: Records<Value>, index: String, equals key: UInt64?,
+                                           _ page: PageRequest) throws -> Page<Stored<Value>> {
+        guard let key else { return try records.scan(txn, options: page.scanOptions) }
+        return try records.lookup(txn, index: index, equals: OrderedKey(key), options: page.scanOptions)
+    }
+
+    /// Whose records a list may show: an admin's `requested` as asked (nil for everyone's); a
+    /// caller below admin sees only their own, and asking for someone else's is refused.
+    func ownUnlessAdmin(_ requested: UInt64?) throws(ShopError) -> UInt64? {
+        guard !holds(.admin) else { return requested }
+        guard requested == nil || requested == actor?.id else { throw ShopError.forbidden }
+        return actor?.id
+    }
 }
 
 /// Which page of a list to return.

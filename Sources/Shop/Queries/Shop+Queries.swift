@@ -47,8 +47,7 @@ extension Shop {
     public func user(_ id: UInt64, as principal: Principal) throws -> Stored<User> {
         try query(as: principal) { q in
             try q.require(.user)
-            guard q.actor?.id == id || q.holds(.admin), let user = try q.shop.users.record(q.txn, id) else { throw ShopError.notFound("user") }
-            return user
+            return try q.visibleRecord(q.shop.users, id, "user") { _ in q.actor?.id == id || q.holds(.admin) }
         }
     }
 
@@ -106,10 +105,7 @@ extension Shop {
     public func product(_ id: UInt64, as principal: Principal) throws -> Stored<Product> {
         try query(as: principal) { q in
             try q.require(.user)
-            guard let product = try q.shop.products.record(q.txn, id), product.value.active || q.holds(.admin) else {
-                throw ShopError.notFound("product")
-            }
-            return product
+            return try q.visibleRecord(q.shop.products, id, "product") { $0.active || q.holds(.admin) }
         }
     }
 
@@ -152,11 +148,7 @@ extension Shop {
                       page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<Sale>> {
         try query(as: principal) { q in
             try q.require(.user)
-            var buyerId = buyerId
-            if !q.holds(.admin) {
-                guard buyerId == nil || buyerId == q.actor?.id else { throw ShopError.forbidden }
-                buyerId = q.actor?.id
-            }
+            let buyerId = try q.ownUnlessAdmin(buyerId)
             func bounds(_ prefix: OrderedKey?) -> (OrderedKey?, OrderedKey?) {
                 var lower = prefix ?? OrderedKey()
                 var upper = prefix ?? OrderedKey()
@@ -182,10 +174,7 @@ extension Shop {
     public func sale(_ id: UInt64, as principal: Principal) throws -> Stored<Sale> {
         try query(as: principal) { q in
             try q.require(.user)
-            guard let sale = try q.shop.sales.record(q.txn, id), q.holds(.admin) || sale.value.buyerId == q.actor?.id else {
-                throw ShopError.notFound("sale")
-            }
-            return sale
+            return try q.visibleRecord(q.shop.sales, id, "sale") { q.holds(.admin) || $0.buyerId == q.actor?.id }
         }
     }
 
@@ -193,12 +182,7 @@ extension Shop {
     public func payments(userId: UInt64? = nil, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<Payment>> {
         try query(as: principal) { q in
             try q.require(.user)
-            var userId = userId
-            if !q.holds(.admin) {
-                guard userId == nil || userId == q.actor?.id else { throw ShopError.forbidden }
-                userId = q.actor?.id
-            }
-            if let userId {
+            if let userId = try q.ownUnlessAdmin(userId) {
                 return try q.shop.payments.lookup(q.txn, index: "user", equals: OrderedKey(userId), options: page.scanOptions)
             }
             return try q.shop.payments.scan(q.txn, index: "time", from: nil, to: nil, options: page.scanOptions)
@@ -230,10 +214,7 @@ extension Shop {
     public func ledger(userId: UInt64? = nil, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<LedgerEntry>> {
         try query(as: principal) { q in
             try q.require(.owner)
-            if let userId {
-                return try q.shop.ledger.lookup(q.txn, index: "user", equals: OrderedKey(userId), options: page.scanOptions)
-            }
-            return try q.shop.ledger.scan(q.txn, options: page.scanOptions)
+            return try q.newestFirst(q.shop.ledger, index: "user", equals: userId, page)
         }
     }
 
@@ -258,10 +239,7 @@ extension Shop {
     public func order(_ id: UInt64, as principal: Principal) throws -> Stored<Order> {
         try query(as: principal) { q in
             try q.require(.user)
-            guard let order = try q.shop.orders.record(q.txn, id), q.holds(.admin) || order.value.customerId == q.actor?.id else {
-                throw ShopError.notFound("order")
-            }
-            return order
+            return try q.visibleRecord(q.shop.orders, id, "order") { q.holds(.admin) || $0.customerId == q.actor?.id }
         }
     }
 
@@ -283,11 +261,9 @@ extension Shop {
     public func contract(_ id: UInt64, as principal: Principal) throws -> Stored<Contract> {
         try query(as: principal) { q in
             try q.require(.user)
-            guard let contract = try q.shop.contracts.record(q.txn, id),
-                  q.holds(.owner) || contract.value.parties.contains(where: { $0.userId == q.actor?.id }) else {
-                throw ShopError.notFound("contract")
+            return try q.visibleRecord(q.shop.contracts, id, "contract") { contract in
+                q.holds(.owner) || contract.parties.contains { $0.userId == q.actor?.id }
             }
-            return contract
         }
     }
 
@@ -308,10 +284,7 @@ extension Shop {
     public func notification(_ id: UInt64, as principal: Principal) throws -> Stored<Notice> {
         try query(as: principal) { q in
             try q.require(.user)
-            guard let notice = try q.shop.notifications.record(q.txn, id), notice.value.userId == q.actor?.id else {
-                throw ShopError.notFound("notification")
-            }
-            return notice
+            return try q.visibleRecord(q.shop.notifications, id, "notification") { $0.userId == q.actor?.id }
         }
     }
 
@@ -319,10 +292,7 @@ extension Shop {
     public func auditTrail(actorId: UInt64? = nil, page: PageRequest = PageRequest(), as principal: Principal) throws -> Page<Stored<AuditEntry>> {
         try query(as: principal) { q in
             try q.require(.owner)
-            if let actorId {
-                return try q.shop.audit.lookup(q.txn, index: "actor", equals: OrderedKey(actorId), options: page.scanOptions)
-            }
-            return try q.shop.audit.scan(q.txn, options: page.scanOptions)
+            return try q.newestFirst(q.shop.audit, index: "actor", equals: actorId, page)
         }
     }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Checks MiniApp `initData` against the bot token, as Telegram's documentation prescribes.
@@ -8,16 +7,13 @@ import Foundation
 /// let launch = try verifier.verify(body.initData)
 /// ```
 public struct InitDataVerifier: Sendable {
-    private let key: SymmetricKey
-    private let maxAge: TimeInterval
+    private let signed: HashSignedFields
 
     /// Derives the verification key from `botToken`; `maxAge` is in seconds, 0 meaning no limit.
     ///
     /// It is a programmer error to pass a negative `maxAge`.
     public init(botToken: String, maxAge: TimeInterval) {
-        AuthDate.checkMaxAge(maxAge)
-        self.key = HashCheck.initDataKey(botToken: botToken)
-        self.maxAge = maxAge
+        signed = HashSignedFields(key: HashCheck.initDataKey(botToken: botToken), maxAge: maxAge)
     }
 
     /// Returns the launch data when `hash` matches and `auth_date` is recent enough.
@@ -28,13 +24,9 @@ public struct InitDataVerifier: Sendable {
         _ rawInitData: String, now: Date = Date()
     ) throws(TelegramAuthError) -> WebAppInitData {
         var fields = try QueryString.decode(rawInitData)
-        guard let hash = fields.removeValue(forKey: "hash") else {
-            throw TelegramAuthError(.missingHash, "The data has no hash.")
-        }
-        // `signature` stays in: Telegram computes `hash` over it too (Bot API 8.0+).
-        let dataCheckString = DataCheckString.make(fields, excluding: [])
-        try HashCheck.verify(hash: hash, dataCheckString: dataCheckString, key: key)
-        let authDate = try AuthDate.verified(in: fields, now: now, maxAge: maxAge)
+        // `signature` is signed too: Telegram computes `hash` over it (Bot API 8.0+).
+        let authDate = try signed.verify(fields, now: now)
+        fields.removeValue(forKey: "hash")
         return try WebAppInitData(verifiedFields: fields, authDate: authDate)
     }
 }

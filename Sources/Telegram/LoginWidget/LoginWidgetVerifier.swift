@@ -1,18 +1,14 @@
-import Crypto
 import Foundation
 
 /// Checks the fields the Telegram Login Widget (or a `login_url` button) hands a web page.
 public struct LoginWidgetVerifier: Sendable {
-    private let key: SymmetricKey
-    private let maxAge: TimeInterval
+    private let signed: HashSignedFields
 
     /// Derives the verification key from `botToken`; `maxAge` is in seconds, 0 meaning no limit.
     ///
     /// It is a programmer error to pass a negative `maxAge`.
     public init(botToken: String, maxAge: TimeInterval) {
-        AuthDate.checkMaxAge(maxAge)
-        self.key = HashCheck.loginWidgetKey(botToken: botToken)
-        self.maxAge = maxAge
+        signed = HashSignedFields(key: HashCheck.loginWidgetKey(botToken: botToken), maxAge: maxAge)
     }
 
     /// Returns the signed-in user when `hash` matches and `auth_date` is recent enough.
@@ -23,12 +19,7 @@ public struct LoginWidgetVerifier: Sendable {
     public func verify(
         _ fields: [String: String], now: Date = Date()
     ) throws(TelegramAuthError) -> TelegramUser {
-        guard let hash = fields["hash"] else {
-            throw TelegramAuthError(.missingHash, "The fields have no hash.")
-        }
-        let dataCheckString = DataCheckString.make(fields, excluding: ["hash"])
-        try HashCheck.verify(hash: hash, dataCheckString: dataCheckString, key: key)
-        _ = try AuthDate.verified(in: fields, now: now, maxAge: maxAge)
+        _ = try signed.verify(fields, now: now)
         guard let idText = fields["id"], let id = Int64(idText) else {
             throw TelegramAuthError(.invalidUser, "The id is missing or not an integer.")
         }

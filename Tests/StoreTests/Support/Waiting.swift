@@ -12,7 +12,8 @@ import Testing
 /// try await waitUntil("the outbox is empty", seeing: { try outbox.count() }) { $0 == 0 }
 /// ```
 ///
-/// Shared by StoreTests and (through a symbolic link) BotTests, so it imports only Testing.
+/// Shared by StoreTests and (through symbolic links) TelegramTests and BotTests, so it
+/// imports only Testing.
 @discardableResult
 func waitUntil<Seen>(_ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
                      seeing observe: () async throws -> Seen, until isMet: (Seen) throws -> Bool) async throws -> Seen {

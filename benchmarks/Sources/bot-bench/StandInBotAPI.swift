@@ -1,1 +1,1 @@
-../../../Tests/BotTests/Support/StandInBotAPI.swift
+../../../Tests/TelegramTests/Support/StandInBotAPI.swift
