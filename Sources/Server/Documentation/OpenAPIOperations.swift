@@ -337,6 +337,11 @@ enum OpenAPIOperations {
                          access: "owner", minimumRole: .owner, status: 204, answerDescription: "Ended.", answer: .empty),
             APIOperation(method: "GET", path: "/api/notifications", tag: "Notifications", summary: "The caller's notifications",
                          access: "signed in (self)", minimumRole: .user, parameters: ["unread"] + list, answer: .json("NotificationList")),
+            APIOperation(method: "GET", path: "/api/notifications/wording", tag: "Notifications", summary: "The words of every notification kind",
+                         description: "The one catalogue the bot and the MiniApp word notifications from, in Portuguese and English: " +
+                             "a client fills its reader's language's templates with a notification's `params`, and shows the stored " +
+                             "`title` and `body` for a notification without `params` or of a kind it does not find here.",
+                         access: "anyone", minimumRole: .anyone, answer: .json("NotificationWording")),
             APIOperation(method: "POST", path: "/api/notifications/{id}/read", tag: "Notifications", summary: "Mark one notification read",
                          access: "its addressee", minimumRole: .user, answer: .json("Notification")),
             APIOperation(method: "POST", path: "/api/notifications/read-all", tag: "Notifications", summary: "Mark all the caller's notifications read",
