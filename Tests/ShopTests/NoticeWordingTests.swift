@@ -56,8 +56,9 @@ import Testing
 
         // Kept in a real store and read back through the shop's query, as the list route reads it.
         let t = try await TestShop.make()
-        var stored = old
-        stored.userId = t.ana.id
+        var mine = old
+        mine.userId = t.ana.id
+        let stored = mine
         try await t.shop.environment.write { txn in _ = try t.shop.collections.notifications.put(txn, stored.id, stored) }
         let read = try #require(try t.shop.notifications(as: t.asAna).page.items.first { $0.key == 41 })
         #expect(read.value == stored)

@@ -56,7 +56,7 @@ public struct Notice: Sendable, Equatable, BinaryCodable {
     public init(from r: inout BinaryReader) throws {
         id = try r.read(); userId = try r.read(); audience = try r.read(); kind = try r.read(); priority = try r.read()
         title = try r.read(); body = try r.read(); link = try r.read(); read = try r.read(); createdAt = try r.read()
-        params = r.isAtEnd ? nil : try r.read([String: String].self)
+        params = try r.isAtEnd ? nil : r.read([String: String].self)
     }
 }
 
