@@ -122,7 +122,7 @@ import Testing
         #expect(declined.words(in: .en) == NoticeWords("Contract declined: Rateio da geladeira", "Ana Souza declined."))
         let confirmed = try #require(notices.first { $0.kind == "contract_confirmed" && $0.userId == t.bruno.id })
         #expect(confirmed.words(in: .pt) == NoticeWords("Ana Souza confirmou: Rateio do forno", "1 de 2 confirmações."))
-        let payment = try #require(notices.first { $0.kind == "payment_recorded" })
+        let payment = try #require(notices.first { $0.kind == "payment_recorded" && $0.params?["method"] == "pix" })
         #expect(payment.words(in: .en) == NoticeWords("Payment recorded", "We received R$ 5,00 (pix)."))
         let broadcast = try #require(notices.first { $0.kind == "broadcast" })
         #expect(broadcast.words(in: .en) == NoticeWords("Fechado amanhã", "Feriado"), "what an admin wrote stays as written")
