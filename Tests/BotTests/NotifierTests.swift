@@ -78,21 +78,31 @@ import Testing
         #expect(alerts(telegram, to: DemoShop.userTelegramId, about: "Kibe") == 0, "users are not")
     }
 
-    @Test func englishSpeakersAreToldInEnglish() async throws {
+    @Test func eachAddresseeIsToldInTheirLanguageWhatWasTrueWhenItHappened() async throws {
         let demo = try await DemoShop.make()
         let telegram = try await StandInBotAPI.start()
         defer { Task { await telegram.stop(); await demo.discard() } }
         let rafael = try demo.user(DemoShop.englishUserTelegramId)
+        try await runBot(demo, telegram) { _ in try await waitForStart(demo) }
+        // Written while the bot is down; then the product is renamed and restocked before it starts again.
+        _ = try await demo.shop.execute(GrantRole(userId: rafael.id, role: .admin), as: try demo.principal(DemoShop.ownerTelegramId))
+        try await drain("Coxinha", demo)
+        let coxinha = try demo.product(named: "Coxinha").value
+        let admin = try demo.principal(DemoShop.adminTelegramId)
+        _ = try await demo.shop.execute(UpdateProduct(productId: coxinha.id, name: "Empada Nova"), as: admin)
+        _ = try await demo.shop.execute(Restock(productId: coxinha.id, quantity: 40), as: admin)
         try await runBot(demo, telegram) { _ in
-            try await waitForStart(demo)
-            _ = try await demo.shop.execute(GrantRole(userId: rafael.id, role: .admin), as: try demo.principal(DemoShop.ownerTelegramId))
-            try await drain("Coxinha", demo)
             let toRafael = try await waitUntil("two messages to Rafael", seeing: {
                 telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }.filter { $0.chatId == rafael.telegramId }.map(\.text)
             }) { $0.count >= 2 }
             #expect(toRafael.contains { $0.contains("Your access changed") && $0.contains("You are now admin") })
-            #expect(toRafael.contains { $0.contains("Low stock") && $0.contains("Coxinha") && $0.contains("left (threshold 5)") })
-            #expect(alerts(telegram, to: DemoShop.adminTelegramId, about: "Coxinha") == 1, "Portuguese speakers keep the shop's words")
+            #expect(toRafael.contains { $0.contains("Low stock") && $0.contains("Coxinha") && $0.contains("\(coxinha.stock) left (threshold 5)") },
+                    "the alert says what was true when it was written: \(toRafael)")
+            #expect(!toRafael.contains { $0.contains("Empada Nova") })
+            try await waitForAlert(telegram, to: DemoShop.adminTelegramId, about: "Coxinha")
+            let toBruno = telegram.answered("sendMessage").compactMap { try? $0.decode(SendMessage.self) }
+                .filter { $0.chatId == DemoShop.adminTelegramId && $0.text.contains("Estoque baixo") }.map(\.text)
+            #expect(toBruno.count == 1 && toBruno[0].contains("Restam \(coxinha.stock) (limite 5)"), "Portuguese speakers are told in Portuguese: \(toBruno)")
         }
     }
 

@@ -46,6 +46,24 @@ import Testing
         await server.discard()
     }
 
+    @Test func theWordingIsServedToAnyoneAndAListedNotificationCarriesItsKindAndParameters() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let wording = try await client.call(.get, "/api/notifications/wording")
+            #expect(wording.status == .ok)
+            let kinds = try #require(wording.json["kinds"] as? [String: [String: [String: String]]])
+            #expect(kinds["low_stock"]?["en"]?["title"] == "Low stock: {emoji} {product}" && kinds["low_stock"]?["pt"]?["title"] == "Estoque baixo: {emoji} {product}")
+            #expect(kinds.count > 10 && kinds.values.allSatisfy { $0.keys.sorted() == ["en", "pt"] }, "\(kinds.keys.sorted())")
+
+            let (_, admin, ana, _) = try await client.signInCast()
+            _ = try await client.call(.post, "/api/notifications", token: admin.access, json: ["userId": ana.userId, "title": "Fechado amanhã", "body": "Feriado"])
+            let listed = try #require(try await client.call(.get, "/api/notifications", token: ana.access).items.first)
+            #expect(listed["kind"] as? String == "broadcast" && listed["params"] as? [String: String] == ["title": "Fechado amanhã", "body": "Feriado"])
+            #expect(listed["title"] as? String == "Fechado amanhã" && listed["body"] as? String == "Feriado", "what an admin wrote stays as written")
+        }
+        await server.discard()
+    }
+
     @Test func readAllMarksOnlyTheCallersNotificationsAndSaysHowMany() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, _ in

@@ -56,6 +56,7 @@ import Testing
                     body: #"{"title":"Rateio","terms":"…","amount":100,"parties":[{"userId":"\#(u)","part":"a"},{"userId":"\#(owner.userId)","part":"b"}]}"#,
                     expected: [401, 403, 403, 201]),
                 Row(method: .get, path: "/api/notifications", body: nil, expected: [401, 200, 200, 200]),
+                Row(method: .get, path: "/api/notifications/wording", body: nil, expected: [200, 200, 200, 200]),
                 Row(method: .post, path: "/api/notifications/read-all", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/notifications", body: #"{"role":"user","title":"Fechado amanhã"}"#, expected: [401, 403, 201, 201]),
                 Row(method: .get, path: "/api/dashboard", body: nil, expected: [401, 403, 200, 200]),

@@ -16,7 +16,7 @@ import Testing
         let t = try await TestShop.make()
         let contract = try await rateio(t)
         #expect(contract.state == .pending && contract.history.map(\.to) == [.draft, .pending])
-        #expect(try t.shop.notifications(as: t.asAna).page.items.contains { $0.value.kind == "contract_update" })
+        #expect(try t.shop.notifications(as: t.asAna).page.items.contains { $0.value.kind == "contract_pending" })
         let once = try await t.shop.execute(ConfirmContract(contractId: contract.id), as: t.asAna)
         #expect(once.state == .pending && once.confirmations == 1)
         let twice = await refusal { try await t.shop.execute(ConfirmContract(contractId: contract.id), as: t.asAna) }

@@ -286,7 +286,7 @@ struct MatrixShop: Sendable {
     func notification(for userId: UInt64) async throws -> Notice {
         try await shop.execute(Notify(recipient: .user(userId), title: "Olá", body: ""), as: .system())
         let unread = try shop.notifications(unreadOnly: true, page: PageRequest(limit: 200), as: .user(userId, via: .rest)).page.items
-        return try #require(unread.first { $0.value.title == "Olá" }).value
+        return try #require(unread.first { $0.value.params?["title"] == "Olá" }).value
     }
 
     func sale(to buyer: UInt64) async throws -> Sale {

@@ -268,6 +268,58 @@ import Testing
         }
     }
 
+    @Test func aNotificationReadsInEachReadersLanguageAsItWasWhenItHappened() async throws {
+        try await withBrowsers { server, driver, browsers in
+            // Bruno's Telegram speaks English (and so his stored language becomes English at sign-in); Ana's Portuguese.
+            let bruno = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin, language: "en"), language: "en")
+            try await bruno.openScreen(server.base + "/#/products", "products")
+            let owner = "Bearer \(try await server.accessToken(DemoServer.owner))"
+            let products = try #require(try await server.get("/api/products?limit=100", headers: ["Authorization": owner]).json["items"] as? [[String: Any]])
+            let product = try #require(products.first { $0["active"] as? Bool == true && ($0["stock"] as? Int ?? 0) > ($0["lowStockThreshold"] as? Int ?? 0) + 1 })
+            let (id, name, emoji) = (try #require(product["id"] as? String), try #require(product["name"] as? String), product["emoji"] as? String ?? "")
+            let (stock, threshold) = (try #require(product["stock"] as? Int), try #require(product["lowStockThreshold"] as? Int))
+            let lowered = try await server.request(.POST, "/api/products/\(id)/stock", headers: ["Authorization": owner],
+                                                   json: ["delta": threshold - stock, "reason": "adjustment"])
+            #expect(lowered.status == 200, "the adjustment: \(lowered.text)")
+            // Renamed and restocked afterwards: the notification still says what was true when it was written.
+            let renamed = try await server.request(.PATCH, "/api/products/\(id)", headers: ["Authorization": owner], json: ["name": "Empada Nova"])
+            #expect(renamed.status == 200, "the rename: \(renamed.text)")
+            let restocked = try await server.request(.POST, "/api/products/\(id)/stock", headers: ["Authorization": owner],
+                                                     json: ["delta": 50, "reason": "restock"])
+            #expect(restocked.status == 200, "the restock: \(restocked.text)")
+
+            let shown = emoji.isEmpty ? name : "\(emoji) \(name)"
+            let english = (title: "Low stock: \(shown)", body: "\(threshold) left (threshold \(threshold)).")
+            let portuguese = (title: "Estoque baixo: \(shown)", body: "Restam \(threshold) (limite \(threshold)).")
+            let items = "[...document.querySelectorAll('li[data-notification-id]')].map((li) => li.innerText).join('\\n')"
+            try await bruno.run("location.hash = '#/notifications'")
+            try await bruno.wait(for: "Bruno's notification in English", "\(items).includes(\(Self.js(english.title)))", seconds: 20)
+            let brunoSees = try #require(try await bruno.run("return \(items)") as? String)
+            #expect(brunoSees.contains(english.body) && !brunoSees.contains(portuguese.title) && !brunoSees.contains("Empada Nova"), "Bruno sees: \(brunoSees)")
+            try await bruno.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-en-notifications.png"))
+
+            let ana = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await ana.openScreen(server.base + "/#/notifications", "notifications")
+            let anaSees = try #require(try await ana.run("return \(items)") as? String)
+            #expect(anaSees.contains(portuguese.title) && anaSees.contains(portuguese.body) && !anaSees.contains(english.title), "Ana sees: \(anaSees)")
+
+            // Scripts get the title and body already worded in the reader's stored language, with the kind and parameters.
+            let signedIn = try await server.request(.POST, "/api/auth/telegram", json: ["initData": DemoServer.initData(DemoServer.admin, language: "en")])
+            let brunoToken = try #require(signedIn.json["accessToken"] as? String, "Bruno's sign-in: \(signedIn.text)")
+            let brunoList = try await server.get("/api/notifications", headers: ["Authorization": "Bearer \(brunoToken)"])
+            let alert = try #require((brunoList.json["items"] as? [[String: Any]])?.first { $0["kind"] as? String == "low_stock" })
+            #expect(alert["title"] as? String == english.title && alert["body"] as? String == english.body)
+            #expect((alert["params"] as? [String: String])?["product"] == name && (alert["params"] as? [String: String])?["stock"] == String(threshold))
+            let anaList = try await server.get("/api/notifications", headers: ["Authorization": owner])
+            #expect((anaList.json["items"] as? [[String: Any]])?.first { $0["kind"] as? String == "low_stock" }?["title"] as? String == portuguese.title)
+        }
+    }
+
+    /// A string as a JavaScript literal.
+    static func js(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description
+    }
+
     /// A demo person's user id, as the shop knows them.
     func userId(_ server: DemoServer, _ person: DemoServer.Person) async throws -> String {
         let me = try await server.get("/api/auth/me", headers: ["Authorization": "Bearer \(try await server.accessToken(person))"]).json

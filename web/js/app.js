@@ -117,6 +117,15 @@ function setLanguage(code) {
   document.getElementById('bell').setAttribute('aria-label', app.t('screen.notifications'));
 }
 
+/** The notifications' words (GET /api/notifications/wording), asked once; asked again after a failure. */
+app.noticeWording = () => {
+  app.wordingRequest ??= app.api.get('/api/notifications/wording').catch((error) => {
+    app.wordingRequest = null;
+    throw error;
+  });
+  return app.wordingRequest;
+};
+
 app.navigate = (path) => {
   if (location.hash === `#/${path}`) route();
   else location.hash = `#/${path}`;

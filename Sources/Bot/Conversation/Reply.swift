@@ -1,16 +1,8 @@
 import Foundation
 import Shop
 
-/// The language a reply is written in: Brazilian Portuguese (the seed shops'), or English
-/// when the person's Telegram `language_code` is English.
-public enum Language: String, Sendable {
-    case pt, en
-
-    public init(code: String?) {
-        self = (code ?? "").lowercased().hasPrefix("en") ? .en : .pt
-    }
-
-    /// Picks the text written for this language.
+extension Language {
+    /// Picks the text written for this language (the shop's ``Language``, which replies are written in).
     func pick(_ pt: String, _ en: String) -> String { self == .en ? en : pt }
 }
 

@@ -102,7 +102,7 @@ public struct Notifier: Service {
     func messages(for notice: Notice) throws -> [SendMessage] {
         guard let user = try? shop.user(notice.userId, as: .system(.bot)).value, user.telegramId > 0, !user.blocked else { return [] }
         let l = Language(code: user.language)
-        let words = NoticeWording(shop: shop).words(for: notice, in: l)
+        let words = notice.words(in: l)
         var text = "🔔 <b>\(html(words.title))</b>"
         if !words.body.isEmpty { text += "\n" + html(words.body) }
         var buttons: [ReplyButton] = []

@@ -90,7 +90,7 @@ struct CommandEntry: Sendable {
     private init<C: ShopCommand & Decodable>(
         _: C.Type, role: APIOperation.MinimumRole, access: String, idempotent: Bool, pathField: (String, EntityKind)?,
         body: (String, OpenAPISchema.Object)?, bodyRequired: Bool, answer: Answer, doors: [Door], errors: [OpenAPIErrorResponse],
-        shape: @escaping @Sendable (Committed<C.Result>) throws -> Result
+        shape: @escaping @Sendable (Committed<C.Result>, Call) throws -> Result
     ) {
         name = C.name
         inputType = String(describing: C.self)
@@ -107,7 +107,7 @@ struct CommandEntry: Sendable {
         self.errors = errors
         run = { input, call in
             let command = try JSONDecoder().decode(C.self, from: input)
-            return try shape(try await call.shop.run(command, as: call.principal, idempotencyKey: idempotent ? call.idempotencyKey : nil))
+            return try shape(try await call.shop.run(command, as: call.principal, idempotencyKey: idempotent ? call.idempotencyKey : nil), call)
         }
     }
 
@@ -117,9 +117,19 @@ struct CommandEntry: Sendable {
         role: APIOperation.MinimumRole, access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
         body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry where C.Result: ShopRecord {
+        record(type, key: key, schema: schema, viewForCaller: { record, version, _ in view(record, version) }, role: role, access: access,
+               idempotent: idempotent, pathField: pathField, body: body, bodyRequired: bodyRequired, doors: doors, errors: errors)
+    }
+
+    /// A command that answers a record whose view depends on who asks (a notification in its reader's language).
+    static func record<C: ShopCommand & Decodable, View: Encodable & Sendable>(
+        _ type: C.Type, key: String, schema: String, viewForCaller view: @escaping @Sendable (C.Result, UInt64, Call) throws -> View,
+        role: APIOperation.MinimumRole, access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
+        body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []
+    ) -> CommandEntry where C.Result: ShopRecord {
         CommandEntry(type, role: role, access: access, idempotent: idempotent, pathField: pathField, body: body, bodyRequired: bodyRequired,
-                     answer: .record(key: key, schema: schema), doors: doors, errors: errors) { committed in
-            Result(json: try JSONEncoder().encode(view(committed.value, committed.version ?? 0)),
+                     answer: .record(key: key, schema: schema), doors: doors, errors: errors) { committed, call in
+            Result(json: try JSONEncoder().encode(try view(committed.value, committed.version ?? 0, call)),
                    recordId: committed.value.publicId, sequence: committed.sequence)
         }
     }
@@ -130,7 +140,7 @@ struct CommandEntry: Sendable {
         body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry where C.Result == Int {
         CommandEntry(type, role: role, access: access, idempotent: false, pathField: pathField, body: body, bodyRequired: bodyRequired,
-                     answer: .count(key: key, schema: schema), doors: doors, errors: errors) { committed in
+                     answer: .count(key: key, schema: schema), doors: doors, errors: errors) { committed, _ in
             Result(json: try JSONEncoder().encode([key: committed.value]), recordId: nil, sequence: committed.sequence)
         }
     }
@@ -141,7 +151,7 @@ struct CommandEntry: Sendable {
         doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry {
         CommandEntry(type, role: role, access: access, idempotent: false, pathField: pathField, body: nil, bodyRequired: false,
-                     answer: .nothing, doors: doors, errors: errors) { committed in
+                     answer: .nothing, doors: doors, errors: errors) { committed, _ in
             Result(json: Data(), recordId: nil, sequence: committed.sequence)
         }
     }

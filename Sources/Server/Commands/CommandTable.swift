@@ -202,7 +202,11 @@ enum CommandTable {
                                  "Revokes the device's whole refresh-token family: its refresh token is refused (401) and its " +
                                      "open connections close. Any id of the family names it. An id that is not one of the caller's " +
                                      "sessions is 404.")]),
-            .record(MarkRead.self, key: "notification", schema: "Notification", view: NotificationView.init, role: .user, access: "its addressee",
+            .record(MarkRead.self, key: "notification", schema: "Notification",
+                    viewForCaller: { notice, version, call in
+                        // In the reader's words, as their list shows it.
+                        NotificationView(notice, version: version, language: Language(code: try call.shop.me(as: call.principal).user?.language))
+                    }, role: .user, access: "its addressee",
                     pathField: ("notificationId", .notification), bodyRequired: false,
                     doors: [.post("/api/notifications/{id}/read", tag: "Notifications", "Mark one notification read")]),
             .count(MarkAllRead.self, key: "marked", schema: "Marked", role: .user, access: "signed in (self)", bodyRequired: false,

@@ -280,6 +280,11 @@ enum OpenAPIOperations {
                          access: "owner and admins; a user may read themself", minimumRole: .user, answer: .json("User")),
             APIOperation(method: "GET", path: "/api/notifications", tag: "Notifications", summary: "The caller's notifications",
                          access: "signed in (self)", minimumRole: .user, parameters: ["unread"] + list, answer: .json("NotificationList")),
+            APIOperation(method: "GET", path: "/api/notifications/wording", tag: "Notifications", summary: "The words of every notification kind",
+                         description: "The one catalogue the bot and the MiniApp word notifications from, in Portuguese and English: " +
+                             "a client fills its reader's language's templates with a notification's `params`, and shows the stored " +
+                             "`title` and `body` for a notification without `params` or of a kind it does not find here.",
+                         access: "anyone", minimumRole: .anyone, answer: .json("NotificationWording")),
             APIOperation(method: "GET", path: "/api/transactions", tag: "Ledger", summary: "The money ledger",
                          access: "owner", minimumRole: .owner, parameters: ["userId"] + list, answer: .json("LedgerEntryList")),
             APIOperation(method: "GET", path: "/api/audit", tag: "Audit", summary: "The audit trail",

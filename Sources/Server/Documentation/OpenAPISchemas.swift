@@ -255,14 +255,22 @@ enum OpenAPISchemas {
                 "updatedAt": OpenAPISchema.time,
                 "version": OpenAPISchema.integer("Bumped on each change; 0 when the caller can no longer read the contract back.", minimum: 0),
             ]),
-            "Notification": OpenAPISchema.object(nil, required: ["id", "userId", "kind", "priority", "title", "body", "read", "createdAt", "version"], [
+            "Notification": OpenAPISchema.object(
+                "A notification: its kind and parameters, which a client words from GET /api/notifications/wording in its " +
+                    "reader's language, and the title and body already worded in the reader's stored language (Portuguese when unknown).",
+                required: ["id", "userId", "kind", "priority", "title", "body", "read", "createdAt", "version"], [
                 "id": OpenAPISchema.id("n7"),
                 "userId": OpenAPISchema.id("u1"),
                 "audience": OpenAPISchema.string("The role it was addressed to, when sent to a role.", enumeration: ["user", "admin", "owner"]),
-                "kind": OpenAPISchema.string("low_stock, new_order, order_update, contract_update, payment_recorded, role_changed, broadcast …", example: "broadcast"),
+                "kind": OpenAPISchema.string(NoticeKind.allCases.map(\.rawValue).joined(separator: ", ") +
+                                                 "; older notifications may have order_update or contract_update.", example: "low_stock"),
+                "params": ["type": "object", "additionalProperties": OpenAPISchema.string(),
+                           "description": "The values the kind's words are filled with, as they were when it happened " +
+                               "(`{\"product\": \"Coxinha\", \"stock\": \"4\"}`); absent on notifications from before they were kept, " +
+                               "whose title and body are as stored."],
                 "priority": OpenAPISchema.string(enumeration: ["low", "normal", "high"]),
-                "title": OpenAPISchema.string(),
-                "body": OpenAPISchema.string(),
+                "title": OpenAPISchema.string("Worded in the reader's language."),
+                "body": OpenAPISchema.string("Worded in the reader's language; may be empty."),
                 "link": OpenAPISchema.string(),
                 "read": OpenAPISchema.boolean(),
                 "createdAt": OpenAPISchema.time,
@@ -444,6 +452,17 @@ enum OpenAPISchemas {
                 "url": OpenAPISchema.string("Where to download it: /media/{id}.", example: "/media/abc123"),
             ]),
             "Marked": OpenAPISchema.object(nil, required: ["marked"], ["marked": OpenAPISchema.integer("Notifications marked read.", format: "int32")]),
+            "NotificationWording": OpenAPISchema.object(
+                "The words of every notification kind, by kind and language (`pt`, `en`). In a template `{name}` is replaced by " +
+                    "the notification's parameter of that name; an empty or missing value takes the space after it along, and the " +
+                    "result is trimmed.", required: ["kinds"], [
+                "kinds": ["type": "object", "description": "Kind → language → templates.",
+                          "additionalProperties": ["type": "object", "additionalProperties": OpenAPISchema.ref("NotificationWords")]],
+            ]),
+            "NotificationWords": OpenAPISchema.object(nil, required: ["title", "body"], [
+                "title": OpenAPISchema.string(example: "Low stock: {emoji} {product}"),
+                "body": OpenAPISchema.string(example: "{stock} left (threshold {threshold})."),
+            ]),
             "Reached": OpenAPISchema.object(nil, required: ["reached"], ["reached": OpenAPISchema.integer("Users the notification was sent to.", format: "int32")]),
         ]
     }

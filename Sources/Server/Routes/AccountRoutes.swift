@@ -35,8 +35,13 @@ struct AccountRoutes {
         router.get("/api/notifications") { request, context -> JSON<NotificationList> in
             let (page, unread) = try shop.notifications(unreadOnly: try request.flag("unread"),
                                                         page: try request.pageRequest(), as: context.principal)
-            return JSON(NotificationList(items: page.items.map { NotificationView($0.value, version: $0.version) },
+            let language = Language(code: try shop.me(as: context.principal).user?.language)
+            return JSON(NotificationList(items: page.items.map { NotificationView($0.value, version: $0.version, language: language) },
                                          next: page.next?.token, unread: unread))
+        }
+        // The words of every notification kind, for clients that word them in their reader's language.
+        router.get("/api/notifications/wording") { _, _ -> JSON<NoticeWordingDocument> in
+            JSON(NoticeCatalogue.document)
         }
         router.get("/api/transactions") { request, context -> JSON<ListBody<LedgerEntryView>> in
             let page = try shop.ledger(userId: try request.id("userId", .user), page: try request.pageRequest(), as: context.principal)

@@ -148,19 +148,20 @@ public final class CommandContext {
 
     // MARK: Notifications
 
-    /// Notifies one user.
-    func notify(_ userId: UInt64, kind: String, priority: Notice.Priority = .normal, title: String, body: String,
+    /// Notifies one user: the notice keeps its kind and `params` (names, numbers and amounts as
+    /// they are now, text a person wrote as written); its words come from ``NoticeCatalogue``.
+    func notify(_ userId: UInt64, _ kind: NoticeKind, priority: Notice.Priority = .normal, params: [String: String],
                 link: String?, audience: Role? = nil) throws {
         let notification = Notice(id: try nextId(.notification), userId: userId, audience: audience, kind: kind,
-                                        priority: priority, title: title, body: body, link: link, read: false, createdAt: now)
+                                  priority: priority, params: params, link: link, read: false, createdAt: now)
         try put(shop.notifications, notification.id, notification)
         try txn.add(toCounter: Aggregates.unread(userId), 1)
     }
 
     /// Notifies every user who holds `role` or a higher one and is not blocked.
-    func notify(role: Role, kind: String, priority: Notice.Priority = .normal, title: String, body: String, link: String?) throws {
+    func notify(role: Role, _ kind: NoticeKind, priority: Notice.Priority = .normal, params: [String: String], link: String?) throws {
         for user in try usersHolding(role) {
-            try notify(user.id, kind: kind, priority: priority, title: title, body: body, link: link, audience: role)
+            try notify(user.id, kind, priority: priority, params: params, link: link, audience: role)
         }
     }
 

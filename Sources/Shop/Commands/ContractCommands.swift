@@ -92,14 +92,13 @@ public struct ConfirmContract: ShopCommand {
             }
             guard contract.parties[i].confirmedAt == nil else { throw ShopError(.invalidTransition, "you have confirmed already") }
             contract.parties[i].confirmedAt = context.now
-            let name = context.actor?.name ?? "Uma parte"
             if contract.confirmations >= contract.requiredConfirmations {
                 context.transition(&contract, to: .active, note: "")
-                try context.notifyParties(of: contract, title: "Contrato ativo: \(contract.title)",
-                                          body: "Todas as confirmações necessárias foram dadas.")
+                try context.notifyParties(of: contract, .contractActive)
             } else {
-                try context.notifyParties(of: contract, except: context.actorId, title: "\(name) confirmou: \(contract.title)",
-                                          body: "\(contract.confirmations) de \(contract.requiredConfirmations) confirmações.")
+                try context.notifyParties(of: contract, except: context.actorId, .contractConfirmed,
+                                          ["name": context.actor?.name ?? "", "confirmations": String(contract.confirmations),
+                                           "required": String(contract.requiredConfirmations)])
             }
         }
     }
@@ -129,8 +128,8 @@ public struct DeclineContract: ShopCommand {
             }
             contract.parties[i].declinedAt = context.now
             context.transition(&contract, to: .declined, note: reason)
-            try context.notifyParties(of: contract, except: context.actorId, title: "Contrato recusado: \(contract.title)",
-                                      body: reason.isEmpty ? "\(context.actor?.name ?? "Uma parte") recusou." : reason)
+            try context.notifyParties(of: contract, except: context.actorId, .contractDeclined,
+                                      ["name": context.actor?.name ?? "", "reason": reason])
         }
     }
 }
@@ -157,7 +156,7 @@ public struct CancelContract: ShopCommand {
                 throw ShopError(.invalidTransition, "a contract that is \(contract.state.rawValue) cannot be cancelled")
             }
             context.transition(&contract, to: .cancelled, note: reason)
-            try context.notifyParties(of: contract, title: "Contrato cancelado: \(contract.title)", body: reason)
+            try context.notifyParties(of: contract, .contractCancelled, ["reason": reason])
         }
     }
 }
@@ -177,7 +176,7 @@ public struct CompleteContract: ShopCommand {
                 throw ShopError(.invalidTransition, "a contract that is \(contract.state.rawValue) cannot be completed")
             }
             context.transition(&contract, to: .completed, note: "")
-            try context.notifyParties(of: contract, title: "Contrato concluído: \(contract.title)", body: "")
+            try context.notifyParties(of: contract, .contractCompleted)
         }
     }
 }
@@ -211,13 +210,14 @@ extension CommandContext {
 
     func sendForConfirmation(_ contract: inout Contract) throws {
         transition(&contract, to: .pending, note: "")
-        try notifyParties(of: contract, title: "Contrato aguardando sua confirmação",
-                          body: "\(contract.title): \(Money.format(contract.amount, contract.currency)).")
+        try notifyParties(of: contract, .contractPending, ["amount": Money.format(contract.amount, contract.currency)])
     }
 
-    func notifyParties(of contract: Contract, except skipped: UInt64? = nil, title: String, body: String) throws {
+    /// Notifies the contract's parties (but `skipped`); the contract's title is always among the parameters.
+    func notifyParties(of contract: Contract, except skipped: UInt64? = nil, _ kind: NoticeKind, _ params: [String: String] = [:]) throws {
+        let params = params.merging(["contract": contract.title]) { mine, _ in mine }
         for party in contract.parties where party.userId != skipped {
-            try notify(party.userId, kind: "contract_update", title: title, body: body, link: "contracts/\(contract.publicId)")
+            try notify(party.userId, kind, params: params, link: "contracts/\(contract.publicId)")
         }
     }
 }

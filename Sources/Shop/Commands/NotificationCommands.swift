@@ -38,15 +38,17 @@ public struct Notify: ShopCommand {
 
     /// How many users it reached.
     public func execute(_ context: CommandContext) throws -> Int {
+        // What the admin wrote is the notice's words in every language.
+        let words = ["title": title, "body": body]
         switch recipient {
         case .user(let id):
             _ = try context.user(id, field: "recipient")
-            try context.notify(id, kind: "broadcast", priority: priority, title: title, body: body, link: link)
+            try context.notify(id, .broadcast, priority: priority, params: words, link: link)
             return 1
         case .role(let role):
             let users = try context.usersHolding(role)
             for user in users {
-                try context.notify(user.id, kind: "broadcast", priority: priority, title: title, body: body, link: link, audience: role)
+                try context.notify(user.id, .broadcast, priority: priority, params: words, link: link, audience: role)
             }
             return users.count
         }

@@ -35,8 +35,7 @@ public struct PlaceOrder: ShopCommand {
         for line in lines {
             try context.moveStock(line.productId, by: -line.quantity, reason: .order, reference: order.publicId)
         }
-        try context.notify(role: .admin, kind: "new_order", title: "Novo pedido \(order.publicId)",
-                           body: "Total \(Money.format(order.total, order.currency)), aguardando pagamento.", link: "orders/\(order.publicId)")
+        try context.notify(role: .admin, .newOrder, params: order.noticeParams(), link: "orders/\(order.publicId)")
         return order
     }
 }
@@ -61,8 +60,7 @@ public struct SubmitReceipt: ShopCommand {
         try context.moveOrder(orderId, to: .receiptSubmitted, note: "") { order in
             guard context.actorId == order.customerId else { throw ShopError(.forbidden, "only the customer sends the receipt") }
             order.receiptMediaId = mediaId
-            try context.notify(role: .admin, kind: "receipt_submitted", title: "Comprovante do pedido \(order.publicId)",
-                               body: "Confira o pagamento de \(Money.format(order.total, order.currency)).", link: "orders/\(order.publicId)")
+            try context.notify(role: .admin, .receiptSubmitted, params: order.noticeParams(), link: "orders/\(order.publicId)")
         }
     }
 }
@@ -88,8 +86,7 @@ public struct VerifyOrder: ShopCommand {
             try context.countSale(buyerId: order.customerId, lines: order.lines, sign: 1, countsAsSale: true, soldAt: sale.at)
             _ = try context.receivePayment(from: order.customerId, amount: order.total, method: "receipt", note: order.publicId)
             order.saleId = sale.id
-            try context.notify(order.customerId, kind: "order_update", title: "Pedido \(order.publicId) confirmado",
-                               body: "Seu pagamento foi confirmado.", link: "orders/\(order.publicId)")
+            try context.notify(order.customerId, .orderVerified, params: order.noticeParams(), link: "orders/\(order.publicId)")
         }
     }
 }
@@ -115,8 +112,8 @@ public struct RejectOrder: ShopCommand {
             order.reviewerId = context.actorId
             order.reason = reason
             try context.releaseStock(of: order)
-            try context.notify(order.customerId, kind: "order_update", priority: .high, title: "Pedido \(order.publicId) recusado",
-                               body: reason, link: "orders/\(order.publicId)")
+            try context.notify(order.customerId, .orderRejected, priority: .high, params: order.noticeParams(reason: reason),
+                               link: "orders/\(order.publicId)")
         }
     }
 }
@@ -132,8 +129,7 @@ public struct FulfilOrder: ShopCommand {
 
     public func execute(_ context: CommandContext) throws -> Order {
         try context.moveOrder(orderId, to: .fulfilled, note: "") { order in
-            try context.notify(order.customerId, kind: "order_update", title: "Pedido \(order.publicId) entregue",
-                               body: "Bom proveito!", link: "orders/\(order.publicId)")
+            try context.notify(order.customerId, .orderFulfilled, params: order.noticeParams(), link: "orders/\(order.publicId)")
         }
     }
 }
@@ -160,11 +156,11 @@ public struct CancelOrder: ShopCommand {
             order.reason = reason.isEmpty ? nil : reason
             try context.releaseStock(of: order)
             if context.actorId == order.customerId {
-                try context.notify(role: .admin, kind: "order_update", title: "Pedido \(order.publicId) cancelado pelo cliente",
-                                   body: reason, link: "orders/\(order.publicId)")
+                try context.notify(role: .admin, .orderCancelledByCustomer, params: order.noticeParams(reason: reason),
+                                   link: "orders/\(order.publicId)")
             } else {
-                try context.notify(order.customerId, kind: "order_update", title: "Pedido \(order.publicId) cancelado",
-                                   body: reason, link: "orders/\(order.publicId)")
+                try context.notify(order.customerId, .orderCancelled, params: order.noticeParams(reason: reason),
+                                   link: "orders/\(order.publicId)")
             }
         }
     }
@@ -195,5 +191,12 @@ extension CommandContext {
         for line in order.lines {
             try moveStock(line.productId, by: line.quantity, reason: .order, reference: order.publicId)
         }
+    }
+}
+
+extension Order {
+    /// What an order's notices say of it: its id and total as they are now, and a reason as written.
+    func noticeParams(reason: String = "") -> [String: String] {
+        ["order": publicId, "total": Money.format(total, currency), "reason": reason]
     }
 }

@@ -226,9 +226,9 @@ extension CommandContext {
         product.updatedAt = now
         try put(shop.products, product.id, product, expecting: .version(current.version))
         if product.becameLowOnStock(since: current.value) {
-            try notify(role: .admin, kind: "low_stock", priority: .high,
-                       title: "Estoque baixo: \(product.emoji) \(product.name)",
-                       body: "Restam \(product.stock) (limite \(product.lowStockThreshold)).",
+            try notify(role: .admin, .lowStock, priority: .high,
+                       params: ["product": product.name, "emoji": product.emoji, "stock": String(product.stock),
+                                "threshold": String(product.lowStockThreshold)],
                        link: "products/\(product.publicId)")
         }
         return product

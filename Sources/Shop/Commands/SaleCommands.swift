@@ -168,8 +168,8 @@ extension CommandContext {
         try put(shop.payments, payment.id, payment, expecting: .absent)
         try postLedger(userId, .payment, amount: -amount, reference: payment.publicId, note: note)
         try txn.add(toCounter: Aggregates.received(Aggregates.day(now)), amount)
-        try notify(userId, kind: "payment_recorded", title: "Pagamento registrado",
-                   body: "Recebemos \(Money.format(amount, settings.currency)) (\(method)).", link: "debts/me")
+        try notify(userId, .paymentRecorded, params: ["amount": Money.format(amount, settings.currency), "method": method],
+                   link: "debts/me")
         return payment
     }
 }

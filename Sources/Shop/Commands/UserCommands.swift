@@ -67,8 +67,7 @@ public struct GrantRole: ShopCommand {
         }
         user.role = role
         try context.put(context.shop.users, userId, user, expecting: .version(current.version))
-        try context.notify(userId, kind: "role_changed", title: "Seu acesso mudou",
-                           body: "Agora você é \(role.rawValue).", link: nil)
+        try context.notify(userId, .roleChanged, params: ["role": role.rawValue], link: nil)
         return user
     }
 }

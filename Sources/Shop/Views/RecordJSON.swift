@@ -190,12 +190,16 @@ public struct ContractView: Encodable, Sendable, Equatable {
     }
 }
 
-/// A notification (``Notice``) as its addressee sees it.
+/// A notification (``Notice``) as its addressee sees it: its kind and parameters (clients
+/// word them from the catalogue in their own language), and its title and body already worded
+/// in the reader's language for clients that do not.
 public struct NotificationView: Encodable, Sendable, Equatable {
     public var id: String
     public var userId: String
     public var audience: String?
     public var kind: String
+    /// Absent for records from before notices kept parameters: their title and body are as stored.
+    public var params: [String: String]?
     public var priority: String
     public var title: String
     public var body: String
@@ -204,9 +208,11 @@ public struct NotificationView: Encodable, Sendable, Equatable {
     public var createdAt: String
     public var version: UInt64
 
-    public init(_ notice: Notice, version: UInt64) {
+    /// `language` words the title and body: the reader's (their stored language), Portuguese when unknown.
+    public init(_ notice: Notice, version: UInt64, language: Language = .pt) {
+        let words = notice.words(in: language)
         id = notice.publicId; userId = EntityKind.user.format(notice.userId); audience = notice.audience?.rawValue
-        kind = notice.kind; priority = notice.priority.rawValue; title = notice.title; body = notice.body
+        kind = notice.kind; params = notice.params; priority = notice.priority.rawValue; title = words.title; body = words.body
         link = notice.link; read = notice.read; createdAt = RFC3339.string(from: notice.createdAt); self.version = version
     }
 }

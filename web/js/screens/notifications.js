@@ -1,10 +1,13 @@
-// Notifications: the caller's own, newest first; mark one or all read (the bell's count follows).
+// Notifications: the caller's own, newest first, worded in the app's language; mark one or
+// all read (the bell's count follows).
 
 import { h, note, replace, toast } from '../dom.js';
+import { noticeWords } from '../notices.js';
 
 export async function mount(view, app) {
   const t = app.t;
-  const list = await app.api.get('/api/notifications?limit=100');
+  // Without the catalogue the server's own words (in the user's stored language) still show.
+  const [list, wording] = await Promise.all([app.api.get('/api/notifications?limit=100'), app.noticeWording().catch(() => null)]);
   app.state = { ...app.state, notifications: { items: list.items, unread: list.unread } };
   const box = h('section', { 'aria-live': 'polite' });
   replace(view, h('div', { class: 'row' }, h('button', { type: 'button', onclick: readAll }, t('notifications.readAll'))), box);
@@ -37,10 +40,13 @@ export async function mount(view, app) {
   function render() {
     const items = app.state.notifications.items;
     if (!items.length) return replace(box, note(t('notifications.none')));
-    replace(box, h('ul', { class: 'list' }, items.map((item) => h('li', { dataset: { notificationId: item.id } },
-      h('div', { class: 'row spread' }, h(item.read ? 'span' : 'strong', {}, item.title), h('small', { class: 'muted' }, app.ago(item.createdAt))),
-      item.body ? h('p', {}, item.body) : null,
-      item.read ? null : h('button', { type: 'button', onclick: () => read(item) }, t('notifications.markRead'))))));
+    replace(box, h('ul', { class: 'list' }, items.map((item) => {
+      const words = noticeWords(item, wording, app.lang);
+      return h('li', { dataset: { notificationId: item.id } },
+        h('div', { class: 'row spread' }, h(item.read ? 'span' : 'strong', {}, words.title), h('small', { class: 'muted' }, app.ago(item.createdAt))),
+        words.body ? h('p', {}, words.body) : null,
+        item.read ? null : h('button', { type: 'button', onclick: () => read(item) }, t('notifications.markRead')));
+    })));
   }
 
   render();
