@@ -13,7 +13,7 @@ import Store
 ///
 /// The store is opened here and closed by the application's first service when the service
 /// group stops; when building fails half-way, it is closed before the error is thrown.
-public func buildApplication(configuration: AppConfiguration) async throws -> TendaApplication<some ApplicationProtocol> {
+public func buildApplication(configuration: AppConfiguration) async throws -> TendaApplication {
     let environment = try await Store.Environment.open(at: configuration.dataFolder, configuration: configuration.store)
     do {
         return try await assemble(over: environment, configuration)
@@ -24,7 +24,7 @@ public func buildApplication(configuration: AppConfiguration) async throws -> Te
 }
 
 /// Everything above the store, over the store just opened.
-private func assemble(over environment: Store.Environment, _ configuration: AppConfiguration) async throws -> TendaApplication<some ApplicationProtocol> {
+private func assemble(over environment: Store.Environment, _ configuration: AppConfiguration) async throws -> TendaApplication {
     let logger = configuration.logger
     let shop = try await Shop.open(environment, settings: configuration.shop)
     var demoLogin: DemoLogin?

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import Realtime
+import Server
 import ServiceLifecycle
 import Shop
 import Store
@@ -15,10 +16,10 @@ import Store
 /// what was built can be reached from the value that runs it: `serve` prints ``demoLogin``,
 /// and tests seed data through ``shop`` or wait on ``hub``. Read-only properties of the one
 /// thing built, not a second way of building it.
-public struct TendaApplication<Base: ApplicationProtocol>: ApplicationProtocol {
-    public typealias Responder = Base.Responder
+public struct TendaApplication: ApplicationProtocol {
+    public typealias Responder = RouterResponder<AppRequestContext>
 
-    let base: Base
+    let base: Application<Responder>
     let store: StoreService
     /// The store the application opened (and closes when its services stop).
     public let environment: Store.Environment

@@ -260,7 +260,8 @@ public final class Environment: @unchecked Sendable {
     /// The handle of a named database, opening (and, when `create`, creating) it on the writer thread.
     func database(_ name: String, create: Bool) async throws -> MDB_dbi {
         if let dbi = handles.withLock({ $0[name] }) { return dbi }
-        if create { try refuseWhenReadOnly("create \(name) in") }
+        // Read-only, a database is opened but never created: a missing one is `notFound`.
+        let create = create && configuration.access == .readWrite
         let dbi = try await submit(metadata: [:], isolated: true) { txn -> MDB_dbi in
             var dbi: MDB_dbi = 0
             try StoreError.check(mdb_dbi_open(txn.txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "open database \(name)")

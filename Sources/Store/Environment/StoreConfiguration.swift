@@ -17,7 +17,8 @@ public struct StoreConfiguration: Sendable {
         /// A second writer, in this process or another, is refused with ``StoreError/Code/locked``.
         case readWrite
         /// Looks at a store another process may be writing (statistics, hot backups): takes no
-        /// lock, and refuses writes and new collections with ``StoreError/Code/invalidArgument``.
+        /// lock, refuses writes with ``StoreError/Code/invalidArgument``, and opens collections
+        /// without creating them (a missing one is ``StoreError/Code/notFound``).
         case readOnly
     }
 
