@@ -31,7 +31,8 @@ import Testing
         configuration.access = .readOnly
         let reader = try await Environment.open(at: store.folder, configuration: configuration)
         #expect(try await reader.statistics().collections.first { $0.name == "items" }?.records == 1)
-        let seen = try await reader.items()  // exists already: opened, not created
+        // Opened, not created (it exists); without its indexes, which an empty one would have the reader build.
+        let seen = try await reader.collection("items", key: UInt64Key.self, value: BinaryCodec<Item>.self)
         await #expect(throws: StoreError(.invalidArgument, "")) { try await reader.write { txn in try seen.put(txn, 2, Item(name: "no")) } }
         await #expect(throws: StoreError(.notFound, "")) {
             try await reader.collection("new", key: UInt64Key.self, value: BinaryCodec<Item>.self)
