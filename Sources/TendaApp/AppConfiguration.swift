@@ -31,6 +31,7 @@ public struct AppConfiguration: Sendable {
     /// Where the application logs, at the level it was given.
     public var logger: Logger
 
+    /// A configuration with `serve`'s defaults for everything but the folder and the shop's settings.
     public init(dataFolder: String, shop: ShopSettings, store: StoreConfiguration = StoreConfiguration(),
                 hub: HubConfiguration = HubConfiguration(), demoFile: String? = nil, server: ServerConfiguration = ServerConfiguration(),
                 bot: BotConnection? = nil, logger: Logger = Logger(label: "tenda")) {
@@ -53,6 +54,7 @@ public struct AppConfiguration: Sendable {
         /// How long one `getUpdates` long poll waits, in seconds.
         public var pollTimeout: Int
 
+        /// Telegram's own Bot API, its published limits and 30-second long polls, unless told otherwise.
         public init(apiBaseURL: String = BotSettings.telegramAPI, limits: SendingLimits = .telegram, pollTimeout: Int = 30) {
             self.apiBaseURL = apiBaseURL
             self.limits = limits

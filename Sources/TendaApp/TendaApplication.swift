@@ -23,7 +23,9 @@ public struct TendaApplication: ApplicationProtocol {
     let store: StoreService
     /// The store the application opened (and closes when its services stop).
     public let environment: Store.Environment
+    /// The shop over ``environment``, as the routes and the bot use it.
     public let shop: Shop
+    /// The live hub (a service of the application), whose subscribers the sockets are.
     public let hub: Hub
     /// The bot's commands; they answer `/api/commands/execute` and the socket's command
     /// messages whether or not the bot itself runs.
