@@ -33,9 +33,7 @@ public struct TendaApplication: ApplicationProtocol {
     /// The demo owner's one-time login, when a demo file was given and the shop has an owner.
     public let demoLogin: DemoLogin?
 
-    public var responder: Responder {
-        get async throws { try await base.responder }
-    }
+    public var responder: Responder { base.responder }
     public var server: HTTPServerBuilder { base.server }
     public var eventLoopGroup: any EventLoopGroup { base.eventLoopGroup }
     public var configuration: ApplicationConfiguration { base.configuration }
