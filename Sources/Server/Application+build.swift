@@ -11,9 +11,10 @@ import Store
 /// Builds the HTTP and WebSocket server over a shop: used by `tenda serve` and by the tests.
 ///
 /// The hub runs as one of the application's services, so it starts and stops with the server.
+/// The composition root (`TendaApp`) wraps what this returns, so its type is spelled out.
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, commandLine: (any CommandLineRunner)? = nil,
                              telegramWebhook: TelegramWebhook? = nil, services: [any Service] = [],
-                             logger: Logger) -> some ApplicationProtocol {
+                             logger: Logger) -> Application<RouterResponder<AppRequestContext>> {
     let connections = OpenConnections(limit: configuration.maxConnections, logger: logger)
     let metrics = ServerMetrics(connections: connections)
     let router = Router(context: AppRequestContext.self)

@@ -64,7 +64,7 @@ let package = Package(
                 "FuzzSupport",
                 .product(name: "Server", package: mainPackage),
                 .product(name: "Shop", package: mainPackage),
-                .product(name: "Bot", package: mainPackage),
+                .product(name: "TendaApp", package: mainPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

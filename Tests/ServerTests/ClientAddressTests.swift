@@ -27,9 +27,9 @@ import Testing
     }
 
     @Test func anAuditEntryRecordsTheDirectCallersAddressAndUserAgentAndIgnoresAnUntrustedForwardedFor() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "10.0.0.0/8") })
         // A proxy is trusted, but not the test's own loopback peer.
-        try await server.run(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "10.0.0.0/8") }) { client, _ in
+        try await server.run { client, _ in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let direct = try await Self.auditedCreation(client, owner: owner.access, name: "Direto", headers: [.userAgent: Self.agent])
             #expect(direct["clientAddress"] as? String == "127.0.0.1")
@@ -45,8 +45,8 @@ import Testing
     }
 
     @Test func behindATrustedProxyTheAuditTrailRecordsTheRightMostUntrustedForwardedAddress() async throws {
-        let server = try await LiveServer.make()
-        try await server.run(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.1/32,10.0.0.0/8,::1/128") }) { client, _ in
+        let server = try await LiveServer.make(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.1/32,10.0.0.0/8,::1/128") })
+        try await server.run { client, _ in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             // The client wrote 198.51.100.1 itself; our proxies 10.1.2.3 and 127.0.0.1 appended what they saw.
             let proxied = try await Self.auditedCreation(client, owner: owner.access, name: "Proxy", headers: [
@@ -66,8 +66,8 @@ import Testing
     }
 
     @Test func aWebSocketCommandIsAuditedWithTheUpgradeRequestsAddressAndUserAgent() async throws {
-        let server = try await LiveServer.make()
-        try await server.run(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.0/8") }) { client, port in
+        let server = try await LiveServer.make(configure: { $0.trustedProxies = try! TrustedProxies(parsing: "127.0.0.0/8") })
+        try await server.run { client, port in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let collector = FrameCollector()
             let configuration = WebSocketClientConfiguration(additionalHeaders: [.userAgent: "SocketAgent", .xForwardedFor: "192.0.2.44"])
@@ -93,9 +93,9 @@ import Testing
     @Test func thePerAddressLimitCountsForwardedClientsApartOnlyBehindATrustedProxy() async throws {
         // A token every 20 s: however slow the machine, none refills a bucket during the test.
         for trusted in [true, false] {
-            let server = try await LiveServer.make()
-            try await server.run(addressRateLimit: (burst: 3, perSecond: 0.05),
-                                 configure: { $0.trustedProxies = try! TrustedProxies(parsing: trusted ? "127.0.0.1/32" : "") }) { client, _ in
+            let server = try await LiveServer.make(addressRateLimit: (burst: 3, perSecond: 0.05),
+                                                   configure: { $0.trustedProxies = try! TrustedProxies(parsing: trusted ? "127.0.0.1/32" : "") })
+            try await server.run { client, _ in
                 var first: [Int] = []
                 for _ in 0..<4 { first.append(Int(try await client.call(.get, "/health", headers: [.xForwardedFor: "198.51.100.1"]).status.code)) }
                 #expect(first == [200, 200, 200, 429])

@@ -29,11 +29,11 @@ import Testing
     }
 
     @Test func connectionsThatNeverFinishTheirHeadAreClosedAtTheDeadlineWhileOthersAreServed() async throws {
-        let server = try await LiveServer.make()
-        try await server.run(configure: {
+        let server = try await LiveServer.make(configure: {
             $0.requestHeadTimeout = .seconds(2)
             $0.idleTimeout = .seconds(2)
-        }) { _, port in
+        })
+        try await server.run { _, port in
             // Half of them stop in the middle of a header, half never send a byte.
             var stalled: [RawConnection] = []
             for n in 0..<60 {
@@ -63,8 +63,8 @@ import Testing
     }
 
     @Test func aHeadOverTheLimitIsAnswered431AndTheServerGoesOn() async throws {
-        let server = try await LiveServer.make()
-        try await server.run(configure: { $0.requestHeadTimeout = .seconds(30) }) { _, port in
+        let server = try await LiveServer.make(configure: { $0.requestHeadTimeout = .seconds(30) })
+        try await server.run { _, port in
             // A megabyte in one header line, as a connection's first request.
             let megabyte = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + String(repeating: "a", count: 1 << 20) + "\r\n\r\n"
             let big = try await RawConnection.connect(port: port)
@@ -98,9 +98,9 @@ import Testing
     }
 
     @Test func aTricklingBodyIsAnswered408WhileALargeUploadGoesThrough() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(configure: { $0.requestBodyTimeout = .seconds(1) })
         let tokens = try await server.shop.signIn(TelegramIdentity(telegramId: 3_000, firstName: "Ana"), device: "test", via: .anonymous(via: .rest))
-        try await server.run(configure: { $0.requestBodyTimeout = .seconds(1) }) { _, port in
+        try await server.run { _, port in
             // A byte every 50 ms of a 1,000-byte body: 20 bytes a second, under the 1,024 asked for.
             let trickler = try await RawConnection.connect(port: port)
             try await trickler.send("POST /api/media HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.accessToken)\r\n"
@@ -132,13 +132,13 @@ import Testing
     }
 
     @Test func atTheConnectionLimitTheConnectionWaitingLongestForItsHeadMakesRoom() async throws {
-        let server = try await LiveServer.make()
         let limit = 16
-        try await server.run(configure: {
+        let server = try await LiveServer.make(configure: {
             $0.maxConnections = limit
             // Only the limit closes the stalled connections in this test, never the deadline.
             $0.requestHeadTimeout = .seconds(600)
-        }) { _, port in
+        })
+        try await server.run { _, port in
             var stalled: [RawConnection] = []
             for _ in 0..<200 {
                 let connection = try await RawConnection.connect(port: port)
@@ -163,13 +163,13 @@ import Testing
     }
 
     @Test func withEveryConnectionBusyANewOneIsClosedAtOnceAndTheBusyOnesGoOn() async throws {
-        let server = try await LiveServer.make()
-        let token = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
-                                                 device: "test", via: .anonymous(via: .rest)).accessToken
-        try await server.run(configure: {
+        let server = try await LiveServer.make(configure: {
             $0.maxConnections = 4
             $0.requestHeadTimeout = .seconds(600)
-        }) { _, port in
+        })
+        let token = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                 device: "test", via: .anonymous(via: .rest)).accessToken
+        try await server.run { _, port in
             // Four WebSockets (the fourth pushes out HummingbirdTesting's idle client) fill the limit;
             // none of them is ever chosen to make room.
             var sockets: [RawWebSocket] = []
@@ -205,10 +205,10 @@ import Testing
     }
 
     @Test func fragmentsCountTogetherAgainstTheMessageSize() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(configure: { $0.webSocketMessageTimeout = .seconds(600) })
         let token = try await Self.token(server)
         // A message timeout far beyond the test, so on a loaded machine only the size can end it.
-        try await server.run(configure: { $0.webSocketMessageTimeout = .seconds(600) }) { _, port in
+        try await server.run { _, port in
             // 1 KiB fragments, each far under the 64 KiB cap, that add up past it.
             let socket = try await RawWebSocket.connect(port: port, token: token)
             let kilobyte = Array(repeating: UInt8(ascii: " "), count: 1024)
@@ -223,10 +223,10 @@ import Testing
     }
 
     @Test func aMessageOfEndlessEmptyFragmentsIsClosed() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(configure: { $0.webSocketMessageTimeout = .seconds(600) })
         let token = try await Self.token(server)
         // A message timeout far beyond the test, so on a loaded machine only the count can end it.
-        try await server.run(configure: { $0.webSocketMessageTimeout = .seconds(600) }) { _, port in
+        try await server.run { _, port in
             let socket = try await RawWebSocket.connect(port: port, token: token)
             try await socket.send(opcode: 0x1, fin: false, Array("{".utf8))
             // Empty continuation frames add nothing to the size; only their number can end this.
@@ -244,9 +244,9 @@ import Testing
     }
 
     @Test func aPeerThatSendsWithoutReadingIsNoLongerReadAndTheHeartbeatClosesIt() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(heartbeat: .seconds(2))
         let token = try await Self.token(server)
-        try await server.run(heartbeat: .seconds(2)) { _, port in
+        try await server.run { _, port in
             // It pings and never reads the pongs: were it still read, the pongs would pile up in
             // the server without bound, and its pings would keep the heartbeat content.
             let flooder = try await RawWebSocket.connect(port: port, token: token)
@@ -268,9 +268,9 @@ import Testing
     }
 
     @Test func anUnfinishedMessageKeptAliveWithPingsIsClosedAtTheMessageTimeout() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(configure: { $0.webSocketMessageTimeout = .seconds(1) })
         let token = try await Self.token(server)
-        try await server.run(configure: { $0.webSocketMessageTimeout = .seconds(1) }) { _, port in
+        try await server.run { _, port in
             let socket = try await RawWebSocket.connect(port: port, token: token)
             try await socket.send(opcode: 0x1, fin: false, Array(#"{"type":"#.utf8))
             // Pings keep the heartbeat content, and are answered, but do not finish the message.

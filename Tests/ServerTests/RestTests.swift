@@ -107,9 +107,9 @@ import Testing
     }
 
     @Test func anAddressThatSendsTooFastIsToldToWait() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(addressRateLimit: (burst: 5, perSecond: 0.05))
         // A token every 20 s: however slow a loaded machine makes the eight calls, none refills the bucket.
-        try await server.run(addressRateLimit: (burst: 5, perSecond: 0.05)) { client, _ in
+        try await server.run { client, _ in
             var statuses: [Int] = []
             for _ in 0..<8 { statuses.append(Int(try await client.call(.get, "/health").status.code)) }
             #expect(statuses.prefix(5).allSatisfy { $0 == 200 })
@@ -122,9 +122,9 @@ import Testing
     }
 
     @Test func aUserWhoSendsTooFastIsToldToWaitWhileOthersAreNot() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(configure: { $0.userRateLimit = (burst: 5, perSecond: 0.05) })
         // Five requests in a burst, then a token every 20 s: no bucket refills during the test.
-        try await server.run(configure: { $0.userRateLimit = (burst: 5, perSecond: 0.05) }) { client, _ in
+        try await server.run { client, _ in
             let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
             let bia = try await client.signIn(telegramId: 3_001, firstName: "Bia")
             var statuses: [Int] = []

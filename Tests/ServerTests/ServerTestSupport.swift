@@ -11,51 +11,68 @@ import Server
 import Shop
 import Store
 import Telegram
+import TendaApp
 import Testing
 
-/// A shop over a fresh store, and the server built over it as `tenda serve` builds it.
+/// The application `tenda serve` runs, built by its composition root over a fresh store,
+/// without the bot (the token only checks sign-ins).
 struct LiveServer {
     static let botToken = "42:TEST-TOKEN"
     static let ownerTelegramId: Int64 = 1_000
 
     let folder: String
-    let shop: Shop
-    let hub: Hub
+    let app: TendaApplication
 
-    static func make(hub hubConfiguration: HubConfiguration = HubConfiguration(), accessTokenLifetime: TimeInterval = 15 * 60) async throws -> LiveServer {
+    var shop: Shop { app.shop }
+    var hub: Hub { app.hub }
+
+    /// A server over a new store; the arguments change its configuration (see ``configuration(folder:hub:accessTokenLifetime:addressRateLimit:metricsAccess:heartbeat:signInDeadline:configure:)``).
+    static func make(hub: HubConfiguration = HubConfiguration(), accessTokenLifetime: TimeInterval = 15 * 60,
+                     addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
+                     heartbeat: Duration = .seconds(25), signInDeadline: Duration = .seconds(10),
+                     configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> LiveServer {
         try await reopen(FileManager.default.temporaryDirectory.appendingPathComponent("tenda-server-tests-\(UUID().uuidString)").path,
-                         hub: hubConfiguration, accessTokenLifetime: accessTokenLifetime)
+                         hub: hub, accessTokenLifetime: accessTokenLifetime, addressRateLimit: addressRateLimit, metricsAccess: metricsAccess,
+                         heartbeat: heartbeat, signInDeadline: signInDeadline, configure: configure)
     }
 
     /// A server over the store in `folder` (a restart, when the folder holds one already).
-    static func reopen(_ folder: String, hub hubConfiguration: HubConfiguration = HubConfiguration(),
-                       accessTokenLifetime: TimeInterval = 15 * 60) async throws -> LiveServer {
-        let env = try await Environment.open(at: folder, configuration: .testing)
-        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32),
-                                                                   accessTokenLifetime: accessTokenLifetime))
-        return LiveServer(folder: folder, shop: shop, hub: Hub(environment: env, configuration: hubConfiguration))
+    static func reopen(_ folder: String, hub: HubConfiguration = HubConfiguration(), accessTokenLifetime: TimeInterval = 15 * 60,
+                       addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
+                       heartbeat: Duration = .seconds(25), signInDeadline: Duration = .seconds(10),
+                       configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> LiveServer {
+        let configuration = Self.configuration(folder: folder, hub: hub, accessTokenLifetime: accessTokenLifetime, addressRateLimit: addressRateLimit,
+                                               metricsAccess: metricsAccess, heartbeat: heartbeat, signInDeadline: signInDeadline, configure: configure)
+        return LiveServer(folder: folder, app: try await buildApplication(configuration: configuration))
     }
 
-    /// Runs `body` against the server on a free loopback port; `configure` changes the
-    /// configuration last.
+    /// The tests' configuration for a store in `folder`; `configure` changes the server's part last.
     ///
     /// The connection deadlines are long unless `configure` shortens them: HummingbirdTesting's
     /// client opens its one connection when the test starts and keeps it, and a test that first
     /// does other work (on a loaded machine) would otherwise find it closed.
-    func run(addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
-             heartbeat: Duration = .seconds(25), signInDeadline: Duration = .seconds(10),
-             configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
-             _ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
-        var configuration = ServerConfiguration(
+    static func configuration(folder: String, hub: HubConfiguration = HubConfiguration(), accessTokenLifetime: TimeInterval = 15 * 60,
+                              addressRateLimit: (burst: Double, perSecond: Double) = (200, 50), metricsAccess: MetricsAccess = .anyone,
+                              heartbeat: Duration = .seconds(25), signInDeadline: Duration = .seconds(10),
+                              configure: (inout ServerConfiguration) -> Void = { _ in }) -> AppConfiguration {
+        var server = ServerConfiguration(
             host: "127.0.0.1", port: 0, botToken: Self.botToken, initDataMaxAge: 0, allowedOrigins: ["https://miniapp.example"],
             addressRateLimit: addressRateLimit)
-        configuration.metricsAccess = metricsAccess
-        configuration.heartbeatInterval = heartbeat
-        configuration.webSocketSignInDeadline = signInDeadline
-        configuration.requestHeadTimeout = .seconds(600)
-        configuration.idleTimeout = .seconds(600)
-        configure(&configuration)
-        let app = buildApplication(shop: shop, hub: hub, configuration: configuration, logger: Logger(label: "tenda-test"))
+        server.metricsAccess = metricsAccess
+        server.heartbeatInterval = heartbeat
+        server.webSocketSignInDeadline = signInDeadline
+        server.requestHeadTimeout = .seconds(600)
+        server.idleTimeout = .seconds(600)
+        configure(&server)
+        return AppConfiguration(
+            dataFolder: folder,
+            shop: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 5, count: 32), accessTokenLifetime: accessTokenLifetime),
+            store: .testing, hub: hub, server: server, logger: Logger(label: "tenda-test"))
+    }
+
+    /// Runs `body` against the server on a free loopback port; when it returns, the server's
+    /// services have stopped and the store is closed.
+    func run(_ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await body(client, port)
@@ -63,7 +80,7 @@ struct LiveServer {
     }
 
     func discard() async {
-        await shop.close()
+        await app.environment.close()
         try? FileManager.default.removeItem(atPath: folder)
     }
 

@@ -20,7 +20,7 @@ import Testing
         var hubConfiguration = HubConfiguration()
         // Room for the healthy reader to fall behind on a loaded machine; the stalled one still overflows it.
         hubConfiguration.queueLimit = 256
-        let server = try await LiveServer.make(hub: hubConfiguration)
+        let server = try await LiveServer.make(hub: hubConfiguration, heartbeat: .seconds(3_600))
         let (token, buyer) = try await Self.owner(server)
         // Sales of many lines make big frames, so the kernel's socket buffers fill after a few hundred.
         var products: [LineItem] = []
@@ -32,7 +32,7 @@ import Testing
         let sales = 2_000
         // No heartbeat within the test: the stalled peer answers no ping, and on a loaded machine the
         // 2,000 purchases outlast two beats, after which the heartbeat (not the queue) would close it.
-        try await server.run(heartbeat: .seconds(3_600)) { _, port in
+        try await server.run { _, port in
             let stalled = try await RawWebSocket.connect(port: port, token: token)
             try await stalled.send(#"{"type":"subscribe","topics":["sales"]}"#)
             try await stalled.wait("the stalled subscription") { _ in server.hub.subscriberCount == 1 }
@@ -74,13 +74,13 @@ import Testing
     }
 
     @Test func theHeartbeatClosesASilentPeerAndKeepsOneThatAnswers() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(heartbeat: .seconds(10))
         let (token, _) = try await Self.owner(server)
         // Beats far enough apart that the answering client, starved while the whole suite starts at
         // once on two cores, still answers a ping before the next one (at 200 ms it sometimes did
         // not, at 2 s it once did not beside a sanitizer build, and at 6 s it once did not in a
         // full run beside a release build).
-        try await server.run(heartbeat: .seconds(10)) { _, port in
+        try await server.run { _, port in
             // This peer never answers the pings (nor sends anything else) once subscribed.
             let silent = try await RawWebSocket.connect(port: port, token: token)
             try await silent.send(#"{"type":"subscribe","topics":["inventory"],"since":0}"#)
@@ -109,10 +109,10 @@ import Testing
     }
 
     @Test func aSocketThatNeverSignsInIsClosedAtTheDeadlineAndOneThatDoesStays() async throws {
-        let server = try await LiveServer.make()
+        let server = try await LiveServer.make(signInDeadline: .seconds(3))
         let (token, _) = try await Self.owner(server)
         // Long enough that signing in by message beats it even while the whole suite runs at once.
-        try await server.run(signInDeadline: .seconds(3)) { _, port in
+        try await server.run { _, port in
             let silent = try await RawWebSocket.connect(port: port, token: nil)
             let connected = ContinuousClock.now
             let signedIn = try await RawWebSocket.connect(port: port, token: nil)

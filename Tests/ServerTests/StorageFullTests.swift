@@ -14,7 +14,7 @@ import Testing
         let disk = try SmallDisk(size: "24m")
         var failure: (any Error)?
         do {
-            let server = try await LiveServer.reopen(disk.path + "/data")
+            let server = try await LiveServer.reopen(disk.path + "/data", heartbeat: .seconds(600))
             do { try await fillAndFree(server, disk) } catch { failure = error }
             await server.discard()
         } catch {
@@ -27,7 +27,7 @@ import Testing
     private func fillAndFree(_ server: LiveServer, _ disk: SmallDisk) async throws {
         let initialStock = 100_000
         let sold = SaleCount()
-        try await server.run(heartbeat: .seconds(600)) { client, port in
+        try await server.run { client, port in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
             let created = try await client.call(.post, "/api/products", token: owner.access,

@@ -27,12 +27,12 @@ import Testing
     /// Runs `body` on a server told `botId`, with or without the test bot's token.
     static func run(botId: Int64?, botToken: Bool, testEnvironment: Bool = false,
                     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let server = try await LiveServer.make()
-        try await server.run(configure: { configuration in
+        let server = try await LiveServer.make(configure: { configuration in
             configuration.botId = botId
             configuration.telegramEnvironment = testEnvironment ? .test : .production
             if !botToken { configuration.botToken = nil }
-        }) { client, _ in try await body(client) }
+        })
+        try await server.run { client, _ in try await body(client) }
         await server.discard()
     }
 

@@ -92,8 +92,8 @@ import Testing
     }
 
     @Test func metricsForTheOwnerOnlyRefuseAnonymousCallersAndOtherRoles() async throws {
-        let server = try await LiveServer.make()
-        try await server.run(metricsAccess: .owner) { client, _ in
+        let server = try await LiveServer.make(metricsAccess: .owner)
+        try await server.run { client, _ in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
             let anonymous = try await Self.metrics(client, token: nil)
@@ -107,16 +107,18 @@ import Testing
     }
 
     @Test func metricsSwitchedOffAreNotServedAndPublicOnesAreOpen() async throws {
-        let server = try await LiveServer.make()
-        try await server.run(metricsAccess: .off) { client, _ in
+        let off = try await LiveServer.make(metricsAccess: .off)
+        try await off.run { client, _ in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
             let off = try await Self.metrics(client, token: owner.access)
             #expect(off.0 == .notFound && off.1.contains("not_found"))
         }
-        try await server.run { client, _ in
+        // The same shop served again, with public metrics.
+        let open = try await LiveServer.reopen(off.folder, metricsAccess: .anyone)
+        try await open.run { client, _ in
             let open = try await Self.metrics(client, token: nil)
             #expect(open.0 == .ok && open.1.contains("tenda_hub_subscribers "))
         }
-        await server.discard()
+        await open.discard()
     }
 }

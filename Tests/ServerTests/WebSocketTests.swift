@@ -144,11 +144,10 @@ import Testing
         }
         let since = UInt64(Frames(await seen.received()).events.compactMap { $0["seq"] as? Int }.max() ?? 0)
         #expect(since > 0)
-        // …the server stops, writes go on without it, and it starts again over the same folder.
-        for _ in 0..<3 { try await first.shop.execute(Restock(productId: product.id, quantity: 1), as: .system()) }
-        await first.shop.close()
-
+        // …the server stops (its store closes with it), starts again over the same folder, and
+        // writes go on before the client is back.
         let second = try await LiveServer.reopen(first.folder)
+        for _ in 0..<3 { try await second.shop.execute(Restock(productId: product.id, quantity: 1), as: .system()) }
         try await second.run { _, port in
             let frames = FrameCollector()
             try await webSocket(port: port, token: access, send: [#"{"type":"subscribe","topics":["inventory"],"since":\#(since)}"#], into: frames) {

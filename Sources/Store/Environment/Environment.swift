@@ -26,14 +26,18 @@ public final class Environment: @unchecked Sendable {
     let writer: Writer
     let feedHub: ChangeFeedHub
     let internals: InternalDatabases
+    /// Held from open to close when the environment writes (``StoreConfiguration/Access/readWrite``).
+    private let writerLock: WriterLock?
     private var isClosed = false
     /// Whether the environment is closed; read only while holding `mapLock`.
     var isClosedForMaintenance: Bool { isClosed }
     /// Named databases opened so far, by name.
     private let handles = Mutex<[String: MDB_dbi]>([:])
 
-    private init(env: OpaquePointer, path: String, configuration: StoreConfiguration, head: UInt64, internals: InternalDatabases) {
+    private init(env: OpaquePointer, path: String, configuration: StoreConfiguration, head: UInt64, internals: InternalDatabases,
+                 writerLock: WriterLock?) {
         self.env = env
+        self.writerLock = writerLock
         self.path = path
         self.configuration = configuration
         self.internals = internals
@@ -55,7 +59,9 @@ public final class Environment: @unchecked Sendable {
     /// Opens (or creates) the environment in the folder `path`.
     ///
     /// Stale reader slots left by dead processes are cleared. The store's own databases
-    /// (feed, meta, counters) are created on first open.
+    /// (feed, meta, counters) are created on first open. Opened to write (the default
+    /// ``StoreConfiguration/Access/readWrite``), it takes the folder's writer lock until
+    /// ``close()``, and throws ``StoreError/Code/locked`` while another writer holds it.
     public static func open(at path: String, configuration: StoreConfiguration = StoreConfiguration()) async throws -> Environment {
         try await runBlocking { try openSynchronously(at: path, configuration: configuration) }
     }
@@ -76,9 +82,13 @@ public final class Environment: @unchecked Sendable {
             throw StoreError(.notFound, "no store at \(path)")
         }
 
+        let writerLock = configuration.access == .readWrite ? try WriterLock(folder: path) : nil
         var envPointer: OpaquePointer?
-        try StoreError.check(mdb_env_create(&envPointer), "create environment")
-        guard let env = envPointer else { throw StoreError(.lmdb, "create environment returned nothing") }
+        let created = mdb_env_create(&envPointer)
+        guard created == MDB_SUCCESS, let env = envPointer else {
+            writerLock?.release()
+            throw created == MDB_SUCCESS ? StoreError(.lmdb, "create environment returned nothing") : StoreError.lmdb(created, context: "create environment")
+        }
         do {
             try StoreError.check(mdb_env_set_maxdbs(env, configuration.maxNamedDatabases), "set max databases")
             try StoreError.check(mdb_env_set_maxreaders(env, configuration.maxReaders), "set max readers")
@@ -92,9 +102,10 @@ public final class Environment: @unchecked Sendable {
             try StoreError.check(mdb_env_set_mapsize(env, 0), "adopt map size")
 
             let (internals, head) = try createInternalDatabases(env)
-            return Environment(env: env, path: path, configuration: configuration, head: head, internals: internals)
+            return Environment(env: env, path: path, configuration: configuration, head: head, internals: internals, writerLock: writerLock)
         } catch {
             mdb_env_close(env)
+            writerLock?.release()
             throw error
         }
     }
@@ -125,8 +136,8 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// Stops the writer after the queued writes, ends followers' streams and closes the file.
-    /// Reads and writes after this throw ``StoreError/Code/closed``.
+    /// Stops the writer after the queued writes, ends followers' streams, closes the file and
+    /// lets go of the folder's writer lock. Reads and writes after this throw ``StoreError/Code/closed``.
     public func close() async {
         await Self.runBlockingNonThrowing { self.shutDown() }
     }
@@ -138,6 +149,7 @@ public final class Environment: @unchecked Sendable {
             if !isClosed {
                 isClosed = true
                 mdb_env_close(env)
+                writerLock?.release()
             }
         }
     }
@@ -195,7 +207,15 @@ public final class Environment: @unchecked Sendable {
         metadata: [String: String] = [:],
         _ body: @escaping @Sendable (WriteTransaction) throws -> T
     ) async throws -> T {
-        try await submit(metadata: metadata, isolated: false, body)
+        try refuseWhenReadOnly("write to")
+        return try await submit(metadata: metadata, isolated: false, body)
+    }
+
+    /// Throws for a write asked of an environment opened ``StoreConfiguration/Access/readOnly``.
+    private func refuseWhenReadOnly(_ what: String) throws(StoreError) {
+        if configuration.access == .readOnly {
+            throw StoreError(.invalidArgument, "cannot \(what) \(path): the store was opened read-only")
+        }
     }
 
     func submit<T: Sendable>(
@@ -240,6 +260,8 @@ public final class Environment: @unchecked Sendable {
     /// The handle of a named database, opening (and, when `create`, creating) it on the writer thread.
     func database(_ name: String, create: Bool) async throws -> MDB_dbi {
         if let dbi = handles.withLock({ $0[name] }) { return dbi }
+        // Read-only, a database is opened but never created: a missing one is `notFound`.
+        let create = create && configuration.access == .readWrite
         let dbi = try await submit(metadata: [:], isolated: true) { txn -> MDB_dbi in
             var dbi: MDB_dbi = 0
             try StoreError.check(mdb_dbi_open(txn.txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "open database \(name)")

@@ -9,6 +9,19 @@ public struct StoreConfiguration: Sendable {
         case noSync
     }
 
+    /// Who opens the store: its one writer, or a reader beside it.
+    public enum Access: Sendable {
+        /// The folder's one writer. Opening takes the folder's writer lock (`tenda.lock`) and
+        /// keeps it until ``Environment/close()``: the writer keeps the change feed's head in
+        /// memory, so two processes writing one folder would give two changes the same sequence.
+        /// A second writer, in this process or another, is refused with ``StoreError/Code/locked``.
+        case readWrite
+        /// Looks at a store another process may be writing (statistics, hot backups): takes no
+        /// lock, refuses writes with ``StoreError/Code/invalidArgument``, and opens collections
+        /// without creating them (a missing one is ``StoreError/Code/notFound``).
+        case readOnly
+    }
+
     /// The map size the environment starts with, in bytes. It grows by doubling when full.
     public var mapSize: Int = 64 << 20
     /// The ceiling the map may grow to, in bytes: the most the data file may hold. The
@@ -21,6 +34,7 @@ public struct StoreConfiguration: Sendable {
     /// How many read transactions may be open at once across all threads.
     public var maxReaders: UInt32 = 1024
     public var durability: Durability = .full
+    public var access: Access = .readWrite
     /// The most write calls one group commit takes.
     public var maxBatchSize: Int = 1024
     /// Create the folder and the environment when they do not exist yet.

@@ -36,6 +36,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case corrupted
         /// The environment is closed or closing.
         case closed
+        /// Another process holds the folder's writer lock: it writes this store, and a second
+        /// writer is refused (see ``StoreConfiguration/Access``). Nothing was opened.
+        case locked
         /// A counter would pass the range of a 64-bit integer. Nothing was written.
         case outOfRange
         /// A caller broke a rule of the API (for example a key too long for LMDB).

@@ -4,9 +4,6 @@ import Store
 
 /// The shop's data folder as the executable opens it: the store, and the token secret kept beside it.
 enum DataFolder {
-    /// The lock of the folder this process writes; kept for the process's life.
-    nonisolated(unsafe) static var writerLock: WriterLock?
-
     /// The HS256 secret kept in `<dataDir>/token-secret` (32 random bytes, created on first use, mode 0600),
     /// unless one is given.
     static func tokenSecret(_ dataDir: String, given: String? = nil) throws -> [UInt8] {
@@ -27,6 +24,17 @@ enum DataFolder {
         return secret
     }
 
+    /// Runs `body`, which opens the store in `dataDir` to write it; when another process
+    /// writes the folder (the store holds one writer per folder), says so in the command
+    /// line's words.
+    static func explainingLock<T>(_ dataDir: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError where error.code == .locked {
+            throw ValidationFailure("another tenda is writing \(dataDir) (\(dataDir)/tenda.lock is locked); stop it first")
+        }
+    }
+
     /// Opens the store and the shop in `dataDir`; `create` allows a new, empty folder.
     /// `durability` is `.noSync` only for a bulk load that syncs once at its end.
     static func openShop(_ dataDir: String, create: Bool, currency: String = "BRL", owners: Set<Int64> = [],
@@ -34,11 +42,10 @@ enum DataFolder {
         if !create, !FileManager.default.fileExists(atPath: dataDir + "/data.mdb") {
             throw StoreError(.notFound, "no store at \(dataDir)")
         }
-        writerLock = try WriterLock(dataDir)
         var configuration = StoreConfiguration()
         configuration.createIfMissing = create
         configuration.durability = durability
-        let environment = try await Environment.open(at: dataDir, configuration: configuration)
+        let environment = try await explainingLock(dataDir) { try await Environment.open(at: dataDir, configuration: configuration) }
         do {
             return try await Shop.open(environment, settings: ShopSettings(
                 currency: currency, ownerTelegramIds: owners, tokenSecret: try tokenSecret(dataDir)))
@@ -53,27 +60,4 @@ enum DataFolder {
 struct ValidationFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// An exclusive lock on `<dataDir>/tenda.lock`, held while a command writes the store: the
-/// writer keeps the change feed's head in memory, so two writing processes on one folder
-/// would give two changes the same sequence. Released when the process exits.
-final class WriterLock {
-    private let descriptor: Int32
-
-    init(_ dataDir: String) throws {
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let path = dataDir + "/tenda.lock"
-        descriptor = open(path, O_CREAT | O_RDWR, 0o600)
-        guard descriptor >= 0 else { throw ValidationFailure("cannot open \(path)") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw ValidationFailure("another tenda is writing \(dataDir) (\(path) is locked); stop it first")
-        }
-    }
-
-    deinit {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-    }
 }

@@ -10,10 +10,12 @@ struct DatabaseCommand: AsyncParsableCommand {
         subcommands: [Stats.self, Backup.self]
     )
 
-    /// Opens an existing store (never creates one) for a maintenance command.
+    /// Opens an existing store (never creates one) for a maintenance command: read-only, so
+    /// that it runs beside a serving `tenda` (which holds the folder's writer lock).
     static func openExisting(_ dataDir: String) async throws -> Environment {
         var configuration = StoreConfiguration()
         configuration.createIfMissing = false
+        configuration.access = .readOnly
         configuration.mapSize = 1 << 20  // adopts the file's own size when larger
         return try await Environment.open(at: dataDir, configuration: configuration)
     }

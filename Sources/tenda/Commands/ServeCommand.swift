@@ -1,13 +1,11 @@
 import ArgumentParser
-import Bot
 import Foundation
 import Hummingbird
 import Logging
-import Realtime
 import Server
 import Shop
 import Store
-import Telegram
+import TendaApp
 
 /// `tenda serve`: the shop's REST API and live hub, on one port.
 struct ServeCommand: AsyncParsableCommand {
@@ -105,7 +103,22 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let configuration = try appConfiguration(ProcessInfo.processInfo.environment)
+        let app = try await DataFolder.explainingLock(dataDir) { try await buildApplication(configuration: configuration) }
+        if let login = app.demoLogin {
+            // Written straight to the file descriptor: print() is block-buffered when stdout is a file.
+            FileHandle.standardOutput.write(Data("""
+                one-time login for \(login.ownerName) (owner): \(login.link)
+                  or: curl \(login.publicURL)/api/auth/code -H 'Content-Type: application/json' -d '{"code":"\(login.code)"}'
+
+                """.utf8))
+        }
+        try await app.runService()
+    }
+
+    /// What this command was told, by flags and by the process's environment, as the one
+    /// configuration the application is built from. Refuses what cannot be served.
+    func appConfiguration(_ environment: [String: String]) throws -> AppConfiguration {
         guard let metricsAccess = MetricsAccess(rawValue: metrics ?? environment["TENDA_METRICS"] ?? "public") else {
             throw ValidationFailure("--metrics must be public, owner or off")
         }
@@ -128,68 +141,42 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "tenda")
         logger.logLevel = .info
 
-        DataFolder.writerLock = try WriterLock(dataDir)
-        var storeConfiguration = StoreConfiguration()
+        var store = StoreConfiguration()
         guard let ceiling = Self.byteCount(maxMapSize), ceiling >= 1 << 20 else {
             throw ValidationFailure("--max-map-size must be a size of 1M or more, like 512M or 2G")
         }
-        storeConfiguration.maxMapSize = ceiling
+        store.maxMapSize = ceiling
         // Reconnecting clients resume from the feed; a month of history is plenty for that.
-        storeConfiguration.feedRetention = FeedRetention(maxAge: 30 * 86_400)
-        let store = try await Environment.open(at: dataDir, configuration: storeConfiguration)
-        let shop = try await Shop.open(store, settings: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret, accessTokenLifetime: accessTokenLifetime))
-        let publicURL = publicURL ?? "http://\(host):\(port)"
-        if demo, try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {
-            guard let json = FileManager.default.contents(atPath: demoFile) else { throw ValidationFailure("cannot read \(demoFile)") }
-            let summary = try await ShopImport.run(json, into: shop)
-            logger.info("demo shop loaded: \(summary.users) users, \(summary.products) products, \(summary.events) events")
-        }
-        if demo, let ownerRecord = try shop.users(page: PageRequest(limit: 200), as: .system()).items.first(where: { $0.value.role == .owner }) {
-            let code = try await shop.execute(IssueLoginCode(), as: .user(ownerRecord.key, via: .cli))
-            // Written straight to the file descriptor: print() is block-buffered when stdout is a file.
-            FileHandle.standardOutput.write(Data("""
-                one-time login for \(ownerRecord.value.name) (owner): \(publicURL)/?code=\(code)
-                  or: curl \(publicURL)/api/auth/code -H 'Content-Type: application/json' -d '{"code":"\(code)"}'
+        store.feedRetention = FeedRetention(maxAge: 30 * 86_400)
 
-                """.utf8))
-        }
-
-        let hub = Hub(environment: store)
-        var serverConfiguration = ServerConfiguration(
+        var server = ServerConfiguration(
             host: host, port: port, botToken: botToken, initDataMaxAge: initdataMaxAge, publicURL: publicURL,
             allowedOrigins: Set(allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
             userRateLimit: (burst: userRateLimit * 4, perSecond: userRateLimit),
             addressRateLimit: (burst: addressRateLimit * 6, perSecond: addressRateLimit))
-        serverConfiguration.metricsAccess = metricsAccess
-        serverConfiguration.botId = botId
-        serverConfiguration.telegramEnvironment = telegramTestEnvironment ? .test : .production
-        serverConfiguration.trustedProxies = trustedProxies
+        server.metricsAccess = metricsAccess
+        server.botId = botId
+        server.telegramEnvironment = telegramTestEnvironment ? .test : .production
+        server.trustedProxies = trustedProxies
         if !trustedProxies.isEmpty { logger.info("X-Forwarded-For and X-Forwarded-Proto are believed from \(trustedProxies) (--trusted-proxy)") }
         if let maxConnections {
             guard maxConnections > 0 else { throw ValidationFailure("--max-connections must be at least 1") }
-            serverConfiguration.maxConnections = maxConnections
+            server.maxConnections = maxConnections
         }
-        logger.info("at most \(serverConfiguration.maxConnections) connections (--max-connections)")
-        serverConfiguration.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
-        if serverConfiguration.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
-        // The conversation answers the command bridge whether or not the bot itself runs.
-        let conversation = try await Conversation.open(shop: shop, environment: store, settings: ConversationSettings(
-            publicURL: publicURL, backupFolder: dataDir + "/backups"))
-        var bot: TelegramBot?
-        if let botToken {
-            bot = try await TelegramBot.make(conversation: conversation, environment: store, settings: BotSettings(
-                token: botToken, apiBaseURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotSettings.telegramAPI,
-                publicURL: self.publicURL), logger: logger)
-        } else if let botId {
-            logger.info("no bot token: the Telegram bot is off; initData sign-in checks Telegram's signature for bot \(botId) (the command bridge still runs the bot's commands)")
-        } else {
-            logger.info("no bot token: the Telegram bot and sign-in with initData are off; use login codes (the command bridge still runs the bot's commands)")
+        logger.info("at most \(server.maxConnections) connections (--max-connections)")
+        server.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
+        if server.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
+
+        var configuration = AppConfiguration(
+            dataFolder: dataDir,
+            shop: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret, accessTokenLifetime: accessTokenLifetime),
+            store: store, demoFile: demo ? demoFile : nil, server: server, logger: logger)
+        if botToken != nil {
+            var connection = AppConfiguration.BotConnection()
+            if let api = telegramAPI ?? environment["TELEGRAM_API"] { connection.apiBaseURL = api }
+            configuration.bot = connection
         }
-        let webhook = bot?.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) }
-        let app = buildApplication(shop: shop, hub: hub, configuration: serverConfiguration, commandLine: conversation,
-                                   telegramWebhook: webhook, services: bot?.services ?? [], logger: logger)
-        try await app.runService()
-        await store.close()
+        return configuration
     }
 
     /// "512M", "2G", "1048576": a size in bytes, with an optional binary K, M, G or T suffix.

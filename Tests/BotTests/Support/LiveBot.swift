@@ -10,15 +10,19 @@ import Server
 import Shop
 import Store
 import Telegram
+import TendaApp
 import Testing
 
-/// `tenda serve` with its bot, as tests need it: the demo shop, the server on a free port, the
-/// bot's services in the server's service group, and Telegram played by the stand-in.
+/// `tenda serve --demo` with its bot, built by the composition root as `serve` builds it: the
+/// demo shop, the server on a free port, the bot's services in the application's service
+/// group, and Telegram played by the stand-in.
 struct LiveBot {
+    /// The demo shop as the application built it, with the tests' helpers over it.
     let demo: DemoShop
     let telegram: StandInBotAPI
+    /// The running bot, for a look at its outbox.
     let bot: TelegramBot
-    /// The server's hub, so a test can wait for a socket's subscription to be in place.
+    /// The application's hub, so a test can wait for a socket's subscription to be in place.
     let hub: Hub
 
     /// The demo shop's people as Telegram describes them in updates.
@@ -26,32 +30,33 @@ struct LiveBot {
     static let admin = TelegramUser(id: DemoShop.adminTelegramId, firstName: "Bruno", lastName: "Carvalho", username: "brunocarvalho", languageCode: "pt-br")
     static let user = TelegramUser(id: DemoShop.userTelegramId, firstName: "Diego", lastName: "Ferreira", username: "diegof", languageCode: "pt-br")
 
-    /// Runs `body` with the bot taking updates by long polling (`webhook: false`) or by webhook.
+    /// Runs `body` with the bot taking updates by long polling (`webhook: false`) or by webhook
+    /// (the server then has an https public address, as Telegram requires).
     static func run(webhook: Bool = false, store configure: (inout StoreConfiguration) -> Void = { _ in },
                     _ body: @escaping @Sendable (LiveBot, any TestClientProtocol, Int) async throws -> Void) async throws {
-        let demo = try await DemoShop.make(store: configure)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-bot-tests-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let telegram = try await StandInBotAPI.start()
-        let bot = try await TelegramBot.make(
-            conversation: demo.conversation, environment: demo.environment,
-            settings: BotSettings(token: StandInBotAPI.defaultToken, apiBaseURL: telegram.baseURL, publicURL: webhook ? "https://shop.example" : nil),
-            limits: .unlimited, pollTimeout: 1, logger: Logger(label: "bot-test"))
-        let hub = Hub(environment: demo.environment)
-        let live = LiveBot(demo: demo, telegram: telegram, bot: bot, hub: hub)
-        let app = buildApplication(
-            shop: demo.shop, hub: hub,
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, botToken: StandInBotAPI.defaultToken, initDataMaxAge: 0),
-            commandLine: demo.conversation,
-            telegramWebhook: bot.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) },
-            services: bot.services, logger: Logger(label: "bot-test"))
+        var store = StoreConfiguration.testing
+        configure(&store)
+        let configuration = AppConfiguration(
+            dataFolder: folder, shop: ShopSettings(tokenSecret: Array(repeating: 7, count: 32)), store: store,
+            demoFile: packageRoot.appendingPathComponent("fixtures/demo-shop.json").path,
+            server: ServerConfiguration(host: "127.0.0.1", port: 0, botToken: StandInBotAPI.defaultToken, initDataMaxAge: 0,
+                                        publicURL: webhook ? "https://shop.example" : nil),
+            bot: AppConfiguration.BotConnection(apiBaseURL: telegram.baseURL, limits: .unlimited, pollTimeout: 1),
+            logger: Logger(label: "bot-test"))
         do {
+            let app = try await buildApplication(configuration: configuration)
+            let bot = try #require(app.bot, "the bot runs: a token and the stand-in's URL are configured")
+            let live = LiveBot(demo: DemoShop(folder: folder, environment: app.environment, shop: app.shop, conversation: app.conversation),
+                               telegram: telegram, bot: bot, hub: app.hub)
             try await app.test(.live) { client in try await body(live, client, try #require(client.port)) }
         } catch {
             await telegram.stop()
-            await demo.discard()
             throw error
         }
         await telegram.stop()
-        await demo.discard()
     }
 
     /// The messages the bot sent (or edited) in a chat, decoded.

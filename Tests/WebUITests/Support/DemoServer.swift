@@ -1,21 +1,20 @@
 import AsyncHTTPClient
-import Bot
 import Foundation
-import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
-import Realtime
 import Server
 import ServiceLifecycle
 import Shop
 import Store
 import Telegram
+import TendaApp
 import Testing
 
-/// `tenda serve --demo` in-process: the demo shop (`fixtures/demo-shop.json`) in a fresh
-/// store, served with the repository's `web/` on a free loopback port.
+/// `tenda serve --demo` in-process, built by the composition root: the demo shop
+/// (`fixtures/demo-shop.json`) in a fresh store, served with the repository's `web/` on a free
+/// loopback port.
 struct DemoServer {
     static let botToken = "4242:WEBUI-TEST-TOKEN"
     static let owner = Person(telegramId: 6_299_497_812, firstName: "Ana Paula", lastName: "Souza")
@@ -30,43 +29,41 @@ struct DemoServer {
     }
 
     let folder: String
-    let shop: Shop
+    let app: TendaApplication
     let port: Int
     let group: ServiceGroup
     let task: Task<Void, any Error>
 
     var base: String { "http://127.0.0.1:\(port)" }
+    var shop: Shop { app.shop }
 
     /// Starts the server and waits until it answers /health. `accessTokenLifetime` (seconds)
     /// shortens the access tokens' life, for tests that cross their expiry.
     static func start(webRoot: String = packageRoot.appendingPathComponent("web").path,
                       accessTokenLifetime: TimeInterval? = nil) async throws -> DemoServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-webui-\(UUID().uuidString)").path
-        let environment = try await Store.Environment.open(at: folder, configuration: .testing)
-        var settings = ShopSettings(tokenSecret: Array(repeating: 9, count: 32))
-        if let accessTokenLifetime { settings.accessTokenLifetime = accessTokenLifetime }
-        let shop = try await Shop.open(environment, settings: settings)
-        _ = try await ShopImport.run(try Data(contentsOf: packageRoot.appendingPathComponent("fixtures/demo-shop.json")), into: shop)
+        var shop = ShopSettings(tokenSecret: Array(repeating: 9, count: 32))
+        if let accessTokenLifetime { shop.accessTokenLifetime = accessTokenLifetime }
         let port = try freeLoopbackPort()
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: port, botToken: botToken, initDataMaxAge: 0,
-                                                userRateLimit: (10_000, 10_000), addressRateLimit: (10_000, 10_000))
-        configuration.webRoot = webRoot
+        var server = ServerConfiguration(host: "127.0.0.1", port: port, botToken: botToken, initDataMaxAge: 0,
+                                         userRateLimit: (10_000, 10_000), addressRateLimit: (10_000, 10_000))
+        server.webRoot = webRoot
         var logger = Logger(label: "tenda-webui")
         logger.logLevel = .warning
-        // The bot's conversation answers the command bridge (the Console), as in `tenda serve`.
-        let conversation = try await Conversation.open(shop: shop, environment: environment, settings: ConversationSettings(
-            publicURL: "http://127.0.0.1:\(port)", backupFolder: folder + "-backups"))
-        let app = buildApplication(shop: shop, hub: Hub(environment: environment), configuration: configuration,
-                                   commandLine: conversation, logger: logger)
+        // The bot itself does not run (no connection to Telegram); its conversation answers the
+        // command bridge (the Console), as in `tenda serve`.
+        let app = try await buildApplication(configuration: AppConfiguration(
+            dataFolder: folder, shop: shop, store: .testing, demoFile: packageRoot.appendingPathComponent("fixtures/demo-shop.json").path,
+            server: server, logger: logger))
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
-        let server = DemoServer(folder: folder, shop: shop, port: port, group: group, task: task)
+        let running = DemoServer(folder: folder, app: app, port: port, group: group, task: task)
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            if (try? await server.get("/health").status) == 200 { return server }
+            if (try? await running.get("/health").status) == 200 { return running }
             try await Task.sleep(for: .milliseconds(50))
         }
-        await server.stop()
+        await running.stop()
         throw WebDriverError("the server did not start on port \(port)")
     }
 
@@ -85,9 +82,8 @@ struct DemoServer {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
-        await shop.close()
+        await app.environment.close()  // closed already when the group ran; not when it failed to start
         try? FileManager.default.removeItem(atPath: folder)
-        try? FileManager.default.removeItem(atPath: folder + "-backups")
     }
 
     /// initData for a demo person, signed with the test bot token as Telegram signs it.

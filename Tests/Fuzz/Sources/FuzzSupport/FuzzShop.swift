@@ -29,12 +29,30 @@ public struct FuzzShop: Sendable {
 
     /// Opens a new shop in `$TMPDIR` (run.sh points it at a folder it deletes afterwards).
     public static func make() async throws -> FuzzShop {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-fuzz-\(UUID().uuidString)").path
+        let folder = newFolder()
+        let env = try await Environment.open(at: folder, configuration: storeConfiguration)
+        return try await seed(try await Shop.open(env, settings: settings), store: env, hub: Hub(environment: env), folder: folder)
+    }
+
+    /// A new folder name in `$TMPDIR`, for the store.
+    public static func newFolder() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("tenda-fuzz-\(UUID().uuidString)").path
+    }
+
+    /// How ``make()`` opens the store, for a target that builds the whole application over it.
+    public static var storeConfiguration: StoreConfiguration {
         var configuration = StoreConfiguration.testing
         configuration.mapSize = 64 << 20
-        let env = try await Environment.open(at: folder, configuration: configuration)
-        let shop = try await Shop.open(env, settings: ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 9, count: 32),
-                                                                  accessTokenLifetime: 365 * 86_400))
+        return configuration
+    }
+
+    /// The shop's settings: the owner named ahead, and tokens that outlive any fuzzing session.
+    public static var settings: ShopSettings {
+        ShopSettings(ownerTelegramIds: [ownerTelegramId], tokenSecret: Array(repeating: 9, count: 32), accessTokenLifetime: 365 * 86_400)
+    }
+
+    /// Fills a new, empty shop (in `folder`) with the records the inputs' ids name.
+    public static func seed(_ shop: Shop, store: Environment, hub: Hub, folder: String) async throws -> FuzzShop {
         let anonymous = Principal.anonymous(via: .rest)
         let ownerTokens = try await shop.signIn(TelegramIdentity(telegramId: ownerTelegramId, firstName: "Ana", username: "ana"), device: "fuzz", via: anonymous)
         let adminTokens = try await shop.signIn(TelegramIdentity(telegramId: adminTelegramId, firstName: "Bruno", username: "bruno"), device: "fuzz", via: anonymous)
@@ -54,7 +72,7 @@ public struct FuzzShop: Sendable {
                                                             ContractPartyInput(userId: adminTokens.user.id, part: "cozinha")],
                                                   requiredConfirmations: 1), as: owner)
         _ = try await shop.execute(Notify(recipient: .role(.user), title: "Aberto", body: "Hoje até as 18h"), as: owner)
-        return FuzzShop(folder: folder, store: env, shop: shop, hub: Hub(environment: env),
+        return FuzzShop(folder: folder, store: store, shop: shop, hub: hub,
                         owner: ownerTokens.user.id, admin: adminTokens.user.id, customer: customerTokens.user.id,
                         ownerToken: ownerTokens.accessToken, customerToken: customerTokens.accessToken)
     }

@@ -1,4 +1,3 @@
-import Bot
 import Dispatch
 import Foundation
 import FuzzSupport
@@ -9,6 +8,7 @@ import Logging
 import NIOCore
 @testable import Server
 import Shop
+import TendaApp
 
 // Every command's input as a client sends it, through the real application over a real shop:
 // the REST routes (Hummingbird's router in-process, with every middleware, `decodeStrict`,
@@ -79,12 +79,23 @@ enum Targets {
     /// input after; their decoding is the other commands' (an id), and the Shop's tests cover them.
     static let sessionEnders: Set<String> = ["endSession", "endUserSessions"]
 
+    /// The application `tenda serve` builds (its composition root), over a new store.
+    static let app: TendaApplication = {
+        var server = ServerConfiguration(botToken: FuzzShop.botToken, initDataMaxAge: 0,
+                                         userRateLimit: (1e9, 1e9), addressRateLimit: (1e9, 1e9))
+        server.chartJSFile = nil
+        var logger = Logger(label: "tenda-fuzz")
+        logger.logLevel = .critical
+        let configuration = AppConfiguration(dataFolder: FuzzShop.newFolder(), shop: FuzzShop.settings, store: FuzzShop.storeConfiguration,
+                                             server: server, logger: logger)
+        return waitFor { try! await buildApplication(configuration: configuration) }
+    }()
     static let shop: FuzzShop = {
-        let shop = waitFor { try! await FuzzShop.make() }
+        let shop = waitFor { try! await FuzzShop.seed(app.shop, store: app.environment, hub: app.hub, folder: app.environment.path) }
         shop.removeAtExit()
         return shop
     }()
-    static let router = RouterDriver(shop: shop)
+    static let router = RouterDriver(app: app)
     static let bridge = CommandBridge(shop: shop.shop, commandLine: nil)
 }
 
@@ -131,7 +142,8 @@ func queryText(_ bytes: [UInt8]) -> String {
 }
 
 /// The application `tenda serve` builds, run by Hummingbird's in-process router test framework
-/// for the whole fuzzing session; each input is one request, answered before the next.
+/// for the whole fuzzing session (the inputs' shop seeded into it first); each input is one
+/// request, answered before the next.
 final class RouterDriver: Sendable {
     private struct Job: Sendable {
         let method: HTTPRequest.Method
@@ -143,18 +155,11 @@ final class RouterDriver: Sendable {
 
     private let jobs: AsyncStream<Job>.Continuation
 
-    init(shop: FuzzShop) {
+    init(app: TendaApplication) {
         let (stream, jobs) = AsyncStream.makeStream(of: Job.self)
         self.jobs = jobs
         let started = DispatchSemaphore(value: 0)
         Task {
-            let conversation = try! await Conversation.open(shop: shop.shop, environment: shop.store)
-            var configuration = ServerConfiguration(botToken: FuzzShop.botToken, initDataMaxAge: 0,
-                                                    userRateLimit: (1e9, 1e9), addressRateLimit: (1e9, 1e9))
-            configuration.chartJSFile = nil
-            var logger = Logger(label: "tenda-fuzz")
-            logger.logLevel = .critical
-            let app = buildApplication(shop: shop.shop, hub: shop.hub, configuration: configuration, commandLine: conversation, logger: logger)
             try! await app.test(.router) { client in
                 started.signal()
                 for await job in stream {

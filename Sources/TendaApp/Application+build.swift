@@ -1,0 +1,78 @@
+import Bot
+import Foundation
+import Hummingbird
+import Logging
+import Realtime
+import Server
+import Shop
+import Store
+
+/// Builds everything `tenda serve` runs, from one configuration: the store, the shop (with the
+/// demo loaded when asked), the hub, the bot's conversation, the bot when it has a token and a
+/// connection, the webhook, the routes and the services. `serve` runs it; so do the tests.
+///
+/// The store is opened here and closed by the application's first service when the service
+/// group stops; when building fails half-way, it is closed before the error is thrown.
+public func buildApplication(configuration: AppConfiguration) async throws -> TendaApplication {
+    let environment = try await Store.Environment.open(at: configuration.dataFolder, configuration: configuration.store)
+    do {
+        return try await assemble(over: environment, configuration)
+    } catch {
+        await environment.close()
+        throw error
+    }
+}
+
+/// Everything above the store, over the store just opened.
+private func assemble(over environment: Store.Environment, _ configuration: AppConfiguration) async throws -> TendaApplication {
+    let logger = configuration.logger
+    let shop = try await Shop.open(environment, settings: configuration.shop)
+    var demoLogin: DemoLogin?
+    if let demoFile = configuration.demoFile { demoLogin = try await loadDemo(demoFile, into: shop, configuration) }
+    let hub = Hub(environment: environment, configuration: configuration.hub)
+    let conversation = try await Conversation.open(shop: shop, environment: environment, settings: ConversationSettings(
+        publicURL: configuration.linkBase, backupFolder: configuration.dataFolder + "/backups"))
+    let bot = try await startBot(conversation, environment, configuration)
+    let webhook = bot?.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) }
+    let server = Server.buildApplication(shop: shop, hub: hub, configuration: configuration.server, commandLine: conversation,
+                                         telegramWebhook: webhook, services: bot?.services ?? [], logger: logger)
+    return TendaApplication(base: server, store: StoreService(environment: environment), environment: environment, shop: shop, hub: hub,
+                            conversation: conversation, bot: bot, demoLogin: demoLogin)
+}
+
+/// Loads the shop document into a shop with no users yet, then issues its owner a one-time login.
+private func loadDemo(_ file: String, into shop: Shop, _ configuration: AppConfiguration) async throws -> DemoLogin? {
+    if try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {
+        guard let json = FileManager.default.contents(atPath: file) else { throw AppConfigurationError("cannot read \(file)") }
+        let summary = try await ShopImport.run(json, into: shop)
+        configuration.logger.info("demo shop loaded: \(summary.users) users, \(summary.products) products, \(summary.events) events")
+    }
+    guard let owner = try shop.users(page: PageRequest(limit: 200), as: .system()).items.first(where: { $0.value.role == .owner }) else {
+        return nil
+    }
+    let code = try await shop.execute(IssueLoginCode(), as: .user(owner.key, via: .cli))
+    return DemoLogin(ownerName: owner.value.name, code: code, publicURL: configuration.linkBase)
+}
+
+/// The in-process bot, when there is a token to run it with and a connection to Telegram.
+private func startBot(_ conversation: Conversation, _ environment: Store.Environment, _ configuration: AppConfiguration) async throws -> TelegramBot? {
+    let logger = configuration.logger
+    guard let token = configuration.server.botToken, let connection = configuration.bot else {
+        if let botId = configuration.server.botId {
+            logger.info("no bot token: the Telegram bot is off; initData sign-in checks Telegram's signature for bot \(botId) (the command bridge still runs the bot's commands)")
+        } else if configuration.server.botToken == nil {
+            logger.info("no bot token: the Telegram bot and sign-in with initData are off; use login codes (the command bridge still runs the bot's commands)")
+        }
+        return nil
+    }
+    return try await TelegramBot.make(
+        conversation: conversation, environment: environment,
+        settings: BotSettings(token: token, apiBaseURL: connection.apiBaseURL, publicURL: configuration.server.publicURL),
+        limits: connection.limits, pollTimeout: connection.pollTimeout, logger: logger)
+}
+
+/// A configuration the application cannot be built from (a demo file that cannot be read).
+public struct AppConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
