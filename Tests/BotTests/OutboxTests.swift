@@ -261,15 +261,15 @@ import Testing
             try await outbox.enqueue(SendMessage(chatId: 1, text: "first"))
             try await telegram.waitFor("sendMessage", count: 1)
             try await Self.waitUntilEmpty(outbox)
+            // The deliverer has no timer of its own to poll the queue with: without the bell these
+            // would wait forever, and the wait fails loudly. (How fast is a benchmark's question.)
             for round in 1...5 {
-                let queued = ContinuousClock.now
                 // Queued in a caller's transaction, as the notifier does, and on its own, as replies are.
                 try await store.environment.write { txn in
                     try outbox.enqueue(SendMessage(chatId: 2, text: "in a transaction \(round)"), in: txn)
                 }
                 try await outbox.enqueue(SendMessage(chatId: 3, text: "on its own \(round)"))
-                try await telegram.waitFor("sendMessage", count: 1 + 2 * round, timeout: .seconds(5))
-                #expect(ContinuousClock.now - queued < .seconds(2), "round \(round) took \(ContinuousClock.now - queued)")
+                try await telegram.waitFor("sendMessage", count: 1 + 2 * round, timeout: .seconds(30))
             }
             try await Self.waitUntilEmpty(outbox)
         }
