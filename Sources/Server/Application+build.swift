@@ -54,7 +54,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     ReportRoutes(shop: shop).add(to: router)
     ChangeRoutes(shop: shop, hub: hub).add(to: router)
     MediaRoutes(shop: shop).add(to: router)
-    CommandRoutes(shop: shop, commandLine: commandLine).add(to: router)
+    CommandRoutes(bridge: CommandBridge(shop: shop, commandLine: commandLine)).add(to: router)
     TelegramWebhookRoutes(webhook: telegramWebhook).add(to: router)
     DocumentationRoutes().add(to: router)
 

@@ -66,6 +66,16 @@ import Testing
             }
             result[type] = fields
         }
+        // The steps read by `RecordStepInput`: their id, and a reason when they say so.
+        for block in DocumentationTests.matches(#"extension (\w+): RecordStepInput \{([\s\S]*?)\n\}"#, in: text) {
+            let body = block[2]!
+            var fields: [String: Bool] = [:]
+            if let id = DocumentationTests.matches(#"idField = \(name: "(\w+)""#, in: body).first?[1] { fields[id] = true }
+            if let reason = DocumentationTests.matches(#"reasonField = ReasonField\.(\w+)"#, in: body).first?[1] {
+                fields["reason"] = reason == "required"
+            }
+            result[block[1]!] = fields
+        }
         return result
     }
 

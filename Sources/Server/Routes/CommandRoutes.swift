@@ -16,8 +16,8 @@ extension CommandLineAnswer {
 /// which runs a table command (`{"command": "buy", "params": {…}}`) or a bot command line
 /// (`{"command": "estoque", "args": "…"}` → `{"text", "data"}`) for the MiniApp's console and scripts.
 struct CommandRoutes {
-    let shop: Shop
-    let commandLine: (any CommandLineRunner)?
+    /// Runs the commands, for the REST doors and `/api/commands/execute` alike.
+    let bridge: CommandBridge
 
     /// `POST /api/commands/execute`'s body: the command, and either its `params` or its `args`.
     struct ExecuteBody {
@@ -55,7 +55,6 @@ struct CommandRoutes {
         }
         router.post("/api/commands/execute") { request, context -> Response in
             let body = try ExecuteBody(try await request.jsonBody(context))
-            let bridge = CommandBridge(shop: shop, commandLine: commandLine)
             let answer = if let params = body.params {
                 try await bridge.run(body.command, params: params, principal: context.principal, idempotencyKey: request.idempotencyKey)
             } else {
@@ -79,7 +78,7 @@ struct CommandRoutes {
         }
         if entry.takesVersion, let expected = try request.expectedVersion() { input["expectedVersion"] = expected }
         let result = try await entry.run(try JSONSerialization.data(withJSONObject: input),
-                                         .init(shop: shop, principal: context.principal, idempotencyKey: request.idempotencyKey))
+                                         .init(shop: bridge.shop, principal: context.principal, idempotencyKey: request.idempotencyKey))
         if case .nothing = entry.answer { return Response(status: .noContent, headers: Self.sequenceHeader(result.sequence)) }
         return Self.json(door.status, result.json, sequence: result.sequence)
     }

@@ -41,6 +41,44 @@ extension KeyedDecodingContainer {
     }
 }
 
+// MARK: Steps
+
+/// Whether a step takes a reason, and must have one.
+public enum ReasonField: Sendable { case none, optional, required }
+
+/// A command whose whole input is one record's id and, for some, a reason a person gives (an
+/// order's or a contract's step, marking a notice read, ending sessions): read alike.
+public protocol RecordStepInput: Decodable {
+    /// The id's field and kind (`orderId`, an order).
+    static var idField: (name: String, kind: EntityKind) { get }
+    static var reasonField: ReasonField { get }
+    init(id: UInt64, reason: String)
+}
+
+extension RecordStepInput {
+    public static var reasonField: ReasonField { .none }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: FieldName.self)
+        let id = try c.id(FieldName(Self.idField.name), Self.idField.kind)
+        let reason = switch Self.reasonField {
+        case .none: ""
+        case .optional: try c.value(FieldName("reason"), or: "")
+        case .required: try c.decode(String.self, forKey: FieldName("reason"))
+        }
+        self.init(id: id, reason: reason)
+    }
+}
+
+/// A field named at run time.
+struct FieldName: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
 // MARK: Parts
 
 extension LineItem: Decodable {
@@ -169,33 +207,26 @@ extension SubmitReceipt: Decodable {
     }
 }
 
-/// The order steps that take the order's id and, for some, a reason.
-private enum OrderStepKeys: String, CodingKey { case orderId, reason }
-
-extension VerifyOrder: Decodable {
-    public init(from decoder: any Decoder) throws {
-        self.init(orderId: try decoder.container(keyedBy: OrderStepKeys.self).id(.orderId, .order))
-    }
+extension VerifyOrder: RecordStepInput {
+    public static let idField = (name: "orderId", kind: EntityKind.order)
+    public init(id: UInt64, reason: String) { self.init(orderId: id) }
 }
 
-extension FulfilOrder: Decodable {
-    public init(from decoder: any Decoder) throws {
-        self.init(orderId: try decoder.container(keyedBy: OrderStepKeys.self).id(.orderId, .order))
-    }
+extension FulfilOrder: RecordStepInput {
+    public static let idField = (name: "orderId", kind: EntityKind.order)
+    public init(id: UInt64, reason: String) { self.init(orderId: id) }
 }
 
-extension RejectOrder: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: OrderStepKeys.self)
-        self.init(orderId: try c.id(.orderId, .order), reason: try c.decode(String.self, forKey: .reason))
-    }
+extension RejectOrder: RecordStepInput {
+    public static let idField = (name: "orderId", kind: EntityKind.order)
+    public static let reasonField = ReasonField.required
+    public init(id: UInt64, reason: String) { self.init(orderId: id, reason: reason) }
 }
 
-extension CancelOrder: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: OrderStepKeys.self)
-        self.init(orderId: try c.id(.orderId, .order), reason: try c.value(.reason, or: ""))
-    }
+extension CancelOrder: RecordStepInput {
+    public static let idField = (name: "orderId", kind: EntityKind.order)
+    public static let reasonField = ReasonField.optional
+    public init(id: UInt64, reason: String) { self.init(orderId: id, reason: reason) }
 }
 
 // MARK: Contracts
@@ -211,39 +242,31 @@ extension CreateContract: Decodable {
     }
 }
 
-/// The contract steps that take the contract's id and, for some, a reason.
-private enum ContractStepKeys: String, CodingKey { case contractId, reason }
-
-extension SubmitContract: Decodable {
-    public init(from decoder: any Decoder) throws {
-        self.init(contractId: try decoder.container(keyedBy: ContractStepKeys.self).id(.contractId, .contract))
-    }
+extension SubmitContract: RecordStepInput {
+    public static let idField = (name: "contractId", kind: EntityKind.contract)
+    public init(id: UInt64, reason: String) { self.init(contractId: id) }
 }
 
-extension ConfirmContract: Decodable {
-    public init(from decoder: any Decoder) throws {
-        self.init(contractId: try decoder.container(keyedBy: ContractStepKeys.self).id(.contractId, .contract))
-    }
+extension ConfirmContract: RecordStepInput {
+    public static let idField = (name: "contractId", kind: EntityKind.contract)
+    public init(id: UInt64, reason: String) { self.init(contractId: id) }
 }
 
-extension CompleteContract: Decodable {
-    public init(from decoder: any Decoder) throws {
-        self.init(contractId: try decoder.container(keyedBy: ContractStepKeys.self).id(.contractId, .contract))
-    }
+extension CompleteContract: RecordStepInput {
+    public static let idField = (name: "contractId", kind: EntityKind.contract)
+    public init(id: UInt64, reason: String) { self.init(contractId: id) }
 }
 
-extension DeclineContract: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ContractStepKeys.self)
-        self.init(contractId: try c.id(.contractId, .contract), reason: try c.value(.reason, or: ""))
-    }
+extension DeclineContract: RecordStepInput {
+    public static let idField = (name: "contractId", kind: EntityKind.contract)
+    public static let reasonField = ReasonField.optional
+    public init(id: UInt64, reason: String) { self.init(contractId: id, reason: reason) }
 }
 
-extension CancelContract: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ContractStepKeys.self)
-        self.init(contractId: try c.id(.contractId, .contract), reason: try c.value(.reason, or: ""))
-    }
+extension CancelContract: RecordStepInput {
+    public static let idField = (name: "contractId", kind: EntityKind.contract)
+    public static let reasonField = ReasonField.optional
+    public init(id: UInt64, reason: String) { self.init(contractId: id, reason: reason) }
 }
 
 // MARK: Notifications
@@ -266,11 +289,9 @@ extension Notify: Decodable {
     }
 }
 
-extension MarkRead: Decodable {
-    private enum CodingKeys: String, CodingKey { case notificationId }
-    public init(from decoder: any Decoder) throws {
-        self.init(notificationId: try decoder.container(keyedBy: CodingKeys.self).id(.notificationId, .notification))
-    }
+extension MarkRead: RecordStepInput {
+    public static let idField = (name: "notificationId", kind: EntityKind.notification)
+    public init(id: UInt64, reason: String) { self.init(notificationId: id) }
 }
 
 extension MarkAllRead: Decodable {
@@ -289,16 +310,12 @@ extension UpdateUser: Decodable {
     }
 }
 
-extension EndUserSessions: Decodable {
-    private enum CodingKeys: String, CodingKey { case userId }
-    public init(from decoder: any Decoder) throws {
-        self.init(userId: try decoder.container(keyedBy: CodingKeys.self).id(.userId, .user))
-    }
+extension EndUserSessions: RecordStepInput {
+    public static let idField = (name: "userId", kind: EntityKind.user)
+    public init(id: UInt64, reason: String) { self.init(userId: id) }
 }
 
-extension EndSession: Decodable {
-    private enum CodingKeys: String, CodingKey { case sessionId }
-    public init(from decoder: any Decoder) throws {
-        self.init(sessionId: try decoder.container(keyedBy: CodingKeys.self).id(.sessionId, .session))
-    }
+extension EndSession: RecordStepInput {
+    public static let idField = (name: "sessionId", kind: EntityKind.session)
+    public init(id: UInt64, reason: String) { self.init(sessionId: id) }
 }
