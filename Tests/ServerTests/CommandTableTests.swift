@@ -177,3 +177,36 @@ import Testing
         await server.discard()
     }
 }
+
+/// What the API fuzzer found in the table's doors, kept as tests.
+@Suite(.timeLimit(.minutes(1))) struct CommandTableFuzzFindingsTests {
+    @Test func aRequiredBodyIsRequiredEvenWhenEveryFieldIsOptional() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let created = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Bolo", "price": 900])
+            let id = try #require(created.json["id"] as? String)
+            for method in [HTTPRequest.Method.patch, .put] {
+                let empty = try await client.call(method, "/api/products/\(id)", token: owner.access, headers: [.ifMatch: "0"])
+                #expect(empty.status == .badRequest && empty.error == "invalid_input", "\(method): \(empty.status)")
+            }
+            let user = try await client.call(.patch, "/api/users/\(owner.userId)", token: owner.access)
+            #expect(user.status == .badRequest)
+            // A step whose body is optional takes none.
+            let archived = try await client.call(.delete, "/api/products/\(id)", token: owner.access)
+            #expect(archived.status == .ok && archived.json["active"] as? Bool == false)
+        }
+        await server.discard()
+    }
+
+    @Test func aMalformedRoleIsRefusedEvenBesideAUserId() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")
+            let reply = try await client.call(.post, "/api/notifications", token: owner.access,
+                                              json: ["title": "Oi", "userId": owner.userId, "role": [String: String]()])
+            #expect(reply.status == .badRequest && reply.errorField == "role", "\(reply.json)")
+        }
+        await server.discard()
+    }
+}

@@ -330,7 +330,8 @@ enum OpenAPIOperations {
                             Upgrade to a WebSocket; every message is one JSON text frame. Authenticate with `?token=` or a first \
                             message `{"type": "auth", "token"}`. Client messages: subscribe (`topics`, `since`), unsubscribe, \
                             command (`id`, `command`, `params`), presence (`view`), ping, and `auth` again with a refreshed \
-                            token. Server messages: ready (with the token's `expiresAt`), event, result, error, resync, pong; \
+                            token. Server messages: ready (with the token's `expiresAt`), event, result (a table command's carries \
+                            `seq`, its commit's place in the feed), error, resync, pong; \
                             `access` (`role`, `topics`) when the caller's role changes; `auth_expiring` ahead of the token's \
                             expiry and `auth_ok` after a re-authentication; `closed` (`code`, `reason`) before the close \
                             frame when the session ends: 4001 `session_ended` (logout, session ended, refresh family \

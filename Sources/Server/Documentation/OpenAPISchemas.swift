@@ -377,9 +377,10 @@ enum OpenAPISchemas {
             "CommandLine": OpenAPISchema.object("`params` runs a command of the table; `args` (or neither) a bot command line.", required: ["command"], [
                 "command": OpenAPISchema.string("A table command's name (buy, restock…) with `params`; else a bot command, with or without its slash.",
                                                 example: "buy"),
-                "args": OpenAPISchema.string("The rest of the line, as typed in the chat.", example: "2 coxinha @ana ok"),
-                "params": OpenAPISchema.object("A table command's input: its REST body, with the record's id where REST has it in the path " +
-                                               "(productId, orderId…) and expectedVersion for If-Match.", required: [], [:], additional: true),
+                // Left out or null alike, as in every request body.
+                "args": OpenAPISchema.nullable(OpenAPISchema.string("The rest of the line, as typed in the chat.", example: "2 coxinha @ana ok")),
+                "params": OpenAPISchema.nullable(OpenAPISchema.object("A table command's input: its REST body, with the record's id where REST has it in the path " +
+                                               "(productId, orderId…) and expectedVersion for If-Match.", required: [], [:], additional: true)),
             ], additional: false),
             "CommandAnswer": [
                 "description": "A bot command line's answer (`text`, `data`), or a table command's: the record under its name and id " +

@@ -70,11 +70,12 @@ struct CommandRoutes {
         var input: [String: Any] = [:]
         if let field = entry.pathField { input[field.name] = field.kind.format(try context.id("id", field.kind)) }
         let body = try await request.jsonBody(context)
-        if !body.isEmpty || entry.bodyRequired {
-            try CommandInput.refuseUnknownFields(body.isEmpty ? Data("{}".utf8) : body, allowed: entry.bodyFields)
-            if let fields = try JSONSerialization.jsonObject(with: body.isEmpty ? Data("{}".utf8) : body) as? [String: Any] {
-                input.merge(fields) { path, _ in path }
-            }
+        if body.isEmpty {
+            // A body the document requires is required even when every field in it is optional.
+            if entry.body != nil, entry.bodyRequired { throw APIError(.badRequest, "invalid_input", "this route takes a JSON body") }
+        } else {
+            try CommandInput.refuseUnknownFields(body, allowed: entry.bodyFields)
+            if let fields = try JSONSerialization.jsonObject(with: body) as? [String: Any] { input.merge(fields) { path, _ in path } }
         }
         if entry.takesVersion, let expected = try request.expectedVersion() { input["expectedVersion"] = expected }
         let result = try await entry.run(try JSONSerialization.data(withJSONObject: input),

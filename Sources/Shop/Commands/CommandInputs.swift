@@ -275,10 +275,13 @@ extension Notify: Decodable {
     private enum CodingKeys: String, CodingKey { case userId, role, title, body, priority, link }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Both read, so either is refused when malformed, whichever is used.
+        let userId = try c.id(ifPresent: .userId, .user)
+        let role = try c.word(ifPresent: .role, Role.self)
         let recipient: Recipient
-        if let userId = try c.id(ifPresent: .userId, .user) {
+        if let userId {
             recipient = .user(userId)
-        } else if let role = try c.word(ifPresent: .role, Role.self) {
+        } else if let role {
             recipient = .role(role)
         } else {
             throw ShopError.invalid("userId", "name a userId or a role (user, admin, owner)")
