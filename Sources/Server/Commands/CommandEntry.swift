@@ -57,6 +57,7 @@ struct CommandEntry: Sendable {
     let name: String
     /// The shop command's type name, which is its input's (`Buy`).
     let inputType: String
+    /// The shop command's own access rule, as the documentation states it.
     let minimumRole: APIOperation.MinimumRole
     /// Who may run it, in words, for the documentation.
     let access: String
@@ -88,13 +89,13 @@ struct CommandEntry: Sendable {
     }
 
     private init<C: ShopCommand & Decodable>(
-        _: C.Type, role: APIOperation.MinimumRole, access: String, idempotent: Bool, pathField: (String, EntityKind)?,
+        _: C.Type, access: String, idempotent: Bool, pathField: (String, EntityKind)?,
         body: (String, OpenAPISchema.Object)?, bodyRequired: Bool, answer: Answer, doors: [Door], errors: [OpenAPIErrorResponse],
         shape: @escaping @Sendable (Committed<C.Result>, Call) throws -> Result
     ) {
         name = C.name
         inputType = String(describing: C.self)
-        minimumRole = role
+        minimumRole = APIOperation.MinimumRole(C.access)
         self.access = access
         self.idempotent = idempotent
         takesVersion = C.self is any VersionedInput.Type
@@ -114,20 +115,20 @@ struct CommandEntry: Sendable {
     /// A command that answers a record, shown through `view`.
     static func record<C: ShopCommand & Decodable, View: Encodable & Sendable>(
         _ type: C.Type, key: String, schema: String, view: @escaping @Sendable (C.Result, UInt64) -> View,
-        role: APIOperation.MinimumRole, access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
+        access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
         body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry where C.Result: ShopRecord {
-        record(type, key: key, schema: schema, viewForCaller: { record, version, _ in view(record, version) }, role: role, access: access,
+        record(type, key: key, schema: schema, viewForCaller: { record, version, _ in view(record, version) }, access: access,
                idempotent: idempotent, pathField: pathField, body: body, bodyRequired: bodyRequired, doors: doors, errors: errors)
     }
 
     /// A command that answers a record whose view depends on who asks (a notification in its reader's language).
     static func record<C: ShopCommand & Decodable, View: Encodable & Sendable>(
         _ type: C.Type, key: String, schema: String, viewForCaller view: @escaping @Sendable (C.Result, UInt64, Call) throws -> View,
-        role: APIOperation.MinimumRole, access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
+        access: String, idempotent: Bool = false, pathField: (String, EntityKind)? = nil,
         body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry where C.Result: ShopRecord {
-        CommandEntry(type, role: role, access: access, idempotent: idempotent, pathField: pathField, body: body, bodyRequired: bodyRequired,
+        CommandEntry(type, access: access, idempotent: idempotent, pathField: pathField, body: body, bodyRequired: bodyRequired,
                      answer: .record(key: key, schema: schema), doors: doors, errors: errors) { committed, call in
             Result(json: try JSONEncoder().encode(try view(committed.value, committed.version ?? 0, call)),
                    recordId: committed.value.publicId, sequence: committed.sequence)
@@ -136,10 +137,10 @@ struct CommandEntry: Sendable {
 
     /// A command that answers how many things it reached or changed, as `{key: n}`.
     static func count<C: ShopCommand & Decodable>(
-        _ type: C.Type, key: String, schema: String, role: APIOperation.MinimumRole, access: String, pathField: (String, EntityKind)? = nil,
+        _ type: C.Type, key: String, schema: String, access: String, pathField: (String, EntityKind)? = nil,
         body: (String, OpenAPISchema.Object)? = nil, bodyRequired: Bool = true, doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry where C.Result == Int {
-        CommandEntry(type, role: role, access: access, idempotent: false, pathField: pathField, body: body, bodyRequired: bodyRequired,
+        CommandEntry(type, access: access, idempotent: false, pathField: pathField, body: body, bodyRequired: bodyRequired,
                      answer: .count(key: key, schema: schema), doors: doors, errors: errors) { committed, _ in
             Result(json: try JSONEncoder().encode([key: committed.value]), recordId: nil, sequence: committed.sequence)
         }
@@ -147,10 +148,10 @@ struct CommandEntry: Sendable {
 
     /// A command whose doors answer nothing but success (REST's 204), whatever it returns.
     static func nothing<C: ShopCommand & Decodable>(
-        _ type: C.Type, role: APIOperation.MinimumRole, access: String, pathField: (String, EntityKind)? = nil,
+        _ type: C.Type, access: String, pathField: (String, EntityKind)? = nil,
         doors: [Door], errors: [OpenAPIErrorResponse] = []
     ) -> CommandEntry {
-        CommandEntry(type, role: role, access: access, idempotent: false, pathField: pathField, body: nil, bodyRequired: false,
+        CommandEntry(type, access: access, idempotent: false, pathField: pathField, body: nil, bodyRequired: false,
                      answer: .nothing, doors: doors, errors: errors) { committed, _ in
             Result(json: Data(), recordId: nil, sequence: committed.sequence)
         }
@@ -163,3 +164,13 @@ extension UpdateProduct: VersionedInput {}
 extension ArchiveProduct: VersionedInput {}
 extension SetThreshold: VersionedInput {}
 extension UpdateUser: VersionedInput {}
+
+extension APIOperation.MinimumRole {
+    /// A shop command's access rule, in the documentation's words.
+    init(_ access: Access) {
+        switch access {
+        case .anyone: self = .anyone
+        case .role(let role): self = APIOperation.MinimumRole(rawValue: role.rawValue) ?? .owner
+        }
+    }
+}

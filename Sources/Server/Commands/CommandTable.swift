@@ -34,7 +34,7 @@ enum CommandTable {
                                  "Only the fields sent change. PATCH and PUT behave the same.")
         }
         return [
-            .record(CreateProduct.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin", idempotent: true,
+            .record(CreateProduct.self, key: "product", schema: "Product", view: ProductView.init, access: "admin", idempotent: true,
                     body: ("NewProduct", S.object(nil, required: ["name", "price"], [
                         "name": S.text(maxLength: L.name, required: true),
                         "emoji": S.text("Default \"\".", maxLength: L.emoji),
@@ -47,15 +47,15 @@ enum CommandTable {
                         "mediaIds": S.array(S.text(maxLength: L.mediaId, required: true), count: 0...Bounds.mediaPerProduct),
                     ])),
                     doors: [.post("/api/products", status: .created, tag: "Products", "Create a product")], errors: [.conflict]),
-            .record(UpdateProduct.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin",
+            .record(UpdateProduct.self, key: "product", schema: "Product", view: ProductView.init, access: "admin",
                     pathField: ("productId", .product), body: ("ProductChanges", changes),
                     doors: [update("PATCH"), update("PUT")], errors: [.conflict, .unprocessable]),
-            .record(ArchiveProduct.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin",
+            .record(ArchiveProduct.self, key: "product", schema: "Product", view: ProductView.init, access: "admin",
                     pathField: ("productId", .product), bodyRequired: false,
                     doors: [.on(.delete, "/api/products/{id}", tag: "Products", "Archive a product (soft delete)",
                                 "The product stays, with active false; it answers the archived product.")],
                     errors: [.conflict]),
-            .record(AdjustStock.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin", idempotent: true,
+            .record(AdjustStock.self, key: "product", schema: "Product", view: ProductView.init, access: "admin", idempotent: true,
                     pathField: ("productId", .product),
                     body: ("StockChange", S.object(nil, required: ["delta"], [
                         "delta": S.integer("Units to add (positive) or remove (negative); not zero, and only adjustment removes.",
@@ -66,14 +66,14 @@ enum CommandTable {
                     doors: [.post("/api/products/{id}/stock", tag: "Products", "Adjust a product's stock",
                                   "Adds `delta` units (negative removes them); answers the product with its new stock.")],
                     errors: [.conflict]),
-            .record(Restock.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin", idempotent: true,
+            .record(Restock.self, key: "product", schema: "Product", view: ProductView.init, access: "admin", idempotent: true,
                     body: ("RestockRequest", S.object("Units received (the socket's and the bot's restock).", required: ["productId", "quantity"], [
                         "productId": S.id("p", example: "p3"),
                         "quantity": S.integer(in: Bounds.quantity),
                         "note": S.text(maxLength: L.note),
                     ])),
                     doors: []),
-            .record(SetThreshold.self, key: "product", schema: "Product", view: ProductView.init, role: .admin, access: "admin",
+            .record(SetThreshold.self, key: "product", schema: "Product", view: ProductView.init, access: "admin",
                     pathField: ("productId", .product),
                     body: ("ThresholdChange", S.object(nil, required: ["lowStockThreshold"], ["lowStockThreshold": S.integer(in: Bounds.threshold)])),
                     doors: [.on(.patch, "/api/inventory/{id}", tag: "Inventory", "Set a product's low-stock threshold")],
@@ -90,11 +90,11 @@ enum CommandTable {
         ]))
         let takesStock = "Takes the stock and raises the buyer's debt in one step. 409 insufficient_stock lists the short items."
         return [
-            .record(Buy.self, key: "sale", schema: "Sale", view: SaleView.init, role: .admin, access: "admin", idempotent: true, body: purchase,
+            .record(Buy.self, key: "sale", schema: "Sale", view: SaleView.init, access: "admin", idempotent: true, body: purchase,
                     doors: [.post("/api/purchases", status: .created, tag: "Sales", "Record a purchase", takesStock),
                             .post("/api/purchase", status: .created, tag: "Sales", "Record a purchase (alias of /api/purchases)", takesStock)],
                     errors: [.notFound, .conflict]),
-            .record(RecordPayment.self, key: "payment", schema: "Payment", view: PaymentView.init, role: .admin, access: "admin", idempotent: true,
+            .record(RecordPayment.self, key: "payment", schema: "Payment", view: PaymentView.init, access: "admin", idempotent: true,
                     body: ("PaymentRequest", S.object(nil, required: ["userId", "amount"], [
                         "userId": S.id("u", example: "u1"),
                         "amount": S.money(in: Bounds.amount, "Minor units; at most what the user owes."),
@@ -104,7 +104,7 @@ enum CommandTable {
                     ])),
                     doors: [.post("/api/payments", status: .created, tag: "Payments", "Record a payment", "Lowers the user's debt.")],
                     errors: [.notFound]),
-            .record(Refund.self, key: "sale", schema: "Sale", view: SaleView.init, role: .admin, access: "admin", idempotent: true,
+            .record(Refund.self, key: "sale", schema: "Sale", view: SaleView.init, access: "admin", idempotent: true,
                     body: ("RefundRequest", S.object("Gives back units of a sale (the socket's and the bot's refund).", required: ["saleId"], [
                         "saleId": S.id("s", example: "s1"),
                         "items": S.array(S.ref("LineItem"), "Default every unit not refunded yet.", count: Bounds.lines),
@@ -119,13 +119,13 @@ enum CommandTable {
 
     static var orders: [CommandEntry] {
         let reason = ("ReasonRequest", S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]))
-        func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String, _ role: APIOperation.MinimumRole,
+        func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String,
                                               body: (String, OpenAPISchema.Object)? = nil, required: Bool = false) -> CommandEntry where C.Result == Order {
-            .record(type, key: "order", schema: "Order", view: OrderView.init, role: role, access: access, pathField: ("orderId", .order),
+            .record(type, key: "order", schema: "Order", view: OrderView.init, access: access, pathField: ("orderId", .order),
                     body: body, bodyRequired: required, doors: [.post(path, tag: "Orders", summary)], errors: [.conflict, .unprocessable])
         }
         return [
-            .record(PlaceOrder.self, key: "order", schema: "Order", view: OrderView.init, role: .user,
+            .record(PlaceOrder.self, key: "order", schema: "Order", view: OrderView.init,
                     access: "user (for themself); admin (for any customerId)", idempotent: true,
                     body: ("OrderRequest", S.object(nil, required: ["items"], [
                         "items": S.array(S.ref("LineItem"), "No product twice.", count: Bounds.lines),
@@ -134,16 +134,16 @@ enum CommandTable {
                     doors: [.post("/api/orders", status: .created, tag: "Orders", "Place an order",
                                   "Reserves the stock; the order waits for the payment receipt (pending_payment).")],
                     errors: [.conflict]),
-            step(SubmitReceipt.self, "/api/orders/{id}/receipt", "Send the payment receipt", "the order's customer", .user,
+            step(SubmitReceipt.self, "/api/orders/{id}/receipt", "Send the payment receipt", "the order's customer",
                  body: ("ReceiptRequest", S.object(nil, required: ["mediaId"], [
                      "mediaId": S.text("The uploaded receipt image.", maxLength: L.mediaId, required: true),
                  ])), required: true),
-            step(VerifyOrder.self, "/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin", .admin),
-            step(RejectOrder.self, "/api/orders/{id}/reject", "Reject the receipt", "admin", .admin,
+            step(VerifyOrder.self, "/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin"),
+            step(RejectOrder.self, "/api/orders/{id}/reject", "Reject the receipt", "admin",
                  body: ("RejectRequest", S.object("Tell the customer why.", required: ["reason"], ["reason": S.text(maxLength: L.reason, required: true)])),
                  required: true),
-            step(FulfilOrder.self, "/api/orders/{id}/fulfil", "Mark the order delivered", "admin", .admin),
-            step(CancelOrder.self, "/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin", .user,
+            step(FulfilOrder.self, "/api/orders/{id}/fulfil", "Mark the order delivered", "admin"),
+            step(CancelOrder.self, "/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin",
                  body: reason),
         ]
     }
@@ -152,14 +152,14 @@ enum CommandTable {
 
     static var contracts: [CommandEntry] {
         let reason = ("ReasonRequest", S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]))
-        func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String, _ role: APIOperation.MinimumRole,
+        func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String,
                                               body: (String, OpenAPISchema.Object)? = nil) -> CommandEntry where C.Result == Contract {
-            .record(type, key: "contract", schema: "Contract", view: ContractView.init, role: role, access: access,
+            .record(type, key: "contract", schema: "Contract", view: ContractView.init, access: access,
                     pathField: ("contractId", .contract), body: body, bodyRequired: false,
                     doors: [.post(path, tag: "Contracts", summary)], errors: [.conflict, .unprocessable])
         }
         return [
-            .record(CreateContract.self, key: "contract", schema: "Contract", view: ContractView.init, role: .owner, access: "owner",
+            .record(CreateContract.self, key: "contract", schema: "Contract", view: ContractView.init, access: "owner",
                     body: ("ContractRequest", S.object(nil, required: ["title", "terms", "amount", "parties"], [
                         "title": S.text(maxLength: L.title, required: true),
                         "terms": S.text(maxLength: L.terms, required: true),
@@ -172,11 +172,11 @@ enum CommandTable {
                     doors: [.post("/api/contracts", status: .created, tag: "Contracts", "Create a contract",
                                   "Sent to the parties at once (pending) unless `draft` is true.")],
                     errors: [.notFound, .unprocessable]),
-            step(SubmitContract.self, "/api/contracts/{id}/submit", "Send a draft to the parties", "owner", .owner),
-            step(ConfirmContract.self, "/api/contracts/{id}/confirm", "Confirm as a party", "a party", .user),
-            step(DeclineContract.self, "/api/contracts/{id}/decline", "Decline as a party", "a party", .user, body: reason),
-            step(CancelContract.self, "/api/contracts/{id}/cancel", "Cancel the contract", "owner", .owner, body: reason),
-            step(CompleteContract.self, "/api/contracts/{id}/complete", "Mark an active contract completed", "owner", .owner),
+            step(SubmitContract.self, "/api/contracts/{id}/submit", "Send a draft to the parties", "owner"),
+            step(ConfirmContract.self, "/api/contracts/{id}/confirm", "Confirm as a party", "a party"),
+            step(DeclineContract.self, "/api/contracts/{id}/decline", "Decline as a party", "a party", body: reason),
+            step(CancelContract.self, "/api/contracts/{id}/cancel", "Cancel the contract", "owner", body: reason),
+            step(CompleteContract.self, "/api/contracts/{id}/complete", "Mark an active contract completed", "owner"),
         ]
     }
 
@@ -184,7 +184,7 @@ enum CommandTable {
 
     static var accounts: [CommandEntry] {
         [
-            .record(UpdateUser.self, key: "user", schema: "User", view: UserView.init, role: .owner, access: "owner",
+            .record(UpdateUser.self, key: "user", schema: "User", view: UserView.init, access: "owner",
                     pathField: ("userId", .user),
                     body: ("UserChanges", S.object("Both at once, or either; all of it is applied or none.", required: [], [
                         "role": S.string(enumeration: Role.allCases.map(\.rawValue)),
@@ -192,12 +192,12 @@ enum CommandTable {
                     ])),
                     doors: [.on(.patch, "/api/users/{id}", tag: "Users", "Change a user's role or block them")],
                     errors: [.conflict, .unprocessable]),
-            .nothing(EndUserSessions.self, role: .owner, access: "owner", pathField: ("userId", .user),
+            .nothing(EndUserSessions.self, access: "owner", pathField: ("userId", .user),
                      doors: [.on(.delete, "/api/users/{id}/sessions", status: .noContent, tag: "Users", "End every session of a user",
                                  "Revokes every session of the user: each of their devices must sign in again, and their open " +
                                      "connections close. Answers 204 without a body whether or not they had any; the audit trail " +
                                      "records it as endUserSessions.")]),
-            .nothing(EndSession.self, role: .user, access: "signed in (own sessions only)", pathField: ("sessionId", .session),
+            .nothing(EndSession.self, access: "signed in (own sessions only)", pathField: ("sessionId", .session),
                      doors: [.on(.delete, "/api/auth/sessions/{id}", status: .noContent, tag: "Auth", "End one of the caller's sessions",
                                  "Revokes the device's whole refresh-token family: its refresh token is refused (401) and its " +
                                      "open connections close. Any id of the family names it. An id that is not one of the caller's " +
@@ -206,12 +206,12 @@ enum CommandTable {
                     viewForCaller: { notice, version, call in
                         // In the reader's words, as their list shows it.
                         NotificationView(notice, version: version, language: Language(code: try call.shop.me(as: call.principal).user?.language))
-                    }, role: .user, access: "its addressee",
+                    }, access: "its addressee",
                     pathField: ("notificationId", .notification), bodyRequired: false,
                     doors: [.post("/api/notifications/{id}/read", tag: "Notifications", "Mark one notification read")]),
-            .count(MarkAllRead.self, key: "marked", schema: "Marked", role: .user, access: "signed in (self)", bodyRequired: false,
+            .count(MarkAllRead.self, key: "marked", schema: "Marked", access: "signed in (self)", bodyRequired: false,
                    doors: [.post("/api/notifications/read-all", tag: "Notifications", "Mark all the caller's notifications read")]),
-            .count(Notify.self, key: "reached", schema: "Reached", role: .admin, access: "admin",
+            .count(Notify.self, key: "reached", schema: "Reached", access: "admin",
                    body: ("NewNotification", S.object("Name userId or role (userId wins when both are sent).", required: ["title"], [
                        "userId": S.id("u", example: "u1"),
                        "role": S.string("Send to every user holding this role.", enumeration: Role.allCases.map(\.rawValue)),
