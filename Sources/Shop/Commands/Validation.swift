@@ -3,11 +3,22 @@ import Foundation
 /// Field checks shared by the commands' `validate()`, against the ranges in ``Bounds``.
 enum Check {
     /// A text of at most `max` Unicode scalars (the unit JSON Schema's `maxLength` counts)
-    /// with at least `min` characters that are not white space.
+    /// with at least `min` characters that are not white space (``isSchemaWhiteSpace(_:)``).
     static func text(_ value: String, _ field: String, min: Int = 1, max: Int) throws(ShopError) {
         if value.unicodeScalars.count > max { throw ShopError.invalid(field, "\(field) is longer than \(max) characters") }
-        let count = value.trimmingCharacters(in: .whitespacesAndNewlines).count
+        let count = min == 0 ? 0 : value.unicodeScalars.lazy.filter { !Check.isSchemaWhiteSpace($0) }.count
         if count < min { throw ShopError.invalid(field, min == 1 ? "\(field) is required" : "\(field) needs at least \(min) characters") }
+    }
+
+    /// White space as the OpenAPI document's `pattern: "\S"` means it: ECMAScript's `\s`
+    /// (WhiteSpace and LineTerminator). Foundation's `.whitespacesAndNewlines` also holds
+    /// U+0085 and U+001C–U+001F, which the document lets through; judging by a different set
+    /// would refuse a text the contract promises to take (the API fuzzer found `"\u0085"`).
+    static func isSchemaWhiteSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 
     /// A number inside `range`: every number from outside passes here before any arithmetic.
