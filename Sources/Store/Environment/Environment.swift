@@ -33,10 +33,13 @@ public final class Environment: @unchecked Sendable {
     var isClosedForMaintenance: Bool { isClosed }
     /// Named databases opened so far, by name.
     private let handles = Mutex<[String: MDB_dbi]>([:])
+    /// The store's epoch (see ``epoch``); changed only by ``beginNewEpoch()``.
+    let epochState: Mutex<String>
 
-    private init(env: OpaquePointer, path: String, configuration: StoreConfiguration, head: UInt64, internals: InternalDatabases,
-                 writerLock: WriterLock?) {
+    private init(env: OpaquePointer, path: String, configuration: StoreConfiguration, head: UInt64, epoch: String,
+                 internals: InternalDatabases, writerLock: WriterLock?) {
         self.env = env
+        epochState = Mutex(epoch)
         self.writerLock = writerLock
         self.path = path
         self.configuration = configuration
@@ -101,8 +104,9 @@ public final class Environment: @unchecked Sendable {
             // A map smaller than the file (opened with a smaller setting) is raised to the file's size.
             try StoreError.check(mdb_env_set_mapsize(env, 0), "adopt map size")
 
-            let (internals, head) = try createInternalDatabases(env)
-            return Environment(env: env, path: path, configuration: configuration, head: head, internals: internals, writerLock: writerLock)
+            let (internals, head, epoch) = try createInternalDatabases(env, writing: configuration.access == .readWrite)
+            return Environment(env: env, path: path, configuration: configuration, head: head, epoch: epoch, internals: internals,
+                               writerLock: writerLock)
         } catch {
             mdb_env_close(env)
             writerLock?.release()
@@ -112,7 +116,9 @@ public final class Environment: @unchecked Sendable {
 
     /// Creates or opens the feed, meta and counter databases before the writer starts
     /// (the only write transaction not run on the writer thread, since it does not exist yet).
-    private static func createInternalDatabases(_ env: OpaquePointer) throws -> (InternalDatabases, UInt64) {
+    /// A store's writer gives it an epoch on its first open (a store made before epochs gets
+    /// one then, once); a reader takes the stored one, or "" when there is none yet.
+    private static func createInternalDatabases(_ env: OpaquePointer, writing: Bool) throws -> (InternalDatabases, UInt64, String) {
         var txnPointer: OpaquePointer?
         try StoreError.check(mdb_txn_begin(env, nil, 0, &txnPointer), "begin setup")
         guard let txn = txnPointer else { throw StoreError(.lmdb, "begin setup returned nothing") }
@@ -128,8 +134,13 @@ public final class Environment: @unchecked Sendable {
                 counters: try open(InternalDatabases.countersName))
             let reader = ReadTransaction(txn: txn, internals: internals)
             let head = try reader.rawGet(internals.meta, InternalDatabases.MetaKey.head.bytes).map { try UInt64(binary: $0) } ?? 0
+            var epoch = try reader.rawGet(internals.meta, InternalDatabases.MetaKey.epoch.bytes).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if epoch.isEmpty, writing {
+                epoch = Self.makeEpoch()
+                try putMeta(txn, internals.meta, .epoch, Array(epoch.utf8))
+            }
             try StoreError.check(mdb_txn_commit(txn), "commit setup")
-            return (internals, head)
+            return (internals, head, epoch)
         } catch {
             mdb_txn_abort(txn)
             throw error

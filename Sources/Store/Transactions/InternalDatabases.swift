@@ -4,7 +4,7 @@ import CLMDB
 struct InternalDatabases: Sendable {
     /// The change feed: 8-byte big-endian sequence → encoded ``ChangeRecord``.
     var feed: MDB_dbi
-    /// Store facts: feed head, trim point, format version.
+    /// Store facts: feed head, trim point, format version, epoch.
     var meta: MDB_dbi
     /// Aggregate counters: ``OrderedKey`` → `Int64`.
     var counters: MDB_dbi
@@ -19,6 +19,8 @@ struct InternalDatabases: Sendable {
 
     enum MetaKey: String {
         case head, trimPoint, format
+        /// The store's epoch: 32 lowercase hex digits (see ``Environment/epoch``).
+        case epoch
         var bytes: [UInt8] { Array(rawValue.utf8) }
     }
 }
