@@ -125,7 +125,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ShopTests",
-            dependencies: ["Shop", "Store"]
+            dependencies: [
+                "Shop", "Store",
+                // BackupUnderLoadTests runs the application's scheduled backups, then serves the restored store.
+                "TendaApp",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RealtimeTests",

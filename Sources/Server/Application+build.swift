@@ -71,12 +71,16 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         server: HTTPServerBuilder { responder in
             WebSocketServerChannel(responder: responder, http1: http1, readLimits: readLimits, connections: connections,
                                    metrics: metrics) { channel, request, deflate in
-                let token = URLComponents(string: request.uri)?.queryItems?.first { $0.name == "token" }?.value
+                let query = URLComponents(string: request.uri)?.queryItems ?? []
+                let token = query.first { $0.name == "token" }?.value
+                // `?since=N&epoch=E`: where the client's picture stands, for its first subscribe.
+                let resume = WebSocketSession.Resume(since: query.first { $0.name == "since" }?.value.flatMap { UInt64($0) },
+                                                     epoch: query.first { $0.name == "epoch" }?.value)
                 // The upgrade request says who is asking, as it does for REST: its commands are audited with it.
                 let client = configuration.trustedProxies.client(
                     peer: channel.remoteAddress?.ipAddress, forwardedFor: request.headers["X-Forwarded-For"],
                     forwardedProto: request.headers.first(name: "X-Forwarded-Proto"))
-                let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token,
+                let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token, queryResume: resume,
                                                connectionId: UUID().uuidString, clientAddress: client.address,
                                                userAgent: request.headers.first(name: "User-Agent"))
                 return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,

@@ -1,3 +1,4 @@
+import Foundation
 import Store
 
 /// What the shop's callers may ask of the store it lives in, without holding the store:
@@ -36,11 +37,23 @@ extension Shop {
         try await environment.statistics()
     }
 
-    /// Writes a compacted copy of the whole store into the folder `destination`, while reads
-    /// and writes go on.
-    public func backup(to destination: String) async throws {
-        try await environment.backup(to: destination)
+    /// Takes one complete backup into the new folder `destination` while reads and writes go
+    /// on: the compacted copy, the token secret file (mode 0600) when `tokenSecretFile` names
+    /// one, and the manifest read from the copy (``Environment/writeBackup(to:tokenSecretFile:at:)``).
+    @discardableResult
+    public func backup(to destination: String, tokenSecretFile: String?, at now: Date = Date()) async throws -> BackupManifest {
+        try await environment.writeBackup(to: destination, tokenSecretFile: tokenSecretFile, at: now)
     }
+
+    /// ``backup(to:tokenSecretFile:at:)`` into a new dated folder (`tenda-backup-<UTC stamp>`)
+    /// inside `folder`: what the bot's `/backup` and the scheduled backups take.
+    @discardableResult
+    public func backup(into folder: String, tokenSecretFile: String?, at now: Date = Date()) async throws -> (path: String, manifest: BackupManifest) {
+        try await environment.writeBackup(into: folder, tokenSecretFile: tokenSecretFile, at: now)
+    }
+
+    /// The store's epoch: which history the feed's sequences belong to (new on every restore).
+    public var epoch: String { environment.epoch }
 
     /// Flushes every commit to disk now (for a store opened without fsync, as an import is).
     public func sync() async throws {

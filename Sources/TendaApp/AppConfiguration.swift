@@ -30,6 +30,30 @@ public struct AppConfiguration: Sendable {
     public var bot: BotConnection?
     /// Where the application logs, at the level it was given.
     public var logger: Logger
+    /// Where backups go (the bot's `/backup` and the scheduled ones) and how often they are taken.
+    public var backups = BackupSchedule()
+
+    /// Backups of the running store: the folder the bot's `/backup` writes into, and, with an
+    /// interval, a backup every so often into the same folder, keeping the newest few.
+    public struct BackupSchedule: Sendable {
+        /// The backup folder; nil for `<data folder>/backups`.
+        public var folder: String?
+        /// How often to take a backup; nil for none but the bot's `/backup`.
+        public var every: Duration?
+        /// How many scheduled backups to keep (older ones of ours are deleted); nil keeps all.
+        public var keep: Int?
+
+        public init(folder: String? = nil, every: Duration? = nil, keep: Int? = nil) {
+            self.folder = folder
+            self.every = every
+            self.keep = keep
+        }
+    }
+
+    /// The backup folder in use: the one configured, else `<data folder>/backups`.
+    var backupFolder: String { backups.folder ?? dataFolder + "/backups" }
+    /// The token secret file `serve` keeps in the data folder (absent when the secret was given).
+    var tokenSecretFile: String { dataFolder + "/" + BackupManifest.tokenSecretFileName }
 
     /// A configuration with `serve`'s defaults for everything but the folder and the shop's settings.
     public init(dataFolder: String, shop: ShopSettings, store: StoreConfiguration = StoreConfiguration(),

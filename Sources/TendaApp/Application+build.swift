@@ -31,13 +31,17 @@ private func assemble(over environment: Store.Environment, _ configuration: AppC
     if let demoFile = configuration.demoFile { demoLogin = try await loadDemo(demoFile, into: shop, configuration) }
     let hub = Hub(environment: environment, configuration: configuration.hub)
     let conversation = try await Conversation.open(shop: shop, environment: environment, settings: ConversationSettings(
-        publicURL: configuration.linkBase, backupFolder: configuration.dataFolder + "/backups"))
+        publicURL: configuration.linkBase, backupFolder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile))
     let bot = try await startBot(conversation, environment, configuration)
     let webhook = bot?.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) }
     let server = Server.buildApplication(shop: shop, hub: hub, configuration: configuration.server, commandLine: conversation,
                                          telegramWebhook: webhook, services: bot?.services ?? [], logger: logger)
-    return TendaApplication(base: server, store: StoreService(environment: environment), environment: environment, shop: shop, hub: hub,
-                            conversation: conversation, bot: bot, demoLogin: demoLogin)
+    let backups = configuration.backups.every.map { every in
+        BackupService(shop: shop, folder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile,
+                      every: every, keep: configuration.backups.keep, logger: logger)
+    }
+    return TendaApplication(base: server, store: StoreService(environment: environment), backups: backups, environment: environment,
+                            shop: shop, hub: hub, conversation: conversation, bot: bot, demoLogin: demoLogin)
 }
 
 /// Loads the shop document into a shop with no users yet, then issues its owner a one-time login.

@@ -21,6 +21,8 @@ public struct TendaApplication: ApplicationProtocol {
 
     let base: Application<Responder>
     let store: StoreService
+    /// The scheduled backups, when an interval was configured.
+    let backups: BackupService?
     /// The store the application opened (and closes when its services stop).
     public let environment: Store.Environment
     /// The shop over ``environment``, as the routes and the bot use it.
@@ -42,7 +44,8 @@ public struct TendaApplication: ApplicationProtocol {
     public var logger: Logger { base.logger }
     @Sendable public func onServerRunning(_ channel: any NIOCore.Channel) async { await base.onServerRunning(channel) }
     /// The store's service first: the group stops services in reverse order, and the HTTP
-    /// server (which Hummingbird adds after these) first of all.
-    public var services: [any Service] { [store] + base.services }
+    /// server (which Hummingbird adds after these) first of all; the scheduled backups next to
+    /// last, so that a backup under way finishes before the store closes.
+    public var services: [any Service] { [store] + (backups.map { [$0] } ?? []) + base.services }
     public var processesRunBeforeServerStart: [@Sendable () async throws -> Void] { base.processesRunBeforeServerStart }
 }

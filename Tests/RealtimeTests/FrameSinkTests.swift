@@ -59,7 +59,7 @@ struct FrameSinkTests {
             #expect(sink.told.load(ordering: .relaxed) == 1)
             let (frames, ended) = subscription.takeQueued()
             #expect(ended)
-            #expect(frames.map(\.text) == [#"{"type":"resync","reason":"slow_consumer"}"#])
+            #expect(frames.map(\.text) == [#"{"type":"resync","reason":"slow_consumer","epoch":"\#(live.hub.epoch)"}"#])
             #expect(live.hub.statistics.slowConsumersCut == 1)
         }
     }

@@ -104,14 +104,14 @@ struct DeliveryTests {
             try await live.shop.execute(Notify(recipient: .user(live.admin.id), title: "Oi Adão", body: ""), as: live.asOwner)
 
             let anaFrames = await read(ana, count: 1)
-            let notice = data(anaFrames.first ?? Frame.resync(.unavailable))["notification"] as? [String: Any] ?? [:]
+            let notice = data(anaFrames.first ?? Frame.resync(.unavailable, epoch: ""))["notification"] as? [String: Any] ?? [:]
             #expect(notice["title"] as? String == "Oi Ana" && notice["userId"] as? String == "u\(live.ana.id)")
             #expect(notice["read"] as? Bool == false && (notice["id"] as? String)?.hasPrefix("n") == true)
             // The next frame each other reader gets is their own: Ana's went to nobody else.
             let brunoFrames = await read(bruno, count: 1)
-            #expect((data(brunoFrames.first ?? Frame.resync(.unavailable))["notification"] as? [String: Any])?["title"] as? String == "Oi Bruno")
+            #expect((data(brunoFrames.first ?? Frame.resync(.unavailable, epoch: ""))["notification"] as? [String: Any])?["title"] as? String == "Oi Bruno")
             let adminFrames = await read(admin, count: 1)
-            #expect((data(adminFrames.first ?? Frame.resync(.unavailable))["notification"] as? [String: Any])?["title"] as? String == "Oi Adão")
+            #expect((data(adminFrames.first ?? Frame.resync(.unavailable, epoch: ""))["notification"] as? [String: Any])?["title"] as? String == "Oi Adão")
         }
     }
 
@@ -128,17 +128,17 @@ struct DeliveryTests {
                                                       as: .user(live.bruno.id, via: .bot))
 
             let anaFrames = await read(ana, count: 1)
-            let placed = data(anaFrames.first ?? Frame.resync(.unavailable))["order"] as? [String: Any] ?? [:]
+            let placed = data(anaFrames.first ?? Frame.resync(.unavailable, epoch: ""))["order"] as? [String: Any] ?? [:]
             #expect(placed["id"] as? String == "o\(order.id)" && placed["state"] as? String == "pending_payment")
             #expect((placed["history"] as? [[String: Any]])?.first?["to"] as? String == "pending_payment")
             let brunoFrames = await read(bruno, count: 1)
-            #expect((data(brunoFrames.first ?? Frame.resync(.unavailable))["order"] as? [String: Any])?["id"] as? String == "o\(brunos.id)")
+            #expect((data(brunoFrames.first ?? Frame.resync(.unavailable, epoch: ""))["order"] as? [String: Any])?["id"] as? String == "o\(brunos.id)")
             let adminFrames = await read(admin, count: 2)
             #expect(adminFrames.map(\.name) == ["order_update", "order_update"])
 
             let ownerFrames = await read(owner, count: 2)
             #expect(ownerFrames.map(\.name) == ["user_action", "user_action"])
-            let action = data(ownerFrames.first ?? Frame.resync(.unavailable))
+            let action = data(ownerFrames.first ?? Frame.resync(.unavailable, epoch: ""))
             #expect(action["actorId"] as? String == "u\(live.ana.id)" && action["command"] as? String == "placeOrder")
             #expect(action["outcome"] as? String == "ok" && action["channel"] as? String == "ws")
         }
@@ -157,7 +157,7 @@ struct DeliveryTests {
 
             let ownerFrames = await read(owner, count: 1)
             #expect(ownerFrames.first?.name == "product_update")
-            let gone = data(ownerFrames.first ?? Frame.resync(.unavailable))
+            let gone = data(ownerFrames.first ?? Frame.resync(.unavailable, epoch: ""))
             #expect(gone["productId"] as? String == "p\(coxinha.id)" && gone["deleted"] as? Bool == true)
             // Ana sees the deletion, and not the owner-only activity of the notify that followed.
             let anaFrames = await read(ana, count: 1)
@@ -197,11 +197,11 @@ struct DeliveryTests {
 
             let adminFrames = await read(admin, count: 4)
             #expect(adminFrames.map(\.name) == ["product_update", "inventory_update", "low_stock", "product_update"])
-            let repriced = data(adminFrames.first ?? Frame.resync(.unavailable))["product"] as? [String: Any] ?? [:]
+            let repriced = data(adminFrames.first ?? Frame.resync(.unavailable, epoch: ""))["product"] as? [String: Any] ?? [:]
             #expect(repriced["price"] as? Int == 700 && repriced["id"] as? String == "p\(coxinha.id)" && repriced["version"] != nil)
-            let low = data(adminFrames.count > 2 ? adminFrames[2] : Frame.resync(.unavailable))
+            let low = data(adminFrames.count > 2 ? adminFrames[2] : Frame.resync(.unavailable, epoch: ""))
             #expect(low["stock"] as? Int == 2 && low["threshold"] as? Int == 2)
-            let archived = data(adminFrames.last ?? Frame.resync(.unavailable))["product"] as? [String: Any] ?? [:]
+            let archived = data(adminFrames.last ?? Frame.resync(.unavailable, epoch: ""))["product"] as? [String: Any] ?? [:]
             #expect(archived["active"] as? Bool == false)
 
             let userFrames = await read(user, count: 3)
@@ -226,7 +226,7 @@ struct AudienceTests {
 
             let anaFrames = await read(ana, count: 2)
             #expect(anaFrames.map(\.name) == ["contract_update", "contract_update"])
-            let confirmed = data(anaFrames.last ?? Frame.resync(.unavailable))["contract"] as? [String: Any] ?? [:]
+            let confirmed = data(anaFrames.last ?? Frame.resync(.unavailable, epoch: ""))["contract"] as? [String: Any] ?? [:]
             #expect(confirmed["id"] as? String == "c\(contract.id)" && confirmed["confirmations"] as? Int == 1)
             #expect((confirmed["parties"] as? [[String: Any]])?.map { $0["userId"] as? String } == ["u\(live.owner.id)", "u\(live.ana.id)"])
             #expect(await read(owner, count: 2).map(\.name) == ["contract_update", "contract_update"])
@@ -250,9 +250,9 @@ struct AudienceTests {
 
             let anaFrames = await read(ana, count: 2)
             #expect(anaFrames.map(\.name) == ["payment_recorded", "debt_update"])
-            let paid = data(anaFrames.first ?? Frame.resync(.unavailable))["payment"] as? [String: Any] ?? [:]
+            let paid = data(anaFrames.first ?? Frame.resync(.unavailable, epoch: ""))["payment"] as? [String: Any] ?? [:]
             #expect(paid["id"] as? String == "y\(payment.id)" && paid["amount"] as? Int == 500 && paid["method"] as? String == "pix")
-            #expect(data(anaFrames.last ?? Frame.resync(.unavailable))["change"] as? Int == -500)
+            #expect(data(anaFrames.last ?? Frame.resync(.unavailable, epoch: ""))["change"] as? Int == -500)
             #expect(await read(bruno, count: 1).map(\.name) == ["new_sale"])
         }
     }

@@ -52,7 +52,7 @@ struct ResumeTests {
             let sale = try await live.buy(live.ana, coxinha)
             let frames = await read(subscription, count: 2)
             #expect(frames.map(\.name) == ["new_sale", "debt_update"])
-            #expect((data(frames.first ?? Frame.resync(.unavailable))["sale"] as? [String: Any])?["id"] as? String == "s\(sale.id)")
+            #expect((data(frames.first ?? Frame.resync(.unavailable, epoch: ""))["sale"] as? [String: Any])?["id"] as? String == "s\(sale.id)")
         }
     }
 
@@ -66,7 +66,7 @@ struct ResumeTests {
 
             let stale = live.hub.subscribe(user: live.admin.id, role: .admin, topics: ["sales"], since: 1)
             let frames = await read(stale) { _ in false }  // reads until the subscription ends
-            #expect(frames.map(\.text) == [#"{"type":"resync","reason":"since_too_old"}"#])
+            #expect(frames.map(\.text) == [#"{"type":"resync","reason":"since_too_old","epoch":"\#(live.hub.epoch)"}"#])
             #expect(frames.first?.kind == .resync)
 
             // A sequence the feed never reached cannot be resumed either.
@@ -83,6 +83,27 @@ struct ResumeTests {
             let replayed = await read(fresh, count: expected.count)
             #expect(replayed.map(\.sequence) == expected.map(\.sequence))
             #expect(live.hub.subscriberCount == 1)
+        }
+    }
+
+    @Test func aSinceOfAnotherEpochIsToldToResyncWhileTheStoresOwnResumes() async throws {
+        try await withLiveShop { live in
+            let coxinha = try await live.product("Coxinha")
+            for _ in 0..<3 { try await live.buy(live.ana, coxinha) }
+            try await live.hubCaughtUp()
+            let epoch = live.hub.epoch
+            #expect(epoch.count == 32)
+
+            // A sequence the feed has, but of another history: never a silent gap.
+            let other = live.hub.subscribe(user: live.admin.id, role: .admin, topics: ["sales"], since: 1, epoch: String(repeating: "0", count: 32))
+            let frames = await read(other) { _ in false }  // reads until the subscription ends
+            #expect(frames.map(\.text) == [#"{"type":"resync","reason":"epoch_changed","epoch":"\#(epoch)"}"#])
+
+            // The store's own epoch resumes as `since` alone does.
+            let same = live.hub.subscribe(user: live.admin.id, role: .admin, topics: ["sales"], since: 1, epoch: epoch)
+            let expected = try live.events(after: 1).filter { $0.topic == .sales && $0.audience.canSee(userId: live.admin.id, role: .admin) }
+            let replayed = await read(same, count: expected.count)
+            #expect(replayed.map(\.sequence) == expected.map(\.sequence))
         }
     }
 

@@ -20,7 +20,7 @@ struct SlowConsumerTests {
             #expect(frames.map(\.sequence) == expected.map(\.sequence))
 
             let cutOff = await read(stalled) { _ in false }  // reads until the subscription ends
-            #expect(cutOff.map(\.text) == [#"{"type":"resync","reason":"slow_consumer"}"#])
+            #expect(cutOff.map(\.text) == [#"{"type":"resync","reason":"slow_consumer","epoch":"\#(live.hub.epoch)"}"#])
             #expect(live.hub.statistics.slowConsumersCut == 1)
             #expect(live.hub.subscriberCount == 1)
         }

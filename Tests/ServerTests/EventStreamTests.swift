@@ -14,6 +14,8 @@ struct EventSourceReader {
         /// Each event's `data:` line.
         var texts: [String] = []
         var headers: [(String, String)] = []
+        /// The stream's opening `ready` frame (`event: ready`), with its `seq` and `epoch`.
+        var ready: String?
 
         /// Each event's data parsed as JSON.
         var frames: [[String: Any]] { Frames(texts).all }
@@ -35,13 +37,19 @@ struct EventSourceReader {
                 #expect(response.status == .ok)
                 var pending = ""
                 var id: String?
+                var name: String?
                 for try await buffer in response.body {
                     pending += String(buffer: buffer)
                     while let newline = pending.firstIndex(of: "\n") {
                         let line = String(pending[..<newline])
                         pending = String(pending[pending.index(after: newline)...])
                         if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
-                        if line.hasPrefix("data: ") {
+                        if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                        if line.hasPrefix("data: "), name == "ready" {
+                            // The stream's opening `ready` (seq, epoch), kept apart from the events.
+                            received.ready = String(line.dropFirst(6))
+                            name = nil
+                        } else if line.hasPrefix("data: ") {
                             received.texts.append(String(line.dropFirst(6)))
                             if let id { received.ids.append(id) }
                             id = nil

@@ -316,7 +316,10 @@ final class LiveEventStream: Sendable {
                     pending += String(buffer: buffer)
                     while let newline = pending.firstIndex(of: "\n") {
                         let line = pending[..<newline]
-                        if line.hasPrefix("data: ") { state.withLockedValue { $0.texts.append(String(line.dropFirst(6))) } }
+                        // The opening `ready` (after `event: ready`) is not one of the stream's frames under test.
+                        if line.hasPrefix("data: "), !line.hasPrefix(#"data: {"type":"ready""#) {
+                            state.withLockedValue { $0.texts.append(String(line.dropFirst(6))) }
+                        }
                         pending = String(pending[pending.index(after: newline)...])
                     }
                 }

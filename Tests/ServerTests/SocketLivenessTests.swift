@@ -65,7 +65,7 @@ import Testing
             let close = try #require(frames.last { $0.opcode == 0x8 })
             #expect(close.closeCode == 1008)
             let lastText = try #require(frames.last { $0.opcode == 0x1 })
-            #expect(lastText.text == #"{"type":"resync","reason":"slow_consumer"}"#)
+            #expect(lastText.text == #"{"type":"resync","reason":"slow_consumer","epoch":"\#(server.hub.epoch)"}"#)
             let delivered = frames.filter { $0.opcode == 0x1 && $0.text.contains(#""event":"new_sale""#) }.count
             #expect(delivered < sales)
             await stalled.close()

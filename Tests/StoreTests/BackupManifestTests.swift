@@ -39,7 +39,7 @@ import Testing
         #expect(FileManager.default.contents(atPath: path + "/token-secret") == FileManager.default.contents(atPath: secret))
         #expect(try Self.mode(path + "/token-secret") == 0o600)
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: path)) == ["data.mdb", "token-secret", "manifest.json"])
-        let json = try #require(String(data: try #require(FileManager.default.contents(atPath: path + "/manifest.json")), encoding: .utf8))
+        let json = String(decoding: FileManager.default.contents(atPath: path + "/manifest.json") ?? Data(), as: UTF8.self)
         #expect(json.contains(#""createdAt" : "2026-12-03T17:45:00.250Z""#))
 
         // A second backup of the same second gets a folder of its own, and is the newest.

@@ -1,5 +1,6 @@
 import Foundation
 import Shop
+import Store
 
 /// `/user`, `/smartcontract` and `/backup`: the owner's tools.
 extension Conversation {
@@ -97,21 +98,21 @@ extension Conversation {
         }
     }
 
-    /// `/backup`: a compacted hot copy of the store, in its own dated folder.
+    /// `/backup`: a backup as the scheduled ones are (the compacted hot copy, the token secret
+    /// and the manifest), in its own dated folder of the backup folder.
     func backup(_ request: ChatRequest, _ caller: Caller, now: Date = Date()) async throws -> Reply {
         let l = request.language
         guard let folder = settings.backupFolder else {
             throw ShopError(.ruleBroken, "this server has no backup folder")
         }
-        let stamp = RFC3339.string(from: now).replacingOccurrences(of: ":", with: "-")
-        let destination = "\(folder)/tenda-\(stamp)"
         let started = ContinuousClock.now
-        try await shop.backup(to: destination)
+        let (destination, manifest) = try await shop.backup(into: folder, tokenSecretFile: settings.tokenSecretFile, at: now)
         let elapsed = ContinuousClock.now - started
         let size = (try? FileManager.default.attributesOfItem(atPath: destination + "/data.mdb")[.size] as? Int) ?? 0
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         return Reply(text: l.pick("💾 Backup feito em \(html(destination)) (\(size / 1024) KiB, \(milliseconds) ms).",
                                   "💾 Backup written to \(html(destination)) (\(size / 1024) KiB, \(milliseconds) ms)."),
-                     data: ReplyData(["path": destination, "bytes": size, "milliseconds": milliseconds]))
+                     data: ReplyData(["path": destination, "bytes": size, "milliseconds": milliseconds,
+                                      "feedHead": Int(manifest.feedHead), "epoch": manifest.epoch, "checksum": manifest.checksum]))
     }
 }

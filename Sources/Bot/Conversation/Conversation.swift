@@ -7,12 +7,15 @@ import Store
 public struct ConversationSettings: Sendable {
     /// Where the MiniApp is served; login links and "open the app" buttons point there.
     public var publicURL: String?
-    /// Where `/backup` writes its copies.
+    /// Where `/backup` writes its copies (each in a dated folder of its own).
     public var backupFolder: String?
+    /// The data folder's token secret file, copied into each backup (mode 0600) when it exists.
+    public var tokenSecretFile: String?
 
-    public init(publicURL: String? = nil, backupFolder: String? = nil) {
+    public init(publicURL: String? = nil, backupFolder: String? = nil, tokenSecretFile: String? = nil) {
         self.publicURL = publicURL
         self.backupFolder = backupFolder
+        self.tokenSecretFile = tokenSecretFile
     }
 }
 

@@ -70,9 +70,10 @@ public final class Frame: Sendable, Equatable {
               verdict: Audience.Verdict(PresenceBoard.audience))
     }
 
-    /// `{"type":"resync","reason":"…"}`; reasons are fixed snake_case words.
-    static func resync(_ reason: ResyncReason) -> Frame {
-        Frame(kind: .resync, bytes: Array("{\"type\":\"resync\",\"reason\":\"\(reason.rawValue)\"}".utf8),
+    /// `{"type":"resync","reason":"…","epoch":"…"}`: reasons are fixed snake_case words, and
+    /// the epoch (the store's, hex digits) is the one the client starts again in.
+    static func resync(_ reason: ResyncReason, epoch: String) -> Frame {
+        Frame(kind: .resync, bytes: Array("{\"type\":\"resync\",\"reason\":\"\(reason.rawValue)\",\"epoch\":\"\(epoch)\"}".utf8),
               sequence: nil, topic: nil, name: reason.rawValue, supersedesKey: nil)
     }
 
@@ -103,8 +104,11 @@ public final class Frame: Sendable, Equatable {
 
 /// Why a subscription was ended with a `resync` frame.
 public enum ResyncReason: String, Sendable {
-    /// The `since` asked for is older than the change feed's trim point.
+    /// The `since` asked for is older than the change feed's trim point, or beyond its head.
     case sinceTooOld = "since_too_old"
+    /// The client resumed with an epoch other than the store's (the store was restored from a
+    /// backup since): its sequence numbers name another history.
+    case epochChanged = "epoch_changed"
     /// The subscriber did not read fast enough and its queue overflowed.
     case slowConsumer = "slow_consumer"
     /// The history could not be read (the store failed or closed).

@@ -70,6 +70,10 @@ public final class Hub: Sendable {
     /// The sequence of the last change the hub has fanned out.
     public var position: UInt64 { state.withLock { $0.position } }
 
+    /// The store's epoch: which history the feed's sequences belong to (``Environment/epoch``).
+    /// Every `ready` and `resync` names it; a client resumes with it beside its `since`.
+    public var epoch: String { environment.epoch }
+
     /// Whether `run()` has ended (the server is shutting down): subscriptions end with it.
     public var isStopped: Bool { state.withLock { $0.stopped } }
 
@@ -215,7 +219,9 @@ public final class Hub: Sendable {
     /// With `since`, the subscription first replays every event after that sequence the
     /// caller may see, then continues live with no gap and no duplicate; a `since` older
     /// than the feed's trim point, or beyond its head, gives one `since_too_old` resync frame
-    /// and the subscription ends. Without it, events
+    /// and the subscription ends. An `epoch` other than the store's (the client's sequence
+    /// belongs to another history: the store was restored since) gives `epoch_changed` the
+    /// same way, whatever `since` says. Without `since`, events
     /// start after the hub's current position. Unknown topic names are ignored.
     /// `queueLimit` overrides the configuration's for this subscriber.
     ///
@@ -224,13 +230,14 @@ public final class Hub: Sendable {
     /// access changes the hub fanned out since then are applied to the new subscriber before it
     /// joins, so a role changed between the read and this call is not missed.
     public func subscribe(user: UInt64?, session: UInt64? = nil, role: Role, accessAsOf: UInt64? = nil, topics: Set<String>,
-                          since: UInt64? = nil, queueLimit: Int? = nil) -> Subscription {
+                          since: UInt64? = nil, epoch: String? = nil, queueLimit: Int? = nil) -> Subscription {
+        let storeEpoch = environment.epoch
         let (subscriber, position, ending) = state.withLock { s -> (SubscriberState, UInt64, SessionEnd?) in
             let id = s.nextId
             s.nextId += 1
             let subscriber = SubscriberState(id: id, userId: user, sessionId: session, role: role, topics: topics,
                                              queueLimit: queueLimit ?? configuration.queueLimit,
-                                             resumeAfter: since ?? s.position, hubPosition: s.position)
+                                             resumeAfter: since ?? s.position, hubPosition: s.position, epoch: storeEpoch)
             var ending: SessionEnd?
             if let accessAsOf, accessAsOf < s.position {
                 ending = catchUp(subscriber, after: accessAsOf, through: s.position)
@@ -239,6 +246,9 @@ public final class Hub: Sendable {
                 subscriber.finish(dropQueued: true)
             } else if ending != nil {
                 // Ended once the lock is let go.
+            } else if let epoch, epoch != storeEpoch {
+                // Another history's sequence: replaying after it would skip or repeat changes.
+                subscriber.end(with: .epochChanged)
             } else if let since, since > max(s.position, environment.head) {
                 // A sequence the feed never reached (a store restored from an older backup):
                 // the client's picture cannot be trusted, so it starts again.

@@ -53,11 +53,14 @@ final class SubscriberState: Sendable {
     let id: UInt64
     let userId: UInt64?
     let queueLimit: Int
+    /// The store's epoch, named in the subscriber's `resync` frame.
+    let epoch: String
     let state: Mutex<State>
 
     init(id: UInt64, userId: UInt64?, sessionId: UInt64?, role: Role, topics: Set<String>, queueLimit: Int, resumeAfter: UInt64,
-         hubPosition: UInt64) {
+         hubPosition: UInt64, epoch: String) {
         self.id = id
+        self.epoch = epoch
         self.userId = userId
         self.queueLimit = max(1, queueLimit)
         let topics = Topic.allowed(topics, for: role)
@@ -118,7 +121,7 @@ final class SubscriberState: Sendable {
             s.queue.append(frame)
             if s.queue.count > queueLimit {
                 s.queue.removeAll()
-                s.queue.append(.resync(.slowConsumer))
+                s.queue.append(.resync(.slowConsumer, epoch: epoch))
                 s.finished = true
                 return (.overflowed, nil, Self.takeWake(&s))
             }
@@ -137,7 +140,7 @@ final class SubscriberState: Sendable {
 
     /// Ends the subscription with a final `resync` frame in place of whatever was queued.
     func end(with reason: ResyncReason) {
-        end(withFinal: .resync(reason))
+        end(withFinal: .resync(reason, epoch: epoch))
     }
 
     /// Ends the subscription with a final `closed` frame in place of whatever was queued: the

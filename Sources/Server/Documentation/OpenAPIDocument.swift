@@ -96,7 +96,7 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .notFound: "No such record (not_found)."
         case .methodNotAllowed: "The path exists but not with this method (method_not_allowed)."
         case .conflict: "Conflict: insufficient_stock (with `items`), already_exists, or invalid_transition (the record's state does not allow it)."
-        case .gone: "since_too_old: the changes after `since` were trimmed; reload and follow from the head."
+        case .gone: "since_too_old: the changes after `since` were trimmed, or the feed never reached it; epoch_changed: `epoch` is not the store's (it was restored since). Reload and follow from the head."
         case .preconditionFailed: "Stale version (version_conflict): If-Match does not match the record's version."
         case .contentTooLarge: "The body is larger than 1 MiB (too_large)."
         case .unsupportedMediaType: "The body's Content-Type is not one this route takes (unsupported_media_type): JSON bodies are application/json."

@@ -330,7 +330,8 @@ enum OpenAPIOperations {
                             Upgrade to a WebSocket; every message is one JSON text frame. Authenticate with `?token=` or a first \
                             message `{"type": "auth", "token"}`. Client messages: subscribe (`topics`, `since`), unsubscribe, \
                             command (`id`, `command`, `params`), presence (`view`), ping, and `auth` again with a refreshed \
-                            token. Server messages: ready (with the token's `expiresAt`), event, result (a table command's carries \
+                            token; subscribe's `since` goes with the `epoch` it belongs to (or `?since=&epoch=` on the address). \
+                            Server messages: ready (with the store's `epoch` and the token's `expiresAt`), event, result (a table command's carries \
                             `seq`, its commit's place in the feed), error, resync, pong; \
                             `access` (`role`, `topics`) when the caller's role changes; `auth_expiring` ahead of the token's \
                             expiry and `auth_ok` after a re-authentication; `closed` (`code`, `reason`) before the close \
@@ -347,14 +348,15 @@ enum OpenAPIOperations {
                             caller's role then; it is answered 401 `session_ended` or `token_expired`, or 403 \
                             `user_blocked`, as soon as that happens.
                             """,
-                         access: "signed in", minimumRole: .user, parameters: ["since", "changesLimit", "wait", "topics"],
+                         access: "signed in", minimumRole: .user, parameters: ["since", "epoch", "changesLimit", "wait", "topics"],
                          answer: .json("ChangesPage"), errors: [.gone]),
             APIOperation(method: "GET", path: "/api/events", tag: "Realtime", summary: "The change feed as Server-Sent Events",
-                         description: "Each event is `id: <seq>` and `data: <frame>`; resumes after the later of `since` and `Last-Event-ID` " +
+                         description: "The first event is `event: ready` with `{\"type\":\"ready\",\"seq\",\"epoch\"}`. " +
+                             "Each event is `id: <seq>` and `data: <frame>`; resumes after the later of `since` and `Last-Event-ID` " +
                              "(an EventSource reconnects to the same URL and names the last event it got in the header). " +
                              "The stream follows the caller's session: an `access` frame when the role changes, and a last `closed` frame " +
                              "(`session_ended`, `token_expired`, `user_blocked`) before it ends.",
-                         access: "signed in", minimumRole: .user, parameters: ["since", "topics", "LastEventID"],
+                         access: "signed in", minimumRole: .user, parameters: ["since", "epoch", "topics", "LastEventID"],
                          answer: .eventStream("ChangeEvent")),
         ]
     }

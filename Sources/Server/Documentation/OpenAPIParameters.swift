@@ -36,6 +36,9 @@ enum OpenAPIParameters {
             "unread": query("unread", "true for unread notifications only.", OpenAPISchema.boolean()),
             "since": query("since", "Resume after this feed sequence (default: the current head, i.e. only what comes next).",
                            OpenAPISchema.integer(minimum: 0, maximum: Int(Int64.max))),
+            "epoch": query("epoch", "The store epoch the client's `since` belongs to (the `epoch` of its `ready`, resync or last page): " +
+                           "another epoch (the store was restored since) is told to resync (`epoch_changed`) instead of resuming.",
+                           OpenAPISchema.string()),
             "changesLimit": query("limit", "Events per page, 1 to 500 (default 100).", OpenAPISchema.integer(format: "int32", minimum: 1, maximum: 500)),
             "wait": query("wait", "Long-poll: when there is nothing new, wait up to this many whole seconds (0–25, default 0).",
                           OpenAPISchema.integer(format: "int32", minimum: 0, maximum: 25)),

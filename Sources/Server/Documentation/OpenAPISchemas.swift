@@ -422,9 +422,10 @@ enum OpenAPISchemas {
                 "product": OpenAPISchema.ref("Product"),
                 "isLow": OpenAPISchema.boolean("Stock at or below the product's lowStockThreshold."),
             ]),
-            "ChangesPage": OpenAPISchema.object("A page of the change feed.", required: ["events", "next", "role", "topics"], [
+            "ChangesPage": OpenAPISchema.object("A page of the change feed.", required: ["events", "next", "epoch", "role", "topics"], [
                 "events": OpenAPISchema.array(OpenAPISchema.ref("EventFrame")),
                 "next": OpenAPISchema.integer("The sequence to pass as since for the next page.", minimum: 0),
+                "epoch": OpenAPISchema.string("The store's epoch: pass it as epoch with since; it changes when the store is restored."),
                 "role": OpenAPISchema.string("The caller's role now: the page was filtered with it.", enumeration: Role.allCases.map(\.rawValue)),
                 "topics": OpenAPISchema.array(OpenAPISchema.string(enumeration: Topic.allCases.map(\.rawValue)),
                                               "The topics asked for that the role allows: the page holds only these."),
@@ -436,7 +437,7 @@ enum OpenAPISchemas {
                                                 required: ["data"], [
                 "data": OpenAPISchema.string("The frame's JSON text.", example: #"{"type":"resync","reason":"since_too_old"}"#),
                 "id": OpenAPISchema.string("The frame's sequence, for Last-Event-ID.", example: "1044"),
-                "event": OpenAPISchema.string("Always the default, message.", example: "message"),
+                "event": OpenAPISchema.string("The default, message; `ready` for the stream's first event.", example: "message"),
             ]),
             "EventFrame": OpenAPISchema.object("One change, in the same frame the WebSocket sends.", required: ["type", "topic", "event", "data"], [
                 "type": OpenAPISchema.string(enumeration: ["event"]),

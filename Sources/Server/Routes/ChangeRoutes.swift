@@ -25,12 +25,13 @@ struct ChangeRoutes {
             error.headers[.upgrade] = "websocket"
             throw error
         }
-        // {"events": [frames], "next": seq, "role", "topics"}; with wait=N (≤ 25) an empty page
+        // {"events": [frames], "next": seq, "epoch", "role", "topics"}; with wait=N (≤ 25) an empty page
         // waits up to N s for news, asking the store every tenth of a second whether the caller
         // may still see it: a role change filters the next page, a logout or block ends the wait.
         router.get("/api/changes") { request, context -> Response in
             let caller = try signedIn(context)
             let since = try sequence(request, "since") ?? hub.position
+            try refuseOtherHistory(since: since, epoch: request.uri.queryParameters["epoch"].map(String.init))
             let limit = try request.integer("limit", in: 1...500) ?? 100
             let wait = try request.integer("wait", in: 0...25) ?? 0
             let requested = Self.topics(request)
@@ -48,7 +49,7 @@ struct ChangeRoutes {
                 body += frame.bytes
             }
             let topics = Topic.allowed(requested, for: role).sorted().map { "\"\($0)\"" }.joined(separator: ",")
-            body += Array(#"],"next":\#(page.next),"role":"\#(role.rawValue)","topics":[\#(topics)]}"#.utf8)
+            body += Array(#"],"next":\#(page.next),"epoch":"\#(hub.epoch)","role":"\#(role.rawValue)","topics":[\#(topics)]}"#.utf8)
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         // Server-Sent Events: `id: <seq>` and `data: <frame>` per event; resumes after `since`
@@ -63,12 +64,16 @@ struct ChangeRoutes {
                 .flatMap { $0 <= Self.maxSequence ? $0 : nil }
             let since = [try sequence(request, "since"), lastEventId].compactMap { $0 }.max()
             let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: caller.role, accessAsOf: caller.asOf,
-                                             topics: Self.topics(request), since: since)
+                                             topics: Self.topics(request), since: since,
+                                             epoch: request.uri.queryParameters["epoch"].map(String.init))
+            // The stream's first event says where it starts and in which epoch, as a socket's `ready` does.
+            let ready = "event: ready\ndata: {\"type\":\"ready\",\"seq\":\(subscription.livePosition),\"epoch\":\"\(hub.epoch)\"}\n\n"
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: .init { writer in
                                 // The stream ends with the server: a graceful shutdown waits for open
                                 // answers, and this one would otherwise wait for the hub that stops after it.
                                 try await withGracefulShutdownHandler {
+                                    try await writer.write(ByteBuffer(string: ready))
                                     while true {
                                         let untilExpiry = caller.expiresAt.timeIntervalSinceNow
                                         guard untilExpiry > 0 else {
@@ -139,6 +144,18 @@ struct ChangeRoutes {
             return try hub.history(after: after, user: userId, role: role, topics: topics, limit: limit)
         } catch let error as StoreError where error.code == .sinceTooOld {
             throw APIError(.gone, "since_too_old", "the changes after \(after) were trimmed; reload and follow from the head", field: "since")
+        }
+    }
+
+    /// Refuses a long-poll that would resume in another history: an `epoch` other than the
+    /// store's (410 `epoch_changed`) or a `since` beyond the feed's head (410 `since_too_old`),
+    /// the socket's `resync` in HTTP's words. The client reloads and follows from the head.
+    private func refuseOtherHistory(since: UInt64, epoch: String?) throws {
+        if let epoch, epoch != hub.epoch {
+            throw APIError(.gone, "epoch_changed", "the store was restored since epoch \(epoch); reload and follow from the head", field: "epoch")
+        }
+        if since > max(hub.position, shop.feedHead) {
+            throw APIError(.gone, "since_too_old", "the feed never reached \(since); reload and follow from the head", field: "since")
         }
     }
 

@@ -14,7 +14,9 @@ import Shop
 /// ``WebSocketConnection`` hands it one message at a time, in order, from a task that runs
 /// only while messages wait; the hub's frames do not pass through here. Subscribing with
 /// `since` replaces the current subscription, so the hub replays exactly what was missed;
-/// without it topics are added.
+/// without it topics are added. A `since` goes with the client's `epoch` (the `ready` frame's):
+/// one of another epoch, like one beyond the head, is answered with `resync` rather than replayed.
+/// `?since=N&epoch=E` on the socket's address stand for the first `subscribe` that names neither.
 ///
 /// Thread-safety: its state is touched only by the connection's message task, which handles
 /// one message at a time.
@@ -24,6 +26,8 @@ final class WebSocketSession: @unchecked Sendable {
     /// Runs bot command lines (`"args"` in a command message); see ``CommandBridge``.
     let commandLine: (any CommandLineRunner)?
     private let queryToken: String?
+    /// The address's `since` and `epoch`, until the first `subscribe` uses them.
+    private var queryResume: Resume?
     /// The key of this connection's presence.
     private let connectionId: String
     /// The upgrade request's client address (through trusted proxies) and `User-Agent`, for the audit trail.
@@ -47,9 +51,16 @@ final class WebSocketSession: @unchecked Sendable {
     /// Counts sign-ins and re-authentications: a token timer of an earlier token is ignored.
     private var tokenGeneration = 0
 
-    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, connectionId: String,
+    /// Where a client resumes from: the last feed sequence it has, in the store epoch it had.
+    struct Resume: Sendable {
+        var since: UInt64?
+        var epoch: String?
+    }
+
+    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, queryResume: Resume? = nil, connectionId: String,
          clientAddress: String? = nil, userAgent: String? = nil) {
         self.shop = shop
+        self.queryResume = queryResume?.since == nil && queryResume?.epoch == nil ? nil : queryResume
         self.hub = hub
         self.commandLine = commandLine
         self.queryToken = queryToken
@@ -68,6 +79,8 @@ final class WebSocketSession: @unchecked Sendable {
         let token: String?
         let topics: [String]?
         let since: UInt64?
+        /// The store epoch the client's `since` belongs to.
+        let epoch: String?
         let view: String?
         let id: String?
         let command: String?
@@ -116,7 +129,8 @@ final class WebSocketSession: @unchecked Sendable {
             let subscription = hub.subscribe(user: user.userId, session: user.sessionId, role: user.role, accessAsOf: user.asOf, topics: [])
             current = subscription
             connection.markSignedIn()
-            connection.send(Self.json(["type": "ready", "seq": subscription.livePosition, "expiresAt": RFC3339.string(from: user.expiresAt),
+            connection.send(Self.json(["type": "ready", "seq": subscription.livePosition, "epoch": hub.epoch,
+                                       "expiresAt": RFC3339.string(from: user.expiresAt),
                                        "user": ["id": EntityKind.user.format(user.userId), "role": subscription.role.rawValue]]))
             // After `ready`: a role change or the session's end reaches the socket from now on.
             connection.deliverLive(subscription)
@@ -183,7 +197,13 @@ final class WebSocketSession: @unchecked Sendable {
         case "subscribe":
             guard let existing = current else { return }
             let topics = existing.topics.union(message.topics ?? [])
-            if message.since == nil, !existing.hasEnded {
+            var resume = Resume(since: message.since, epoch: message.epoch)
+            if let fromAddress = queryResume {
+                queryResume = nil
+                if resume.since == nil && resume.epoch == nil { resume = fromAddress }
+            }
+            // An epoch alone, without a sequence, still says which history the client holds.
+            if resume.since == nil, resume.epoch == nil || resume.epoch == hub.epoch, !existing.hasEnded {
                 existing.update(topics: topics)
                 return
             }
@@ -191,12 +211,12 @@ final class WebSocketSession: @unchecked Sendable {
             // fanned out between the two reaches the new subscription through `accessAsOf`.
             let asOf = hub.position
             let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: existing.role, accessAsOf: asOf,
-                                             topics: topics, since: message.since)
+                                             topics: topics, since: resume.since, epoch: resume.epoch)
             existing.unsubscribe()
             current = subscription
             let previous = replay
             previous?.cancel()
-            if previous == nil && message.since == nil {
+            if previous == nil && resume.since == nil {
                 // Nothing to replay: live frames go straight to the connection.
                 connection.deliverLive(subscription)
             } else {

@@ -6,8 +6,8 @@ import Store
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "Inspect and back up the store.",
-        subcommands: [Stats.self, Backup.self]
+        abstract: "Inspect, back up and restore the store.",
+        subcommands: [Stats.self, Backup.self, Restore.self]
     )
 
     /// Opens an existing store (never creates one) for a maintenance command: read-only, so
@@ -82,26 +82,79 @@ struct DatabaseCommand: AsyncParsableCommand {
 
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a compacted, consistent copy of the store while it is in use.")
+            abstract: "Write a backup while the store is in use: a compacted, consistent copy, the token secret and a manifest.",
+            discussion: """
+                The folder gets data.mdb, token-secret (mode 0600, when the data folder has one) and \
+                manifest.json (feed head, epoch, records per collection, SHA-256 of data.mdb). \
+                Give --to for the exact folder, or --into for a dated tenda-backup-<UTC time> folder inside it.
+                """)
 
         @Option(name: .long, help: "The store's folder.")
         var dataDir: String = "./tenda-data"
 
-        @Option(name: .long, help: "The folder to write the copy into (created; must not hold a store).")
-        var to: String
+        @Option(name: .long, help: "The folder to write the backup into (created; must not hold a store).")
+        var to: String?
+
+        @Option(name: .long, help: "A backup folder to write a new dated backup folder into (created when missing).")
+        var into: String?
+
+        func validate() throws {
+            guard (to == nil) != (into == nil) else { throw ValidationError("give one of --to or --into") }
+        }
 
         func run() async throws {
             let environment = try await DatabaseCommand.openExisting(dataDir)
             let started = Date()
             do {
-                try await environment.backup(to: to)
+                let written = try await write(environment)
+                await environment.close()
+                let size = (try? FileManager.default.attributesOfItem(atPath: written.path + "/data.mdb")[.size] as? Int) ?? 0
+                print("backup of \(dataDir) written to \(written.path): \(Stats.bytes(size)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, "
+                      + "feed head \(written.manifest.feedHead), \(written.manifest.checksum)")
             } catch {
                 await environment.close()
                 throw error
             }
-            await environment.close()
-            let size = (try? FileManager.default.attributesOfItem(atPath: to + "/data.mdb")[.size] as? Int) ?? 0
-            print("backup of \(dataDir) written to \(to): \(Stats.bytes(size)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        }
+
+        /// The one backup (``Environment/writeBackup(to:tokenSecretFile:at:)``), where the flags say.
+        private func write(_ environment: Environment) async throws -> (path: String, manifest: BackupManifest) {
+            let secret = dataDir + "/" + BackupManifest.tokenSecretFileName
+            if let to { return (to, try await environment.writeBackup(to: to, tokenSecretFile: secret)) }
+            return try await environment.writeBackup(into: into ?? "", tokenSecretFile: secret)
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup into a data folder, after checking it against its manifest.",
+            discussion: """
+                Checks the backup (the SHA-256 of data.mdb, then the copy opened read-only: its feed head, \
+                epoch and records per collection against manifest.json), refuses a data folder a running \
+                tenda holds, and restores into an empty or missing folder; with --force the folder's \
+                contents are moved aside to DIR.before-restore-<UTC time>, never deleted. The restored \
+                store gets a new epoch, so live clients of the old one start again rather than resume.
+                """)
+
+        @Option(name: .long, help: "The backup folder (holding data.mdb and manifest.json).")
+        var from: String
+
+        @Option(name: .long, help: "The data folder to restore into (missing or empty, unless --force).")
+        var dataDir: String
+
+        @Flag(name: .long, help: "Move a data folder that is not empty aside (to DIR.before-restore-<UTC time>) instead of refusing.")
+        var force = false
+
+        func run() async throws {
+            do {
+                let outcome = try await BackupRestore.restore(from: from, into: dataDir, force: force)
+                if let aside = outcome.movedAside { print("the earlier contents of \(dataDir) were moved to \(aside)") }
+                print("restored \(from) into \(dataDir): feed head \(outcome.manifest.feedHead), "
+                      + "\(outcome.manifest.counts.values.reduce(0, +)) records, new epoch \(outcome.epoch)")
+            } catch let error as StoreError {
+                // One line, in the command line's words (the store's code is for programs).
+                throw ValidationFailure("restore refused: \(error.message)")
+            }
         }
     }
 }

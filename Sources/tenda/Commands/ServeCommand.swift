@@ -84,6 +84,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Open connections at most, HTTP and WebSocket together; default: the open-file limit (ulimit -n) less 128.")
     var maxConnections: Int?
 
+    @Option(name: .long, help: "Where backups go (the bot's /backup and --backup-every), each in a dated folder; default: DATA_DIR/backups.")
+    var backupDir: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Take a backup this often while serving: a number with s, m, h or d (30m, 6h, 1d), from 1s to 30d. Default: none.",
+        valueName: "interval"))
+    var backupEvery: String?
+
+    @Option(name: .long, help: "Keep this many backups in the backup folder (1 to 10000), deleting the oldest of tenda's own; default: all.")
+    var backupKeep: Int?
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -97,6 +108,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard accessTokenLifetime.isFinite, Self.accessTokenLifetimes.contains(accessTokenLifetime) else {
             throw ValidationError("--access-token-lifetime must be \(Int(Self.accessTokenLifetimes.lowerBound)) to \(Int(Self.accessTokenLifetimes.upperBound)) seconds")
         }
+        if let backupEvery, Self.interval(backupEvery) == nil {
+            throw ValidationError("--backup-every must be a number with s, m, h or d, from 1s to 30d (like 30m or 6h)")
+        }
+        if let backupKeep, !(1...10_000).contains(backupKeep) { throw ValidationError("--backup-keep must be 1 to 10000") }
         for (name, rate) in [("--user-rate-limit", userRateLimit), ("--address-rate-limit", addressRateLimit)] {
             guard rate.isFinite, rate >= 0.01, rate <= 1_000_000 else { throw ValidationError("\(name) must be 0.01 to 1000000 per second") }
         }
@@ -171,6 +186,11 @@ struct ServeCommand: AsyncParsableCommand {
             dataFolder: dataDir,
             shop: ShopSettings(ownerTelegramIds: owners, tokenSecret: secret, accessTokenLifetime: accessTokenLifetime),
             store: store, demoFile: demo ? demoFile : nil, server: server, logger: logger)
+        configuration.backups = AppConfiguration.BackupSchedule(
+            folder: backupDir, every: backupEvery.flatMap(Self.interval), keep: backupKeep)
+        if let every = configuration.backups.every {
+            logger.info("a backup every \(every) into \(configuration.backups.folder ?? dataDir + "/backups") (--backup-every)")
+        }
         if botToken != nil {
             var connection = AppConfiguration.BotConnection()
             if let api = telegramAPI ?? environment["TELEGRAM_API"] { connection.apiBaseURL = api }
@@ -191,6 +211,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard let value = Int(digits), value > 0, value <= Int.max >> shift else { return nil }
         return value << shift
+    }
+
+    /// "90s", "30m", "6h", "1d": a whole number of seconds, minutes, hours or days, from one
+    /// second to thirty days; nil for anything else.
+    static func interval(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
+        guard let unit = trimmed.last.flatMap({ units[$0] }), let count = Int64(trimmed.dropLast()), count > 0,
+              count <= 30 * 86_400 / unit else { return nil }
+        return .seconds(count * unit)
     }
 
     /// The MiniApp's folder: the one given, else `web` in the current folder, else `web` beside the executable.
