@@ -1,6 +1,7 @@
 // One live connection per tab: a WebSocket to /ws, or Server-Sent Events from /api/events
-// when WebSockets are blocked. It keeps the last feed position it saw, so a reconnect (or the
-// tab becoming visible again) resumes with `since` and misses nothing. It follows the session
+// when WebSockets are blocked. It keeps the last feed position it saw, and the store epoch that
+// position belongs to, so a reconnect (or the tab becoming visible again) resumes with `since`
+// and `epoch` and misses nothing; a store restored since answers `resync` instead of a gap. It follows the session
 // too: warned that the access token is expiring, it refreshes it and re-authenticates on the
 // open socket; a stream closed for an expired token reconnects quietly with a fresh one; a
 // session that ended (logout, revoked, blocked) stops it and tells the app.
@@ -22,15 +23,17 @@ export class LiveConnection {
    * @param {() => Promise<void>} [options.refreshToken] renews the tokens (shared with the REST client's own refreshes)
    * @param {(reason: string) => void} [options.onSessionEnded] the server ended the session: 'session_ended' or 'user_blocked'
    * @param {number} [options.since] the feed position the loaded data reflects
+   * @param {string} [options.epoch] the store epoch that position belongs to (the `ready` frame's)
    * @param {object} [options.environment] stand-ins for tests: `WebSocket`, `fetch`, `location`, `backoff` (seconds)
    */
-  constructor({ token, onFrame, onStatus, refreshToken = async () => {}, onSessionEnded = () => {}, since = null, environment = {} }) {
+  constructor({ token, onFrame, onStatus, refreshToken = async () => {}, onSessionEnded = () => {}, since = null, epoch = null, environment = {} }) {
     this.token = token;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
     this.refreshToken = refreshToken;
     this.onSessionEnded = onSessionEnded;
     this.since = since;
+    this.epoch = epoch;
     this.location = environment.location ?? globalThis.location;
     this.WebSocket = environment.WebSocket ?? globalThis.WebSocket;
     this.fetch = environment.fetch ?? globalThis.fetch?.bind(globalThis);
@@ -134,8 +137,11 @@ export class LiveConnection {
         this.quiet = false;
         this.setStatus('live');
         this.expiresAt = frame.expiresAt ?? null;
-        if (this.since === null) this.since = frame.seq;
-        this.send({ type: 'subscribe', topics: [...this.topics], since: this.since });
+        if (this.since === null) {
+          this.since = frame.seq;
+          this.epoch = frame.epoch ?? null;
+        }
+        this.send({ type: 'subscribe', topics: [...this.topics], since: this.since, ...(this.epoch ? { epoch: this.epoch } : {}) });
         if (this.view) this.send({ type: 'presence', view: this.view });
       } else if (frame.type === 'auth_expiring') {
         this.reauthenticate(socket);
@@ -230,6 +236,7 @@ export class LiveConnection {
     this.sse = controller;
     const query = new URLSearchParams({ topics: [...this.topics].join(',') });
     if (this.since !== null) query.set('since', String(this.since));
+    if (this.since !== null && this.epoch) query.set('epoch', this.epoch);
     try {
       const response = await this.fetch(`/api/events?${query}`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
       if (response.status === 401 || response.status === 403) {
@@ -276,11 +283,20 @@ export class LiveConnection {
     }
   }
 
+  /** Keeps the feed position and its epoch: from a stream's `ready` when there was none, then from each event. */
   track(frame) {
+    if (frame.type === 'ready' && this.since === null && typeof frame.seq === 'number') {
+      this.since = frame.seq;
+      this.epoch = frame.epoch ?? null;
+    }
     if (frame.type === 'event' && frame.topic !== 'presence' && typeof frame.seq === 'number') {
       this.since = Math.max(this.since ?? 0, frame.seq);
     }
-    if (frame.type === 'resync') this.since = null;
+    if (frame.type === 'resync') {
+      // Reloaded from REST; the next `ready` gives the position and epoch to follow from.
+      this.since = null;
+      this.epoch = null;
+    }
   }
 
   scheduleReconnect() {

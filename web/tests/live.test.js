@@ -85,6 +85,58 @@ test('a reconnect resumes after the last event seen, with the same topics and vi
   live.stop();
 });
 
+test('the epoch of the ready frame goes with every resume, and a resync forgets both', async () => {
+  FakeSocket.made = [];
+  const live = connection({ WebSocket: FakeSocket });
+  live.setTopics(['inventory']);
+  live.start();
+  const first = FakeSocket.made[0];
+  first.open();
+  first.receive({ type: 'ready', seq: 10, epoch: 'e1' });
+  assert.deepEqual(first.sent[0], { type: 'subscribe', topics: ['inventory'], since: 10, epoch: 'e1' });
+  first.receive({ type: 'event', seq: 12, topic: 'inventory', event: 'inventory_update', data: {} });
+  first.drop();
+  await tick();
+  const second = FakeSocket.made[1];
+  second.open();
+  // The store was restored meanwhile: its ready names another epoch; the client still says which history its 12 is from.
+  second.receive({ type: 'ready', seq: 8, epoch: 'e2' });
+  assert.deepEqual(second.sent[0], { type: 'subscribe', topics: ['inventory'], since: 12, epoch: 'e1' });
+  second.receive({ type: 'resync', reason: 'epoch_changed', epoch: 'e2' });
+  assert.equal(live.since, null);
+  assert.equal(live.epoch, null);
+  live.reconnectNow();
+  const third = FakeSocket.made[2];
+  third.open();
+  third.receive({ type: 'ready', seq: 8, epoch: 'e2' });
+  assert.deepEqual(third.sent[0], { type: 'subscribe', topics: ['inventory'], since: 8, epoch: 'e2' });
+  live.stop();
+});
+
+test('server-sent events take the position and epoch from the stream\'s ready and resume with both', async () => {
+  const requests = [];
+  const frames = [];
+  const encoder = new TextEncoder();
+  const fetch = async (url) => {
+    requests.push(url);
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(encoder.encode('event: ready\ndata: {"type":"ready","seq":30,"epoch":"e1"}\n\n'));
+        controller.close();
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+  };
+  class BlockedSocket { constructor() { throw new Error('blocked'); } }
+  const live = connection({ WebSocket: BlockedSocket, fetch }, frames);
+  live.setTopics(['inventory']);
+  live.start();
+  await until('a reconnect after the stream ended', () => requests.length >= 2);
+  assert.equal(requests[0], '/api/events?topics=inventory');
+  assert.equal(requests[1], '/api/events?topics=inventory&since=30&epoch=e1');
+  live.stop();
+});
+
 test('changing screens changes the subscription in place', () => {
   FakeSocket.made = [];
   const live = connection({ WebSocket: FakeSocket });
