@@ -156,10 +156,32 @@ import Testing
         #expect(serving.reload(reason: "test") == false)
         #expect(serving.pair.serialNumber == "0c:01")
 
+        // An expired certificate (with its own key): refused.
+        let expired = try await authority.issueExpired("expired")
+        try authority.install(expired, chainFile: live.chainFile, keyFile: live.keyFile)
+        #expect(serving.reload(reason: "test") == false)
+        #expect(serving.pair.serialNumber == "0c:01")
+
         // The matching pair: taken.
         try authority.install(other, chainFile: live.chainFile, keyFile: live.keyFile)
         #expect(serving.reload(reason: "test"))
         #expect(serving.pair.serialNumber == "0c:02")
+    }
+
+    @Test func anExpiredCertificateIsNotServedFromTheStart() async throws {
+        let authority = try await TestCertificateAuthority.make()
+        defer { authority.remove() }
+        let expired = try await authority.issueExpired("expired")
+        // Loading reads it (tenda doctor shows its dates); serving refuses it.
+        let pair = try CertificatePair.load(certificate: expired.chainFile, key: expired.keyFile)
+        #expect(!pair.isValid())
+        do {
+            _ = try ServingCertificate(settings: TLSSettings(certificateFile: expired.chainFile, keyFile: expired.keyFile), logger: Logger(label: "tls-test"))
+            Issue.record("an expired certificate was accepted")
+        } catch {
+            #expect(error.kind == .notValidNow)
+            #expect(error.description.contains("the certificate expired on 2020-02-01"), "\(error)")
+        }
     }
 
     @Test func certificateFilesAreCheckedAndExplainedInWords() async throws {

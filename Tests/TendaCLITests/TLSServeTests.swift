@@ -101,7 +101,7 @@ import Testing
         await served.stop()
     }
 
-    @Test func aKeyOfAnotherCertificateStopsServeAtOnceWithAClearError() async throws {
+    @Test func aKeyOfAnotherCertificateOrAnExpiredOneStopsServeAtOnceWithAClearError() async throws {
         let authority = try await TestCertificateAuthority.make()
         defer { authority.remove() }
         let first = try await authority.issue("first", serial: "1B01")
@@ -114,6 +114,13 @@ import Testing
         #expect(result.text.contains("\(other.keyFile): the private key does not match the certificate in \(first.chainFile)"), "output: \(result.text)")
         // Refused before the store was opened.
         #expect(!FileManager.default.fileExists(atPath: folder + "/data.mdb"))
+
+        let expired = try await authority.issueExpired("expired")
+        let late = try await TestCommand.run(DatabaseCommandTests.tendaBinary.path, [
+            "serve", "--data-dir", folder, "--port", String(try ShutdownTests.freePort()), "--tls-cert", expired.chainFile, "--tls-key", expired.keyFile,
+        ], in: authority.folder, seconds: 120)
+        #expect(late.status != 0)
+        #expect(late.text.contains("\(expired.chainFile): the certificate expired on 2020-02-01"), "output: \(late.text)")
 
         let half = try await TestCommand.run(DatabaseCommandTests.tendaBinary.path, ["serve", "--data-dir", folder, "--tls-cert", first.chainFile],
                                              in: authority.folder, seconds: 120)

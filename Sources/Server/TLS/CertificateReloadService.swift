@@ -59,6 +59,11 @@ final class HangupSignalSource: Sendable {
         self.source = Mutex(source)
     }
 
+    /// An application built and never run (a test's) lets its source go here.
+    deinit {
+        cancel()
+    }
+
     func cancel() {
         source.withLock { source in
             source?.cancel()

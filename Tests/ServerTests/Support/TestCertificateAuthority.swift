@@ -65,6 +65,23 @@ struct TestCertificateAuthority {
         return Issued(chainFile: base + ".pem", keyFile: base + ".key", serial: serial.uppercased(), spkiHash: hash.base64EncodedString())
     }
 
+    /// Issues a server certificate valid only in January 2020 (expired), into `name`.pem and
+    /// `name`.key. `openssl x509` cannot back-date; `openssl ca` can, given its small database.
+    func issueExpired(_ name: String) async throws -> Issued {
+        let base = folder.appendingPathComponent(name).path
+        let database = folder.appendingPathComponent("ca-\(name)").path
+        try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: database + "/index.txt", contents: nil)
+        try "01\n".write(toFile: database + "/serial", atomically: true, encoding: .utf8)
+        try "[ca]\ndefault_ca=test\n[test]\ndatabase=\(database)/index.txt\nnew_certs_dir=\(database)\nserial=\(database)/serial\ndefault_md=sha256\npolicy=any\n[any]\ncommonName=supplied\n"
+            .write(toFile: database + "/ca.cnf", atomically: true, encoding: .utf8)
+        try await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key",
+                           "-out", base + ".csr", "-subj", "/CN=localhost"])
+        try await openssl(["ca", "-batch", "-config", database + "/ca.cnf", "-cert", intermediateFile, "-keyfile", folder.appendingPathComponent("intermediate.key").path,
+                           "-in", base + ".csr", "-out", base + ".pem", "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-notext"])
+        return Issued(chainFile: base + ".pem", keyFile: base + ".key", serial: "01", spkiHash: "")
+    }
+
     /// Copies `issued`'s files over `chainFile` and `keyFile`, each by an atomic rename (as
     /// certbot and most renewal tools replace them).
     func install(_ issued: Issued, chainFile: String, keyFile: String) throws {
