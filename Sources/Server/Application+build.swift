@@ -12,12 +12,20 @@ import Store
 ///
 /// The hub runs as one of the application's services, so it starts and stops with the server.
 /// The composition root (`TendaApp`) wraps what this returns, so its type is spelled out.
+///
+/// With a `certificate` (made by the composition root from ``ServerConfiguration/tls``, before
+/// the store is opened, so a bad pair stops `serve` at once), the port speaks only TLS, answers
+/// carry `Strict-Transport-Security`, the certificate is reloaded on SIGHUP and when its files
+/// change, and ``ServerConfiguration/httpRedirectPort`` redirects plain HTTP to it.
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, commandLine: (any CommandLineRunner)? = nil,
-                             telegramWebhook: TelegramWebhook? = nil, services: [any Service] = [],
+                             telegramWebhook: TelegramWebhook? = nil, certificate: ServingCertificate? = nil, services: [any Service] = [],
                              logger: Logger) -> Application<RouterResponder<AppRequestContext>> {
     let connections = OpenConnections(limit: configuration.maxConnections, logger: logger)
     let metrics = ServerMetrics(connections: connections)
     let router = Router(context: AppRequestContext.self)
+    if let certificate {
+        router.middlewares.add(StrictTransportSecurityMiddleware(maxAge: certificate.settings.strictTransportSecurityMaxAge))
+    }
     // Outermost, so every compressible answer (API, documents, the MiniApp's files) passes through it.
     router.middlewares.add(CompressionMiddleware())
     // First: the MiniApp's files need no token, no CORS and no rate limit; anything else falls through.
@@ -66,11 +74,20 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     let readLimits = RequestReadLimits.Limits(
         headTimeout: TimeAmount(configuration.requestHeadTimeout), bodyTimeout: TimeAmount(configuration.requestBodyTimeout),
         minimumBodyRate: configuration.minimumBodyRate, maxHeadSize: configuration.maxRequestHeadSize, maxHeaderCount: configuration.maxHeaderCount)
+    var tlsServices: [any Service] = []
+    let tlsPort = BoundPort(configuration.port)
+    if let certificate {
+        tlsServices.append(CertificateReloadService(certificate: certificate))
+        if let redirectPort = configuration.httpRedirectPort {
+            tlsServices.append(HTTPSRedirect(publicURL: configuration.publicURL, tlsPort: tlsPort)
+                .application(host: configuration.host, port: redirectPort, logger: logger))
+        }
+    }
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            WebSocketServerChannel(responder: responder, http1: http1, readLimits: readLimits, connections: connections,
-                                   metrics: metrics) { channel, request, deflate in
+            let plain = WebSocketServerChannel(responder: responder, http1: http1, readLimits: readLimits, connections: connections,
+                                               metrics: metrics, secure: certificate != nil) { channel, request, deflate in
                 let query = URLComponents(string: request.uri)?.queryItems ?? []
                 let token = query.first { $0.name == "token" }?.value
                 // `?since=N&epoch=E`: where the client's picture stands, for its first subscribe.
@@ -87,9 +104,14 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                                            signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),
                                            messageTimeout: TimeAmount(configuration.webSocketMessageTimeout))
             }
+            guard let certificate else { return plain }
+            return TLSServerChannel(base: plain, certificate: certificate, handshakeTimeout: TimeAmount(certificate.settings.handshakeTimeout))
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tenda"),
-        services: [HubService(hub: hub), heartbeat] + services,
+        services: [HubService(hub: hub), heartbeat] + tlsServices + services,
+        onServerRunning: { channel in
+            if let port = channel.localAddress?.port { tlsPort.set(port) }
+        },
         logger: logger)
 }
 

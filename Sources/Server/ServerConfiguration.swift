@@ -62,6 +62,12 @@ public struct ServerConfiguration: Sendable {
     /// Open connections, HTTP and WebSocket together, at most (``defaultMaxConnections``).
     public var maxConnections: Int = ServerConfiguration.defaultMaxConnections
 
+    /// HTTPS on ``port`` (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
+    public var tls: TLSSettings? = nil
+    /// With ``tls``, a plain-HTTP port whose every request is redirected to HTTPS
+    /// (`--http-redirect-port`); nil opens none.
+    public var httpRedirectPort: Int? = nil
+
     public init(host: String = "127.0.0.1", port: Int = 8080, botToken: String? = nil, initDataMaxAge: TimeInterval = 86_400,
                 publicURL: String? = nil, allowedOrigins: Set<String> = [],
                 userRateLimit: (burst: Double, perSecond: Double) = (200, 50),

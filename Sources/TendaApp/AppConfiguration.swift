@@ -22,7 +22,8 @@ public struct AppConfiguration: Sendable {
     public var demoFile: String?
     /// The HTTP server: address, limits, the MiniApp's folder, who may read `/metrics`, and
     /// Telegram's sign-in (bot token, bot id, test environment). Its `publicURL` is the address
-    /// as given (nil when none was): login links then point at `http://host:port`, and the bot
+    /// as given (nil when none was): login links then point at `http://host:port` (`https` with
+    /// `server.tls`), and the bot
     /// takes updates by webhook only when it is an `https` address.
     public var server: ServerConfiguration
     /// How the in-process bot reaches Telegram. The bot runs when this and `server.botToken`
@@ -87,6 +88,6 @@ public struct AppConfiguration: Sendable {
     }
 
     /// Where login links and the bot's buttons point: the public address as given, else the
-    /// address the server listens on.
-    var linkBase: String { server.publicURL ?? "http://\(server.host):\(server.port)" }
+    /// address the server listens on (`https` when it serves TLS).
+    var linkBase: String { server.publicURL ?? "\(server.tls == nil ? "http" : "https")://\(server.host):\(server.port)" }
 }

@@ -14,9 +14,13 @@ import Store
 /// The store is opened here and closed by the application's first service when the service
 /// group stops; when building fails half-way, it is closed before the error is thrown.
 public func buildApplication(configuration: AppConfiguration) async throws -> TendaApplication {
+    // Before the store is opened: a certificate that cannot be served stops `serve` at once.
+    let certificate = try configuration.server.tls.map { settings throws(CertificateFileError) in
+        try ServingCertificate(settings: settings, logger: configuration.logger)
+    }
     let environment = try await Store.Environment.open(at: configuration.dataFolder, configuration: configuration.store)
     do {
-        return try await assemble(over: environment, configuration)
+        return try await assemble(over: environment, configuration, certificate: certificate)
     } catch {
         await environment.close()
         throw error
@@ -24,7 +28,8 @@ public func buildApplication(configuration: AppConfiguration) async throws -> Te
 }
 
 /// Everything above the store, over the store just opened.
-private func assemble(over environment: Store.Environment, _ configuration: AppConfiguration) async throws -> TendaApplication {
+private func assemble(over environment: Store.Environment, _ configuration: AppConfiguration,
+                      certificate: ServingCertificate?) async throws -> TendaApplication {
     let logger = configuration.logger
     let shop = try await Shop.open(environment, settings: configuration.shop)
     var demoLogin: DemoLogin?
@@ -35,7 +40,7 @@ private func assemble(over environment: Store.Environment, _ configuration: AppC
     let bot = try await startBot(conversation, environment, configuration)
     let webhook = bot?.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) }
     let server = Server.buildApplication(shop: shop, hub: hub, configuration: configuration.server, commandLine: conversation,
-                                         telegramWebhook: webhook, services: bot?.services ?? [], logger: logger)
+                                         telegramWebhook: webhook, certificate: certificate, services: bot?.services ?? [], logger: logger)
     let backups = configuration.backups.every.map { every in
         BackupService(shop: shop, folder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile,
                       every: every, keep: configuration.backups.keep, logger: logger)

@@ -464,9 +464,9 @@ import Testing
 
         /// A browser inside "Telegram" (with the stand-in carrying `initData`), or a plain one when `initData` is nil.
         func open(_ driver: ChromeDriver, width: Int, height: Int, initData: String? = nil, extraScript: String = "",
-                  colorScheme: String = "light", language: String = "pt-br") async throws -> Browser {
+                  colorScheme: String = "light", language: String = "pt-br", chromiumArguments: [String] = []) async throws -> Browser {
             let standIn = initData.map { TelegramStandIn.script(initData: $0, language: language, colorScheme: colorScheme) } ?? ""
-            let browser = try await driver.browser(width: width, height: height, beforePageScripts: standIn + extraScript)
+            let browser = try await driver.browser(width: width, height: height, beforePageScripts: standIn + extraScript, arguments: chromiumArguments)
             all.append(browser)
             return browser
         }

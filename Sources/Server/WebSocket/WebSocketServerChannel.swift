@@ -44,18 +44,21 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
     private let connections: OpenConnections?
     private let metrics: ServerMetrics?
     private let makeConnection: MakeConnection
+    /// Whether the connection came over TLS (requests' scheme is then `https`).
+    private let secure: Bool
 
     /// `http1` gives the request decoder's limits and the idle timeout of kept-alive
     /// connections; `readLimits` the rest of ``RequestReadLimits``.
     init(responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration = .init(),
          readLimits: RequestReadLimits.Limits, connections: OpenConnections? = nil, metrics: ServerMetrics? = nil,
-         makeConnection: @escaping MakeConnection) {
+         secure: Bool = false, makeConnection: @escaping MakeConnection) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.http1 = http1
         self.readLimits = readLimits
         self.connections = connections
         self.metrics = metrics
         self.makeConnection = makeConnection
+        self.secure = secure
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -84,11 +87,12 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                 }
             )
             let http1 = self.http1
+            let secure = self.secure
             let notUpgrading = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
                         try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                         try channel.pipeline.syncOperations.addHandler(
                             HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))

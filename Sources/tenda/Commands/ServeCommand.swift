@@ -95,6 +95,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Keep this many backups in the backup folder (1 to 10000), deleting the oldest of tenda's own; default: all.")
     var backupKeep: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve HTTPS with this PEM certificate chain (or TENDA_TLS_CERT); needs --tls-key. Reloaded on SIGHUP and when the file changes.",
+        valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .long, help: ArgumentHelp("The PEM private key of --tls-cert (or TENDA_TLS_KEY).", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With TLS, also listen for plain HTTP on this port (80, say) and redirect every request to HTTPS.", valueName: "port"))
+    var httpRedirectPort: Int?
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -112,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--backup-every must be a number with s, m, h or d, from 1s to 30d (like 30m or 6h)")
         }
         if let backupKeep, !(1...10_000).contains(backupKeep) { throw ValidationError("--backup-keep must be 1 to 10000") }
+        if let httpRedirectPort, !(0...65_535).contains(httpRedirectPort) { throw ValidationError("--http-redirect-port must be 0 to 65535") }
         for (name, rate) in [("--user-rate-limit", userRateLimit), ("--address-rate-limit", addressRateLimit)] {
             guard rate.isFinite, rate >= 0.01, rate <= 1_000_000 else { throw ValidationError("\(name) must be 0.01 to 1000000 per second") }
         }
@@ -179,6 +192,11 @@ struct ServeCommand: AsyncParsableCommand {
             server.maxConnections = maxConnections
         }
         logger.info("at most \(server.maxConnections) connections (--max-connections)")
+        server.tls = try tlsSettings(environment)
+        if let httpRedirectPort {
+            guard server.tls != nil else { throw ValidationFailure("--http-redirect-port redirects to HTTPS: give --tls-cert and --tls-key too") }
+            server.httpRedirectPort = httpRedirectPort
+        }
         server.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
         if server.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
 
@@ -197,6 +215,18 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.bot = connection
         }
         return configuration
+    }
+
+    /// HTTPS's two files, from the flags or the environment; nil when neither is given.
+    func tlsSettings(_ environment: [String: String]) throws -> TLSSettings? {
+        let certificate = tlsCert ?? environment["TENDA_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = tlsKey ?? environment["TENDA_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case let (certificate?, key?): return TLSSettings(certificateFile: certificate, keyFile: key)
+        case (nil, _?): throw ValidationFailure("--tls-key needs --tls-cert (or TENDA_TLS_CERT): the certificate chain to serve")
+        case (_?, nil): throw ValidationFailure("--tls-cert needs --tls-key (or TENDA_TLS_KEY): the certificate's private key")
+        }
     }
 
     /// "512M", "2G", "1048576": a size in bytes, with an optional binary K, M, G or T suffix.

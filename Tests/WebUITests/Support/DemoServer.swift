@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
+import NIOSSL
 import Server
 import ServiceLifecycle
 import Shop
@@ -33,14 +34,17 @@ struct DemoServer {
     let port: Int
     let group: ServiceGroup
     let task: Task<Void, any Error>
+    /// With HTTPS: a client that trusts the test CA, shut down with the server; nil uses the shared one.
+    var tlsClient: HTTPClient? = nil
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    /// `https://localhost:port` when the server serves TLS (the test certificate names localhost).
+    var base: String { tlsClient == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)" }
     var shop: Shop { app.shop }
 
     /// Starts the server and waits until it answers /health. `accessTokenLifetime` (seconds)
     /// shortens the access tokens' life, for tests that cross their expiry.
     static func start(webRoot: String = packageRoot.appendingPathComponent("web").path,
-                      accessTokenLifetime: TimeInterval? = nil) async throws -> DemoServer {
+                      accessTokenLifetime: TimeInterval? = nil, tls: (settings: TLSSettings, trust: TLSConfiguration)? = nil) async throws -> DemoServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-webui-\(UUID().uuidString)").path
         var shop = ShopSettings(tokenSecret: Array(repeating: 9, count: 32))
         if let accessTokenLifetime { shop.accessTokenLifetime = accessTokenLifetime }
@@ -48,6 +52,7 @@ struct DemoServer {
         var server = ServerConfiguration(host: "127.0.0.1", port: port, botToken: botToken, initDataMaxAge: 0,
                                          userRateLimit: (10_000, 10_000), addressRateLimit: (10_000, 10_000))
         server.webRoot = webRoot
+        server.tls = tls?.settings
         var logger = Logger(label: "tenda-webui")
         logger.logLevel = .warning
         // The bot itself does not run (no connection to Telegram); its conversation answers the
@@ -57,7 +62,8 @@ struct DemoServer {
             server: server, logger: logger))
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
-        let running = DemoServer(folder: folder, app: app, port: port, group: group, task: task)
+        let tlsClient = tls.map { HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: $0.trust)) }
+        let running = DemoServer(folder: folder, app: app, port: port, group: group, task: task, tlsClient: tlsClient)
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
             if (try? await running.get("/health").status) == 200 { return running }
@@ -68,8 +74,9 @@ struct DemoServer {
     }
 
     /// Runs `body` against a fresh server and stops it afterwards, whether `body` throws or not.
-    static func with(accessTokenLifetime: TimeInterval? = nil, _ body: (DemoServer) async throws -> Void) async throws {
-        let server = try await start(accessTokenLifetime: accessTokenLifetime)
+    static func with(accessTokenLifetime: TimeInterval? = nil, tls: (settings: TLSSettings, trust: TLSConfiguration)? = nil,
+                     _ body: (DemoServer) async throws -> Void) async throws {
+        let server = try await start(accessTokenLifetime: accessTokenLifetime, tls: tls)
         do {
             try await body(server)
         } catch {
@@ -83,6 +90,7 @@ struct DemoServer {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
         await app.environment.close()  // closed already when the group ran; not when it failed to start
+        try? await tlsClient?.shutdown()
         try? FileManager.default.removeItem(atPath: folder)
     }
 
@@ -113,7 +121,7 @@ struct DemoServer {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await (tlsClient ?? HTTPClient.shared).execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 8 << 20)
         var fields: [String: String] = [:]
         for header in response.headers { fields[header.name.lowercased()] = header.value }

@@ -50,7 +50,8 @@ final class ChromeDriver: Sendable {
     }
 
     /// A new headless browser with its own profile; `script` runs in every page before the page's own scripts.
-    func browser(width: Int, height: Int, beforePageScripts script: String? = nil) async throws -> Browser {
+    /// `arguments` go to Chromium after the usual ones.
+    func browser(width: Int, height: Int, beforePageScripts script: String? = nil, arguments: [String] = []) async throws -> Browser {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-chromium-\(UUID().uuidString)").path
         let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": [
             "browserName": "chrome",
@@ -61,7 +62,7 @@ final class ChromeDriver: Sendable {
                 "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--user-data-dir=\(profile)",
                          "--window-size=\(width),\(height)", "--no-first-run", "--disable-extensions", "--lang=pt-BR",
                          "--force-device-scale-factor=1", "--disable-background-networking", "--disable-component-update",
-                         "--disable-sync", "--disable-default-apps", "--renderer-process-limit=2", "--mute-audio"],
+                         "--disable-sync", "--disable-default-apps", "--renderer-process-limit=2", "--mute-audio"] + arguments,
             ] as [String: Any],
         ]]]
         let answer = try await call(.POST, "/session", capabilities)
