@@ -77,8 +77,14 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
-            ]
+                // The embedded MiniApp's ETags are SHA-256 of the files' bytes.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // The MiniApp (web/) and Chart.js inside the binary: see Plugins/EmbedWebApp.
+            plugins: ["EmbedWebApp"]
         ),
+        .executableTarget(name: "embed-web-app"),
+        .plugin(name: "EmbedWebApp", capability: .buildTool(), dependencies: ["embed-web-app"]),
         .target(
             name: "Bot",
             dependencies: [
