@@ -84,8 +84,14 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
-            ]
+                // The embedded MiniApp's ETags are SHA-256 of the files' bytes.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // The MiniApp (web/) and Chart.js inside the binary: see Plugins/EmbedWebApp.
+            plugins: ["EmbedWebApp"]
         ),
+        .executableTarget(name: "embed-web-app"),
+        .plugin(name: "EmbedWebApp", capability: .buildTool(), dependencies: ["embed-web-app"]),
         .target(
             name: "Bot",
             dependencies: [

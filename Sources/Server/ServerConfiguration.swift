@@ -28,10 +28,12 @@ public struct ServerConfiguration: Sendable {
     public var addressRateLimit: (burst: Double, perSecond: Double)
     /// Who may read `/metrics`.
     public var metricsAccess: MetricsAccess = .anyone
-    /// The MiniApp's folder (`web/`), served at `/`; nil serves no pages.
+    /// A folder served at `/` instead of the MiniApp carried in the executable (`--web-root`,
+    /// for development: its files are read on each request); nil serves the embedded `web/`.
     public var webRoot: String? = nil
-    /// Chart.js for the MiniApp's charts (Debian's `libjs-chart.js`), served at `/vendor/chart.js`.
-    public var chartJSFile: String? = "/usr/share/javascript/chart.js/chart.min.js"
+    /// A Chart.js file served at `/vendor/chart.js` instead of the copy carried in the
+    /// executable (Debian's `libjs-chart.js` of the building machine); nil serves that copy.
+    public var chartJSFile: String? = nil
     /// How often every WebSocket is pinged; a peer silent for a whole beat is closed.
     public var heartbeatInterval: Duration = .seconds(25)
     /// How long a new WebSocket may take to sign in before it is closed with 1008.

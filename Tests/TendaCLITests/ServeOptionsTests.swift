@@ -11,11 +11,15 @@ import Testing
     static let botToken = "42:SERVE-OPTIONS-TOKEN"
 
     @Test func theEnvironmentVariablesConfigureTheServer() async throws {
+        let pages = try Self.pagesFolder("from TENDA_WEB_ROOT")
+        defer { try? FileManager.default.removeItem(atPath: pages) }
         let serve = try await ServedShop(arguments: ["--allowed-origins", "https://shop.example"], environment: [
             "TELEGRAM_BOT_TOKEN": Self.botToken, "TENDA_OWNERS": "4242, 4343", "TENDA_METRICS": "owner",
-            "TENDA_JWT_SECRET": String(repeating: "s", count: 40),
+            "TENDA_JWT_SECRET": String(repeating: "s", count: 40), "TENDA_WEB_ROOT": pages,
         ])
         defer { if serve.server.process.isRunning { serve.server.process.terminate() } }
+        // TENDA_WEB_ROOT: that folder's page instead of the MiniApp built in.
+        #expect(try await serve.page("/") == (200, "<p>from TENDA_WEB_ROOT</p>"))
         // TELEGRAM_BOT_TOKEN checks initData; TENDA_OWNERS makes its people owners on first sight.
         let owner = try await serve.signIn(telegramId: 4343)
         #expect(owner.role == "owner" && owner.expiresIn == 900)
@@ -32,11 +36,18 @@ import Testing
     }
 
     @Test func theOptionsConfigureTheServer() async throws {
+        let pages = try Self.pagesFolder("from --web-root")
+        defer { try? FileManager.default.removeItem(atPath: pages) }
         let serve = try await ServedShop(arguments: [
             "--bot-token", Self.botToken, "--owner", "4242", "--metrics", "off", "--access-token-lifetime", "60",
-            "--jwt-secret", String(repeating: "t", count: 40),
+            "--jwt-secret", String(repeating: "t", count: 40), "--web-root", pages,
         ], environment: [:])
         defer { if serve.server.process.isRunning { serve.server.process.terminate() } }
+        // --web-root: the folder replaces the built-in MiniApp whole (none of its modules shows through);
+        // Chart.js is still the built-in copy.
+        #expect(try await serve.page("/") == (200, "<p>from --web-root</p>"))
+        #expect(try await serve.page("/js/app.js").status == 404)
+        #expect(try await serve.page("/vendor/chart.js").text.contains("Chart.js v"))
         let owner = try await serve.signIn(telegramId: 4242)
         #expect(owner.role == "owner" && owner.expiresIn == 60)
         #expect(try await serve.signIn(telegramId: 4343).role == "user")
@@ -44,6 +55,14 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: serve.folder + "/token-secret"))
         #expect(try await serve.allowedOrigin(for: "https://shop.example") == nil, "no origin is allowed unless named")
         await serve.stop()
+    }
+
+    /// A temporary folder holding only an `index.html` that says `text`, for `--web-root`.
+    static func pagesFolder(_ text: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-web-root-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data("<p>\(text)</p>".utf8).write(to: URL(fileURLWithPath: folder + "/index.html"))
+        return folder
     }
 }
 
@@ -58,7 +77,7 @@ struct ServedShop {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-options-\(UUID().uuidString)").path
         port = try ShutdownTests.freePort()
         var inherited = ProcessInfo.processInfo.environment
-        for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_ID", "TENDA_OWNERS", "TENDA_METRICS", "TENDA_JWT_SECRET", "TELEGRAM_API"] {
+        for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_ID", "TENDA_OWNERS", "TENDA_METRICS", "TENDA_JWT_SECRET", "TELEGRAM_API", "TENDA_WEB_ROOT"] {
             inherited[name] = nil
         }
         server = try await ServerProcess.start(["serve", "--demo", "--demo-file", ShopCommandLineTests.demoShop, "--data-dir", folder,
@@ -80,6 +99,12 @@ struct ServedShop {
         #expect(status == 200, "sign-in: \(json)")
         let user = json["user"] as? [String: Any] ?? [:]
         return (json["accessToken"] as? String ?? "", user["role"] as? String ?? "", json["expiresIn"] as? Int ?? -1)
+    }
+
+    /// A page as a browser gets it: its status and its text.
+    func page(_ path: String) async throws -> (status: Int, text: String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
     func status(_ method: String, _ path: String, token: String? = nil) async throws -> Int {

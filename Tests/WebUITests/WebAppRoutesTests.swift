@@ -3,7 +3,8 @@ import Testing
 
 // Each test loads the demo shop (2,400 events) first: minutes on a loaded two-core machine, so the
 // hang guard allows three.
-/// `tenda serve` serves `web/` at `/`, Chart.js at a stable path, and nothing outside them.
+/// `tenda serve` serves `web/` at `/`, Chart.js at a stable path, and nothing outside them, from
+/// the copies built into it.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct WebAppRoutesTests {
     @Test func theRootServesTheMiniAppWithContentTypesAndRevalidation() async throws {
         try await DemoServer.with { server in
@@ -11,6 +12,8 @@ import Testing
             #expect(index.status == 200)
             #expect(index.headers["content-type"] == "text/html; charset=utf-8")
             #expect(index.text.contains(#"<script type="module" src="js/app.js">"#))
+            #expect(index.body == FileManager.default.contents(atPath: packageRoot.appendingPathComponent("web/index.html").path),
+                    "the embedded page is web/index.html byte for byte")
             #expect(index.headers["cache-control"] == "no-cache")
             #expect(index.headers["last-modified"]?.hasSuffix(" GMT") == true)
             let eTag = try #require(index.headers["etag"])
@@ -21,6 +24,11 @@ import Testing
             let module = try await server.get("/js/app.js")
             #expect(module.status == 200)
             #expect(module.headers["content-type"] == "text/javascript; charset=utf-8")
+            #expect(module.body == FileManager.default.contents(atPath: packageRoot.appendingPathComponent("web/js/app.js").path))
+            // The tag is the content's: another file has another, and the same file keeps its own.
+            let moduleTag = try #require(module.headers["etag"])
+            #expect(moduleTag != eTag && moduleTag.hasPrefix("W/\""))
+            #expect(try await server.get("/js/app.js", headers: ["If-None-Match": moduleTag]).status == 304)
             #expect(try await server.get("/styles.css").headers["content-type"] == "text/css; charset=utf-8")
             #expect(try await server.get("/icon.svg").headers["content-type"] == "image/svg+xml")
         }
@@ -32,6 +40,10 @@ import Testing
             #expect(chart.status == 200, "libjs-chart.js is needed: run `bash .ci/install-deps`")
             #expect(chart.headers["content-type"] == "text/javascript; charset=utf-8")
             #expect(chart.text.contains("Chart.js v"))
+            #expect(chart.body == FileManager.default.contents(atPath: "/usr/share/javascript/chart.js/chart.min.js"))
+            #expect(chart.headers["cache-control"] == "public, max-age=86400")
+            let eTag = try #require(chart.headers["etag"])
+            #expect(try await server.get("/vendor/chart.js", headers: ["If-None-Match": eTag]).status == 304)
             let config = try await server.get("/app-config.json")
             #expect(config.json["botId"] as? Int == 4242)
         }

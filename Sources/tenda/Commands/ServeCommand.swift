@@ -75,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The Bot API's base URL (or TELEGRAM_API): Telegram's, a local Bot API server, or a test stand-in.")
     var telegramAPI: String?
 
-    @Option(name: .long, help: "The MiniApp's folder, served at / (or TENDA_WEB_ROOT); default: ./web, else web/ beside the executable.")
+    @Option(name: .long, help: "A folder served at / instead of the MiniApp built into tenda, read on each request, for development (or TENDA_WEB_ROOT).")
     var webRoot: String?
 
     @Option(name: .long, help: "Who may read /metrics: public, owner (an owner's bearer token) or off (or TENDA_METRICS).")
@@ -197,8 +197,14 @@ struct ServeCommand: AsyncParsableCommand {
             guard server.tls != nil else { throw ValidationFailure("--http-redirect-port redirects to HTTPS: give --tls-cert and --tls-key too") }
             server.httpRedirectPort = httpRedirectPort
         }
-        server.webRoot = Self.webRoot(given: webRoot ?? environment["TENDA_WEB_ROOT"])
-        if server.webRoot == nil { logger.info("no web/ folder found: the MiniApp is not served (--web-root)") }
+        // The MiniApp is built into the binary; a folder is read only when one is named.
+        server.webRoot = webRoot ?? environment["TENDA_WEB_ROOT"]
+        if let folder = server.webRoot {
+            guard FileManager.default.fileExists(atPath: folder + "/index.html") else {
+                throw ValidationFailure("--web-root (or TENDA_WEB_ROOT) \(folder) has no index.html")
+            }
+            logger.info("serving the MiniApp from \(folder) (--web-root), not the copy built into tenda")
+        }
 
         var configuration = AppConfiguration(
             dataFolder: dataDir,
@@ -251,13 +257,5 @@ struct ServeCommand: AsyncParsableCommand {
         guard let unit = trimmed.last.flatMap({ units[$0] }), let count = Int64(trimmed.dropLast()), count > 0,
               count <= 30 * 86_400 / unit else { return nil }
         return .seconds(count * unit)
-    }
-
-    /// The MiniApp's folder: the one given, else `web` in the current folder, else `web` beside the executable.
-    static func webRoot(given: String?) -> String? {
-        if let given { return given }
-        let besideExecutable = Bundle.main.executableURL.map { $0.deletingLastPathComponent().appendingPathComponent("web").path }
-        let candidates: [String?] = [FileManager.default.currentDirectoryPath + "/web", besideExecutable]
-        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
     }
 }

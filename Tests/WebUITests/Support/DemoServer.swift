@@ -14,8 +14,8 @@ import TendaApp
 import Testing
 
 /// `tenda serve --demo` in-process, built by the composition root: the demo shop
-/// (`fixtures/demo-shop.json`) in a fresh store, served with the repository's `web/` on a free
-/// loopback port.
+/// (`fixtures/demo-shop.json`) in a fresh store, served with the MiniApp built into the server
+/// (the repository's `web/` as the build found it) on a free loopback port.
 struct DemoServer {
     static let botToken = "4242:WEBUI-TEST-TOKEN"
     static let owner = Person(telegramId: 6_299_497_812, firstName: "Ana Paula", lastName: "Souza")
@@ -43,7 +43,7 @@ struct DemoServer {
 
     /// Starts the server and waits until it answers /health. `accessTokenLifetime` (seconds)
     /// shortens the access tokens' life, for tests that cross their expiry.
-    static func start(webRoot: String = packageRoot.appendingPathComponent("web").path,
+    static func start(webRoot: String? = nil,
                       accessTokenLifetime: TimeInterval? = nil, tls: (settings: TLSSettings, trust: TLSConfiguration)? = nil) async throws -> DemoServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-webui-\(UUID().uuidString)").path
         var shop = ShopSettings(tokenSecret: Array(repeating: 9, count: 32))
