@@ -36,7 +36,8 @@ let package = Package(
         ),
         .target(
             name: "Store",
-            dependencies: ["CLMDB"],
+            // Crypto: the SHA-256 of a backup's data file (Maintenance/BackupManifest.swift).
+            dependencies: ["CLMDB", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(
