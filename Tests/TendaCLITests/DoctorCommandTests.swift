@@ -100,18 +100,22 @@ import Testing
         let telegram = try await StandInBotAPI.start()
         defer { Task { await telegram.stop() } }
 
-        // The token and the API's address come from the environment, as tenda serve reads them.
+        let pair = try await Self.certificate(in: installation.folder)
+
+        // The token, the API's address and the certificate come from the environment, as tenda serve reads them.
         let report = try await doctor(["--data-dir", installation.folder],
-                                      environment: ["TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API": telegram.baseURL])
+                                      environment: ["TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API": telegram.baseURL,
+                                                    "TENDA_TLS_CERT": pair.certificate, "TENDA_TLS_KEY": pair.key])
         #expect(report.status == 0, "\(report.text)")
         for subject in ["data folder", "store file", "token secret", "store map", "reader slots", "last backup", "backup checksum",
-                        "bot token", "clock"] {
+                        "certificate", "bot token", "clock"] {
             #expect(report.outcome(subject) == "ok", "\(report.line(subject))")
         }
         #expect(report.line("data folder").hasSuffix("mode 0700"))
         #expect(report.line("token secret").contains("mode 0600"))
         #expect(report.line("bot token").contains("@\(StandInBotAPI.bot.username ?? "")"))
         #expect(report.line("reader slots").contains("none stale"))
+        #expect(report.line("certificate").contains("CN=shop.example, key \(pair.key) matches, valid until"))
         #expect(telegram.calls(of: "getMe").count == 1)
     }
 
@@ -123,6 +127,8 @@ import Testing
         #expect(report.outcome("bot token") == "skip")
         #expect(report.line("bot token").contains("no --bot-token"))
         #expect(report.outcome("clock") == "skip")
+        #expect(report.outcome("certificate") == "skip")
+        #expect(report.line("certificate").contains("no --tls-cert"))
     }
 
     // MARK: The data folder
@@ -296,6 +302,70 @@ import Testing
         #expect(report.status == 0, "\(report.text)")
         #expect(report.outcome("last backup") == "warn")
         #expect(report.line("last backup").contains("none under \(elsewhere)"))
+    }
+
+    // MARK: The certificate
+
+    /// A certificate and key made by `openssl` in `folder`: a fresh self-signed pair valid for
+    /// `days`, or, with `start` and `end` (`YYYYMMDDHHMMSSZ`), one signed by `openssl ca` over
+    /// exactly that span (`req -x509` cannot date a certificate in the past before OpenSSL 3.4).
+    static func certificate(in folder: String, days: Int = 90, start: String? = nil, end: String? = nil) async throws -> (certificate: String, key: String) {
+        let certificate = folder + "/cert-\(UUID().uuidString).pem"
+        let key = folder + "/key-\(UUID().uuidString).pem"
+        if let start, let end {
+            let request = folder + "/request.csr"
+            try await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                               "-keyout", key, "-out", request, "-subj", "/CN=shop.example"], in: folder)
+            try "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n"
+                .write(toFile: folder + "/ca.cnf", atomically: true, encoding: .utf8)
+            try "".write(toFile: folder + "/index.txt", atomically: true, encoding: .utf8)
+            try "01\n".write(toFile: folder + "/serial", atomically: true, encoding: .utf8)
+            try await openssl(["ca", "-config", "ca.cnf", "-batch", "-selfsign", "-keyfile", key, "-in", request,
+                               "-startdate", start, "-enddate", end, "-notext", "-out", certificate], in: folder)
+        } else {
+            try await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                               "-keyout", key, "-out", certificate, "-days", String(days), "-subj", "/CN=shop.example"], in: folder)
+        }
+        return (certificate, key)
+    }
+
+    /// Runs `openssl` in `folder`, polling for its exit; fails the test with its errors when it fails.
+    static func openssl(_ arguments: [String], in folder: String) async throws {
+        let log = folder + "/openssl-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let process = try SpawnedProcess("/usr/bin/env", ["-C", folder, "openssl"] + arguments, output: log, errors: log)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        guard process.terminationStatus == 0 else {
+            Issue.record("openssl \(arguments.joined(separator: " ")) failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw CancellationError()
+        }
+    }
+
+    @Test func aCertificateWhoseKeyIsAnothersFails() async throws {
+        let installation = try await Installation.make()
+        defer { installation.discard() }
+        let first = try await Self.certificate(in: installation.folder)
+        let second = try await Self.certificate(in: installation.folder)
+        let report = try await doctor(["--data-dir", installation.folder, "--tls-cert", first.certificate, "--tls-key", second.key])
+        #expect(report.status == 1, "\(report.text)")
+        #expect(report.outcome("certificate") == "FAIL", "\(report.line("certificate"))")
+    }
+
+    @Test func anExpiredCertificateFailsAndOneAboutToExpireWarns() async throws {
+        let installation = try await Installation.make()
+        defer { installation.discard() }
+        let expired = try await Self.certificate(in: installation.folder, start: "20200101000000Z", end: "20200201000000Z")
+        let report = try await doctor(["--data-dir", installation.folder, "--tls-cert", expired.certificate, "--tls-key", expired.key])
+        #expect(report.status == 1, "\(report.text)")
+        #expect(report.outcome("certificate") == "FAIL")
+        #expect(report.line("certificate").contains("expired 2020-02-01T00:00:00Z"))
+
+        let soon = try await Self.certificate(in: installation.folder, days: 7)
+        let warned = try await doctor(["--data-dir", installation.folder], environment: ["TENDA_TLS_CERT": soon.certificate, "TENDA_TLS_KEY": soon.key])
+        #expect(warned.status == 0, "\(warned.text)")
+        #expect(warned.outcome("certificate") == "warn")
+        #expect(warned.line("certificate").contains("shop.example"))
+        #expect(warned.line("certificate").contains("renew it before then"))
     }
 
     // MARK: Telegram

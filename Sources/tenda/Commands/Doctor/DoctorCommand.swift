@@ -56,6 +56,7 @@ struct DoctorCommand: AsyncParsableCommand {
             DataFolderChecks(folder: dataDir),
             StoreFileChecks(folder: dataDir, ceiling: ceiling),
             BackupChecks(parent: backupDir ?? dataDir + "/backups", maxAge: maxBackupAge, now: Date()),
+            CertificateChecks(certificate: tlsCert ?? environment["TENDA_TLS_CERT"], key: tlsKey ?? environment["TENDA_TLS_KEY"], now: Date()),
             TelegramChecks(token: botToken ?? environment["TELEGRAM_BOT_TOKEN"],
                            apiURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotAPIClient.telegramURL),
         ]
