@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "tenda",
             dependencies: [
-                "Store", "Shop", "Server", "TendaApp",
+                "Store", "Shop", "Server", "Telegram", "TendaApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -198,6 +198,13 @@ let package = Package(
                 "tenda", "Store", "Telegram",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // The Bot API stand-in (Support/StandInBotAPI.swift, shared with TelegramTests) for
+                // tenda doctor, and the handler that sets its clock (Support/ServerClock.swift).
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ],

@@ -9,6 +9,6 @@ struct Tenda: AsyncParsableCommand {
         commandName: "tenda",
         abstract: "A realtime back end for Telegram shop bots and their MiniApps.",
         version: version,
-        subcommands: [ServeCommand.self, DatabaseCommand.self, ImportCommand.self, UsersCommand.self, RunCommand.self]
+        subcommands: [ServeCommand.self, DatabaseCommand.self, ImportCommand.self, UsersCommand.self, RunCommand.self, DoctorCommand.self]
     )
 }

@@ -43,14 +43,41 @@ public struct BotAPIClient: Sendable {
         try method.validate()
         let body = try Self.encode(method)
         let answer = try await post(M.name, body: body, timeout: requestTimeout + longPollTime(method))
-        return try Self.result(of: answer, as: M.Result.self)
+        return try Self.result(of: (answer.status, answer.bytes), as: M.Result.self)
+    }
+
+    /// Calls `method` and answers, beside its outcome, the clock of the server that answered:
+    /// its `Date` header, to the second (nil when it sent none or an unreadable one).
+    ///
+    /// For `tenda doctor`, which judges this machine's clock by Telegram's even when the call
+    /// is refused (a wrong token still gets a dated 401). Throws only when no answer came
+    /// (``BotAPIError/network(_:)``) or the request could not be made.
+    public func callReadingServerClock<M: BotAPIMethod>(_ method: M) async throws -> (outcome: Result<M.Result, BotAPIError>, serverDate: Date?) {
+        try method.validate()
+        let answer = try await post(M.name, body: try Self.encode(method), timeout: requestTimeout + longPollTime(method))
+        let serverDate = answer.date.flatMap(Self.httpDate)
+        do {
+            return (.success(try Self.result(of: (answer.status, answer.bytes), as: M.Result.self)), serverDate)
+        } catch let error as BotAPIError {
+            return (.failure(error), serverDate)
+        }
+    }
+
+    /// Reads an HTTP `Date` header in its one current form, IMF-fixdate (RFC 9110):
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
+    public static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
     }
 
     /// Calls `method` with a JSON body made earlier (the outbox's stored calls); succeeds when
     /// Telegram answers `"ok": true`, whatever the result.
     public func call(method: String, json body: [UInt8]) async throws {
         let answer = try await post(method, body: body, timeout: requestTimeout)
-        _ = try Self.result(of: answer, as: IgnoredResult.self)
+        _ = try Self.result(of: (answer.status, answer.bytes), as: IgnoredResult.self)
     }
 
     /// Downloads a file by the `filePath` that ``getFile(_:)`` gave: `<base>/file/bot<token>/<path>`.
@@ -59,7 +86,7 @@ public struct BotAPIClient: Sendable {
     /// expired path gives 404) and when the file is larger than `maxBytes`.
     public func downloadFile(path: String, maxBytes: Int = 20 << 20) async throws -> [UInt8] {
         let request = HTTPClientRequest(url: "\(baseURL)/file/bot\(token)/\(path)")
-        let (status, bytes) = try await send(request, timeout: requestTimeout, limit: maxBytes)
+        let (status, bytes, _) = try await send(request, timeout: requestTimeout, limit: maxBytes)
         guard status == 200 else { throw BotAPIError.malformedAnswer(status: status, "file download answered \(status)") }
         return bytes
     }
@@ -124,8 +151,8 @@ public struct BotAPIClient: Sendable {
         return .seconds(seconds)
     }
 
-    /// POSTs a JSON body to a method and returns the answer's status and bytes.
-    private func post(_ method: String, body: [UInt8], timeout: Duration) async throws -> (status: Int, bytes: [UInt8]) {
+    /// POSTs a JSON body to a method and returns the answer's status, bytes and `Date` header.
+    private func post(_ method: String, body: [UInt8], timeout: Duration) async throws -> (status: Int, bytes: [UInt8], date: String?) {
         var request = HTTPClientRequest(url: "\(baseURL)/bot\(token)/\(method)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -135,11 +162,11 @@ public struct BotAPIClient: Sendable {
     }
 
     /// Sends a request and reads its whole answer, turning transport failures into ``BotAPIError/network(_:)``.
-    private func send(_ request: HTTPClientRequest, timeout: Duration, limit: Int) async throws -> (status: Int, bytes: [UInt8]) {
+    private func send(_ request: HTTPClientRequest, timeout: Duration, limit: Int) async throws -> (status: Int, bytes: [UInt8], date: String?) {
         do {
             let response = try await httpClient.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
             let body = try await response.body.collect(upTo: limit)
-            return (Int(response.status.code), Array(buffer: body))
+            return (Int(response.status.code), Array(buffer: body), response.headers.first(name: "Date"))
         } catch let error as NIOTooManyBytesError {
             throw BotAPIError.malformedAnswer(status: 200, "answer larger than \(limit) bytes: \(error)")
         } catch {

@@ -101,7 +101,12 @@ final class StandInBotAPI: Sendable {
     }
 
     /// Starts a stand-in on 127.0.0.1 and a free port; returns once it accepts connections.
-    static func start(token: String = defaultToken) async throws -> StandInBotAPI {
+    ///
+    /// `channelHandlers` go into each connection's pipeline after HTTP decoding, for what the
+    /// router cannot change: TendaCLITests' `ServerClock` sets the `Date` header, which
+    /// Hummingbird writes after every handler, to play a Telegram whose clock differs from ours.
+    static func start(token: String = defaultToken,
+                      channelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }) async throws -> StandInBotAPI {
         let box = Box()
         let (bound, boundPort) = AsyncStream.makeStream(of: Int.self)
         let router = Router()
@@ -119,6 +124,7 @@ final class StandInBotAPI: Sendable {
         }
         let app = Application(
             router: router,
+            server: .http1(additionalChannelHandlers: channelHandlers()),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "stand-in-bot-api"),
             onServerRunning: { channel in
                 boundPort.yield(channel.localAddress?.port ?? 0)

@@ -1,0 +1,1 @@
+../../TelegramTests/Support/StandInBotAPI.swift
