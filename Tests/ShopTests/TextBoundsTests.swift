@@ -5,7 +5,7 @@ import Testing
 /// A required text needs one character that is not white space, in the sense the OpenAPI
 /// document states it (`pattern: "\S"`, ECMAScript's classes): the API fuzzer found a reason of
 /// `"\u0085"`, valid by the document, refused by a check that used Foundation's wider set.
-@Suite struct TextBoundsTests {
+@Suite(.timeLimit(.minutes(1))) struct TextBoundsTests {
     @Test func aRequiredTextIsJudgedByTheDocumentsWhiteSpace() throws {
         // What ECMAScript's `\s` matches: refused alone.
         for blank in ["", " ", "\t\n\r\u{0B}\u{0C}", "\u{A0}", "\u{1680}", "\u{2000}\u{200A}", "\u{2028}\u{2029}", "\u{202F}\u{205F}\u{3000}\u{FEFF}"] {
