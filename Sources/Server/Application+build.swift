@@ -74,14 +74,12 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     let readLimits = RequestReadLimits.Limits(
         headTimeout: TimeAmount(configuration.requestHeadTimeout), bodyTimeout: TimeAmount(configuration.requestBodyTimeout),
         minimumBodyRate: configuration.minimumBodyRate, maxHeadSize: configuration.maxRequestHeadSize, maxHeaderCount: configuration.maxHeaderCount)
-    var tlsServices: [any Service] = []
+    // With or without TLS: SIGHUP (a service manager's reload) never ends the server.
+    var tlsServices: [any Service] = [CertificateReloadService(certificate: certificate, logger: logger)]
     let tlsPort = BoundPort(configuration.port)
-    if let certificate {
-        tlsServices.append(CertificateReloadService(certificate: certificate))
-        if let redirectPort = configuration.httpRedirectPort {
-            tlsServices.append(HTTPSRedirect(publicURL: configuration.publicURL, tlsPort: tlsPort)
-                .application(host: configuration.host, port: redirectPort, logger: logger))
-        }
+    if certificate != nil, let redirectPort = configuration.httpRedirectPort {
+        tlsServices.append(HTTPSRedirect(publicURL: configuration.publicURL, tlsPort: tlsPort)
+            .application(host: configuration.host, port: redirectPort, logger: logger))
     }
     return Application(
         router: router,

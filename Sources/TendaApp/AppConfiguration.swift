@@ -23,8 +23,7 @@ public struct AppConfiguration: Sendable {
     /// The HTTP server: address, limits, the MiniApp's folder, who may read `/metrics`, and
     /// Telegram's sign-in (bot token, bot id, test environment). Its `publicURL` is the address
     /// as given (nil when none was): login links then point at `http://host:port` (`https` with
-    /// `server.tls`), and the bot
-    /// takes updates by webhook only when it is an `https` address.
+    /// `server.tls`), and the bot takes updates by webhook only when it is an `https` address.
     public var server: ServerConfiguration
     /// How the in-process bot reaches Telegram. The bot runs when this and `server.botToken`
     /// are both given; with a token and no connection, the token only checks sign-ins.

@@ -129,6 +129,24 @@ import Testing
     }
 }
 
+extension TLSServeTests {
+    @Test func aPlainHTTPServerOnlyLogsAHangup() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-hangup-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = try ShutdownTests.freePort()
+        let served = try await ServerProcess.start(["serve", "--demo", "--data-dir", folder, "--port", String(port), "--demo-file", ShopCommandLineTests.demoShop])
+        defer { if served.process.isRunning { served.process.terminate() } }
+        // `systemctl reload tenda` on a server without TLS: logged, and the server serves on.
+        kill(served.process.processIdentifier, SIGHUP)
+        try await poll("the hangup in the log") { served.output.contains("SIGHUP: no TLS certificate to reload") }
+        #expect(served.process.isRunning)
+        let health = try await TestCommand.run("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/health"],
+                                               in: FileManager.default.temporaryDirectory)
+        #expect(health.text == "200")
+        await served.stop()
+    }
+}
+
 /// The inventory events a socket received, counted.
 private actor Stocks {
     private(set) var ready = false

@@ -9,14 +9,19 @@ import Synchronization
 ///
 /// SIGHUP is caught from the moment this is made (when the application is built), not from
 /// when it starts running, so a reload asked for while the server starts does not end the
-/// process (SIGHUP's default action).
+/// process (SIGHUP's default action). Without TLS it runs all the same, and a SIGHUP is only
+/// logged: a service manager's reload (`ExecReload=/bin/kill -HUP $MAINPID`) must never stop
+/// a plain-HTTP server.
 struct CertificateReloadService: Service {
-    let certificate: ServingCertificate
+    /// The served certificate; nil when the server speaks plain HTTP.
+    let certificate: ServingCertificate?
+    private let logger: Logger
     private let hangups: AsyncStream<Void>
     private let signalSource: HangupSignalSource
 
-    init(certificate: ServingCertificate) {
+    init(certificate: ServingCertificate?, logger: Logger) {
         self.certificate = certificate
+        self.logger = logger
         let (hangups, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.hangups = hangups
         signalSource = HangupSignalSource { continuation.yield() }
@@ -26,9 +31,15 @@ struct CertificateReloadService: Service {
     /// goes on with the certificate it has).
     func run() async {
         defer { signalSource.cancel() }
-        let certificate = self.certificate
-        let interval = certificate.settings.fileCheckInterval
         let hangups = self.hangups
+        guard let certificate else {
+            let logger = self.logger
+            await cancelWhenGracefulShutdown {
+                for await _ in hangups { logger.notice("SIGHUP: no TLS certificate to reload (--tls-cert); nothing else is reloaded") }
+            }
+            return
+        }
+        let interval = certificate.settings.fileCheckInterval
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
