@@ -61,9 +61,10 @@ import Testing
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let serving = Task { try await group.run() }
         let purchases = Purchases()
+        let buyerIds = buyers
         let buying = Task {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for (i, buyer) in buyers.enumerated() {
+                for (i, buyer) in buyerIds.enumerated() {
                     tasks.addTask {
                         var n = i
                         while !purchases.stopped {
@@ -86,7 +87,7 @@ import Testing
         }
         purchases.stop()
         try await buying.value
-        group.triggerGracefulShutdown()
+        await group.triggerGracefulShutdown()
         try await serving.value
 
         let acknowledged = purchases.acknowledged
@@ -132,7 +133,7 @@ import Testing
         let secondServing = Task { try await secondGroup.run() }
         let sale = try await reopened.shop.run(Buy(buyerId: buyers[0], items: [.init(productId: coxinha.id, quantity: 1)]), as: asOwner)
         #expect(try #require(sale.sequence) > head, "the restored feed goes on from its head")
-        secondGroup.triggerGracefulShutdown()
+        await secondGroup.triggerGracefulShutdown()
         try await secondServing.value
     }
 }
