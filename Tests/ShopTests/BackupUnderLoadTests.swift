@@ -79,7 +79,7 @@ import Testing
             }
         }
         // Three backups taken under load, the older ones pruned by --backup-keep 3 as new ones come.
-        let taken = try await waitUntil("three scheduled backups taken under load", timeout: .seconds(120), seeing: {
+        try await waitUntil("three scheduled backups taken under load", timeout: .seconds(120), seeing: {
             try BackupFolders.all(in: backups)
         }) { found in
             #expect(found.count <= 3, "--backup-keep 3")
@@ -90,9 +90,14 @@ import Testing
         await group.triggerGracefulShutdown()
         try await serving.value
 
+        // The schedule ran on until the shutdown, so the backups kept are read again now: the
+        // newest taken while purchases were still being acknowledged after it.
         let acknowledged = purchases.acknowledged
-        // The middle backup: purchases were acknowledged both before and after its head.
-        let chosen = taken[1]
+        let lastAcknowledged = acknowledged.map(\.sequence).max() ?? 0
+        let kept = try BackupFolders.all(in: backups)
+        #expect(kept.count == 3, "--backup-keep 3")
+        let chosen = try #require(kept.last { $0.manifest.feedHead > headBeforeLoad && $0.manifest.feedHead < lastAcknowledged },
+                                  "a kept backup taken under load: \(kept.map(\.manifest.feedHead)), purchases up to \(lastAcknowledged)")
         let head = chosen.manifest.feedHead
         let before = acknowledged.filter { $0.sequence <= head }
         let after = acknowledged.filter { $0.sequence > head }
