@@ -61,9 +61,10 @@ import Testing
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let serving = Task { try await group.run() }
         let purchases = Purchases()
+        let buyerIds = buyers
         let buying = Task {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for (i, buyer) in buyers.enumerated() {
+                for (i, buyer) in buyerIds.enumerated() {
                     tasks.addTask {
                         var n = i
                         while !purchases.stopped {
@@ -78,7 +79,7 @@ import Testing
             }
         }
         // Three backups taken under load, the older ones pruned by --backup-keep 3 as new ones come.
-        let taken = try await waitUntil("three scheduled backups taken under load", timeout: .seconds(120), seeing: {
+        try await waitUntil("three scheduled backups taken under load", timeout: .seconds(120), seeing: {
             try BackupFolders.all(in: backups)
         }) { found in
             #expect(found.count <= 3, "--backup-keep 3")
@@ -86,12 +87,17 @@ import Testing
         }
         purchases.stop()
         try await buying.value
-        group.triggerGracefulShutdown()
+        await group.triggerGracefulShutdown()
         try await serving.value
 
+        // The schedule ran on until the shutdown, so the backups kept are read again now: the
+        // newest taken while purchases were still being acknowledged after it.
         let acknowledged = purchases.acknowledged
-        // The middle backup: purchases were acknowledged both before and after its head.
-        let chosen = taken[1]
+        let lastAcknowledged = acknowledged.map(\.sequence).max() ?? 0
+        let kept = try BackupFolders.all(in: backups)
+        #expect(kept.count == 3, "--backup-keep 3")
+        let chosen = try #require(kept.last { $0.manifest.feedHead > headBeforeLoad && $0.manifest.feedHead < lastAcknowledged },
+                                  "a kept backup taken under load: \(kept.map(\.manifest.feedHead)), purchases up to \(lastAcknowledged)")
         let head = chosen.manifest.feedHead
         let before = acknowledged.filter { $0.sequence <= head }
         let after = acknowledged.filter { $0.sequence > head }
@@ -132,7 +138,7 @@ import Testing
         let secondServing = Task { try await secondGroup.run() }
         let sale = try await reopened.shop.run(Buy(buyerId: buyers[0], items: [.init(productId: coxinha.id, quantity: 1)]), as: asOwner)
         #expect(try #require(sale.sequence) > head, "the restored feed goes on from its head")
-        secondGroup.triggerGracefulShutdown()
+        await secondGroup.triggerGracefulShutdown()
         try await secondServing.value
     }
 }

@@ -435,7 +435,7 @@ enum OpenAPISchemas {
                 changed, or a last `closed` frame when the session ended), `id` its sequence for event frames.
                 """,
                                                 required: ["data"], [
-                "data": OpenAPISchema.string("The frame's JSON text.", example: #"{"type":"resync","reason":"since_too_old"}"#),
+                "data": OpenAPISchema.string("The frame's JSON text.", example: #"{"type":"resync","reason":"since_too_old","epoch":"9f0c2d4e6a8b1c3d5e7f90a1b2c3d4e5"}"#),
                 "id": OpenAPISchema.string("The frame's sequence, for Last-Event-ID.", example: "1044"),
                 "event": OpenAPISchema.string("The default, message; `ready` for the stream's first event.", example: "message"),
             ]),

@@ -56,9 +56,9 @@ extension Environment {
         if let tokenSecretFile, FileManager.default.fileExists(atPath: tokenSecretFile) {
             try Self.copySecret(from: tokenSecretFile, to: destination + "/" + BackupManifest.tokenSecretFileName)
         }
-        let manifest = try await BackupManifest.describe(copyIn: destination, createdAt: now)
-        try manifest.write(to: destination)
-        return manifest
+        try await BackupManifest.describe(copyIn: destination, createdAt: now).write(to: destination)
+        // As a reader will see it (the time to the millisecond).
+        return try BackupManifest.read(from: destination)
     }
 
     /// ``writeBackup(to:tokenSecretFile:at:)`` into a new dated folder inside `parent`
