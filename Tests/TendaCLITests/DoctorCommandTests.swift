@@ -431,4 +431,19 @@ import Testing
         #expect(abs(found - seconds) <= 2, "\(report.line("clock"))")
         #expect(report.outcome("bot token") == "ok")
     }
+
+    @Test func theClockCanBeReadFromAnotherServer() async throws {
+        let installation = try await Installation.make()
+        defer { installation.discard() }
+        let server = try await StandInBotAPI.start(channelHandlers: { [ServerClock(offset: 600)] })
+        defer { Task { await server.stop() } }
+
+        // No bot token: the clock is still checked, against the server named.
+        let report = try await doctor(["--data-dir", installation.folder, "--clock-url", server.baseURL + "/"])
+        #expect(report.status == 1, "\(report.text)")
+        #expect(report.outcome("bot token") == "skip")
+        #expect(report.outcome("clock") == "FAIL", "\(report.line("clock"))")
+        #expect(report.line("clock").contains("behind \(server.baseURL)/"))
+        #expect(report.lines.filter { $0.dropFirst(5).hasPrefix("clock") }.count == 1)
+    }
 }
