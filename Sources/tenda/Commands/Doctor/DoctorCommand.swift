@@ -59,7 +59,9 @@ struct DoctorCommand: AsyncParsableCommand {
             DataFolderChecks(folder: dataDir),
             StoreFileChecks(folder: dataDir, ceiling: ceiling),
             BackupChecks(parent: backupDir ?? dataDir + "/backups", maxAge: maxBackupAge, now: Date()),
-            CertificateChecks(certificate: tlsCert ?? environment["TENDA_TLS_CERT"], key: tlsKey ?? environment["TENDA_TLS_KEY"], now: Date()),
+            // An empty variable is no setting, as `serve` reads them.
+            CertificateChecks(certificate: tlsCert ?? environment["TENDA_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 },
+                              key: tlsKey ?? environment["TENDA_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }, now: Date()),
             TelegramChecks(token: botToken ?? environment["TELEGRAM_BOT_TOKEN"],
                            apiURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotAPIClient.telegramURL, readsClock: clockURL == nil),
         ] + (clockURL.map { [ClockChecks(url: $0)] } ?? [])
