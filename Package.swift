@@ -117,6 +117,8 @@ let package = Package(
             dependencies: [
                 "Store", "Shop", "Server", "Telegram", "TendaApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // tenda doctor --clock-url: the Date header of any server.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

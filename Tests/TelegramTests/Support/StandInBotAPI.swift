@@ -124,7 +124,7 @@ final class StandInBotAPI: Sendable {
         }
         let app = Application(
             router: router,
-            server: .http1(additionalChannelHandlers: channelHandlers()),
+            server: .http1(configuration: .init(additionalChannelHandlers: channelHandlers())),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "stand-in-bot-api"),
             onServerRunning: { channel in
                 boundPort.yield(channel.localAddress?.port ?? 0)

@@ -36,6 +36,9 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The Bot API's base URL (or TELEGRAM_API); default: Telegram's.")
     var telegramAPI: String?
 
+    @Option(name: .long, help: ArgumentHelp("An HTTP(S) address whose Date header the clock is read against, instead of the Bot API's answer.", valueName: "url"))
+    var clockURL: String?
+
     func run() async throws {
         let asked = try families(ProcessInfo.processInfo.environment)
         let checks = await Self.runAll(asked)
@@ -56,10 +59,12 @@ struct DoctorCommand: AsyncParsableCommand {
             DataFolderChecks(folder: dataDir),
             StoreFileChecks(folder: dataDir, ceiling: ceiling),
             BackupChecks(parent: backupDir ?? dataDir + "/backups", maxAge: maxBackupAge, now: Date()),
-            CertificateChecks(certificate: tlsCert ?? environment["TENDA_TLS_CERT"], key: tlsKey ?? environment["TENDA_TLS_KEY"], now: Date()),
+            // An empty variable is no setting, as `serve` reads them.
+            CertificateChecks(certificate: tlsCert ?? environment["TENDA_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 },
+                              key: tlsKey ?? environment["TENDA_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }, now: Date()),
             TelegramChecks(token: botToken ?? environment["TELEGRAM_BOT_TOKEN"],
-                           apiURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotAPIClient.telegramURL),
-        ]
+                           apiURL: telegramAPI ?? environment["TELEGRAM_API"] ?? BotAPIClient.telegramURL, readsClock: clockURL == nil),
+        ] + (clockURL.map { [ClockChecks(url: $0)] } ?? [])
     }
 
     /// Runs the families one after the other, in the order given, so the lines come in that order.

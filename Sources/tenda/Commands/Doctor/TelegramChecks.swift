@@ -11,14 +11,16 @@ struct TelegramChecks: CheckFamily {
     /// The bot's token; nil when none was given, and both checks are skipped.
     let token: String?
     let apiURL: String
+    /// Whether the clock line is this family's; false when `--clock-url` names another server to read it from.
+    var readsClock = true
     /// Within this many seconds of Telegram's clock all is well; up to `failSkew`, a warning.
     static let warnSkew: Double = 30
     static let failSkew: Double = 5 * 60
 
     func run() async -> [Check] {
         guard let token, !token.isEmpty else {
-            return [.skip("bot token", "no --bot-token (or TELEGRAM_BOT_TOKEN) given"),
-                    .skip("clock", "it is read against the Bot API's answer, and no bot token was given")]
+            return [.skip("bot token", "no --bot-token (or TELEGRAM_BOT_TOKEN) given")]
+                + (readsClock ? [.skip("clock", "it is read against the Bot API's answer (or --clock-url), and neither was given")] : [])
         }
         let client = BotAPIClient(token: token, baseURL: apiURL, requestTimeout: .seconds(15))
         let asked = Date()
@@ -26,14 +28,14 @@ struct TelegramChecks: CheckFamily {
         do {
             answer = try await client.callReadingServerClock(GetMe())
         } catch {
-            return [.fail("bot token", "no answer from \(client.baseURL): \(Self.describe(error)); check the network, DNS and --telegram-api"),
-                    .skip("clock", "no answer from \(client.baseURL) to read its clock from")]
+            return [.fail("bot token", "no answer from \(client.baseURL): \(Self.describe(error)); check the network, DNS and --telegram-api")]
+                + (readsClock ? [.skip("clock", "no answer from \(client.baseURL) to read its clock from")] : [])
         }
         // The server stamped its answer between our asking and our hearing it: the midpoint is our best guess of when.
         let heard = Date()
         let local = asked.addingTimeInterval(heard.timeIntervalSince(asked) / 2)
-        return [tokenCheck(answer.outcome, baseURL: client.baseURL),
-                clockCheck(serverDate: answer.serverDate, local: local, baseURL: client.baseURL)]
+        return [tokenCheck(answer.outcome, baseURL: client.baseURL)]
+            + (readsClock ? [Self.clockCheck(serverDate: answer.serverDate, local: local, baseURL: client.baseURL)] : [])
     }
 
     func tokenCheck(_ outcome: Result<TelegramUser, BotAPIError>, baseURL: String) -> Check {
@@ -50,7 +52,8 @@ struct TelegramChecks: CheckFamily {
         }
     }
 
-    func clockCheck(serverDate: Date?, local: Date, baseURL: String) -> Check {
+    /// This machine's clock, `local`, against `serverDate`, the `Date` header `baseURL` answered with.
+    static func clockCheck(serverDate: Date?, local: Date, baseURL: String) -> Check {
         guard let serverDate else {
             return .warn("clock", "\(baseURL) sent no readable Date header to compare with")
         }
@@ -59,12 +62,12 @@ struct TelegramChecks: CheckFamily {
         let seconds = Int(skew.magnitude.rounded())
         let direction = skew > 0 ? "ahead of" : "behind"
         let stamp = ISO8601DateFormatter().string(from: serverDate)
-        if skew.magnitude <= Self.warnSkew {
+        if skew.magnitude <= warnSkew {
             return .ok("clock", "within \(max(seconds, 1)) s of \(baseURL) (its Date header: \(stamp))")
         }
         let why = "\(seconds) s \(direction) \(baseURL) (its Date header: \(stamp)); Telegram stamps MiniApp sign-ins with its clock and tenda judges their age (--initdata-max-age), sessions and login codes with this one"
         let fix = "; turn on time synchronisation (timedatectl set-ntp true, or chrony)"
-        if skew.magnitude > Self.failSkew {
+        if skew.magnitude > failSkew {
             return .fail("clock", why + (skew > 0 ? ", so fresh sign-ins look old" : ", so sign-ins look as if from the future") + fix)
         }
         return .warn("clock", why + fix)
