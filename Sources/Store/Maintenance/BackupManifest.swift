@@ -137,11 +137,16 @@ public enum BackupFolders {
 
     /// `tenda-backup-20261203T174500Z`: the folder name for a backup taken at `date` (UTC).
     public static func name(for date: Date) -> String {
+        namePrefix + stamp(date)
+    }
+
+    /// `20261203T174500Z`: a UTC time to the second, in a form that sorts and fits a file name.
+    public static func stamp(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = .gmt
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return namePrefix + String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0,
-                                   c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+        return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0,
+                      c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }
 
     /// Every subfolder of `parent` that holds a readable manifest, oldest first (by
@@ -168,6 +173,23 @@ public enum BackupFolders {
             if a.manifest.feedHead != b.manifest.feedHead { return a.manifest.feedHead < b.manifest.feedHead }
             return a.path < b.path
         }
+    }
+
+    /// Deletes the oldest backups in `parent` beyond the newest `keep`, and returns their paths.
+    /// Only folders this code made are candidates: named `tenda-backup-…` and holding a
+    /// manifest; anything else in `parent` is left alone and not counted.
+    @discardableResult
+    public static func prune(in parent: String, keep: Int) throws -> [String] {
+        let ours = try all(in: parent).filter { ($0.path as NSString).lastPathComponent.hasPrefix(namePrefix) }
+        let doomed = ours.dropLast(max(0, keep)).map(\.path)
+        for path in doomed {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw StoreError(.io, "cannot remove the old backup \(path): \(error.localizedDescription)")
+            }
+        }
+        return doomed
     }
 
     /// The newest backup in `parent` (by `createdAt`), or nil when it holds none.
