@@ -74,7 +74,7 @@ import Testing
             // Idle now, it reads the queue again only when the change feed says an entry was
             // added (an alarm only starts what it has read), so without that wake this waits in vain.
             try await store.outbox.enqueue(SendMessage(chatId: 7, text: "acordou"))
-            try await telegram.waitFor("sendMessage", count: 2, timeout: .seconds(5))
+            try await telegram.waitFor("sendMessage", count: 2, timeout: .seconds(20))
         }
         #expect(Self.texts(telegram.answered("sendMessage")) == ["primeira", "acordou"])
         await telegram.stop()

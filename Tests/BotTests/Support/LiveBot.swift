@@ -65,7 +65,7 @@ struct LiveBot {
     }
 
     /// Waits until the bot has sent `count` messages to `chat`; returns them.
-    func waitForMessages(to chat: Int64, count: Int, timeout: Duration = .seconds(10),
+    func waitForMessages(to chat: Int64, count: Int, timeout: Duration = .seconds(30),
                          sourceLocation: SourceLocation = #_sourceLocation) async throws -> [SendMessage] {
         try await waitUntil("\(count) messages to \(chat)", timeout: timeout, sourceLocation: sourceLocation,
                             seeing: { sent(to: chat).map(\.text) }) { $0.count >= count }
@@ -73,7 +73,7 @@ struct LiveBot {
     }
 
     /// Waits until the bot has sent `chat` a message containing `text`; returns it.
-    func waitForMessage(to chat: Int64, containing text: String, timeout: Duration = .seconds(10),
+    func waitForMessage(to chat: Int64, containing text: String, timeout: Duration = .seconds(30),
                         sourceLocation: SourceLocation = #_sourceLocation) async throws -> SendMessage {
         let seen = try await waitUntil("a message to \(chat) containing \(text)", timeout: timeout, sourceLocation: sourceLocation,
                                        seeing: { sent(to: chat) }) { $0.contains { $0.text.contains(text) } }

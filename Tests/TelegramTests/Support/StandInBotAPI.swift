@@ -222,14 +222,17 @@ final class StandInBotAPI: Sendable {
     }
 
     /// Waits (at most `timeout`) until `count` calls of `method` were answered `"ok": true`; returns them all.
+    /// The deadline is patience, not a speed check: the outbox paces a chat at about one message
+    /// a second, so ten messages to two chats take five seconds alone, and a loaded CI machine
+    /// (every suite starts at once) took more than ten once.
     @discardableResult
-    func waitFor(_ method: String, count: Int, timeout: Duration = .seconds(10)) async throws -> [Call] {
+    func waitFor(_ method: String, count: Int, timeout: Duration = .seconds(30)) async throws -> [Call] {
         try await waitUntil(count, timeout, "\(method) calls answered") { self.answered(method) }
     }
 
     /// Waits (at most `timeout`) until `count` calls of `method` arrived, however they were answered.
     @discardableResult
-    func waitForCalls(of method: String, count: Int, timeout: Duration = .seconds(10)) async throws -> [Call] {
+    func waitForCalls(of method: String, count: Int, timeout: Duration = .seconds(30)) async throws -> [Call] {
         try await waitUntil(count, timeout, "\(method) calls") { self.calls(of: method) }
     }
 
