@@ -44,7 +44,7 @@ unshare -m sh -c '
   shift
   exec "$@"' sh "$repo" "$binary" serve --demo --data-dir "$folder/data" --port "$port" >"$log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$folder"' EXIT
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$folder"' EXIT
 
 # The demo shop loads before the port opens; the login line comes once it is loaded.
 for _ in $(seq 1 600); do
