@@ -154,7 +154,7 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
 
     /// Moves the record's index entries from what `old` implies to what `new` implies.
     /// Every unique index is checked before anything is written.
-    private func updateIndexes(_ txn: WriteTransaction, primaryKey: [UInt8], old: Value?, new: Value?) throws {
+    func updateIndexes(_ txn: WriteTransaction, primaryKey: [UInt8], old: Value?, new: Value?) throws {
         var plan: [(index: OpenIndex<Value>, removed: [[UInt8]], added: [[UInt8]])] = []
         for index in indexes {
             let oldKeys = old.map { index.definition.distinctKeys(of: $0) } ?? []
@@ -323,6 +323,7 @@ extension Environment {
         }
         let collection = TypedCollection<K, V>(name: name, dbi: dbi, indexes: opened, logsChanges: logsChanges)
         try await buildMissingIndexes(collection, opened)
+        if logsChanges { replicaAppliers.withLock { $0[name] = collection } }
         return collection
     }
 

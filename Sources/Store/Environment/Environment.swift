@@ -35,6 +35,9 @@ public final class Environment: @unchecked Sendable {
     private let handles = Mutex<[String: MDB_dbi]>([:])
     /// The store's epoch (see ``epoch``); changed only by ``beginNewEpoch()``.
     let epochState: Mutex<String>
+    /// The logged collections opened so far, by name: what applies a replicated change to each
+    /// (see ``apply(_:)``).
+    let replicaAppliers = Mutex<[String: any ReplicaApplier]>([:])
 
     private init(env: OpaquePointer, path: String, configuration: StoreConfiguration, head: UInt64, epoch: String,
                  internals: InternalDatabases, writerLock: WriterLock?) {
@@ -51,6 +54,7 @@ public final class Environment: @unchecked Sendable {
             $0[InternalDatabases.feedName] = internals.feed
             $0[InternalDatabases.metaName] = internals.meta
             $0[InternalDatabases.countersName] = internals.counters
+            $0[InternalDatabases.commitCountersName] = internals.commitCounters
         }
         writer.start()
     }
@@ -131,7 +135,8 @@ public final class Environment: @unchecked Sendable {
             let internals = InternalDatabases(
                 feed: try open(InternalDatabases.feedName),
                 meta: try open(InternalDatabases.metaName),
-                counters: try open(InternalDatabases.countersName))
+                counters: try open(InternalDatabases.countersName),
+                commitCounters: try open(InternalDatabases.commitCountersName))
             let reader = ReadTransaction(txn: txn, internals: internals)
             let head = try reader.rawGet(internals.meta, InternalDatabases.MetaKey.head.bytes).map { try UInt64(binary: $0) } ?? 0
             var epoch = try reader.rawGet(internals.meta, InternalDatabases.MetaKey.epoch.bytes).map { String(decoding: $0, as: UTF8.self) } ?? ""

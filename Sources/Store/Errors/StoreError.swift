@@ -47,6 +47,13 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
         /// Any other LMDB failure; ``StoreError/lmdbCode`` holds the number.
         case lmdb
+        /// The store follows a primary (see ``Environment/becomeFollower()``): its changes come
+        /// from the primary's feed only, so a write that would log a change is refused. Nothing was written.
+        case follower
+        /// Replicated changes that do not continue this store's feed where it ends, or that were
+        /// made in another epoch, or that find the store's records other than the primary had them.
+        /// Nothing was written: the follower must start again from a fresh snapshot.
+        case replicationMismatch
     }
 
     public let code: Code

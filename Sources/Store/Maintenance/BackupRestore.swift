@@ -58,7 +58,9 @@ public enum BackupRestore {
         return parts.joined(separator: ", ")
     }
 
-    /// Restores the backup in `backup` into the data folder `dataDir`, with a new epoch.
+    /// Restores the backup in `backup` into the data folder `dataDir`, with a new epoch, or,
+    /// with `newEpoch: false`, in the backup's own: for a replica's first copy of its primary,
+    /// whose history it continues (a restore proper never does: see ``Environment/epoch``).
     ///
     /// `dataDir` must be missing or empty, or, with `force`, its contents are moved aside to
     /// `<dataDir>.before-restore-<UTC stamp>` (never deleted). A folder a running writer holds
@@ -66,7 +68,8 @@ public enum BackupRestore {
     /// a sibling folder (`data.mdb` and, when the backup has one, `token-secret` with mode
     /// 0600), opened to write there and given a new epoch, and only then moved into place,
     /// under the data folder's writer lock.
-    public static func restore(from backup: String, into dataDir: String, force: Bool, at now: Date = Date()) async throws -> Outcome {
+    public static func restore(from backup: String, into dataDir: String, force: Bool, newEpoch: Bool = true,
+                               at now: Date = Date()) async throws -> Outcome {
         let fm = FileManager.default
         let dataDir = dataDir.count > 1 && dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir
         try refuseIfHeldOrFull(dataDir, force: force)
@@ -80,7 +83,7 @@ public enum BackupRestore {
             throw StoreError(.io, "cannot create \(staging): \(error.localizedDescription)")
         }
         do {
-            let epoch = try await stage(backup, manifest: manifest, in: staging)
+            let epoch = try await stage(backup, manifest: manifest, in: staging, newEpoch: newEpoch)
             let movedAside = try moveIntoPlace(staging, dataDir, force: force, stamp: stamp)
             return Outcome(manifest: manifest, epoch: epoch, movedAside: movedAside)
         } catch {
@@ -114,8 +117,9 @@ public enum BackupRestore {
         return aside
     }
 
-    /// Copies the checked backup into `staging`, checks the copy's head again, and gives it a new epoch.
-    private static func stage(_ backup: String, manifest: BackupManifest, in staging: String) async throws -> String {
+    /// Copies the checked backup into `staging`, checks the copy's head again, and gives it a
+    /// new epoch (unless told not to); returns the copy's epoch.
+    private static func stage(_ backup: String, manifest: BackupManifest, in staging: String, newEpoch: Bool) async throws -> String {
         let fm = FileManager.default
         do {
             try fm.copyItem(atPath: backup + "/" + BackupManifest.dataFileName, toPath: staging + "/" + BackupManifest.dataFileName)
@@ -131,7 +135,7 @@ public enum BackupRestore {
         configuration.mapSize = 1 << 20  // adopts the file's own size
         let restored = try await Environment.open(at: staging, configuration: configuration)
         let head = restored.head
-        let epoch = head == manifest.feedHead ? try? await restored.beginNewEpoch() : nil
+        let epoch = head != manifest.feedHead ? nil : newEpoch ? try? await restored.beginNewEpoch() : restored.epoch
         await restored.close()
         guard head == manifest.feedHead else {
             throw StoreError(.corrupted, "the copied store's feed head is \(head), the manifest says \(manifest.feedHead)")

@@ -8,10 +8,16 @@ struct InternalDatabases: Sendable {
     var meta: MDB_dbi
     /// Aggregate counters: ``OrderedKey`` → `Int64`.
     var counters: MDB_dbi
+    /// The counter changes of each feed transaction that made any: its id (the sequence of its
+    /// first change record) → the changes, trimmed with the feed. Counters are summed per group
+    /// commit and are not change records, so this is what lets a replica (see
+    /// ``FeedTransaction``) arrive at the primary's counters from the feed alone.
+    var commitCounters: MDB_dbi
 
     static let feedName = "_feed"
     static let metaName = "_meta"
     static let countersName = "_counters"
+    static let commitCountersName = "_commitCounters"
 
     /// Prefix of a collection's database name; an index is `i:<collection>:<index>`.
     static func collectionName(_ name: String) -> String { "c:" + name }

@@ -11,6 +11,8 @@ final class BatchState {
     let now: Date
     /// Counter changes of the calls committed so far, written once before the batch commits.
     var counterDeltas: [OrderedKey: Int64] = [:]
+    /// The store follows a primary: change records come only through ``WriteTransaction/applyReplicated(_:appliers:)``.
+    let follower: Bool
 
     /// Takes a committed call's counter changes into the batch.
     func absorb(_ deltas: [OrderedKey: Int64]) {
@@ -18,9 +20,10 @@ final class BatchState {
         for (key, delta) in deltas { counterDeltas[key, default: 0] &+= delta }
     }
 
-    init(nextSequence: UInt64, now: Date) {
+    init(nextSequence: UInt64, now: Date, follower: Bool) {
         self.nextSequence = nextSequence
         self.now = now
+        self.follower = follower
     }
 }
 
@@ -113,6 +116,9 @@ public final class WriteTransaction: ReadTransaction {
         collection: String, key: [UInt8], operation: ChangeRecord.Operation,
         version: UInt64, value: [UInt8]?, previous: [UInt8]?
     ) throws {
+        if batch.follower {
+            throw StoreError(.follower, "this store follows a primary: \(collection) changes come from the primary's feed only")
+        }
         let sequence = batch.nextSequence
         let record = ChangeRecord(
             sequence: sequence,
@@ -123,6 +129,17 @@ public final class WriteTransaction: ReadTransaction {
         encodedMetadata = metadataBytes
         try rawPut(internals.feed, UInt64Key.encode(sequence), record.encodedBody(metadata: metadataBytes), flags: MDB_APPEND)
         batch.nextSequence = sequence + 1
+        changes.append(record)
+    }
+
+    /// Appends a change record a primary made, exactly as it was (sequence, transaction, time,
+    /// metadata): a follower's feed holds the same records under the same sequences.
+    func appendReplicated(_ record: ChangeRecord) throws {
+        guard record.sequence == batch.nextSequence else {
+            throw StoreError(.replicationMismatch, "change \(record.sequence) received where the feed expects \(batch.nextSequence)")
+        }
+        try rawPut(internals.feed, UInt64Key.encode(record.sequence), record.encodedBody(metadata: record.metadata.binaryEncoded()), flags: MDB_APPEND)
+        batch.nextSequence = record.sequence + 1
         changes.append(record)
     }
 
@@ -152,6 +169,12 @@ public final class WriteTransaction: ReadTransaction {
             return true
         }
         for key in doomed { try rawDelete(internals.feed, key) }
+        var doomedCounters: [[UInt8]] = []
+        try scanRaw(internals.commitCounters, upper: UInt64Key.encode(sequence &+ 1)) { k, _ in
+            doomedCounters.append(Array(k))
+            return true
+        }
+        for key in doomedCounters { try rawDelete(internals.commitCounters, key) }
         let current = try rawGet(internals.meta, InternalDatabases.MetaKey.trimPoint.bytes).map { try UInt64(binary: $0) } ?? 0
         if sequence > current {
             try rawPut(internals.meta, InternalDatabases.MetaKey.trimPoint.bytes, sequence.binaryEncoded())
@@ -204,6 +227,15 @@ public final class WriteTransaction: ReadTransaction {
             let goOn = try key.bytes.withUnsafeBytes { try visit($0, value) }
             if !goOn { return }
         }
+    }
+
+    /// Ends a call that ran to its end (the writer calls it before the call commits): a call
+    /// that logged changes and moved counters keeps its counter changes beside its change
+    /// records, so the feed alone carries the whole call to a replica.
+    func finishCall() throws {
+        // A follower's calls log nothing of their own; applying keeps each replicated call's counters.
+        guard !batch.follower, let transactionId = changes.first?.transactionId, !counterDeltas.isEmpty else { return }
+        try rawPut(internals.commitCounters, UInt64Key.encode(transactionId), FeedTransaction.encodeCounters(counterDeltas))
     }
 
     private func pendingDelta(_ key: OrderedKey) -> Int64 {

@@ -42,6 +42,13 @@ final class Writer: @unchecked Sendable {
     var internals: InternalDatabases?
     /// The sequence of the last committed change. Writer thread only.
     private var head: UInt64
+    /// The store follows a primary (``Environment/becomeFollower()``); set before any write of
+    /// the follower is submitted, read by the writer thread.
+    private let followerFlag = Atomic<Bool>(false)
+    var isFollower: Bool {
+        get { followerFlag.load(ordering: .acquiring) }
+        set { followerFlag.store(newValue, ordering: .releasing) }
+    }
     private var commitsSinceRetention = 0
     /// Whether the last write refused or reached the disk; the writer thread's copy of
     /// `storageState.condition.isFull`, so that a commit takes the lock only on a change.
@@ -205,7 +212,8 @@ final class Writer: @unchecked Sendable {
             return rc == MDB_MAP_FULL ? .mapFull : .failed(StoreError.lmdb(rc, context: "begin write"))
         }
         // Whole microseconds, the unit the feed stores, so live and replayed records are equal.
-        let state = BatchState(nextSequence: head + 1, now: Date(microsecondsSince1970: Date().microsecondsSince1970))
+        let state = BatchState(nextSequence: head + 1, now: Date(microsecondsSince1970: Date().microsecondsSince1970),
+                               follower: isFollower)
         var results: [(any Error)?] = []
         var changes: [ChangeRecord] = []
         var actions: [@Sendable () -> Void] = []
@@ -215,7 +223,7 @@ final class Writer: @unchecked Sendable {
             let result: (any Error)?
             if request.isolated || !savepoints {
                 let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata)
-                do { try request.body(txn); result = nil } catch { result = error }
+                do { try request.body(txn); try txn.finishCall(); result = nil } catch { result = error }
                 txn.isOpen = false
                 changes += txn.changes
                 if result == nil {
@@ -274,6 +282,7 @@ final class Writer: @unchecked Sendable {
         let txn = WriteTransaction(txn: child, internals: internals, batch: state, metadata: request.metadata)
         do {
             try request.body(txn)
+            try txn.finishCall()
         } catch {
             txn.isOpen = false
             mdb_txn_abort(child)
