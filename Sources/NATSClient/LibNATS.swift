@@ -235,8 +235,10 @@ struct LibNATS: @unchecked Sendable {
         var last = NATS_OK
         var detail: String?
         if let raw = getLastError(&last), last == status {
-            let s = String(cString: raw)
-            if !s.isEmpty && s != statusText { detail = s }
+            var s = Substring(String(cString: raw))
+            // "(js.c:535): wrong last msg ID: a": the source position is nats.c's, not the caller's.
+            if s.hasPrefix("("), let end = s.firstRange(of: "): ") { s = s[end.upperBound...] }
+            if !s.isEmpty && s != statusText { detail = String(s) }
         }
         return NATSError(
             status: Int(status.rawValue), statusText: statusText,

@@ -228,6 +228,40 @@ import NATSClient
         #expect(state.lastSequence == 10 && state.messages == 10)
     }
 
+    @Test func aClientMadeBeforeItsServerStartsConnectsWhenItDoesAndACloseEndsIt() async throws {
+        let port = freeLoopbackPort()
+        let client = try await off { try JetStreamClient.connect(servers: ["nats://127.0.0.1:\(port)"], name: "tenda-tests") }
+        #expect(client.state != "connected")
+        let server = try NATSServerProcess(port: port)
+        defer { server.stop() }
+        try await eventually("ensureStream once the server is up") {
+            try client.ensureStream(StreamSettings(name: "LATE", subjects: ["late.>"]))
+        }
+        #expect(client.state == "connected")
+        let subscription = try await off { try client.subscribeOrdered(stream: "LATE", subject: "late.>", startSequence: 0) }
+        _ = try await off {
+            try client.publish(
+                subject: "late.1", payload: "x".bytes, headers: [:], messageId: nil, expectLastMessageId: nil, expectStream: nil,
+                timeout: .seconds(10))
+        }
+        #expect(try await receive(1, from: subscription).map(\.streamSequence) == [1])
+
+        client.close()
+        client.close()
+        #expect(client.state == "closed")
+        do {
+            _ = try await off { try client.streamState("LATE") }
+            Issue.record("a closed client answered")
+        } catch let error as NATSError {
+            #expect(error.status != nil, "\(error)")
+        }
+        do {
+            _ = try await off { try subscription.next(timeout: .seconds(1)) }
+            Issue.record("a subscription of a closed client delivered")
+        } catch is NATSError {}
+        subscription.close()
+    }
+
     @Test func aMissingLibnatsIsAClearErrorNamingThePackage() async throws {
         let missing = "/nonexistent/tenda-test/libnats.so.3.4"
         setenv("TENDA_LIBNATS", missing, 1)
