@@ -77,6 +77,8 @@ final class NATSServerProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(atPath: storeFolder)
+        try? FileManager.default.removeItem(atPath: logFile)
     }
 
     static var executable: String {
