@@ -98,7 +98,7 @@ public struct StreamMessage: Sendable, Equatable {
     }
 }
 
-/// C strings that live until `free()`: nats.c reads them during a call.
+/// C strings that live until `release()`: nats.c reads them during a call.
 final class CStrings {
     private var pointers: [UnsafeMutablePointer<CChar>] = []
 
@@ -115,10 +115,17 @@ final class CStrings {
         return try add(string) as UnsafePointer<CChar>
     }
 
-    func free() {
-        for p in pointers { Glibc.free(p) }
+    func release() {
+        for p in pointers { free(p) }
         pointers.removeAll()
     }
+}
+
+/// Seconds as nanoseconds (nats.c's unit for stream ages and windows), 0 for 0 or less, capped rather than overflowing.
+func nanoseconds(seconds: Int64) -> Int64 {
+    guard seconds > 0 else { return 0 }
+    let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    return overflow ? Int64.max : product
 }
 
 extension Duration {
@@ -160,7 +167,7 @@ public final class JetStreamClient: @unchecked Sendable {
         guard s == NATS_OK, let options else { throw lib.error(s, context: "natsOptions_Create") }
         defer { lib.optionsDestroy(options) }
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
 
         var urls: [UnsafePointer<CChar>?] = try servers.map { try strings.add($0) as UnsafePointer<CChar> }
         s = urls.withUnsafeMutableBufferPointer { lib.optionsSetServers(options, $0.baseAddress, Int32($0.count)) }
@@ -218,7 +225,7 @@ public final class JetStreamClient: @unchecked Sendable {
     /// Creates the stream, or updates it to `settings` when one of that name exists (file storage).
     public func ensureStream(_ settings: StreamSettings) throws {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
         var config = jsStreamConfig()
         var s = lib.jsStreamConfigInit(&config)
         guard s == NATS_OK else { throw lib.error(s, context: "jsStreamConfig_Init") }
@@ -229,10 +236,10 @@ public final class JetStreamClient: @unchecked Sendable {
         config.Subjects = subjects
         config.SubjectsLen = Int32(settings.subjects.count)
         config.Storage = js_FileStorage
-        config.MaxAge = settings.maxAge > 0 ? settings.maxAge * 1_000_000_000 : 0
+        config.MaxAge = nanoseconds(seconds: settings.maxAge)
         config.MaxBytes = settings.maxBytes
         config.Replicas = Int64(max(1, settings.replicas))
-        config.Duplicates = settings.duplicateWindow > 0 ? settings.duplicateWindow * 1_000_000_000 : 0
+        config.Duplicates = nanoseconds(seconds: settings.duplicateWindow)
 
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var code = jsErrCode(rawValue: 0)
@@ -252,7 +259,7 @@ public final class JetStreamClient: @unchecked Sendable {
     /// The stream's first and last sequence, message count and bytes; throws (isStreamNotFound) when there is none.
     public func streamState(_ name: String) throws -> StreamState {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var code = jsErrCode(rawValue: 0)
         let s = lib.jsGetStreamInfo(&info, context, try strings.add(name), nil, &code)
@@ -265,7 +272,7 @@ public final class JetStreamClient: @unchecked Sendable {
     /// Removes every message of the stream (its sequences go on from where they were).
     public func purgeStream(_ name: String) throws {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
         var code = jsErrCode(rawValue: 0)
         let s = lib.jsPurgeStream(context, try strings.add(name), nil, &code)
         guard s == NATS_OK else { throw lib.error(s, code, "js_PurgeStream \(name)") }
@@ -279,11 +286,17 @@ public final class JetStreamClient: @unchecked Sendable {
         expectLastMessageId: String? = nil, expectStream: String? = nil, timeout: Duration = .seconds(5)
     ) throws -> PublishAck {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
+        guard payload.count <= Int(Int32.max) else {
+            throw NATSError(
+                status: nil, statusText: "a payload of \(payload.count) bytes is too big", jetStreamCode: nil,
+                context: "publish to \(subject)")
+        }
+        let subjectC = try strings.add(subject)
         var message: OpaquePointer?
         var s = payload.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
-                lib.msgCreate(&message, try? strings.add(subject), nil, chars.baseAddress, Int32(chars.count))
+                lib.msgCreate(&message, subjectC, nil, chars.baseAddress, Int32(chars.count))
             }
         }
         guard s == NATS_OK, let message else { throw lib.error(s, context: "natsMsg_Create \(subject)") }
@@ -313,7 +326,7 @@ public final class JetStreamClient: @unchecked Sendable {
     /// The stream's last message on `subject`; nil when the stream has none. Throws when there is no such stream.
     public func lastMessage(stream: String, subject: String) throws -> StoredMessage? {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
         var message: OpaquePointer?
         var code = jsErrCode(rawValue: 0)
         let s = lib.jsGetLastMsg(&message, context, try strings.add(stream), try strings.add(subject), nil, &code)
@@ -323,7 +336,7 @@ public final class JetStreamClient: @unchecked Sendable {
     /// The stream's message at `sequence`; nil when there is none (never stored, deleted or purged).
     public func message(stream: String, sequence: UInt64) throws -> StoredMessage? {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
         var message: OpaquePointer?
         var code = jsErrCode(rawValue: 0)
         let s = lib.jsGetMsg(&message, context, try strings.add(stream), sequence, nil, &code)
@@ -344,7 +357,7 @@ public final class JetStreamClient: @unchecked Sendable {
     /// messages in stream order, no acks; nats.c re-creates the consumer after a gap or a lost server.
     public func subscribeOrdered(stream: String, subject: String, startSequence: UInt64) throws -> OrderedSubscription {
         let strings = CStrings()
-        defer { strings.free() }
+        defer { strings.release() }
         var options = jsSubOptions()
         var s = lib.jsSubOptionsInit(&options)
         guard s == NATS_OK else { throw lib.error(s, context: "jsSubOptions_Init") }

@@ -6,7 +6,7 @@ internal import CNATS
 
 /// A failed NATS or JetStream call, or a missing libnats.
 public struct NATSError: Error, CustomStringConvertible, Sendable {
-    /// The natsStatus value (0 is NATS_OK), nil when libnats itself could not be loaded.
+    /// The natsStatus value (0 is NATS_OK); nil when the error is NATSClient's own (libnats missing, a payload too big).
     public let status: Int?
     /// The library's text for the status, e.g. "Timeout", "Not Found".
     public let statusText: String
@@ -16,6 +16,8 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
     public let detail: String?
     /// What NATSClient was doing, e.g. "publish to orders.1".
     public let context: String
+    /// libnats.so.3.4 (or the file TENDA_LIBNATS names) could not be opened, or lacks a function.
+    public let isLibraryMissing: Bool
 
     public init(status: Int?, statusText: String, jetStreamCode: Int?, detail: String? = nil, context: String) {
         self.status = status
@@ -23,11 +25,17 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         self.jetStreamCode = jetStreamCode
         self.detail = detail
         self.context = context
+        self.isLibraryMissing = false
     }
 
-    /// libnats.so could not be opened or lacks a function.
+    /// libnats.so could not be opened or lacks a function: `message` says which package to install.
     init(library message: String) {
-        self.init(status: nil, statusText: message, jetStreamCode: nil, context: "loading libnats")
+        self.status = nil
+        self.statusText = message
+        self.jetStreamCode = nil
+        self.detail = nil
+        self.context = "loading libnats"
+        self.isLibraryMissing = true
     }
 
     /// JSStreamWrongLastMsgIDErr: the stream's last message id is not `expectLastMessageId`.
@@ -38,11 +46,9 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
     public var isStreamNotFound: Bool { jetStreamCode == 10059 }
     /// NATS_TIMEOUT: no answer in time (a publish may still have been stored; repeat it with the same message id).
     public var isTimeout: Bool { status == Int(NATS_TIMEOUT.rawValue) }
-    /// libnats.so could not be loaded.
-    public var isLibraryMissing: Bool { status == nil }
 
     public var description: String {
-        if status == nil { return statusText }
+        if isLibraryMissing { return statusText }
         var s = "\(context): \(statusText)"
         if let jetStreamCode { s += " (JetStream error \(jetStreamCode))" }
         if let detail { s += ": \(detail)" }
