@@ -36,6 +36,17 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // nats.c's header only, no `link` line: NATSClient opens libnats.so.3.4 with dlopen when a
+        // client is created, so the self-contained release binary does not need libnats.
+        .systemLibrary(
+            name: "CNATS",
+            providers: [.apt(["libnats-dev"])]
+        ),
+        // A small blocking JetStream client over nats.c, resolved at run time (Sources/NATSClient).
+        .target(
+            name: "NATSClient",
+            dependencies: ["CNATS"]
+        ),
         .target(
             name: "Store",
             // Crypto: the SHA-256 of a backup's data file (Maintenance/BackupManifest.swift).
@@ -122,6 +133,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "NATSClientTests",
+            // Real nats-server processes (Debian's nats-server) and libnats3.4, loaded at run time.
+            dependencies: ["NATSClient"]
         ),
         .testTarget(
             name: "StoreTests",
