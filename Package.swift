@@ -47,6 +47,15 @@ let package = Package(
             name: "NATSClient",
             dependencies: ["CNATS"]
         ),
+        // Primary and replicas: the feed shipped to NATS JetStream and applied by followers (Sources/Replication).
+        .target(
+            name: "Replication",
+            dependencies: [
+                "Store", "NATSClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "Store",
             // Crypto: the SHA-256 of a backup's data file (Maintenance/BackupManifest.swift).
@@ -138,6 +147,13 @@ let package = Package(
             name: "NATSClientTests",
             // Real nats-server processes (Debian's nats-server) and libnats3.4, loaded at run time.
             dependencies: ["NATSClient"]
+        ),
+        .testTarget(
+            name: "ReplicationTests",
+            dependencies: [
+                "Replication", "Store", "NATSClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "StoreTests",

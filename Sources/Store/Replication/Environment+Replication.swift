@@ -61,6 +61,23 @@ extension Environment {
         }
     }
 
+    /// Where the feed's oldest whole write call begins, less one: the position to read the feed
+    /// from its beginning with ``feedTransactions(after:maxRecords:)`` (a trim may have cut
+    /// the oldest call kept in two; its rest is skipped). The head when the feed holds nothing.
+    public func feedStart() throws -> UInt64 {
+        let head = self.head
+        return try read { txn in
+            var start: UInt64?
+            try txn.scanRaw(txn.internals.feed, after: UInt64Key.encode(try Self.trimPoint(txn))) { k, v in
+                let record = try ChangeRecord(sequence: try UInt64Key.decode(k), body: v)
+                guard record.transactionId == record.sequence else { return true }
+                start = record.sequence - 1
+                return false
+            }
+            return start ?? head
+        }
+    }
+
     /// Applies a batch of the primary's write calls in one write, and returns the new head.
     ///
     /// Calls this store already holds (at or below its head) are skipped, so a batch seen

@@ -7,7 +7,7 @@ struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Inspect, back up and restore the store.",
-        subcommands: [Stats.self, Backup.self, Restore.self]
+        subcommands: [Stats.self, Digest.self, Backup.self, Restore.self]
     )
 
     /// Opens an existing store (never creates one) for a maintenance command: read-only, so
@@ -18,6 +18,29 @@ struct DatabaseCommand: AsyncParsableCommand {
         configuration.access = .readOnly
         configuration.mapSize = 1 << 20  // adopts the file's own size when larger
         return try await Environment.open(at: dataDir, configuration: configuration)
+    }
+
+    /// `tenda db digest`: one line per named database, for telling whether a replica holds its
+    /// primary's copy (`diff <(tenda db digest --data-dir A) <(tenda db digest --data-dir B)`).
+    struct Digest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A SHA-256 of each database in the store (collections, indexes, feed, counters), to compare two copies.")
+
+        @Option(name: .long, help: "The store's folder.")
+        var dataDir: String = "./tenda-data"
+
+        func run() async throws {
+            let environment = try await DatabaseCommand.openExisting(dataDir)
+            let digests = try await environment.databaseDigests()
+            let (head, epoch) = (environment.head, environment.epoch)
+            await environment.close()
+            print("epoch \(epoch) head \(head)")
+            // _meta holds the copy's own facts (its trim point), so it is left out of the comparison.
+            for name in digests.keys.sorted() where name != "_meta" {
+                guard let digest = digests[name] else { continue }
+                print("\(name) \(digest.entries) \(digest.sha256)")
+            }
+        }
     }
 
     struct Stats: AsyncParsableCommand {
