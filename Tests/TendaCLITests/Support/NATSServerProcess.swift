@@ -1,0 +1,1 @@
+../../NATSClientTests/Support/NATSServerProcess.swift
