@@ -74,8 +74,11 @@ public struct PrimaryLink: Sendable {
         "tenda-replication-key", "tenda-principal", "tenda-channel",
     ]
 
-    /// Answer headers not passed back: the hop's own and the length (the replica frames the body again).
-    static let notReturned: Set<String> = ["connection", "keep-alive", "transfer-encoding", "content-length", "trailer", "upgrade"]
+    /// Answer headers not passed back: the hop's own, the length (the replica frames the body
+    /// again), and what the replica's own server and compression set on the way out (`Date`,
+    /// `Server`, `Vary`), which would otherwise come twice.
+    static let notReturned: Set<String> = ["connection", "keep-alive", "transfer-encoding", "content-length", "trailer", "upgrade",
+                                           "date", "server", "vary"]
 
     /// Sends one request to the primary and reads its whole answer. Any answer, whatever its
     /// status, is the primary's and is returned; failing to get one (refused, reset, timed

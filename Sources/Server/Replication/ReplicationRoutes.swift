@@ -33,11 +33,11 @@ struct ReplicationRoutes {
     }
 
     func add(to router: Router<AppRequestContext>) {
-        router.get(RouterPath(Self.statusPath)) { _, context -> JSON<Status> in
+        router.get("/internal/replication/status") { _, context -> JSON<Status> in
             try Self.requirePeer(context)
             return JSON(Status(role: "primary", epoch: shop.epoch, head: shop.feedHead))
         }
-        router.get(RouterPath(Self.snapshotPath)) { _, context -> Response in
+        router.get("/internal/replication/snapshot") { _, context -> Response in
             try Self.requirePeer(context)
             return try await snapshot(context)
         }
@@ -55,8 +55,9 @@ struct ReplicationRoutes {
         do {
             try await shop.backup(to: folder, tokenSecretFile: tokenSecretFile)
             let dataFile = folder + "/" + BackupManifest.dataFileName
+            let attributes = try fm.attributesOfItem(atPath: dataFile)
             guard let manifest = fm.contents(atPath: folder + "/" + BackupManifest.fileName),
-                  let size = (try fm.attributesOfItem(atPath: dataFile)[.size] as? NSNumber)?.intValue,
+                  let size = (attributes[.size] as? NSNumber)?.intValue ?? (attributes[.size] as? Int),
                   let handle = FileHandle(forReadingAtPath: dataFile) else {
                 throw APIError(.internalServerError, "internal", "the snapshot could not be read back")
             }

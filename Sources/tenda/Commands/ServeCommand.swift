@@ -174,6 +174,15 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationFailure("\(proxySource): \(error)")
         }
+        // Before the token secret is made: a refused setting leaves the data folder untouched.
+        let replication: ReplicationRole?
+        do {
+            replication = try ReplicationRole.from(key: replicationKey ?? environment["TENDA_REPLICATION_KEY"],
+                                                   replicaOf: replicaOf ?? environment["TENDA_REPLICA_OF"])
+        } catch {
+            throw ValidationFailure(error.description)
+        }
+        if case .replica? = replication, demo { throw ValidationFailure("--demo loads a shop into the primary, not into a replica (--replica-of)") }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
         var logger = Logger(label: "tenda")
@@ -225,16 +234,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let every = configuration.backups.every {
             logger.info("a backup every \(every) into \(configuration.backups.folder ?? dataDir + "/backups") (--backup-every)")
         }
-        do {
-            configuration.replication = try ReplicationRole.from(key: replicationKey ?? environment["TENDA_REPLICATION_KEY"],
-                                                                 replicaOf: replicaOf ?? environment["TENDA_REPLICA_OF"])
-        } catch {
-            throw ValidationFailure(error.description)
-        }
-        switch configuration.replication {
+        configuration.replication = replication
+        switch replication {
         case .primary?: logger.info("primary: replicas that send the replication key are answered (--replication-key)")
         case .replica(let primary, _)?:
-            if demo { throw ValidationFailure("--demo loads a shop into the primary, not into a replica (--replica-of)") }
             logger.info("replica of \(primary.absoluteString): reads are served here, writes are forwarded there; the bot runs on the primary only (--replica-of)")
         case nil: break
         }
