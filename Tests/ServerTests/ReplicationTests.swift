@@ -46,7 +46,7 @@ import Testing
         if tokenSecretFile {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             // The secret the tests' configuration signs with, kept where `serve` keeps its own.
-            FileManager.default.createFile(atPath: folder + "/" + BackupManifest.tokenSecretFileName, contents: Data(repeating: 5, count: 32),
+            _ = FileManager.default.createFile(atPath: folder + "/" + BackupManifest.tokenSecretFileName, contents: Data(repeating: 5, count: 32),
                                            attributes: [.posixPermissions: 0o600])
         }
         var configuration = LiveServer.configuration(folder: folder)

@@ -13,7 +13,7 @@ import Store
 /// Three things go over it: forwarded writes (``send(_:)``, used only through
 /// ``WriteForwarder``), the snapshot a new replica starts from (``fetchSnapshot(into:)``), and
 /// the primary's status (``status()``). It holds no connection of its own: requests go through
-/// an `HTTPClient` (by default the process-wide `HTTPClient.shared`, which needs no shutdown).
+/// an `HTTPClient`, by default ``defaultClient``.
 public struct PrimaryLink: Sendable {
     /// The primary's base address (`http://10.0.0.5:8080`), without a trailing slash.
     public let primary: URL
@@ -22,7 +22,21 @@ public struct PrimaryLink: Sendable {
     /// How long one forwarded request may take, the answer included.
     public var requestTimeout: Duration = .seconds(30)
 
-    public init(primary: URL, key: String, client: HTTPClient = .shared) {
+    /// The process's client for links to a primary, never shut down (as `HTTPClient.shared`),
+    /// but not configured as that one: a connection the primary refuses fails the request
+    /// after `connect` (2 s) instead of being retried until the request's own deadline, so a
+    /// primary that is down is a prompt 503 and not a 30-second hang; redirects are not
+    /// followed (a write is made where it was sent, or not at all); and up to 64 connections
+    /// are kept to the primary, as a busy replica forwards many writes at once.
+    public static let defaultClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(2)
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(primary: URL, key: String, client: HTTPClient = PrimaryLink.defaultClient) {
         self.primary = primary
         self.key = key
         self.client = client
