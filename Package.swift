@@ -106,6 +106,9 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 // The embedded MiniApp's ETags are SHA-256 of the files' bytes.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // A replica's link to its primary (Server/Replication/PrimaryLink.swift): forwarded
+                // writes and the snapshot download.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // The MiniApp (web/) and Chart.js inside the binary: see Plugins/EmbedWebApp.
             plugins: ["EmbedWebApp"]

@@ -17,9 +17,21 @@ import Store
 /// the store is opened, so a bad pair stops `serve` at once), the port speaks only TLS, answers
 /// carry `Strict-Transport-Security`, the certificate is reloaded on SIGHUP and when its files
 /// change, and ``ServerConfiguration/httpRedirectPort`` redirects plain HTTP to it.
+///
+/// With `replication` (ARCHITECTURE.md, "Beyond one machine"), a primary also answers its
+/// replicas (``ReplicationPeerMiddleware``, ``ReplicationRoutes``); a replica forwards every
+/// write to its primary, REST (``ReplicaForwardingMiddleware``) and socket commands
+/// (``CommandBridge``) alike, through one ``WriteForwarder``.
 public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfiguration, commandLine: (any CommandLineRunner)? = nil,
                              telegramWebhook: TelegramWebhook? = nil, certificate: ServingCertificate? = nil, services: [any Service] = [],
-                             logger: Logger) -> Application<RouterResponder<AppRequestContext>> {
+                             replication: ReplicationSetup? = nil, logger: Logger) -> Application<RouterResponder<AppRequestContext>> {
+    // A replica's one way to write: the primary, then wait for its own copy to catch up.
+    var forwarder: WriteForwarder?
+    if let replication, case .replica(let primary, let key) = replication.role {
+        forwarder = WriteForwarder(link: PrimaryLink(primary: primary, key: key), catchUp: replication.catchUp ?? PollingFeedHead(shop: shop), logger: logger)
+        forwarder?.catchUpTimeout = replication.catchUpTimeout
+    }
+    let bridge = CommandBridge(shop: shop, commandLine: commandLine, forwarder: forwarder)
     let connections = OpenConnections(limit: configuration.maxConnections, logger: logger)
     let metrics = ServerMetrics(connections: connections)
     let router = Router(context: AppRequestContext.self)
@@ -33,8 +45,16 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                                         botId: configuration.botToken.flatMap { $0.split(separator: ":").first.flatMap { Int64($0) } }))
     router.middlewares.add(OriginMiddleware(allowedOrigins: configuration.allowedOrigins))
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
+    if case .primary(let key) = replication?.role {
+        // Outside ErrorMiddleware: the answers it makes of errors carry Feed-Head too.
+        router.middlewares.add(ReplicationPeerMiddleware(key: key, shop: shop))
+    }
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
+    if let forwarder {
+        // Before AuthMiddleware: the primary judges tokens, roles and rate limits of writes.
+        router.middlewares.add(ReplicaForwardingMiddleware(forwarder: forwarder))
+    }
     router.middlewares.add(AuthMiddleware(shop: shop))
     router.middlewares.add(RouteTableMiddleware(operations: OpenAPIOperations.all) { $0.principal.userId != nil })
     router.middlewares.add(RateLimitMiddleware(
@@ -62,7 +82,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     ReportRoutes(shop: shop).add(to: router)
     ChangeRoutes(shop: shop, hub: hub).add(to: router)
     MediaRoutes(shop: shop).add(to: router)
-    CommandRoutes(bridge: CommandBridge(shop: shop, commandLine: commandLine)).add(to: router)
+    CommandRoutes(bridge: bridge).add(to: router)
+    if case .primary = replication?.role {
+        ReplicationRoutes(shop: shop, tokenSecretFile: replication?.tokenSecretFile).add(to: router)
+    }
     TelegramWebhookRoutes(webhook: telegramWebhook).add(to: router)
     DocumentationRoutes().add(to: router)
 
@@ -95,7 +118,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                 let client = configuration.trustedProxies.client(
                     peer: channel.remoteAddress?.ipAddress, forwardedFor: request.headers["X-Forwarded-For"],
                     forwardedProto: request.headers.first(name: "X-Forwarded-Proto"))
-                let session = WebSocketSession(shop: shop, hub: hub, commandLine: commandLine, queryToken: token, queryResume: resume,
+                let session = WebSocketSession(shop: shop, hub: hub, bridge: bridge, queryToken: token, queryResume: resume,
                                                connectionId: UUID().uuidString, clientAddress: client.address,
                                                userAgent: request.headers.first(name: "User-Agent"))
                 return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,

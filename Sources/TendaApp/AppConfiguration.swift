@@ -32,6 +32,17 @@ public struct AppConfiguration: Sendable {
     public var logger: Logger
     /// Where backups go (the bot's `/backup` and the scheduled ones) and how often they are taken.
     public var backups = BackupSchedule()
+    /// This node among several (`--replication-key`, `--replica-of`): a primary that answers
+    /// its replicas, or a replica that forwards every write to its primary; nil is a single
+    /// box. See ``Server/ReplicationRole``.
+    public var replication: ReplicationRole?
+    /// How a replica waits for its copy of the store to hold a write it forwarded; nil polls
+    /// the feed head every 2 ms (``Server/PollingFeedHead``). For the store's follower mode to
+    /// bring a notification, and for tests whose replica is not fed.
+    public var replicaCatchUp: (any FeedHeadWaiting)?
+    /// The longest a replica's forwarded answer waits for its copy to catch up; past it the
+    /// answer goes out with `Replica-Caught-Up: false`.
+    public var replicaCatchUpTimeout: Duration = .seconds(10)
 
     /// Backups of the running store: the folder the bot's `/backup` writes into, and, with an
     /// interval, a backup every so often into the same folder, keeping the newest few.

@@ -33,14 +33,26 @@ private func assemble(over environment: Store.Environment, _ configuration: AppC
     let logger = configuration.logger
     let shop = try await Shop.open(environment, settings: configuration.shop)
     var demoLogin: DemoLogin?
-    if let demoFile = configuration.demoFile { demoLogin = try await loadDemo(demoFile, into: shop, configuration) }
+    if let demoFile = configuration.demoFile {
+        // A replica's store is written by replication alone; the demo goes into the primary.
+        if case .replica = configuration.replication { throw AppConfigurationError("--demo loads a shop into the primary, not into a replica") }
+        demoLogin = try await loadDemo(demoFile, into: shop, configuration)
+    }
     let hub = Hub(environment: environment, configuration: configuration.hub)
     let conversation = try await Conversation.open(shop: shop, environment: environment, settings: ConversationSettings(
         publicURL: configuration.linkBase, backupFolder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile))
-    let bot = try await startBot(conversation, environment, configuration)
+    // The bot runs on the primary only (its commands write, and Telegram calls one webhook).
+    var bot: TelegramBot?
+    if case .replica = configuration.replication {} else { bot = try await startBot(conversation, environment, configuration) }
+    let replication = configuration.replication.map { role in
+        var setup = ReplicationSetup(role: role, tokenSecretFile: configuration.tokenSecretFile, catchUp: configuration.replicaCatchUp)
+        setup.catchUpTimeout = configuration.replicaCatchUpTimeout
+        return setup
+    }
     let webhook = bot?.webhookInbox.map { inbox in TelegramWebhook(secret: inbox.secret, deliver: inbox.deliver) }
     let server = Server.buildApplication(shop: shop, hub: hub, configuration: configuration.server, commandLine: conversation,
-                                         telegramWebhook: webhook, certificate: certificate, services: bot?.services ?? [], logger: logger)
+                                         telegramWebhook: webhook, certificate: certificate, services: bot?.services ?? [],
+                                         replication: replication, logger: logger)
     let backups = configuration.backups.every.map { every in
         BackupService(shop: shop, folder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile,
                       every: every, keep: configuration.backups.keep, logger: logger)

@@ -98,7 +98,8 @@ import Testing
                     }
                 }
                 #expect(!verbs.isEmpty, "\(name): cannot read the method of \(ns.substring(with: match.range))")
-                for path in paths {
+                // The routes between nodes (Server/Replication) are no part of the published API.
+                for path in paths where !path.hasPrefix("/internal/") {
                     for verb in verbs { routes.insert(Route(method: verb, path: openAPIPath(path))) }
                 }
             }

@@ -121,6 +121,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder + "/token-secret"), "nothing is written before the settings are checked")
     }
 
+    @Test func aShortReplicationKeyOrAReplicaWithoutOneIsRefusedBeforeServing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let short = try cli.tenda("serve", "--replication-key", "too-short", "--data-dir", folder, "--port", "0")
+        #expect(short.status == 1 && short.errors.contains("--replication-key") && short.errors.contains("at least 32"), "\(short.errors)")
+        let keyless = try cli.tenda("serve", "--replica-of", "http://127.0.0.1:9", "--data-dir", folder, "--port", "0")
+        #expect(keyless.status == 1 && keyless.errors.contains("needs --replication-key"), "\(keyless.errors)")
+        let notAnAddress = try cli.tenda("serve", "--replica-of", "primary", "--replication-key", String(repeating: "k", count: 32),
+                                         "--data-dir", folder, "--port", "0")
+        #expect(notAnAddress.status == 1 && notAnAddress.errors.contains("--replica-of"), "\(notAnAddress.errors)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/token-secret"), "nothing is written before the settings are checked")
+    }
+
     @Test func anAccessTokenLifetimeOutsideItsBoundsIsRefusedBeforeServing() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-cli-serve-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }

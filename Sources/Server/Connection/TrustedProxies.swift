@@ -67,9 +67,12 @@ public struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
     /// When every entry is a trusted proxy, the left-most is. An entry that is not an IP address
     /// stops the walk: nothing left of it can be believed, so the last proxy that was believed
     /// stands as the client.
-    public func client(peer: String?, forwardedFor: [String], forwardedProto: String?) -> Client {
+    ///
+    /// `trustingPeer` believes this one peer whatever its address: a replica that proved itself
+    /// with the replication key (``ReplicationPeerMiddleware``) forwards for its clients.
+    public func client(peer: String?, forwardedFor: [String], forwardedProto: String?, trustingPeer: Bool = false) -> Client {
         let peerAddress = peer.flatMap { IPAddress($0) }
-        guard let peerAddress, trusts(peerAddress) else { return Client(address: peerAddress?.description ?? peer, scheme: "http") }
+        guard let peerAddress, trustingPeer || trusts(peerAddress) else { return Client(address: peerAddress?.description ?? peer, scheme: "http") }
         var client = peerAddress
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }
         for hop in hops.reversed() {

@@ -16,6 +16,10 @@ public struct AppRequestContext: RequestContext {
     var remoteAddress: String?
     /// `https` when a trusted proxy says the client reached it over TLS, else `http`.
     var scheme = "http"
+    /// The request comes from a replica of this primary, which proved it with the shared key
+    /// (``ReplicationPeerMiddleware``): its `X-Forwarded-For` is believed and it may name the
+    /// user of a socket command (`Tenda-Principal`).
+    var isReplicationPeer = false
 
     public init(source: Source) {
         coreContext = .init(source: source)
@@ -38,6 +42,9 @@ struct AuthMiddleware: RouterMiddleware {
     let shop: Shop
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        if context.isReplicationPeer, let named = request.headers[Replication.principalHeader] {
+            return try await next(request, try peerPrincipal(named, channel: request.headers[Replication.channelHeader], context))
+        }
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         guard header.hasPrefix("Bearer ") else {
             throw APIError(.unauthorized, "not_authenticated", "use Authorization: Bearer <accessToken>")
@@ -49,5 +56,23 @@ struct AuthMiddleware: RouterMiddleware {
         context.caller = user
         shop.sessionActivity.touch(user.sessionId)
         return try await next(request, context)
+    }
+
+    /// The user a replica names for a socket command it forwards (`Tenda-Principal: u7`, with
+    /// `Tenda-Channel: websocket`): the replica checked the socket's token against its copy of
+    /// the store; here the user is read again from the primary's, as for a token — unknown and
+    /// blocked users are refused, and the commands see the role stored now. There is no
+    /// session, so ``AppRequestContext/caller`` stays nil.
+    private func peerPrincipal(_ named: String, channel: String?, _ context: AppRequestContext) throws -> AppRequestContext {
+        guard let userId = EntityKind.user.parse(named) else {
+            throw APIError(.badRequest, "invalid_input", "Tenda-Principal must name a user, like u7", field: "Tenda-Principal")
+        }
+        let door = channel?.lowercased()
+        var context = context
+        context.principal = .user(userId, via: door == "websocket" || door == "ws" ? .ws : door == "bot" ? .bot : .rest,
+                                  clientAddress: context.remoteAddress, userAgent: context.principal.userAgent)
+        // Refuses an unknown or blocked user, as a token's check does.
+        _ = try shop.me(as: context.principal)
+        return context
     }
 }

@@ -61,11 +61,18 @@ final class RateLimiter: Sendable {
 }
 
 /// Applies the rate limits: per user once signed in (after ``AuthMiddleware``), per address otherwise.
+///
+/// A replication peer is never limited as one address: what it forwards counts against the
+/// client it names in `X-Forwarded-For` (or the user), as if that client had come here, and
+/// its own calls (status, snapshot), which name no client, are not limited.
 struct RateLimitMiddleware: RouterMiddleware {
     let perUser: RateLimiter
     let perAddress: RateLimiter
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        if context.isReplicationPeer, context.principal.userId == nil, request.headers[.xForwardedFor] == nil {
+            return try await next(request, context)
+        }
         let wait = context.principal.userId.map { perUser.take("u\($0)") } ?? perAddress.take("a\(context.remoteAddress ?? "?")")
         if let wait {
             throw APIError(.tooManyRequests, "rate_limited", "too many requests; try again in \(Int(wait.rounded(.up))) s",

@@ -13,8 +13,9 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         var context = context
+        // A replication peer (checked by the key before this) forwards for its clients as a trusted proxy does.
         let client = trustedProxies.client(peer: context.remoteAddress, forwardedFor: request.headers[values: .xForwardedFor],
-                                           forwardedProto: request.headers[.xForwardedProto])
+                                           forwardedProto: request.headers[.xForwardedProto], trustingPeer: context.isReplicationPeer)
         context.remoteAddress = client.address
         context.scheme = client.scheme
         context.principal = .anonymous(via: .rest, clientAddress: client.address, userAgent: request.headers[.userAgent].map { String($0.prefix(Self.userAgentLimit)) })

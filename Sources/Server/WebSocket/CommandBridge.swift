@@ -10,10 +10,17 @@ import Shop
 ///   → `{"type": "result", "id": "c1", "ok": true, "seq": 1044, "data": {"saleId": "s91", "sale": {…}}}`;
 /// - a bot command line, answered as the chat answers it: `{"type": "command", "id": "c2", "command": "estoque", "args": ""}`
 ///   → `{"type": "result", "id": "c2", "ok": true, "data": {"text": "…", "data": {…}}}`.
+///
+/// On a replica (with a ``forwarder``) nothing runs here: both forms go to the primary's
+/// `POST /api/commands/execute` for the same user (`Tenda-Principal`), and the answer comes
+/// back once this replica's copy holds the commit — the same ``WriteForwarder`` that REST
+/// writes take, so a replica's store is written by replication alone.
 struct CommandBridge {
     let shop: Shop
     /// The bot's conversation, which runs command lines; absent, only the table's commands run.
     let commandLine: (any CommandLineRunner)?
+    /// On a replica: where commands run instead of here.
+    var forwarder: WriteForwarder? = nil
 
     /// A command's answer: the `data` JSON and, when it changed something, the feed sequence of its commit.
     struct Answer {
@@ -23,6 +30,10 @@ struct CommandBridge {
 
     /// Runs a bot command line; its `{"text", "data"}`, or the refusal as the contract's error.
     func runLine(_ command: String, args: String, principal: Principal, languageCode: String?, idempotencyKey: String?) async throws -> Answer {
+        if let forwarder {
+            let body = try JSONSerialization.data(withJSONObject: ["command": command, "args": args])
+            return try await forwarder.runCommand(body: body, principal: principal, idempotencyKey: idempotencyKey, languageCode: languageCode)
+        }
         guard let commandLine else {
             throw APIError(.serviceUnavailable, "commands_unavailable", "this server runs no bot commands")
         }
@@ -34,6 +45,12 @@ struct CommandBridge {
 
     /// Runs the table's command `name` with `params` (a JSON object) for `principal`.
     func run(_ name: String, params: Data, principal: Principal, idempotencyKey: String?) async throws -> Answer {
+        if let forwarder {
+            var body = Data(#"{"command":"#.utf8)
+            body += try JSONSerialization.data(withJSONObject: name, options: [.fragmentsAllowed])
+            body += Data(#","params":"#.utf8) + params + Data("}".utf8)
+            return try await forwarder.runCommand(body: body, principal: principal, idempotencyKey: idempotencyKey, languageCode: nil)
+        }
         guard let entry = CommandTable.entry(named: name) else {
             throw APIError(.notFound, "unknown_command", "no command \(name); known: \(CommandTable.entries.map(\.name).joined(separator: ", "))",
                            field: "command")

@@ -23,8 +23,8 @@ import Shop
 final class WebSocketSession: @unchecked Sendable {
     let shop: Shop
     let hub: Hub
-    /// Runs bot command lines (`"args"` in a command message); see ``CommandBridge``.
-    let commandLine: (any CommandLineRunner)?
+    /// Runs command messages: here, or on the primary when this node is a replica.
+    let bridge: CommandBridge
     private let queryToken: String?
     /// The address's `since` and `epoch`, until the first `subscribe` uses them.
     private var queryResume: Resume?
@@ -57,12 +57,19 @@ final class WebSocketSession: @unchecked Sendable {
         var epoch: String?
     }
 
-    init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, queryResume: Resume? = nil, connectionId: String,
+    /// A session whose commands run here (a single box, a primary).
+    convenience init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, queryResume: Resume? = nil, connectionId: String,
+                     clientAddress: String? = nil, userAgent: String? = nil) {
+        self.init(shop: shop, hub: hub, bridge: CommandBridge(shop: shop, commandLine: commandLine), queryToken: queryToken,
+                  queryResume: queryResume, connectionId: connectionId, clientAddress: clientAddress, userAgent: userAgent)
+    }
+
+    init(shop: Shop, hub: Hub, bridge: CommandBridge, queryToken: String?, queryResume: Resume? = nil, connectionId: String,
          clientAddress: String? = nil, userAgent: String? = nil) {
         self.shop = shop
         self.queryResume = queryResume?.since == nil && queryResume?.epoch == nil ? nil : queryResume
         self.hub = hub
-        self.commandLine = commandLine
+        self.bridge = bridge
         self.queryToken = queryToken
         self.connectionId = connectionId
         self.clientAddress = clientAddress
@@ -247,7 +254,6 @@ final class WebSocketSession: @unchecked Sendable {
         let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
         do {
             let params = try JSONSerialization.data(withJSONObject: object?["params"] as? [String: Any] ?? [:])
-            let bridge = CommandBridge(shop: shop, commandLine: commandLine)
             let principal = self.principal(userId)
             let answer = if let args = message.args {
                 try await bridge.runLine(message.command ?? "", args: args, principal: principal, languageCode: nil, idempotencyKey: message.idempotencyKey)

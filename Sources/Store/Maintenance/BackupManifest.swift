@@ -66,6 +66,22 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         return manifest
     }
 
+    /// Reads a manifest from the bytes of a `manifest.json` (a replica reads the one its primary
+    /// sends with a snapshot before writing it into its own folder); the same refusals as
+    /// ``read(from:)``, naming `source`.
+    public static func decode(_ data: Data, source: String = "the manifest") throws -> BackupManifest {
+        let manifest: BackupManifest
+        do {
+            manifest = try decoder.decode(BackupManifest.self, from: data)
+        } catch {
+            throw StoreError(.corrupted, "\(source) is not a backup manifest: \(error)")
+        }
+        guard manifest.format == currentFormat else {
+            throw StoreError(.corrupted, "\(source) has manifest format \(manifest.format); this tenda reads format \(currentFormat)")
+        }
+        return manifest
+    }
+
     /// Writes the manifest to `<folder>/manifest.json`, replacing the file whole (a reader
     /// sees the old manifest or the new one, never half of one).
     public func write(to folder: String) throws {

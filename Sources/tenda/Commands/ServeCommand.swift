@@ -107,6 +107,16 @@ struct ServeCommand: AsyncParsableCommand {
         "With TLS, also listen for plain HTTP on this port (80, say) and redirect every request to HTTPS.", valueName: "port"))
     var httpRedirectPort: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The secret a primary shares with its replicas, \(ReplicationRole.minimumKeyLength) characters or more (or TENDA_REPLICATION_KEY). Alone: this node is a primary that answers replicas; with --replica-of: the key this replica sends.",
+        valueName: "key"))
+    var replicationKey: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve as a replica of the primary at this address (or TENDA_REPLICA_OF): reads here, every write forwarded there. Needs --replication-key.",
+        valueName: "url"))
+    var replicaOf: String?
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -164,6 +174,15 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationFailure("\(proxySource): \(error)")
         }
+        // Before the token secret is made: a refused setting leaves the data folder untouched.
+        let replication: ReplicationRole?
+        do {
+            replication = try ReplicationRole.from(key: replicationKey ?? environment["TENDA_REPLICATION_KEY"],
+                                                   replicaOf: replicaOf ?? environment["TENDA_REPLICA_OF"])
+        } catch {
+            throw ValidationFailure(error.description)
+        }
+        if case .replica? = replication, demo { throw ValidationFailure("--demo loads a shop into the primary, not into a replica (--replica-of)") }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
         var logger = Logger(label: "tenda")
@@ -214,6 +233,13 @@ struct ServeCommand: AsyncParsableCommand {
             folder: backupDir, every: backupEvery.flatMap(Self.interval), keep: backupKeep)
         if let every = configuration.backups.every {
             logger.info("a backup every \(every) into \(configuration.backups.folder ?? dataDir + "/backups") (--backup-every)")
+        }
+        configuration.replication = replication
+        switch replication {
+        case .primary?: logger.info("primary: replicas that send the replication key are answered (--replication-key)")
+        case .replica(let primary, _)?:
+            logger.info("replica of \(primary.absoluteString): reads are served here, writes are forwarded there; the bot runs on the primary only (--replica-of)")
+        case nil: break
         }
         if botToken != nil {
             var connection = AppConfiguration.BotConnection()
