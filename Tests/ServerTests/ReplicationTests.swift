@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSClient
 import Logging
+import NIOCore
 @testable import Server
 import Shop
 import Store
@@ -284,6 +286,26 @@ import Testing
         await primary.discard()
     }
 
+    @Test func aSnapshotWhoseBytesDoNotMatchItsManifestIsRefusedAndLeavesNothing() async throws {
+        // A "primary" whose snapshot is not what its manifest says.
+        let router = Router()
+        router.get("/internal/replication/snapshot") { _, _ -> Response in
+            let manifest = #"{"format":1,"createdAt":"2026-12-03T17:45:00.123Z","feedHead":1,"epoch":"e","counts":{},"checksum":"sha256:00"}"#
+            return Response(status: .ok, headers: [HTTPField.Name("Tenda-Backup-Manifest")!: Data(manifest.utf8).base64EncodedString()],
+                            body: .init(byteBuffer: ByteBuffer(string: "not the store")))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let parent = Self.temporaryFolder("mismatch")
+            await #expect(throws: StoreError.self) {
+                try await PrimaryLink(primary: URL(string: "http://127.0.0.1:\(port)")!, key: Self.key).fetchSnapshot(into: parent)
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+            try? FileManager.default.removeItem(atPath: parent)
+        }
+    }
+
     // MARK: Socket commands
 
     @Test func aSocketCommandOnTheReplicaRunsOnThePrimaryAsThatUserWithTheRoleThePrimaryStores() async throws {
@@ -329,6 +351,13 @@ import Testing
                 let granted = #"{"type":"command","id":"u2","command":"createProduct","params":{"name":"DaAnaAdmin","price":300}}"#
                 let allowed = try #require(try await Self.socketCommands(port: replicaPort, token: cast.ana.access, [granted], ids: ["u2"]).first)
                 #expect(allowed["type"] as? String == "result" && allowed["ok"] as? Bool == true, "\(allowed)")
+
+                // A blocked user is refused by the primary, though the replica's copy still knows the session.
+                let block = try await p.call(.patch, "/api/users/\(cast.bruno.userId)", token: cast.owner.access, json: ["blocked": true])
+                #expect(block.status == .ok)
+                let byBruno = #"{"type":"command","id":"b1","command":"createProduct","params":{"name":"DoBruno","price":1}}"#
+                let blocked = try #require(try await Self.socketCommands(port: replicaPort, token: cast.bruno.access, [byBruno], ids: ["b1"]).first)
+                #expect(blocked["type"] as? String == "error" && blocked["code"] as? String == "user_blocked", "\(blocked)")
 
                 // Nothing was written to the replica's store by any of it.
                 let local = try await r.call(.get, "/api/products", token: cast.owner.access)
