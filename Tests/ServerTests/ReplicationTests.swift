@@ -43,7 +43,7 @@ import Testing
     }
 
     /// A primary over a new store, answering replicas that send ``key``.
-    static func primary(tokenSecretFile: Bool = false) async throws -> LiveServer {
+    static func primary(tokenSecretFile: Bool = false, addressRateLimit: (burst: Double, perSecond: Double) = (200, 50)) async throws -> LiveServer {
         let folder = temporaryFolder("primary")
         if tokenSecretFile {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -51,7 +51,7 @@ import Testing
             _ = FileManager.default.createFile(atPath: folder + "/" + BackupManifest.tokenSecretFileName, contents: Data(repeating: 5, count: 32),
                                            attributes: [.posixPermissions: 0o600])
         }
-        var configuration = LiveServer.configuration(folder: folder)
+        var configuration = LiveServer.configuration(folder: folder, addressRateLimit: addressRateLimit)
         configuration.replication = .primary(key: key)
         return LiveServer(folder: folder, app: try await buildApplication(configuration: configuration))
     }
@@ -169,6 +169,30 @@ import Testing
                 #expect(created.status == .created)
                 #expect(created.headers[HTTPField.Name("Replica-Caught-Up")!] == "false")
                 #expect(ContinuousClock.now - started >= .milliseconds(100))
+            }
+            await replica.discard()
+        }
+        await primary.discard()
+    }
+
+    @Test func thePrimaryLimitsWhatAReplicaForwardsPerClientNotAsOneAddress() async throws {
+        // Three requests an address, and almost no refill.
+        let primary = try await Self.primary(addressRateLimit: (3, 0.01))
+        try await primary.run { _, primaryPort in
+            let replica = try await Self.replica(of: primaryPort, catchUp: RecordingCatchUp())
+            try await replica.run { r, _ in
+                func redeem(from address: String) async throws -> Reply {
+                    try await r.call(.post, "/api/auth/code", json: ["code": "not-a-code"], headers: [.xForwardedFor: address])
+                }
+                // Eight clients behind one replica: none is limited by the others.
+                for client in 1...8 {
+                    let answer = try await redeem(from: "198.51.100.\(client)")
+                    #expect(answer.status != .tooManyRequests, "client \(client): \(answer.json)")
+                }
+                // One client is limited as itself, through the replica as it would be directly.
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 1...4 { statuses.append(try await redeem(from: "203.0.113.50").status) }
+                #expect(statuses.prefix(3).allSatisfy { $0 != .tooManyRequests } && statuses.last == .tooManyRequests, "\(statuses)")
             }
             await replica.discard()
         }
