@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSClient
 import Logging
+import NIOCore
 @testable import Server
 import Shop
 import Store
@@ -41,7 +43,7 @@ import Testing
     }
 
     /// A primary over a new store, answering replicas that send ``key``.
-    static func primary(tokenSecretFile: Bool = false) async throws -> LiveServer {
+    static func primary(tokenSecretFile: Bool = false, addressRateLimit: (burst: Double, perSecond: Double) = (200, 50)) async throws -> LiveServer {
         let folder = temporaryFolder("primary")
         if tokenSecretFile {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -49,7 +51,7 @@ import Testing
             _ = FileManager.default.createFile(atPath: folder + "/" + BackupManifest.tokenSecretFileName, contents: Data(repeating: 5, count: 32),
                                            attributes: [.posixPermissions: 0o600])
         }
-        var configuration = LiveServer.configuration(folder: folder)
+        var configuration = LiveServer.configuration(folder: folder, addressRateLimit: addressRateLimit)
         configuration.replication = .primary(key: key)
         return LiveServer(folder: folder, app: try await buildApplication(configuration: configuration))
     }
@@ -173,6 +175,30 @@ import Testing
         await primary.discard()
     }
 
+    @Test func thePrimaryLimitsWhatAReplicaForwardsPerClientNotAsOneAddress() async throws {
+        // Three requests an address, and almost no refill.
+        let primary = try await Self.primary(addressRateLimit: (3, 0.01))
+        try await primary.run { _, primaryPort in
+            let replica = try await Self.replica(of: primaryPort, catchUp: RecordingCatchUp())
+            try await replica.run { r, _ in
+                func redeem(from address: String) async throws -> Reply {
+                    try await r.call(.post, "/api/auth/code", json: ["code": "not-a-code"], headers: [.xForwardedFor: address])
+                }
+                // Eight clients behind one replica: none is limited by the others.
+                for client in 1...8 {
+                    let answer = try await redeem(from: "198.51.100.\(client)")
+                    #expect(answer.status != .tooManyRequests, "client \(client): \(answer.json)")
+                }
+                // One client is limited as itself, through the replica as it would be directly.
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 1...4 { statuses.append(try await redeem(from: "203.0.113.50").status) }
+                #expect(statuses.prefix(3).allSatisfy { $0 != .tooManyRequests } && statuses.last == .tooManyRequests, "\(statuses)")
+            }
+            await replica.discard()
+        }
+        await primary.discard()
+    }
+
     // MARK: The key
 
     @Test func theReplicationRoutesAndPeerHeadersNeedTheKey() async throws {
@@ -284,6 +310,26 @@ import Testing
         await primary.discard()
     }
 
+    @Test func aSnapshotWhoseBytesDoNotMatchItsManifestIsRefusedAndLeavesNothing() async throws {
+        // A "primary" whose snapshot is not what its manifest says.
+        let router = Router()
+        router.get("/internal/replication/snapshot") { _, _ -> Response in
+            let manifest = #"{"format":1,"createdAt":"2026-12-03T17:45:00.123Z","feedHead":1,"epoch":"e","counts":{},"checksum":"sha256:00"}"#
+            return Response(status: .ok, headers: [HTTPField.Name("Tenda-Backup-Manifest")!: Data(manifest.utf8).base64EncodedString()],
+                            body: .init(byteBuffer: ByteBuffer(string: "not the store")))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let parent = Self.temporaryFolder("mismatch")
+            await #expect(throws: StoreError.self) {
+                try await PrimaryLink(primary: URL(string: "http://127.0.0.1:\(port)")!, key: Self.key).fetchSnapshot(into: parent)
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+            try? FileManager.default.removeItem(atPath: parent)
+        }
+    }
+
     // MARK: Socket commands
 
     @Test func aSocketCommandOnTheReplicaRunsOnThePrimaryAsThatUserWithTheRoleThePrimaryStores() async throws {
@@ -329,6 +375,13 @@ import Testing
                 let granted = #"{"type":"command","id":"u2","command":"createProduct","params":{"name":"DaAnaAdmin","price":300}}"#
                 let allowed = try #require(try await Self.socketCommands(port: replicaPort, token: cast.ana.access, [granted], ids: ["u2"]).first)
                 #expect(allowed["type"] as? String == "result" && allowed["ok"] as? Bool == true, "\(allowed)")
+
+                // A blocked user is refused by the primary, though the replica's copy still knows the session.
+                let block = try await p.call(.patch, "/api/users/\(cast.bruno.userId)", token: cast.owner.access, json: ["blocked": true])
+                #expect(block.status == .ok)
+                let byBruno = #"{"type":"command","id":"b1","command":"createProduct","params":{"name":"DoBruno","price":1}}"#
+                let blocked = try #require(try await Self.socketCommands(port: replicaPort, token: cast.bruno.access, [byBruno], ids: ["b1"]).first)
+                #expect(blocked["type"] as? String == "error" && blocked["code"] as? String == "user_blocked", "\(blocked)")
 
                 // Nothing was written to the replica's store by any of it.
                 let local = try await r.call(.get, "/api/products", token: cast.owner.access)
