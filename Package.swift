@@ -88,6 +88,8 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Store", "Shop", "Telegram", "Realtime",
+                // /health and /metrics report replication (Replication/ReplicationStatus.swift).
+                "Replication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,7 +129,7 @@ let package = Package(
         .target(
             name: "TendaApp",
             dependencies: [
-                "Store", "Shop", "Realtime", "Server", "Bot",
+                "Store", "Shop", "Realtime", "Server", "Bot", "Replication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "tenda",
             dependencies: [
-                "Store", "Shop", "Server", "Telegram", "TendaApp",
+                "Store", "Shop", "Server", "Telegram", "TendaApp", "Replication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // tenda doctor --clock-url: the Date header of any server.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -232,7 +234,9 @@ let package = Package(
         .testTarget(
             name: "TendaCLITests",
             dependencies: [
-                "tenda", "Store", "Telegram",
+                "tenda", "Store", "Telegram", "NATSClient",
+                // ReplicaNodesTests' HTTP calls to the nodes (Support/ReplicaNodes.swift).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // The Bot API stand-in (Support/StandInBotAPI.swift, shared with TelegramTests) for

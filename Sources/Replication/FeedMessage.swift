@@ -61,3 +61,19 @@ enum StreamPosition: Equatable {
         return found.first <= head + 1 ? .from(low) : .tooOld(firstKept: found.first)
     }
 }
+
+extension FeedStreamSettings {
+    /// Where the stream's feed begins when it no longer holds the changes right after `head`
+    /// (its retention dropped them, or it began again later); nil when it continues `head`.
+    /// For a replica deciding, before it serves, whether its copy can still follow. Throws when
+    /// NATS cannot be asked.
+    public func firstKeptSequence(ifNotContinuing head: UInt64) async throws -> UInt64? {
+        let (servers, stream) = (self.servers, self.stream)
+        return try await BlockingLane("tenda.replica-check").run {
+            let client = try JetStreamClient.connect(servers: servers, name: "tenda-replica-check")
+            defer { client.close() }
+            if case .tooOld(let firstKept) = try StreamPosition.locate(after: head, stream: stream, in: client) { return firstKept }
+            return nil
+        }
+    }
+}

@@ -32,6 +32,9 @@ public struct FeedShipper: Service {
 
     public func run() async {
         await cancelWhenGracefulShutdown { await ship() }
+        // Stopped (the reason is in the status): the primary goes on selling until it is shut
+        // down. A service that returned would take the whole server down with it.
+        try? await gracefulShutdown()
     }
 
     /// Where the stream ends: the last feed sequence it holds and its message id.

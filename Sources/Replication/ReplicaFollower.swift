@@ -39,9 +39,11 @@ public struct ReplicaFollower: Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await watchPrimary() }
-                group.addTask { await follow() }
-                await group.next()
-                group.cancelAll()
+                await follow()
+                // Stopped (the reason is in the status): the replica goes on serving what it
+                // has, and on telling /health about the primary, until it is shut down. A
+                // service that returned would take the whole server down with it.
+                await group.waitForAll()
             }
         }
     }

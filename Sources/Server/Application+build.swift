@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import Realtime
+import Replication
 import ServiceLifecycle
 import Shop
 import Store
@@ -60,9 +61,15 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     router.middlewares.add(RateLimitMiddleware(
         perUser: RateLimiter(burst: configuration.userRateLimit.burst, perSecond: configuration.userRateLimit.perSecond),
         perAddress: RateLimiter(burst: configuration.addressRateLimit.burst, perSecond: configuration.addressRateLimit.perSecond)))
-    router.get("/health") { _, _ -> JSON<Health> in
-        JSON(Health(storage: shop.storage, feedHead: shop.feedHead, hubPosition: hub.position,
-                    subscribers: hub.subscriberCount))
+    let replicationStatus = replication?.status
+    router.get("/health") { request, context -> Response in
+        let health = Health(storage: shop.storage, feedHead: shop.feedHead, epoch: shop.epoch, hubPosition: hub.position,
+                            subscribers: hub.subscriberCount, replication: replicationStatus)
+        // A replica too far behind, or whose following stopped, answers 503: a load balancer takes it out.
+        let status: HTTPResponse.Status = replicationStatus.map { $0.isFit } == false ? .serviceUnavailable : .ok
+        var response = try JSON(health).response(from: request, context: context)
+        response.status = status
+        return response
     }
     logStorageChanges(of: shop, to: logger)
     if configuration.metricsAccess != .off {
@@ -72,7 +79,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                 guard try shop.me(as: context.principal).role == .owner else { throw APIError(.forbidden, "forbidden", "metrics are for the owner") }
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, shop: shop))))
+                            body: .init(byteBuffer: ByteBuffer(string: await metrics.render(hub: hub, shop: shop, replication: replicationStatus))))
         }
     }
     AuthRoutes(shop: shop, configuration: configuration).add(to: router)
@@ -136,27 +143,70 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
         logger: logger)
 }
 
-/// `GET /health`. Always 200 while the process serves: a full store still serves reads, the
-/// sockets and the bot, and a restart would not make room, so a probe must not restart or
-/// unroute it. Monitoring alerts on `"storage": "full"` (or `status` other than `ok`).
+/// `GET /health`. 200 while the process serves: a full store still serves reads, the sockets
+/// and the bot, and a restart would not make room, so a probe must not restart or unroute it.
+/// Monitoring alerts on `"storage": "full"` (or `status` other than `ok`). A replica answers
+/// 503 (`status` `behind` or `stopped`) while it is too far behind its primary or has stopped
+/// following it, so that a load balancer sends its clients elsewhere.
 struct Health: Encodable, Sendable {
-    /// `ok`, or `degraded` while writes are refused for want of room.
+    /// `ok`; `degraded` while writes are refused for want of room; a replica's `behind` or `stopped`.
     let status: String
     /// `ok`, or `full` from the first write refused for want of room until a write succeeds again.
     let storage: String
     /// When the store turned full (RFC 3339); absent while ok.
     let storageFullSince: String?
     let feedHead: UInt64
+    /// The history the feed's sequences belong to (new on every restore; a replica's is its primary's).
+    let epoch: String
     let hubPosition: UInt64
     let subscribers: Int
+    /// How the feed's travel between nodes stands; absent on a single box.
+    let replication: ReplicationHealth?
 
-    init(storage: StorageCondition, feedHead: UInt64, hubPosition: UInt64, subscribers: Int) {
-        status = storage.isFull ? "degraded" : "ok"
+    init(storage: StorageCondition, feedHead: UInt64, epoch: String, hubPosition: UInt64, subscribers: Int, replication: ReplicationStatus?) {
+        let report = replication?.report
+        if report?.stopped != nil {
+            status = "stopped"
+        } else if let replication, !replication.isFit {
+            status = "behind"
+        } else {
+            status = storage.isFull ? "degraded" : "ok"
+        }
         self.storage = storage.isFull ? "full" : "ok"
         storageFullSince = storage.since.map { ISO8601DateFormatter().string(from: $0) }
         self.feedHead = feedHead
+        self.epoch = epoch
         self.hubPosition = hubPosition
         self.subscribers = subscribers
+        self.replication = report.map(ReplicationHealth.init)
+    }
+}
+
+/// `/health`'s `replication`: the node's role, NATS's state and the lag (see ``ReplicationStatus/Report``).
+struct ReplicationHealth: Encodable, Sendable {
+    let role: String
+    let nats: String
+    /// A primary: the last feed sequence stored in the stream; a replica: the last applied.
+    let position: UInt64
+    let primaryHead: UInt64?
+    let primaryReachable: Bool?
+    let lagSequences: UInt64
+    let lagMilliseconds: UInt64
+    let lastApplyDelayMilliseconds: UInt64?
+    let stopped: String?
+    let lastError: String?
+
+    init(_ report: ReplicationStatus.Report) {
+        role = report.role.rawValue
+        nats = report.nats
+        position = report.position
+        primaryHead = report.primaryHead
+        primaryReachable = report.primaryReachable
+        lagSequences = report.lagSequences
+        lagMilliseconds = report.lagMilliseconds
+        lastApplyDelayMilliseconds = report.lastApplyDelayMilliseconds
+        stopped = report.stopped
+        lastError = report.lastError
     }
 }
 

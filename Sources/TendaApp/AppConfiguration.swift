@@ -1,6 +1,7 @@
 import Bot
 import Logging
 import Realtime
+import Replication
 import Server
 import Shop
 import Store
@@ -43,6 +44,9 @@ public struct AppConfiguration: Sendable {
     /// The longest a replica's forwarded answer waits for its copy to catch up; past it the
     /// answer goes out with `Replica-Caught-Up: false`.
     public var replicaCatchUpTimeout: Duration = .seconds(10)
+    /// The NATS JetStream stream the change feed travels through (`--nats` and its settings):
+    /// a primary ships its feed there, a replica follows it. Needed by a replica; nil on a single box.
+    public var feedStream: FeedStreamSettings?
 
     /// Backups of the running store: the folder the bot's `/backup` writes into, and, with an
     /// interval, a backup every so often into the same folder, keeping the newest few.

@@ -2,7 +2,9 @@ import Bot
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Realtime
+import Replication
 import Server
 import Shop
 import Store
@@ -44,8 +46,10 @@ private func assemble(over environment: Store.Environment, _ configuration: AppC
     // The bot runs on the primary only (its commands write, and Telegram calls one webhook).
     var bot: TelegramBot?
     if case .replica = configuration.replication {} else { bot = try await startBot(conversation, environment, configuration) }
+    let feedTravel = try feedTravel(environment, configuration)
     let replication = configuration.replication.map { role in
-        var setup = ReplicationSetup(role: role, tokenSecretFile: configuration.tokenSecretFile, catchUp: configuration.replicaCatchUp)
+        var setup = ReplicationSetup(role: role, tokenSecretFile: configuration.tokenSecretFile, catchUp: configuration.replicaCatchUp,
+                                     status: feedTravel?.status)
         setup.catchUpTimeout = configuration.replicaCatchUpTimeout
         return setup
     }
@@ -57,8 +61,34 @@ private func assemble(over environment: Store.Environment, _ configuration: AppC
         BackupService(shop: shop, folder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile,
                       every: every, keep: configuration.backups.keep, logger: logger)
     }
-    return TendaApplication(base: server, store: StoreService(environment: environment), backups: backups, environment: environment,
-                            shop: shop, hub: hub, conversation: conversation, bot: bot, demoLogin: demoLogin)
+    return TendaApplication(base: server, store: StoreService(environment: environment), backups: backups, feedTravel: feedTravel?.service,
+                            environment: environment, shop: shop, hub: hub, conversation: conversation, bot: bot, demoLogin: demoLogin)
+}
+
+/// How the change feed travels between nodes through NATS (ARCHITECTURE.md, "Beyond one
+/// machine"): a primary given `--nats` ships it, a replica follows it and from here on takes
+/// changes from it alone. nil on a single box, or a primary without NATS.
+private func feedTravel(_ environment: Store.Environment, _ configuration: AppConfiguration) throws
+    -> (service: any Service, status: ReplicationStatus)? {
+    guard let feed = configuration.feedStream else {
+        if case .replica = configuration.replication { throw AppConfigurationError("a replica follows its primary's feed through NATS: give --nats") }
+        return nil
+    }
+    switch configuration.replication {
+    case .replica(let primary, let key)?:
+        // After the shop and the bot's collections are open (opening may build an index):
+        // from here on, only the primary's feed writes this store's records.
+        environment.becomeFollower()
+        let status = ReplicationStatus(role: .replica)
+        let link = PrimaryLink(primary: primary, key: key)
+        let follower = ReplicaFollower(environment: environment, settings: feed, status: status,
+                                       primaryStatus: { let answer = try await link.status(); return (answer.epoch, answer.head) },
+                                       logger: configuration.logger)
+        return (follower, status)
+    case .primary?, nil:
+        let status = ReplicationStatus(role: .primary)
+        return (FeedShipper(environment: environment, settings: feed, status: status, logger: configuration.logger), status)
+    }
 }
 
 /// Loads the shop document into a shop with no users yet, then issues its owner a one-time login.

@@ -23,6 +23,8 @@ public struct TendaApplication: ApplicationProtocol {
     let store: StoreService
     /// The scheduled backups, when an interval was configured.
     let backups: BackupService?
+    /// The feed's shipping to NATS (a primary with `--nats`) or following from it (a replica).
+    let feedTravel: (any Service)?
     /// The store the application opened (and closes when its services stop).
     public let environment: Store.Environment
     /// The shop over ``environment``, as the routes and the bot use it.
@@ -46,6 +48,6 @@ public struct TendaApplication: ApplicationProtocol {
     /// The store's service first: the group stops services in reverse order, and the HTTP
     /// server (which Hummingbird adds after these) first of all; the scheduled backups next to
     /// last, so that a backup under way finishes before the store closes.
-    public var services: [any Service] { [store] + (backups.map { [$0] } ?? []) + base.services }
+    public var services: [any Service] { [store] + (backups.map { [$0] } ?? []) + (feedTravel.map { [$0] } ?? []) + base.services }
     public var processesRunBeforeServerStart: [@Sendable () async throws -> Void] { base.processesRunBeforeServerStart }
 }

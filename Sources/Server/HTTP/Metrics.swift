@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Realtime
+import Replication
 import Shop
 import Store
 import Synchronization
@@ -65,7 +66,7 @@ final class ServerMetrics: Sendable {
     func webSocketClosed() { webSocketsOpen.subtract(1, ordering: .relaxed) }
 
     /// The exposition text: HTTP, WebSocket, hub and store figures.
-    func render(hub: Hub, shop: Shop) async -> String {
+    func render(hub: Hub, shop: Shop, replication: ReplicationStatus? = nil) async -> String {
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String) {
             lines.append("# HELP \(name) \(help)")
@@ -118,6 +119,22 @@ final class ServerMetrics: Sendable {
             single("tenda_store_readers_in_use", "gauge", "LMDB reader slots held by live transactions.", stats.readersInUse)
             family("tenda_store_records", "gauge", "Records per collection.")
             for collection in stats.collections { lines.append("tenda_store_records{collection=\"\(collection.name)\"} \(collection.records)") }
+        }
+        if let replication {
+            let report = replication.report
+            single("tenda_replication_position", "gauge",
+                   "A primary: the last feed sequence stored in the NATS stream; a replica: the last applied.", report.position)
+            single("tenda_replication_lag_sequences", "gauge", "A replica: feed sequences behind the primary's head as last heard.", report.lagSequences)
+            single("tenda_replication_lag_milliseconds", "gauge",
+                   "A replica: how long it has been behind; a primary: how long the oldest unshipped commit has waited.", report.lagMilliseconds)
+            if let delay = report.lastApplyDelayMilliseconds {
+                single("tenda_replication_apply_delay_milliseconds", "gauge", "A replica: from commit on the primary to applied here, last batch.", delay)
+            }
+            single("tenda_replication_nats_connected", "gauge", "1 while the NATS client is connected.", report.nats == "connected" ? 1 : 0)
+            if let reachable = report.primaryReachable {
+                single("tenda_replication_primary_reachable", "gauge", "A replica: 1 while the primary answers.", reachable ? 1 : 0)
+            }
+            single("tenda_replication_stopped", "gauge", "1 when following or shipping stopped and needs a restart.", report.stopped == nil ? 0 : 1)
         }
         return lines.joined(separator: "\n") + "\n"
     }

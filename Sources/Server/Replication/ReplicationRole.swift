@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import Replication
 
 /// What this node is among several (ARCHITECTURE.md, "Beyond one machine"); nil in the
 /// configuration is a single box, as before replication.
@@ -94,10 +95,14 @@ public struct ReplicationSetup: Sendable {
     /// The longest a forwarded answer waits for the replica's copy (then it is sent with
     /// `Replica-Caught-Up: false`).
     public var catchUpTimeout: Duration = .seconds(10)
+    /// How the feed's shipping (primary) or following (replica) stands, for `/health` and
+    /// `/metrics`; nil when this node does not take part in the feed's travel (a primary without NATS).
+    public var status: ReplicationStatus?
 
-    public init(role: ReplicationRole, tokenSecretFile: String? = nil, catchUp: (any FeedHeadWaiting)? = nil) {
+    public init(role: ReplicationRole, tokenSecretFile: String? = nil, catchUp: (any FeedHeadWaiting)? = nil, status: ReplicationStatus? = nil) {
         self.role = role
         self.tokenSecretFile = tokenSecretFile
         self.catchUp = catchUp
+        self.status = status
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Replication
 import Server
 import Shop
 import Store
@@ -117,6 +118,25 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "url"))
     var replicaOf: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "NATS servers the change feed travels through, comma-separated (nats://10.0.0.7:4222,…; or TENDA_NATS): a primary ships its feed there, a replica follows it. Needs libnats3.4 and --replication-key.",
+        valueName: "urls"))
+    var nats: String?
+
+    @Option(name: .long, help: "The JetStream stream that holds the feed.")
+    var natsStream: String = "TENDA_FEED"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long the stream keeps the feed (s, m, h or d, up to 30d): a replica away longer starts over from a snapshot.", valueName: "age"))
+    var natsMaxAge: String = "7d"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How much of the feed the stream keeps at most (bytes, or with K, M, G or T), the oldest going first.", valueName: "size"))
+    var natsMaxBytes: String = "1G"
+
+    @Option(name: .long, help: "Copies of the stream in a NATS cluster: 1, or 3 (or 5) to outlive a server.")
+    var natsReplicas: Int = 1
+
     @Flag(name: .long, help: "On an empty data folder, load fixtures/demo-shop.json and print a one-time owner login link.")
     var demo = false
 
@@ -135,13 +155,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let backupKeep, !(1...10_000).contains(backupKeep) { throw ValidationError("--backup-keep must be 1 to 10000") }
         if let httpRedirectPort, !(0...65_535).contains(httpRedirectPort) { throw ValidationError("--http-redirect-port must be 0 to 65535") }
+        if Self.interval(natsMaxAge) == nil { throw ValidationError("--nats-max-age must be a number with s, m, h or d, from 1s to 30d (like 7d)") }
+        if Self.byteCount(natsMaxBytes) == nil { throw ValidationError("--nats-max-bytes must be a size, like 512M or 1G") }
+        if ![1, 3, 5].contains(natsReplicas) { throw ValidationError("--nats-replicas must be 1, 3 or 5") }
         for (name, rate) in [("--user-rate-limit", userRateLimit), ("--address-rate-limit", addressRateLimit)] {
             guard rate.isFinite, rate >= 0.01, rate <= 1_000_000 else { throw ValidationError("\(name) must be 0.01 to 1000000 per second") }
         }
     }
 
     func run() async throws {
-        let configuration = try appConfiguration(ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        // A replica's folder first: an empty or stale one gets a snapshot of the primary, whose
+        // token secret the configuration then reads.
+        if case .replica(let primary, let key)? = try replicationRole(environment), let feed = try feedStream(environment) {
+            var logger = Logger(label: "tenda")
+            logger.logLevel = .info
+            try await DataFolder.explainingLock(dataDir) {
+                try await ReplicaSeed.prepare(dataFolder: dataDir, primary: PrimaryLink(primary: primary, key: key), feed: feed, logger: logger)
+            }
+        }
+        let configuration = try appConfiguration(environment)
         let app = try await DataFolder.explainingLock(dataDir) { try await buildApplication(configuration: configuration) }
         if let login = app.demoLogin {
             // Written straight to the file descriptor: print() is block-buffered when stdout is a file.
@@ -175,13 +208,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationFailure("\(proxySource): \(error)")
         }
         // Before the token secret is made: a refused setting leaves the data folder untouched.
-        let replication: ReplicationRole?
-        do {
-            replication = try ReplicationRole.from(key: replicationKey ?? environment["TENDA_REPLICATION_KEY"],
-                                                   replicaOf: replicaOf ?? environment["TENDA_REPLICA_OF"])
-        } catch {
-            throw ValidationFailure(error.description)
-        }
+        let replication = try replicationRole(environment)
+        let feed = try feedStream(environment)
         if case .replica? = replication, demo { throw ValidationFailure("--demo loads a shop into the primary, not into a replica (--replica-of)") }
         let owners = Set(owner + (environment["TENDA_OWNERS"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
         let secret = try DataFolder.tokenSecret(dataDir, given: jwtSecret ?? environment["TENDA_JWT_SECRET"])
@@ -235,6 +263,10 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("a backup every \(every) into \(configuration.backups.folder ?? dataDir + "/backups") (--backup-every)")
         }
         configuration.replication = replication
+        configuration.feedStream = feed
+        if let feed {
+            logger.info("change feed through NATS \(feed.servers.joined(separator: ",")), stream \(feed.stream) (--nats)")
+        }
         switch replication {
         case .primary?: logger.info("primary: replicas that send the replication key are answered (--replication-key)")
         case .replica(let primary, _)?:
@@ -247,6 +279,37 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.bot = connection
         }
         return configuration
+    }
+
+    /// This node among several, from `--replication-key` and `--replica-of` (or the environment); nil for a single box.
+    func replicationRole(_ environment: [String: String]) throws -> ReplicationRole? {
+        do {
+            return try ReplicationRole.from(key: replicationKey ?? environment["TENDA_REPLICATION_KEY"],
+                                            replicaOf: replicaOf ?? environment["TENDA_REPLICA_OF"])
+        } catch {
+            throw ValidationFailure(error.description)
+        }
+    }
+
+    /// The stream the feed travels through, from `--nats` (or TENDA_NATS) and its settings; nil
+    /// without NATS. A replica needs it; NATS needs the replication key (replicas take their
+    /// first copy from the primary with it).
+    func feedStream(_ environment: [String: String]) throws -> FeedStreamSettings? {
+        let servers = (nats ?? environment["TENDA_NATS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let role = try replicationRole(environment)
+        guard !servers.isEmpty else {
+            if case .replica? = role { throw ValidationFailure("--replica-of follows the primary's change feed through NATS: give --nats (or TENDA_NATS)") }
+            return nil
+        }
+        guard role != nil else {
+            throw ValidationFailure("--nats needs --replication-key (or TENDA_REPLICATION_KEY): replicas take their first copy from the primary with it")
+        }
+        for server in servers where !(server.hasPrefix("nats://") || server.hasPrefix("tls://")) {
+            throw ValidationFailure("--nats takes NATS addresses like nats://10.0.0.7:4222; got \(server)")
+        }
+        return FeedStreamSettings(servers: servers, stream: natsStream, maxAge: Self.interval(natsMaxAge),
+                                  maxBytes: Self.byteCount(natsMaxBytes).map(Int64.init), replicas: natsReplicas)
     }
 
     /// HTTPS's two files, from the flags or the environment; nil when neither is given.

@@ -107,16 +107,26 @@ final class ReplicaNodes: @unchecked Sendable {
     func health(_ node: Node) async throws -> Answer { try await request("GET", node, "/health", token: nil) }
 
     func feedHead(_ node: Node) async throws -> UInt64 {
-        UInt64(try #require(try await health(node).json["feedHead"] as? Int))
+        let answer = try await health(node)
+        guard let head = answer.json["feedHead"] as? Int else { throw ReplicaNodesError("\(node.name)'s /health: \(answer.status) \(answer.text)") }
+        return UInt64(head)
     }
 
-    /// The demo's products and a buyer to sell to.
+    /// Four of the demo's products, stocked once with plenty to sell, and a buyer to sell to.
     func catalogue() async throws -> (products: [String], buyer: String) {
-        let products = try await request("GET", primary, "/api/products?limit=20").json["items"] as? [[String: Any]] ?? []
+        if let known = stocked { return known }
+        let listed = try await request("GET", primary, "/api/products?limit=20").json["items"] as? [[String: Any]] ?? []
+        let products = Array(listed.compactMap { $0["id"] as? String }.prefix(4))
+        for product in products {
+            let restock = try await request("POST", primary, "/api/products/\(product)/stock", body: #"{"delta":100000,"reason":"restock"}"#)
+            #expect(restock.status < 300, "\(restock.text)")
+        }
         let users = try await request("GET", primary, "/api/users?limit=20").json["items"] as? [[String: Any]] ?? []
         let buyer = try #require(users.first { ($0["role"] as? String) == "user" }?["id"] as? String)
-        return (products.compactMap { $0["id"] as? String }, buyer)
+        stocked = (products, buyer)
+        return (products, buyer)
     }
+    private var stocked: (products: [String], buyer: String)?
 
     /// A purchase of one unit; its answer (201, with the commit's `Feed-Sequence`).
     func buy(on node: Node, _ product: String, for buyer: String) async throws -> Answer {
@@ -143,15 +153,19 @@ final class ReplicaNodes: @unchecked Sendable {
 /// A WebSocket subscriber of the `sales` topic on one node: the sequences of the `new_sale`
 /// events it received, in order.
 final class SaleSubscriber: Sendable {
-    private let state = Mutex<(sequences: [UInt64], ready: Bool, resyncs: [String])>(([], false, []))
+    /// What the socket received, shared with the task reading it.
+    final class Received: Sendable {
+        let state = Mutex<(sequences: [UInt64], ready: Bool, resyncs: [String])>(([], false, []))
+    }
+    private let received = Received()
     private let task: Task<Void, any Error>
 
-    var sequences: [UInt64] { state.withLock { $0.sequences } }
-    var resyncs: [String] { state.withLock { $0.resyncs } }
+    var sequences: [UInt64] { received.state.withLock { $0.sequences } }
+    var resyncs: [String] { received.state.withLock { $0.resyncs } }
 
     /// Connects to `node` and subscribes from `since`; returns once the server said `ready`.
     init(_ nodes: ReplicaNodes, _ node: ReplicaNodes.Node, since: UInt64, epoch: String? = nil) async throws {
-        let state = self.state
+        let state = received
         let url = "ws://127.0.0.1:\(node.port)/ws?token=\(nodes.token)"
         let subscribe = #"{"type":"subscribe","topics":["sales"],"since":\#(since)\#(epoch.map { #","epoch":"\#($0)""# } ?? "")}"#
         task = Task {
@@ -161,20 +175,25 @@ final class SaleSubscriber: Sendable {
                     guard case .text(let text) = message,
                           let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
                     switch json["type"] as? String {
-                    case "ready": state.withLock { $0.ready = true }
-                    case "resync": state.withLock { $0.resyncs.append(text) }
+                    case "ready": state.state.withLock { $0.ready = true }
+                    case "resync": state.state.withLock { $0.resyncs.append(text) }
                     case "event" where json["event"] as? String == "new_sale":
-                        if let seq = json["seq"] as? Int { state.withLock { $0.sequences.append(UInt64(seq)) } }
+                        if let seq = json["seq"] as? Int { state.state.withLock { $0.sequences.append(UInt64(seq)) } }
                     default: break
                     }
                 }
             }
         }
-        try await poll("the subscriber on \(node.name) to be ready") { state.withLock { $0.ready } }
+        try await poll("the subscriber on \(node.name) to be ready") { state.state.withLock { $0.ready } }
     }
 
     func close() async {
         task.cancel()
         _ = await task.result
     }
+}
+
+struct ReplicaNodesError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
