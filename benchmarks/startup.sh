@@ -37,8 +37,8 @@ start = datetime(2025, 12, 1, tzinfo=timezone.utc)
 def at(seconds): return (start + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 users = [{"ref": "owner", "telegramId": 1000, "name": "Dona", "role": "owner", "at": at(0)}]
 users += [{"ref": f"u{n}", "telegramId": 2000 + n, "name": f"Cliente {n}", "role": "user", "at": at(1)} for n in range(200)]
-products = [{"ref": f"p{n}", "name": f"Produto {n}", "price": 100 + 50 * n, "stock": 1_000_000, "lowStockThreshold": 5,
-             "at": at(2), "by": "owner"} for n in range(60)]
+products = [{"ref": f"p{n}", "name": f"Produto {n}", "emoji": "🍗", "category": f"Categoria {n % 6}", "description": f"Produto número {n}",
+             "price": 100 + 50 * n, "stock": 1_000_000, "lowStockThreshold": 5, "at": at(2), "by": "owner"} for n in range(60)]
 step = 365 * 86400 / sales
 with open(path, "w") as out:
     out.write(json.dumps({"format": 1, "shop": {"name": "Startup bench", "currency": "BRL"}, "users": users, "products": products})[:-1])
