@@ -59,7 +59,9 @@ final class NATSServerProcess: @unchecked Sendable {
     let extraArguments: [String]
     let logFile: String
     private let lock = NSLock()
-    private var process: Process?
+    /// Started with posix_spawn (SpawnedProcess.swift), not Foundation's `Process`, whose
+    /// `run()` now and then crashes the test process on Linux (see SpawnedProcess).
+    private var process: SpawnedProcess?
 
     var url: String { "nats://127.0.0.1:\(port)" }
 
@@ -92,22 +94,14 @@ final class NATSServerProcess: @unchecked Sendable {
 
     /// Starts the server (again) on the same port and store folder.
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeFolder] + extraArguments
-        if !FileManager.default.fileExists(atPath: logFile) {
-            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        }
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-        logHandle.seekToEndOfFile()
-        process.standardOutput = logHandle
-        process.standardError = logHandle
+        let process: SpawnedProcess
         do {
-            try process.run()
+            process = try SpawnedProcess(
+                Self.executable, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeFolder] + extraArguments,
+                output: logFile, errors: logFile)
         } catch {
             throw NATSTestFailure(description: "could not start \(Self.executable) (apt-get install nats-server): \(error)")
         }
-        try? logHandle.close()
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(30)
         while !loopbackPortAccepts(port) {

@@ -27,7 +27,9 @@ final class ReplicaNodes: @unchecked Sendable {
         var base: String { "http://127.0.0.1:\(port)" }
 
         func start() async throws {
-            process = try await ServerProcess.start(["serve", "--data-dir", dataDir, "--port", String(port)] + arguments)
+            // The tests poll /health every 20 ms from one address: lift the per-address limit.
+            process = try await ServerProcess.start(["serve", "--data-dir", dataDir, "--port", String(port),
+                                                     "--address-rate-limit", "10000", "--user-rate-limit", "10000"] + arguments)
         }
 
         func stop() async {

@@ -1,0 +1,1 @@
+../../TendaCLITests/SpawnedProcess.swift
