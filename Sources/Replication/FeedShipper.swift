@@ -47,7 +47,6 @@ public struct FeedShipper: Service {
         let lane = BlockingLane("tenda.feed-shipper")
         var client: JetStreamClient?
         var position: Position?
-        var bell: ChangeStream.Iterator?
         defer { client?.close() }
         while !Task.isCancelled {
             do {
@@ -58,7 +57,6 @@ public struct FeedShipper: Service {
                 guard let nats = client else { continue }
                 if position == nil { position = try await lane.run { [self] in try prepareStream(nats) } }
                 guard let current = position else { continue }
-                if bell == nil { bell = environment.follow(after: current.sequence).makeAsyncIterator() }
 
                 let transactions: [FeedTransaction]
                 do {
@@ -70,7 +68,10 @@ public struct FeedShipper: Service {
                 }
                 guard let first = transactions.first?.records.first else {
                     status.update { $0.nats = nats.state; $0.position = current.sequence; $0.lagMilliseconds = 0 }
-                    _ = try await bell?.next()
+                    // Shipped all: wait for the next commit (the feed followed from here yields it
+                    // as it lands, or at once when one landed since the read).
+                    var bell = environment.follow(after: current.sequence).makeAsyncIterator()
+                    _ = try await bell.next()
                     continue
                 }
                 let batch = FeedBatch(epoch: environment.epoch, transactions: transactions)
@@ -95,7 +96,6 @@ public struct FeedShipper: Service {
                 logger.warning("shipping the feed to NATS: \(error); trying again")
                 status.update { $0.lastError = "\(error)"; $0.nats = client?.state ?? "not connected" }
                 position = nil
-                bell = nil
                 try? await Task.sleep(for: .seconds(1))
             }
         }
