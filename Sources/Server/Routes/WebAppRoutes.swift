@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Telegram
 
 /// The MiniApp's files: `web/` at `/` (with `index.html` for `/`), Chart.js at ``chartJSPath``,
 /// and `/app-config.json` (what the page needs before sign-in).
@@ -113,7 +114,7 @@ struct WebAppRoutes<Context: RequestContext>: RouterMiddleware {
             .contentType: type,
             .cacheControl: cacheControl,
             .eTag: eTag,
-            .lastModified: httpDate(modified),
+            .lastModified: HTTPDate.format(modified),
             .init("X-Content-Type-Options")!: "nosniff",
         ]
     }
@@ -132,11 +133,4 @@ struct WebAppRoutes<Context: RequestContext>: RouterMiddleware {
     }
 
     /// An RFC 9110 date (`Sun, 06 Nov 1994 08:49:37 GMT`), for `Last-Modified`.
-    static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
 }

@@ -55,22 +55,12 @@ public struct BotAPIClient: Sendable {
     public func callReadingServerClock<M: BotAPIMethod>(_ method: M) async throws -> (outcome: Result<M.Result, BotAPIError>, serverDate: Date?) {
         try method.validate()
         let answer = try await post(M.name, body: try Self.encode(method), timeout: requestTimeout + longPollTime(method))
-        let serverDate = answer.date.flatMap(Self.httpDate)
+        let serverDate = answer.date.flatMap(HTTPDate.parse)
         do {
             return (.success(try Self.result(of: (answer.status, answer.bytes), as: M.Result.self)), serverDate)
         } catch let error as BotAPIError {
             return (.failure(error), serverDate)
         }
-    }
-
-    /// Reads an HTTP `Date` header in its one current form, IMF-fixdate (RFC 9110):
-    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
-    public static func httpDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
     }
 
     /// Calls `method` with a JSON body made earlier (the outbox's stored calls); succeeds when

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
+import Telegram
 
 /// Rewrites the `Date` header of every answer on one connection to a clock `offset` seconds
 /// away from this machine's: a Bot API stand-in whose clock is off, as Telegram's would look
@@ -19,18 +20,11 @@ final class ServerClock: ChannelOutboundHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var part = unwrapOutboundIn(data)
         if case .head(var head) = part {
-            head.headerFields[.date] = Self.httpDate(Date().addingTimeInterval(offset))
+            head.headerFields[.date] = HTTPDate.format(Date().addingTimeInterval(offset))
             part = .head(head)
         }
         context.write(wrapOutboundOut(part), promise: promise)
     }
 
     /// IMF-fixdate, the form every HTTP server sends: `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
 }

@@ -15,7 +15,7 @@ struct ClockChecks: CheckFamily {
             // Any answer is dated, a 404 too: only its Date header is read.
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
             let heard = Date()
-            let serverDate = response.headers.first(name: "Date").flatMap(BotAPIClient.httpDate)
+            let serverDate = response.headers.first(name: "Date").flatMap(HTTPDate.parse)
             return [TelegramChecks.clockCheck(serverDate: serverDate, local: asked.addingTimeInterval(heard.timeIntervalSince(asked) / 2),
                                               baseURL: url)]
         } catch {
