@@ -5,8 +5,8 @@
 #
 #     bash benchmarks/startup.sh [SALES] [RUNS]      # 1,000,000 sales, 5 starts per binary
 #
-# The dynamic binary is the same build linked without --static-swift-stdlib (only the link
-# step differs, so it costs seconds once the static one is built). The store is made with
+# The dynamic binary is the ordinary `swift build -c release` of the same sources, in its own
+# build folder (a second cold build the first time). The store is made with
 # `tenda import` from a generated shop document (every sale through the buy command), once.
 # Time is from just before the process is spawned to the first 200 on GET /health, polled
 # every millisecond on a fresh connection; SIGTERM between starts. Prints a Markdown report.
@@ -19,11 +19,11 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 static=$(bash deploy/build-release | tail -n 1)
 static=$(realpath --relative-to=. "$static")
-swift build -c release --scratch-path .build-release --product tenda >&2
-dynamic=.build-release/tenda-dynamic
-cp "$(swift build -c release --scratch-path .build-release --show-bin-path)/tenda" "$dynamic"
-# Leave the static binary where deploy/build-release puts it (a relink, seconds).
-bash deploy/build-release >/dev/null
+# In a folder of its own: other flags rebuild every module, and sharing deploy/build-release's
+# folder would make each build undo the other.
+swift build -c release --scratch-path .build-release-dynamic --product tenda >&2
+dynamic=$(swift build -c release --scratch-path .build-release-dynamic --show-bin-path)/tenda
+dynamic=$(realpath --relative-to=. "$dynamic")
 
 work=$(mktemp -d /tmp/tenda-startup-XXXXXX)
 trap 'rm -rf "$work"' EXIT
