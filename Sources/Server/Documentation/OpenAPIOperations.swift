@@ -170,7 +170,9 @@ enum OpenAPIOperations {
                              "writes answer 507 storage_full while reads, sockets and the bot go on; /health then says " +
                              "`\"status\": \"degraded\", \"storage\": \"full\"` with `storageFullSince`, until a write succeeds again. " +
                              "It stays 200 on purpose: a restart would not make room and would drop the sockets, so a liveness probe " +
-                             "must not act on it; a monitoring check alerts on `storage` (or `status`) not being `ok`.",
+                             "must not act on it; a monitoring check alerts on `storage` (or `status`) not being `ok`. " +
+                             "A replica answers 503 (`behind`, `stopped`) while it is too far behind its primary or has stopped following it, " +
+                             "so that a load balancer sends its clients elsewhere.",
                          access: "anyone", minimumRole: .anyone, answer: .json("Health")),
             APIOperation(method: "GET", path: "/metrics", tag: "System", summary: "Prometheus metrics",
                          description: "Who may read it is set with `tenda serve --metrics public|owner|off` (or `TENDA_METRICS`): " +

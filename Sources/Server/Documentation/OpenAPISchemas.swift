@@ -350,14 +350,29 @@ enum OpenAPISchemas {
             "revenue": OpenAPISchema.money(),
         ])
         return [
-            "Health": OpenAPISchema.object(nil, required: ["status", "storage", "feedHead", "hubPosition", "subscribers"], [
-                "status": OpenAPISchema.string("`degraded` while writes are refused for want of room.", enumeration: ["ok", "degraded"]),
+            "Health": OpenAPISchema.object(nil, required: ["status", "storage", "feedHead", "epoch", "hubPosition", "subscribers"], [
+                "status": OpenAPISchema.string("`degraded` while writes are refused for want of room; on a replica (answered with 503), `behind` while it is too far behind its primary and `stopped` when it has stopped following it.",
+                                               enumeration: ["ok", "degraded", "behind", "stopped"]),
                 "storage": OpenAPISchema.string("`full` from the first write refused with 507 storage_full until a write succeeds again.",
                                                 enumeration: ["ok", "full"]),
                 "storageFullSince": OpenAPISchema.string("When the store turned full; absent while ok.", format: "date-time"),
                 "feedHead": OpenAPISchema.integer("The change feed's last sequence.", minimum: 0),
+                "epoch": OpenAPISchema.string("The history the feed's sequences belong to: new on every restore; a replica's is its primary's."),
                 "hubPosition": OpenAPISchema.integer("The last sequence the realtime hub has published.", minimum: 0),
                 "subscribers": OpenAPISchema.integer(format: "int32"),
+                "replication": OpenAPISchema.object("How the change feed's travel through NATS stands; absent on a single box.",
+                                                    required: ["role", "nats", "position", "lagSequences", "lagMilliseconds"], [
+                    "role": OpenAPISchema.string(enumeration: ["primary", "replica"]),
+                    "nats": OpenAPISchema.string("The NATS client's state: connected, reconnecting, closed, not started…"),
+                    "position": OpenAPISchema.integer("A primary: the last feed sequence stored in the stream; a replica: the last applied.", minimum: 0),
+                    "primaryHead": OpenAPISchema.integer("A replica: the primary's feed head as last heard.", minimum: 0),
+                    "primaryReachable": OpenAPISchema.boolean("A replica: whether the primary answered its last status request."),
+                    "lagSequences": OpenAPISchema.integer("A replica: sequences behind the primary.", minimum: 0),
+                    "lagMilliseconds": OpenAPISchema.integer("A replica: how long it has been behind; a primary: how long the oldest unshipped commit has waited.", minimum: 0),
+                    "lastApplyDelayMilliseconds": OpenAPISchema.integer("A replica: commit on the primary to applied here, last batch.", minimum: 0),
+                    "stopped": OpenAPISchema.string("Why following or shipping stopped (restart to recover); absent while it runs."),
+                    "lastError": OpenAPISchema.string("The last error met and recovered from."),
+                ]),
             ]),
             "Tokens": OpenAPISchema.object(nil, required: ["accessToken", "refreshToken", "expiresIn", "user"], [
                 "accessToken": OpenAPISchema.string("Send as Authorization: Bearer <accessToken>."),
