@@ -136,6 +136,16 @@ struct Audience {
         progress("  \(fleet.ready.current.grouped) ready, \(fleet.failed.current) failed, hub counts \(hub.map(String.init) ?? "?")")
         return Audience(node: node, server: server, fleet: fleet)
     }
+
+    /// Closes every connection and waits (10 s at most) until the node's hub no longer counts
+    /// them, so a run's subscribers are gone before the next run's open.
+    func close() async {
+        await fleet.finish(timeout: 0)
+        let deadline = monotonicNanos() + 10_000_000_000
+        while (server.hubSubscribers() ?? 0) > 0, monotonicNanos() < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
 }
 
 /// What one node's subscribers saw in a purchase run.
@@ -197,7 +207,7 @@ struct ReplicationBenchmark {
                                  await Audience.open(options.lagSubscribers, on: lagSet.replicas[0], named: "replica")]
                 try? await Task.sleep(for: .seconds(1))
                 let run = try await purchaseRun(lagSet, audiences: audiences, rate: rate)
-                for audience in audiences { await audience.fleet.finish(timeout: 0) }
+                for audience in audiences { await audience.close() }
                 result.lag.append(run)
             }
         } catch {
@@ -214,7 +224,7 @@ struct ReplicationBenchmark {
             let audience = await Audience.open(n, on: one.primary, named: "primary")
             try? await Task.sleep(for: .seconds(2))
             result.oneNode = try await purchaseRun(one, audiences: [audience], rate: options.fanOutRate)
-            await audience.fleet.finish(timeout: 0)
+            await audience.close()
         } catch {
             one.stop()
             throw error
@@ -226,7 +236,7 @@ struct ReplicationBenchmark {
                              await Audience.open(n - n / 2, on: split.replicas[1], named: split.replicaName(1))]
             try? await Task.sleep(for: .seconds(2))
             result.split = try await purchaseRun(split, audiences: audiences, rate: options.fanOutRate)
-            for audience in audiences { await audience.fleet.finish(timeout: 0) }
+            for audience in audiences { await audience.close() }
         } catch {
             split.stop()
             throw error
