@@ -8,6 +8,7 @@ import PackageDescription
 //     swift run -c release --package-path benchmarks shop-bench
 //     swift build -c release --package-path benchmarks --product tenda   # the server ws-bench starts
 //     swift run -c release --package-path benchmarks ws-bench
+//     swift run -c release --package-path benchmarks ws-bench --replication   # needs nats-server
 //     swift run -c release --package-path benchmarks bot-bench
 // A path dependency's identity is the name of its folder (lowercased), which depends on where
 // the repository was cloned, so it is worked out here rather than written down.

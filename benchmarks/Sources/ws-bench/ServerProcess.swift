@@ -5,26 +5,47 @@ import Foundation
 import Glibc
 #endif
 
-/// The real `tenda serve --demo` as its own process on a free port, with a fresh data folder.
+/// The real `tenda serve` as its own process on a free port, with a fresh data folder: the demo
+/// shop (a single box, or with `--nats … --replication-key …` among `extraArguments` a replication
+/// primary), or a replica of such a primary.
 final class ServerProcess: @unchecked Sendable {
+    /// What the process serves.
+    enum Role {
+        /// `--demo --demo-file <file>`: it prints a one-time login code, traded for the owner's token.
+        case demo(file: String)
+        /// `--replica-of http://127.0.0.1:<primaryPort>`: it takes a snapshot of the primary (with its
+        /// token secret), so the primary's `token` is good here and there is no login code to read.
+        case replica(primaryPort: Int, token: String)
+    }
+
     let port: Int
     let pid: Int32
     let dataDir: String
     let logPath: String
     let command: String
-    /// The owner's access token, from the one-time login code the server printed.
+    /// The owner's access token: from the one-time login code the server printed, or the primary's.
     private(set) var token = ""
     private let process: Process
 
-    init(binary: String, demoFile: String, userRateLimit: Double, label: String) throws {
+    convenience init(binary: String, demoFile: String, userRateLimit: Double, label: String) throws {
+        try self.init(binary: binary, role: .demo(file: demoFile), userRateLimit: userRateLimit, label: label)
+    }
+
+    init(binary: String, role: Role, userRateLimit: Double, extraArguments: [String] = [], label: String) throws {
         port = try freePort()
         dataDir = NSTemporaryDirectory() + "ws-bench-\(getpid())-\(label)"
         try? FileManager.default.removeItem(atPath: dataDir)
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: dataDir + ".snapshot")
+        // A replica takes its snapshot into an empty folder; the demo creates its own.
+        if case .demo = role { try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true) }
         logPath = dataDir + ".log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let arguments = ["serve", "--demo", "--data-dir", dataDir, "--port", String(port), "--demo-file", demoFile,
-                         "--user-rate-limit", String(userRateLimit)]
+        var arguments = ["serve", "--data-dir", dataDir, "--port", String(port), "--user-rate-limit", String(userRateLimit)]
+        switch role {
+        case .demo(let file): arguments += ["--demo", "--demo-file", file]
+        case .replica(let primaryPort, _): arguments += ["--replica-of", "http://127.0.0.1:\(primaryPort)"]
+        }
+        arguments += extraArguments
         command = "\(binary) \(arguments.joined(separator: " "))"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -60,6 +81,11 @@ final class ServerProcess: @unchecked Sendable {
             }
             found.signal()
         }
+        if case .replica(_, let primaryToken) = role {
+            token = primaryToken
+            try waitUntilHealthy(seconds: 180)
+            return
+        }
         guard found.wait(timeout: .now() + 180) == .success, let loginCode = code.withLock({ $0 }) else {
             stop(keepLog: true)
             throw BenchError("the server printed no login code within 180 s; see \(logPath)")
@@ -85,6 +111,29 @@ final class ServerProcess: @unchecked Sendable {
         token = accessToken
     }
 
+    /// Polls `GET /health` until it answers 200: a replica answers 503 until its snapshot is in
+    /// place and it has caught up with the primary's feed.
+    private func waitUntilHealthy(seconds: Double) throws {
+        let deadline = monotonicNanos() + UInt64(seconds * 1e9)
+        var last = "no answer"
+        while monotonicNanos() < deadline {
+            guard process.isRunning else { break }
+            if let connection = try? HTTPConnection(port: port), let answer = try? connection.request("GET", "/health") {
+                if answer.status == 200 { return }
+                last = "\(answer.status) \(answer.text.prefix(300))"
+            }
+            usleep(100_000)
+        }
+        stop(keepLog: true)
+        throw BenchError("\(command) was not healthy within \(Int(seconds)) s (last /health: \(last)); see \(logPath)")
+    }
+
+    /// `GET /health` as JSON, nil if it did not answer.
+    func health() -> [String: Any]? {
+        guard let connection = try? HTTPConnection(port: port), let answer = try? connection.request("GET", "/health") else { return nil }
+        return answer.json()
+    }
+
     var residentKB: Int? { residentKilobytes(of: pid) }
     /// The soft open-file limit the server runs with, from /proc/<pid>/limits.
     var openFileLimit: String {
@@ -97,8 +146,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Subscribers the hub counts, from `GET /health`.
     func hubSubscribers() -> Int? {
-        guard let connection = try? HTTPConnection(port: port), let answer = try? connection.request("GET", "/health") else { return nil }
-        return answer.json()?["subscribers"] as? Int
+        health()?["subscribers"] as? Int
     }
 
     /// `name value` lines of `GET /metrics` whose name starts with `prefix`.
@@ -122,6 +170,7 @@ final class ServerProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: dataDir)
+        try? FileManager.default.removeItem(atPath: dataDir + ".snapshot")
         if !keepLog { try? FileManager.default.removeItem(atPath: logPath) }
     }
 }

@@ -85,6 +85,47 @@ final class Fleet: Sendable {
     }
 }
 
+/// Every (subscriber, sale) delivery of a fleet matched with its purchase.
+struct DeliveryStats {
+    /// Nanoseconds from the purchase's write to the `new_sale` frame's read, one per first delivery.
+    var latencies: [UInt64] = []
+    /// (subscriber, sale) pairs never received; a sale received twice by one subscriber; a sale
+    /// with no 201 among the purchases (not timed).
+    var lost = 0, duplicated = 0, foreign = 0
+    var seqViolations = 0, resyncs = 0, events = 0
+    var errors: [String] = []
+    /// The monotonic time of the last matched delivery.
+    var lastDelivery: UInt64 = 0
+    var delivered: Int { latencies.count }
+}
+
+extension Fleet {
+    /// Matches what every ready subscriber received with `sentAt` (sale id → monotonic time its
+    /// purchase was written).
+    func match(sentAt: [String: UInt64]) -> DeliveryStats {
+        var stats = DeliveryStats()
+        stats.latencies.reserveCapacity(sentAt.count * logs.count)
+        for log in logs {
+            log.state.withLock { state in
+                if stats.errors.count < 5, let error = state.error { stats.errors.append(error) }
+                guard state.ready else { return }
+                stats.seqViolations += state.seqViolations
+                stats.resyncs += state.resyncs
+                stats.events += state.events
+                var seen = Set<String>()
+                for (id, at) in state.sales {
+                    guard let sent = sentAt[id] else { stats.foreign += 1; continue }
+                    if !seen.insert(id).inserted { stats.duplicated += 1; continue }
+                    stats.latencies.append(at &- sent)
+                    stats.lastDelivery = max(stats.lastDelivery, at)
+                }
+                stats.lost += sentAt.count - seen.count
+            }
+        }
+        return stats
+    }
+}
+
 /// One subscriber's connection: the HTTP upgrade, then server frames cut from the bytes read,
 /// each handled as ``FrameScan`` reads it. Client frames (the subscription, pongs) are masked,
 /// as RFC 6455 requires.

@@ -26,6 +26,17 @@ struct WSBench {
         let fileLimit = raiseOpenFileLimit()
         let loadBefore = Machine.loadAverage()
         let started = ContinuousClock.now
+        if options.replication {
+            do {
+                let result = try await ReplicationBenchmark(options: options).run()
+                print(ReplicationReport(options: options, result: result, fileLimit: fileLimit, loadBefore: loadBefore,
+                                        loadAfter: Machine.loadAverage(), elapsed: ContinuousClock.now - started).render())
+            } catch {
+                progress("ws-bench: \(error)")
+                exit(1)
+            }
+            return
+        }
         var live: [LiveResult] = []
         var rest: RESTResult?
         do {
@@ -50,8 +61,15 @@ struct WSBenchOptions {
     var rest = true
     var live = true
     var userRateLimit = 1_000_000.0
+    /// `--replication`: ReplicationBenchmark instead of the live and REST runs.
+    var replication = false
+    var lagSubscribers = 50
+    var lagRates = [100.0, 1_000.0]
+    var fanOutSubscribers = 10_000
+    var fanOutRate = 20.0
     var tenda: String
     var demoFile: String
+    var natsServer = "/usr/sbin/nats-server"
     var arguments: [String]
 
     /// benchmarks/ and the repository root, from this file's place.
@@ -61,6 +79,8 @@ struct WSBenchOptions {
     static let usage = """
         usage: ws-bench [--quick] [--subscribers 1000,10000] [--rates 50,20] [--seconds 15] [--rest-seconds 10]
                         [--no-live] [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
+               ws-bench --replication [--quick] [--seconds 15] [--lag-subscribers 50] [--lag-rates 100,1000]
+                        [--fan-out-subscribers 10000] [--fan-out-rate 20] [--nats-server PATH]
           --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
           --rates           purchases per second of each live run (50,20)
           --seconds         length of each live run's purchases (15); --no-live skips the live runs
@@ -68,7 +88,11 @@ struct WSBenchOptions {
           --user-rate-limit the server's --user-rate-limit (1000000: the benchmark is one user)
           --tenda           the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
           --quick           200 subscribers at 20/s for 5 s, REST runs of 3 s: a smoke test
-        Needs wrk on the PATH for the REST part (apt-get install wrk).
+          --replication     replica nodes over nats-server (issue 16): replication lag (subscribers on the
+                            primary and on one replica, purchases at each --lag-rates rate), then fan-out
+                            (--fan-out-subscribers on the primary alone, then split over two replicas);
+                            with --quick: 20 subscribers at 100,500/s and 1,000 split, 5 s each
+        Needs wrk on the PATH for the REST part (apt-get install wrk), nats-server for --replication.
         """
 
     init(parsing arguments: [String]) throws {
@@ -98,7 +122,15 @@ struct WSBenchOptions {
             case "--user-rate-limit": userRateLimit = try numbers()[0]
             case "--tenda": tenda = try value()
             case "--demo-file": demoFile = try value()
-            case "--quick": subscribers = [200]; rates = [20]; seconds = 5; restSeconds = 3
+            case "--quick":
+                subscribers = [200]; rates = [20]; seconds = 5; restSeconds = 3
+                lagSubscribers = 20; lagRates = [100, 500]; fanOutSubscribers = 1_000
+            case "--replication": replication = true
+            case "--lag-subscribers": lagSubscribers = Int(try numbers()[0])
+            case "--lag-rates": lagRates = try numbers()
+            case "--fan-out-subscribers": fanOutSubscribers = Int(try numbers()[0])
+            case "--fan-out-rate": fanOutRate = try numbers()[0]
+            case "--nats-server": natsServer = try value()
             case "--help", "-h": throw BenchError("help")
             default: throw BenchError("unknown option \(arguments[i])")
             }
@@ -108,10 +140,12 @@ struct WSBenchOptions {
     }
 }
 
-/// Creates a server, restocks p1 so purchases never run out, returns it.
-func startServer(_ options: WSBenchOptions, label: String) throws -> ServerProcess {
+/// Creates a server, restocks p1 so purchases never run out, returns it. `extraArguments` (e.g.
+/// `--nats`, `--replication-key`) make it a replication primary.
+func startServer(_ options: WSBenchOptions, label: String, extraArguments: [String] = []) throws -> ServerProcess {
     progress("starting \(options.tenda) serve --demo (\(label)) …")
-    let server = try ServerProcess(binary: options.tenda, demoFile: options.demoFile, userRateLimit: options.userRateLimit, label: label)
+    let server = try ServerProcess(binary: options.tenda, role: .demo(file: options.demoFile), userRateLimit: options.userRateLimit,
+                                   extraArguments: extraArguments, label: label)
     let connection = try HTTPConnection(port: server.port)
     let restock = try connection.request("POST", "/api/products/p1/stock", token: server.token,
                                          body: #"{"delta":1000000,"reason":"restock"}"#)
@@ -221,31 +255,8 @@ struct LiveBenchmark {
         // Match every delivery with its purchase.
         var sentAt: [String: UInt64] = [:]
         for sample in okSales { sentAt[sample.saleId!] = sample.sent }
-        var latencies: [UInt64] = []
-        latencies.reserveCapacity(expected)
-        var lost = 0, duplicated = 0, foreign = 0, seqViolations = 0, resyncs = 0, events = 0
-        var errors: [String] = []
-        var lastDelivery: UInt64 = 0
-        for log in fleet.logs {
-            log.state.withLock { state in
-                guard state.ready else {
-                    if errors.count < 5, let error = state.error { errors.append(error) }
-                    return
-                }
-                if errors.count < 5, let error = state.error { errors.append(error) }
-                seqViolations += state.seqViolations
-                resyncs += state.resyncs
-                events += state.events
-                var seen = Set<String>()
-                for (id, at) in state.sales {
-                    guard let sent = sentAt[id] else { foreign += 1; continue }
-                    if !seen.insert(id).inserted { duplicated += 1; continue }
-                    latencies.append(at &- sent)
-                    lastDelivery = max(lastDelivery, at)
-                }
-                lost += sentAt.count - seen.count
-            }
-        }
+        let stats = fleet.match(sentAt: sentAt)
+        let (latencies, lastDelivery) = (stats.latencies, stats.lastDelivery)
         let closedEarly = fleet.ended.current
         let hubMetrics = server.metrics(prefix: "tenda_hub_")
         var subscribersWithLoss = 0, lostInLastFifth = 0
@@ -269,9 +280,10 @@ struct LiveBenchmark {
             connectSeconds: connectSeconds, rssBeforeKB: rssBefore, rssAfterKB: rssAfter, purchases: count, purchasesOK: okSales.count,
             purchaseErrors: run.errors, purchaseLatency: Percentiles(run.samples.map { $0.done - $0.sent }),
             achievedRate: Double(run.samples.count) / runSeconds, delivery: Percentiles(latencies), expected: expected,
-            delivered: latencies.count, lost: lost, duplicated: duplicated, foreign: foreign, seqViolations: seqViolations,
-            resyncs: resyncs, subscriberErrors: errors, deliveriesPerSecond: span > 0 ? Double(latencies.count) / span : .nan,
-            eventsPerSecond: span > 0 ? Double(events) / span : .nan, serverCPU: (cpuAfter - cpuBefore) / runSeconds,
+            delivered: latencies.count, lost: stats.lost, duplicated: stats.duplicated, foreign: stats.foreign,
+            seqViolations: stats.seqViolations, resyncs: stats.resyncs, subscriberErrors: stats.errors,
+            deliveriesPerSecond: span > 0 ? Double(latencies.count) / span : .nan,
+            eventsPerSecond: span > 0 ? Double(stats.events) / span : .nan, serverCPU: (cpuAfter - cpuBefore) / runSeconds,
             command: server.command, serverFileLimit: fileLimit,
             drainSeconds: drainSeconds, closedEarly: closedEarly, subscribersWithLoss: subscribersWithLoss,
             lostInLastFifth: lostInLastFifth, hubMetrics: hubMetrics, stillArriving: stillArriving)
