@@ -30,7 +30,7 @@ struct LibNATS: @unchecked Sendable {
     typealias OptionsSetName = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> natsStatus
     typealias OptionsSetInt = @convention(c) (OpaquePointer?, Int32) -> natsStatus
     typealias OptionsSetInt64 = @convention(c) (OpaquePointer?, Int64) -> natsStatus
-    typealias OptionsSetRetryOnFailedConnect = @convention(c) (OpaquePointer?, Bool, natsConnectionHandler?, UnsafeMutableRawPointer?) -> natsStatus
+    typealias OptionsSetBool = @convention(c) (OpaquePointer?, Bool) -> natsStatus
     typealias OptionsDestroy = @convention(c) (OpaquePointer?) -> Void
 
     typealias ConnectionConnect = @convention(c) (UnsafeMutablePointer<OpaquePointer?>?, OpaquePointer?) -> natsStatus
@@ -98,9 +98,7 @@ struct LibNATS: @unchecked Sendable {
     let optionsCreate: OptionsCreate
     let optionsSetServers: OptionsSetServers
     let optionsSetName: OptionsSetName
-    let optionsSetMaxReconnect: OptionsSetInt
-    let optionsSetReconnectWait: OptionsSetInt64
-    let optionsSetRetryOnFailedConnect: OptionsSetRetryOnFailedConnect
+    let optionsSetAllowReconnect: OptionsSetBool
     let optionsDestroy: OptionsDestroy
 
     let connectionConnect: ConnectionConnect
@@ -155,9 +153,7 @@ struct LibNATS: @unchecked Sendable {
         optionsCreate = try f("natsOptions_Create")
         optionsSetServers = try f("natsOptions_SetServers")
         optionsSetName = try f("natsOptions_SetName")
-        optionsSetMaxReconnect = try f("natsOptions_SetMaxReconnect")
-        optionsSetReconnectWait = try f("natsOptions_SetReconnectWait")
-        optionsSetRetryOnFailedConnect = try f("natsOptions_SetRetryOnFailedConnect")
+        optionsSetAllowReconnect = try f("natsOptions_SetAllowReconnect")
         optionsDestroy = try f("natsOptions_Destroy")
         connectionConnect = try f("natsConnection_Connect")
         connectionClose = try f("natsConnection_Close")

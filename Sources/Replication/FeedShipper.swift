@@ -95,6 +95,9 @@ public struct FeedShipper: Service {
                 // where the stream ends again and go on from there.
                 logger.warning("shipping the feed to NATS: \(error); trying again")
                 status.update { $0.lastError = "\(error)"; $0.nats = client?.state ?? "not connected" }
+                // A new connection each time: the client does not mend a lost one.
+                client?.close()
+                client = nil
                 position = nil
                 try? await Task.sleep(for: .seconds(1))
             }

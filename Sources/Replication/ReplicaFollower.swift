@@ -101,7 +101,9 @@ public struct ReplicaFollower: Service {
                 status.update { $0.nats = nats.state; $0.lastError = nil }
                 while !Task.isCancelled {
                     let message = try await lane.run { try opened.next(timeout: .milliseconds(500)) }
-                    status.update { $0.nats = nats.state }
+                    let state = nats.state
+                    status.update { $0.nats = state }
+                    if message == nil, state == "closed" { throw NATSConnectionLost() }
                     updateLagClock(&behindSince)
                     guard let message else { continue }
                     guard let span = FeedMessage.span(message.headers) else {
@@ -138,6 +140,9 @@ public struct ReplicaFollower: Service {
                 subscription?.close()
                 logger.warning("following the feed stream: \(error); trying again")
                 status.update { $0.lastError = "\(error)"; $0.nats = client?.state ?? "not connected" }
+                // A new connection each time: the client does not mend a lost one.
+                client?.close()
+                client = nil
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -154,4 +159,9 @@ public struct ReplicaFollower: Service {
         let since = behindSince
         status.update { $0.lagMilliseconds = since.map(FeedShipper.milliseconds(since:)) ?? 0 }
     }
+}
+
+/// The NATS connection closed under a subscription (the client does not mend it): start again.
+struct NATSConnectionLost: Error, CustomStringConvertible {
+    var description: String { "the connection to NATS was lost" }
 }
