@@ -57,13 +57,7 @@ final class NATSServer: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            kill(pid, SIGTERM)
-            let deadline = monotonicNanos() + 5_000_000_000
-            while process.isRunning, monotonicNanos() < deadline { usleep(20_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            process.waitUntilExit()
-        }
+        terminate(process)
         try? FileManager.default.removeItem(atPath: storeDir)
         try? FileManager.default.removeItem(atPath: storeDir + ".log")
     }

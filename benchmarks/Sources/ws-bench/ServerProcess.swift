@@ -162,16 +162,21 @@ final class ServerProcess: @unchecked Sendable {
 
     /// SIGTERM, then SIGKILL after 5 s; removes the data folder, and the log unless `keepLog`.
     func stop(keepLog: Bool = false) {
-        if process.isRunning {
-            kill(pid, SIGTERM)
-            let deadline = monotonicNanos() + 5_000_000_000
-            while process.isRunning, monotonicNanos() < deadline { usleep(20_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            process.waitUntilExit()
-        }
+        terminate(process)
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: dataDir + ".snapshot")
         if !keepLog { try? FileManager.default.removeItem(atPath: logPath) }
     }
 }
 
+
+/// SIGTERM, then SIGKILL when the process still runs after 5 s; waits for its exit. For the
+/// servers the benchmarks start (tenda serve, nats-server).
+func terminate(_ process: Process) {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, SIGTERM)
+    let deadline = monotonicNanos() + 5_000_000_000
+    while process.isRunning, monotonicNanos() < deadline { usleep(20_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+}
