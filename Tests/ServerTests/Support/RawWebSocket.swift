@@ -84,8 +84,9 @@ final class RawWebSocket: Sendable {
     var frames: [ServerFrame] { reader.state.withLockedValue { $0.frames } }
     var isClosed: Bool { reader.state.withLockedValue { $0.closed } }
 
-    /// Waits until `condition` holds of what was read, or fails after `seconds`.
-    func wait(_ what: String, seconds: Double = 10, until condition: @escaping @Sendable (FrameReader.State) -> Bool) async throws {
+    /// Waits until `condition` holds of what was read, or fails after `seconds` (30 by default: the
+    /// whole suite starts at once on two cores, and a wait only ends early when its condition holds).
+    func wait(_ what: String, seconds: Double = 30, until condition: @escaping @Sendable (FrameReader.State) -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while !reader.state.withLockedValue({ condition($0) }) {
             guard ContinuousClock.now < deadline else { throw RawWebSocketTimeout(what: what) }
