@@ -40,7 +40,7 @@ private func assemble(over environment: Store.Environment, _ configuration: AppC
         if case .replica = configuration.replication { throw AppConfigurationError("--demo loads a shop into the primary, not into a replica") }
         demoLogin = try await loadDemo(demoFile, into: shop, configuration)
     }
-    let hub = Hub(environment: environment, configuration: configuration.hub)
+    let hub = Hub(environment: environment, configuration: configuration.hub, queries: shop)
     let conversation = try await Conversation.open(shop: shop, environment: environment, settings: ConversationSettings(
         publicURL: configuration.linkBase, backupFolder: configuration.backupFolder, tokenSecretFile: configuration.tokenSecretFile))
     var bot: TelegramBot?

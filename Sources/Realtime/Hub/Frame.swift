@@ -17,6 +17,9 @@ public final class Frame: Sendable, Equatable {
         /// `{"type":"closed",…}`: the caller's session ended; the subscription ends after it
         /// and the connection closes (``SessionEnd``).
         case closed
+        /// `{"type":"query_snapshot"|"query_diff",…}`: a live query's result or how it changed
+        /// (``QueryWatch``); `{"type":"error","id":…}` when the server ends a watch.
+        case query
     }
 
     public let kind: Kind

@@ -39,9 +39,12 @@ public final class Hub: Sendable {
 
     public let environment: Environment
     public let configuration: HubConfiguration
+    /// Reads and decodes live queries' results (``Hub/watch(_:id:query:resume:)``); without a
+    /// shop the hub serves topics only.
+    let queries: Shop?
     let mapper = EventMapper()
 
-    private struct State {
+    struct State {
         /// The sequence of the last change fanned out.
         var position: UInt64
         var nextId: UInt64 = 1
@@ -51,24 +54,34 @@ public final class Hub: Sendable {
         var presenceFrame: Frame?
         /// `run()` has ended: new subscriptions end at once.
         var stopped = false
+        /// The subscribers that watch live queries.
+        var watchers: Set<UInt64> = []
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     private let liveFramesEncoded = Atomic<Int>(0)
     private let replayFramesEncoded = Atomic<Int>(0)
     private let framesDelivered = Atomic<Int>(0)
     private let slowConsumersCut = Atomic<Int>(0)
     private let undecodableChanges = Atomic<Int>(0)
+    private let settled: Atomic<UInt64>
 
-    /// A hub over `environment`'s change feed, starting at its current head.
-    public init(environment: Environment, configuration: HubConfiguration = HubConfiguration()) {
+    /// A hub over `environment`'s change feed, starting at its current head; with `queries`
+    /// (the shop over the same environment) it serves live queries too.
+    public init(environment: Environment, configuration: HubConfiguration = HubConfiguration(), queries: Shop? = nil) {
         self.environment = environment
         self.configuration = configuration
+        self.queries = queries
         state = Mutex(State(position: environment.head))
+        settled = Atomic(environment.head)
     }
 
     /// The sequence of the last change the hub has fanned out.
     public var position: UInt64 { state.withLock { $0.position } }
+
+    /// The sequence of the last change whose every frame is queued, live queries' fresh reads
+    /// included (``position`` moves first, when the change's events are queued).
+    public var settledPosition: UInt64 { settled.load(ordering: .acquiring) }
 
     /// The store's epoch: which history the feed's sequences belong to (``Environment/epoch``).
     /// Every `ready` and `resync` names it; a client resumes with it beside its `since`.
@@ -132,19 +145,29 @@ public final class Hub: Sendable {
         let frames = events.map(Frame.event)
         if !frames.isEmpty { liveFramesEncoded.add(frames.count, ordering: .relaxed) }
         let accessChanges = AccessChange.changes(in: change)
+        let queryChange = queryChange(for: change)
         var ended: [(SubscriberState, SessionEnd)] = []
         var roleWakes: [@Sendable () -> Void] = []
+        var rereads: [(SubscriberState, String, reset: String?)] = []
+        var deliveries: [(SubscriberState, SubscriberState.Delivery)] = []
         state.withLock { s in
             s.position = change.sequence
             for access in accessChanges {
-                apply(access, in: &s, ending: &ended, waking: &roleWakes)
+                apply(access, in: &s, ending: &ended, waking: &roleWakes, rereading: &rereads)
             }
             for (event, frame) in zip(events, frames) {
                 offer(frame, audience: event.audience, in: &s, waking: &wakes)
             }
+            if let queryChange {
+                fold(queryChange, at: change.sequence, in: &s, rereading: &rereads, delivering: &deliveries)
+            }
         }
         for (subscriber, reason) in ended { subscriber.end(with: reason) }
         for wake in roleWakes { wake() }
+        for (subscriber, delivery) in deliveries { settle(delivery, of: subscriber) }
+        // Before the next change is fanned out, so every watch stays in feed order.
+        for (subscriber, id, reset) in rereads { reread(subscriber, watch: id, reset: reset) }
+        settled.store(change.sequence, ordering: .releasing)
     }
 
     /// Applies one access change to every subscriber it concerns, under the hub's lock so that
@@ -152,11 +175,17 @@ public final class Hub: Sendable {
     /// ended session or a block takes them out (they are ended, with their `closed` frame,
     /// once the lock is let go). Access changes are rare; the pass over the subscribers is too.
     private func apply(_ change: AccessChange, in s: inout State, ending ended: inout [(SubscriberState, SessionEnd)],
-                       waking wakes: inout [@Sendable () -> Void]) {
+                       waking wakes: inout [@Sendable () -> Void], rereading rereads: inout [(SubscriberState, String, reset: String?)]) {
         for (id, subscriber) in s.subscribers where subscriber.isConcerned(by: change) {
             switch change {
             case .role(_, let role):
-                if let wake = subscriber.apply(role: role) { wakes.append(wake) }
+                if let wake = subscriber.apply(role: role) {
+                    wakes.append(wake)
+                    // Its queued diffs were dropped with the old role: each watch is read whole again.
+                    if s.watchers.contains(id) {
+                        rereads += subscriber.state.withLock { Array($0.watches.keys) }.map { (subscriber, $0, "access") }
+                    }
+                }
             case .blocked:
                 s.subscribers[id] = nil
                 ended.append((subscriber, .userBlocked))
@@ -165,6 +194,10 @@ public final class Hub: Sendable {
                 ended.append((subscriber, .sessionEnded))
             }
         }
+    }
+
+    func slowConsumerCut() {
+        slowConsumersCut.add(1, ordering: .relaxed)
     }
 
     private static func wake(_ wakes: inout [any FrameSink]) {
@@ -197,6 +230,7 @@ public final class Hub: Sendable {
     private func restartAtHead() {
         let ended = state.withLock { s -> [SubscriberState] in
             s.position = environment.head
+            settled.store(s.position, ordering: .releasing)
             defer { s.subscribers = [:] }
             return Array(s.subscribers.values)
         }

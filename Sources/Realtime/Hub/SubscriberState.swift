@@ -46,6 +46,8 @@ final class SubscriberState: Sendable {
         var replayedIndex = 0
         /// Live frames at or below this sequence were (or will be) replayed; they are skipped.
         let liveAfter: UInt64
+        /// The live queries watched through this subscription, by the client's id.
+        var watches: [String: QueryWatch] = [:]
 
         var replayDone: Bool { replayedIndex >= replayed.count && (finished || replayCursor >= replayEnd) }
     }
@@ -92,6 +94,9 @@ final class SubscriberState: Sendable {
                 return !(frame.verdict?.admits(userId: userId, role: role) ?? false)
             }
             s.queue.removeAll(where: hidden)
+            // Diffs queued under the old role may show what the new one may not: each watch is
+            // read again whole under the new role (``Hub``) and its snapshot replaces them.
+            s.queue.removeAll { $0.kind == .query }
             if s.replayedIndex < s.replayed.count {
                 s.replayed = s.replayed[s.replayedIndex...].filter { !hidden($0) }
                 s.replayedIndex = 0
@@ -113,22 +118,29 @@ final class SubscriberState: Sendable {
                 return (.skipped, nil, nil)
             }
             if let sequence = frame.sequence, sequence <= s.liveAfter { return (.skipped, nil, nil) }
-            if let waiter = s.waiter {
-                // The reader parks only once the queue is empty and the replay done.
-                s.waiter = nil
-                return (.delivered, waiter, nil)
-            }
-            s.queue.append(frame)
-            if s.queue.count > queueLimit {
-                s.queue.removeAll()
-                s.queue.append(.resync(.slowConsumer, epoch: epoch))
-                s.finished = true
-                return (.overflowed, nil, Self.takeWake(&s))
-            }
-            return (.delivered, nil, Self.takeWake(&s))
+            return enqueue(frame, &s)
         }
         waiter?.resume(returning: frame)
         return (result, sink)
+    }
+
+    /// Hands `frame` to the parked reader or queues it; a queue past its limit is replaced by
+    /// the `slow_consumer` resync and the subscription ends. Returns the reader to resume (with
+    /// `frame`) or the sink to wake, for the caller to call once the locks are let go.
+    func enqueue(_ frame: Frame, _ s: inout State) -> (Offer, CheckedContinuation<Frame?, Never>?, (any FrameSink)?) {
+        if let waiter = s.waiter {
+            // The reader parks only once the queue is empty and the replay done.
+            s.waiter = nil
+            return (.delivered, waiter, nil)
+        }
+        s.queue.append(frame)
+        if s.queue.count > queueLimit {
+            s.queue.removeAll()
+            s.queue.append(.resync(.slowConsumer, epoch: epoch))
+            s.finished = true
+            return (.overflowed, nil, Self.takeWake(&s))
+        }
+        return (.delivered, nil, Self.takeWake(&s))
     }
 
     /// The sink, when it has not been told yet that frames wait.

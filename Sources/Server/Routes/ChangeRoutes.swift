@@ -63,9 +63,18 @@ struct ChangeRoutes {
             let lastEventId = request.headers[Self.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
                 .flatMap { $0 <= Self.maxSequence ? $0 : nil }
             let since = [try sequence(request, "since"), lastEventId].compactMap { $0 }.max()
+            // Live queries, each `watch=` one JSON object as the socket's `watch` message; a stream
+            // that watches queries and names no topics carries the queries alone.
+            let watches = try request.uri.queryParameters.getAll("watch").enumerated().map { index, text throws(ShopError) in
+                try WatchRequest.parse(String(text), path: "watch[\(index)]")
+            }
+            let topics = watches.isEmpty || request.uri.queryParameters["topics"] != nil ? Self.topics(request) : []
             let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: caller.role, accessAsOf: caller.asOf,
-                                             topics: Self.topics(request), since: since,
+                                             topics: topics, since: since,
                                              epoch: request.uri.queryParameters["epoch"].map(String.init))
+            for watch in watches {
+                try hub.watch(subscription, id: watch.id, query: watch.query, resume: watch.resume)
+            }
             // The stream's first event says where it starts and in which epoch, as a socket's `ready` does.
             let ready = "event: ready\ndata: {\"type\":\"ready\",\"seq\":\(subscription.livePosition),\"epoch\":\"\(hub.epoch)\"}\n\n"
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -85,7 +94,9 @@ struct ChangeRoutes {
                                         guard let frames = await Self.nextFrames(subscription, within: quiet) else { break }
                                         var text = ""
                                         for frame in frames {
-                                            if let seq = frame.sequence { text += "id: \(seq)\n" }
+                                            // Only events name the topics' resume point: a query's frame may
+                                            // be read ahead of events still to come.
+                                            if frame.kind == .event, let seq = frame.sequence { text += "id: \(seq)\n" }
                                             text += "data: \(frame.text)\n\n"
                                         }
                                         // A quiet stream gets a comment line now and then: proxies keep it

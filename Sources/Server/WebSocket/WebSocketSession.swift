@@ -219,6 +219,8 @@ final class WebSocketSession: @unchecked Sendable {
             let asOf = hub.position
             let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: existing.role, accessAsOf: asOf,
                                              topics: topics, since: resume.since, epoch: resume.epoch)
+            // Its live queries go with it, each starting again from a snapshot on the new one.
+            hub.moveWatches(from: existing, to: subscription)
             existing.unsubscribe()
             current = subscription
             let previous = replay
@@ -236,6 +238,11 @@ final class WebSocketSession: @unchecked Sendable {
         case "unsubscribe":
             guard let current else { return }
             current.update(topics: current.topics.subtracting(message.topics ?? []))
+        case "watch":
+            watch(text, connection)
+        case "unwatch":
+            guard let current, let id = message.id else { return sendError(message.id, "invalid_input", "unwatch names the watch's id", connection) }
+            hub.unwatch(current, id: id)
         case "presence":
             hub.setPresence(connectionId: connectionId, userId: caller.userId, role: current?.role ?? .user, view: message.view)
         case "ping":
@@ -246,6 +253,25 @@ final class WebSocketSession: @unchecked Sendable {
             await reauthenticate(message, caller: caller, connection)
         default:
             sendError(message.id, "invalid_input", "unknown message type \(message.type)", connection)
+        }
+    }
+
+    /// `{"type":"watch","id":…,"collection":…}`: the query's frames follow on this socket
+    /// (``WatchRequest``, ``Hub/watch(_:id:query:resume:)``); a refusal is an `error` with the watch's id.
+    private func watch(_ text: String, _ connection: WebSocketConnection) {
+        guard let current else { return }
+        do {
+            let request = try WatchRequest.parse(text)
+            do {
+                try hub.watch(current, id: request.id, query: request.query, resume: request.resume)
+            } catch let error as ShopError {
+                sendError(request.id, error.code.rawValue, error.message, field: error.field, connection)
+            } catch {
+                sendError(request.id, "store_failure", "the query could not be read", connection)
+            }
+        } catch {
+            let id = (try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)))?.id.flatMap { WatchRequest.isValidId($0) ? $0 : nil }
+            sendError(id, error.code.rawValue, error.message, field: error.field, connection)
         }
     }
 
@@ -277,9 +303,10 @@ final class WebSocketSession: @unchecked Sendable {
         }
     }
 
-    private func sendError(_ id: String?, _ code: String, _ message: String, _ connection: WebSocketConnection) {
+    private func sendError(_ id: String?, _ code: String, _ message: String, field: String? = nil, _ connection: WebSocketConnection) {
         var body: [String: any Sendable] = ["type": "error", "code": code, "message": message]
         if let id { body["id"] = id }
+        if let field { body["field"] = field }
         connection.send(Self.json(body))
     }
 

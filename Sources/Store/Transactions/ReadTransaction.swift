@@ -25,6 +25,12 @@ public class ReadTransaction {
     /// LMDB's id for this snapshot (increases with every commit).
     public var snapshotId: UInt64 { UInt64(mdb_txn_id(txn)) }
 
+    /// The change feed's head as this snapshot sees it: the sequence of the last change it
+    /// holds (0 before the first). What is read in this transaction is the store as of that change.
+    public func feedHead() throws -> UInt64 {
+        try rawGet(internals.meta, InternalDatabases.MetaKey.head.bytes).map { try UInt64(binary: $0) } ?? 0
+    }
+
     /// Called with every failing LMDB code; a write transaction watches for `MDB_MAP_FULL`.
     func noteFailure(_ rc: Int32) {}
 

@@ -34,7 +34,7 @@ struct LiveShop {
         let bruno = try await shop.execute(SeeTelegramUser(identity: .init(telegramId: 4_000, firstName: "Bruno")), as: .system())
         var hubConfiguration = HubConfiguration()
         configureHub(&hubConfiguration)
-        let hub = Hub(environment: env, configuration: hubConfiguration)
+        let hub = Hub(environment: env, configuration: hubConfiguration, queries: shop)
         let pump = Task { try await hub.run() }
         return LiveShop(folder: folder, environment: env, shop: shop, hub: hub, pump: pump, owner: owner, admin: admin, ana: ana, bruno: bruno)
     }
