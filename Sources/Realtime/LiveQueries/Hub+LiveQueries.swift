@@ -74,6 +74,11 @@ extension Hub {
         subscription.state.removeWatch(id)
     }
 
+    /// How many subscriptions watch at least one live query.
+    public var watcherCount: Int {
+        state.withLock { s in s.watchers.count { (s.subscribers[$0]?.watchCount ?? 0) > 0 } }
+    }
+
     /// The ids of the queries `subscription` watches.
     public func watchIds(of subscription: Subscription) -> [String] {
         subscription.state.state.withLock { Array($0.watches.keys) }
