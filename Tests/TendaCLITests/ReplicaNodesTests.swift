@@ -45,6 +45,9 @@ import Testing
         let onA = try await SaleSubscriber(nodes, a, since: start)
         let onB = try await SaleSubscriber(nodes, b, since: start)
         let mover = try await SaleSubscriber(nodes, a, since: start)
+        // A live query on a replica folds the primary's sales as they are applied there.
+        let newest = #"{"type":"watch","id":"q","collection":"sales","order":{"field":"at","direction":"desc"},"limit":50}"#
+        let watcherOnB = try await QueryWatcher(nodes, b, watch: newest)
 
         let firstHalf = try await Self.sell(nodes, 60)
         try await poll("the moving subscriber to see the first sales", seconds: 60) { mover.sequences.count >= 60 }
@@ -72,6 +75,13 @@ import Testing
         for subscriber in [onA, onB, moved] { await subscriber.close() }
         try await nodes.waitUntilCaughtUp(a)
         try await nodes.waitUntilCaughtUp(b)
+        // What the replica's watcher folded is what the query answers on the primary now.
+        let onPrimaryNow = try await QueryWatcher(nodes, nodes.primary, watch: newest)
+        let primaryHead = try await nodes.feedHead(nodes.primary)
+        try await poll("the replica's watch to fold every sale", seconds: 60) { watcherOnB.records == onPrimaryNow.records }
+        #expect(watcherOnB.records.count == 50)
+        #expect(watcherOnB.seq <= primaryHead)
+        for watcher in [watcherOnB, onPrimaryNow] { await watcher.close() }
         for node in [nodes.primary] + nodes.replicas { await node.stop() }
         let primaryDigest = try nodes.digest(nodes.primary)
         #expect(try nodes.digest(a) == primaryDigest)

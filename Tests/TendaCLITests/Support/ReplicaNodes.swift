@@ -195,6 +195,60 @@ final class SaleSubscriber: Sendable {
     }
 }
 
+/// A WebSocket client watching one live query on one node, folding its snapshot and diffs as
+/// CONTRACT.md says a client does: the records it holds (id → version) and the last `seq`.
+final class QueryWatcher: Sendable {
+    /// What the socket folded, shared with the task reading it.
+    final class Folded: Sendable {
+        let state = Mutex<(records: [String: Int], seq: UInt64, snapshots: Int)>(([:], 0, 0))
+    }
+    private let folded = Folded()
+    private let task: Task<Void, any Error>
+
+    var records: [String: Int] { folded.state.withLock { $0.records } }
+    var seq: UInt64 { folded.state.withLock { $0.seq } }
+
+    /// Connects to `node`, sends `watch` (a `watch` message with id "q"); returns once the snapshot came.
+    init(_ nodes: ReplicaNodes, _ node: ReplicaNodes.Node, watch: String) async throws {
+        let folded = folded
+        let url = "ws://127.0.0.1:\(node.port)/ws?token=\(nodes.token)"
+        task = Task {
+            try await WebSocketClient.connect(url: url, logger: Logger(label: "replica-nodes-test")) { inbound, outbound, _ in
+                try await outbound.write(.text(watch))
+                for try await message in inbound.messages(maxSize: 1 << 24) {
+                    guard case .text(let text) = message,
+                          let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+                    func fold(_ key: String, into records: inout [String: Int]) {
+                        for record in json[key] as? [[String: Any]] ?? [] {
+                            if let id = record["id"] as? String { records[id] = record["version"] as? Int ?? 0 }
+                        }
+                    }
+                    folded.state.withLock { s in
+                        switch json["type"] as? String {
+                        case "query_snapshot":
+                            s.records = [:]
+                            s.snapshots += 1
+                            fold("records", into: &s.records)
+                        case "query_diff":
+                            for id in json["leave"] as? [String] ?? [] { s.records[id] = nil }
+                            fold("enter", into: &s.records)
+                            fold("update", into: &s.records)
+                        default: return
+                        }
+                        if let seq = json["seq"] as? Int { s.seq = UInt64(seq) }
+                    }
+                }
+            }
+        }
+        try await poll("the watch on \(node.name) to get its snapshot") { folded.state.withLock { $0.snapshots > 0 } }
+    }
+
+    func close() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
 struct ReplicaNodesError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
