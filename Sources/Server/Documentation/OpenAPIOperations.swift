@@ -331,8 +331,12 @@ enum OpenAPIOperations {
                          description: """
                             Upgrade to a WebSocket; every message is one JSON text frame. Authenticate with `?token=` or a first \
                             message `{"type": "auth", "token"}`. Client messages: subscribe (`topics`, `since`), unsubscribe, \
-                            command (`id`, `command`, `params`), presence (`view`), ping, and `auth` again with a refreshed \
-                            token; subscribe's `since` goes with the `epoch` it belongs to (or `?since=&epoch=` on the address). \
+                            command (`id`, `command`, `params`), presence (`view`), ping, `auth` again with a refreshed \
+                            token, and `watch` (`id`, `collection`, `filter`, `order`, `limit`; `since`, `epoch`, `have` to resume) \
+                            and `unwatch` (`id`) for live queries (README, "Live queries"): `query_snapshot` (`id`, `seq`, `epoch`, \
+                            `collection`, `records`, and `reason` when it replaces a result), then `query_diff` (`id`, `seq`, \
+                            `enter`, `update`, `leave`, `resumed`) in commit order; a refused or ended watch is an `error` with its `id`. \
+                            A subscribe's `since` goes with the `epoch` it belongs to (or `?since=&epoch=` on the address). \
                             Server messages: ready (with the store's `epoch` and the token's `expiresAt`), event, result (a table command's carries \
                             `seq`, its commit's place in the feed), error, resync, pong; \
                             `access` (`role`, `topics`) when the caller's role changes; `auth_expiring` ahead of the token's \
@@ -357,8 +361,10 @@ enum OpenAPIOperations {
                              "Each event is `id: <seq>` and `data: <frame>`; resumes after the later of `since` and `Last-Event-ID` " +
                              "(an EventSource reconnects to the same URL and names the last event it got in the header). " +
                              "The stream follows the caller's session: an `access` frame when the role changes, and a last `closed` frame " +
-                             "(`session_ended`, `token_expired`, `user_blocked`) before it ends.",
-                         access: "signed in", minimumRole: .user, parameters: ["since", "epoch", "topics", "LastEventID"],
+                             "(`session_ended`, `token_expired`, `user_blocked`) before it ends. With `watch`, live queries' " +
+                             "`query_snapshot` and `query_diff` frames come on the same stream (they carry no `id:` line: " +
+                             "the topics' resume point is the events'); a bad `watch` is refused with 400 naming `watch[i].<field>`.",
+                         access: "signed in", minimumRole: .user, parameters: ["since", "epoch", "topics", "watch", "LastEventID"],
                          answer: .eventStream("ChangeEvent")),
         ]
     }

@@ -43,6 +43,9 @@ enum OpenAPIParameters {
             "wait": query("wait", "Long-poll: when there is nothing new, wait up to this many whole seconds (0–25, default 0).",
                           OpenAPISchema.integer(format: "int32", minimum: 0, maximum: 25)),
             "topics": query("topics", "Comma-separated topics (default all): \(OpenAPISchemas.topics.joined(separator: ", ")).", OpenAPISchema.string()),
+            "watch": query("watch", "A live query, as the socket's `watch` message without its `type` (JSON, URL-encoded; repeat for more): " +
+                           "`{\"id\",\"collection\",\"filter\",\"order\",\"limit\"}`, and `since`, `epoch`, `have` to resume (README, \"Live queries\"). " +
+                           "A stream that watches and names no `topics` carries only the queries' frames.", OpenAPISchema.string()),
             "token": query("token", "The accessToken (or send {\"type\": \"auth\", \"token\"} as the first message).", OpenAPISchema.string()),
             "IdempotencyKey": ["name": "Idempotency-Key", "in": "header", "required": false,
                                "description": "Replays with the same key and body return the first answer and write nothing new.",
