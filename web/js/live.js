@@ -4,7 +4,11 @@
 // and `epoch` and misses nothing; a store restored since answers `resync` instead of a gap. It follows the session
 // too: warned that the access token is expiring, it refreshes it and re-authenticates on the
 // open socket; a stream closed for an expired token reconnects quietly with a fresh one; a
-// session that ended (logout, revoked, blocked) stops it and tells the app.
+// session that ended (logout, revoked, blocked) stops it and tells the app. It carries the
+// screens' live queries too (`watch`): each folded here and handed over in its order, and
+// resumed after a reconnect from the ids and versions held (README, "Live queries").
+
+import { emptyResult, foldQuery, ordered, watchMessage } from './queries.js';
 
 /** Seconds between reconnect attempts, growing to the last value. */
 const defaultBackoff = [1, 2, 4, 8, 15];
@@ -50,6 +54,44 @@ export class LiveConnection {
     this.signedInWith = null;  // the access token the open socket or stream was authenticated with
     this.expiresAt = null;     // when that token expires (RFC 3339), as the server said
     this.quiet = false;        // reconnecting for a fresh token: the status stays as it was
+    this.watches = new Map();  // id → { query, result, onResult }
+  }
+
+  /**
+   * Watches a live query: `onResult(records, result)` gets the records in the query's order at
+   * once when some are already held, and again after every frame that changes them; `onResult(null,
+   * error)` when the server refuses or ends the watch. Watching an id again replaces its query.
+   */
+  watch(id, query, onResult) {
+    const previous = this.watches.get(id);
+    const same = previous && JSON.stringify(previous.query) === JSON.stringify(query);
+    const watch = { query, result: same ? previous.result : emptyResult(), onResult };
+    this.watches.set(id, watch);
+    if (same && watch.result.seq !== null) onResult(ordered(watch.result, query), watch.result);
+    if (this.socket?.readyState === 1) this.send(watchMessage(id, query, watch.result));
+    else if (this.sse) this.reconnectNow();
+  }
+
+  /** Stops watching `id`. */
+  unwatch(id) {
+    if (!this.watches.delete(id)) return;
+    if (this.socket?.readyState === 1) this.send({ type: 'unwatch', id });
+    else if (this.sse) this.reconnectNow();
+  }
+
+  /** Folds a live query's frame into its watch and hands the result on; true when the frame was one. */
+  receiveQuery(frame) {
+    const watch = typeof frame.id === 'string' ? this.watches.get(frame.id) : null;
+    if (!watch) return frame.type === 'query_snapshot' || frame.type === 'query_diff';
+    if (frame.type === 'error') {
+      this.watches.delete(frame.id);
+      watch.onResult(null, frame);
+      return true;
+    }
+    if (frame.type !== 'query_snapshot' && frame.type !== 'query_diff') return false;
+    watch.result = foldQuery(watch.result, frame);
+    watch.onResult(ordered(watch.result, watch.query), watch.result);
+    return true;
   }
 
   start() {
@@ -143,6 +185,8 @@ export class LiveConnection {
         }
         this.send({ type: 'subscribe', topics: [...this.topics], since: this.since, ...(this.epoch ? { epoch: this.epoch } : {}) });
         if (this.view) this.send({ type: 'presence', view: this.view });
+        // After the subscribe, which may replace the server's subscription: the watches go on the new one.
+        for (const [id, watch] of this.watches) this.send(watchMessage(id, watch.query, watch.result));
       } else if (frame.type === 'auth_expiring') {
         this.reauthenticate(socket);
       } else if (frame.type === 'auth_ok') {
@@ -150,6 +194,7 @@ export class LiveConnection {
       } else if (frame.type === 'error' && !frame.id && /token|authenticated/.test(frame.code)) {
         this.refreshToken().catch(() => {});
       }
+      if (this.receiveQuery(frame)) return;
       this.control(frame);
       this.track(frame);
       this.onFrame(frame);
@@ -237,6 +282,10 @@ export class LiveConnection {
     const query = new URLSearchParams({ topics: [...this.topics].join(',') });
     if (this.since !== null) query.set('since', String(this.since));
     if (this.since !== null && this.epoch) query.set('epoch', this.epoch);
+    for (const [id, watch] of this.watches) {
+      const { type, ...request } = watchMessage(id, watch.query, watch.result);
+      query.append('watch', JSON.stringify(request));
+    }
     try {
       const response = await this.fetch(`/api/events?${query}`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
       if (response.status === 401 || response.status === 403) {
@@ -260,6 +309,7 @@ export class LiveConnection {
         }
         // A stream cannot re-authenticate: the fresh token is made ready for the reconnect at expiry.
         if (frame.type === 'auth_expiring') this.freshToken().catch(() => {});
+        if (this.receiveQuery(frame)) return;
         this.control(frame);
         this.track(frame);
         this.onFrame(frame);

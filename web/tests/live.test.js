@@ -332,3 +332,34 @@ test('over SSE, a refusal saying the session ended or the user is blocked ends t
     assert.equal(record.refreshes, 0);
   }
 });
+
+test('live queries go out after the subscribe, are folded and handed on in order, and resume after a reconnect', async () => {
+  FakeSocket.made = [];
+  const live = connection({ WebSocket: FakeSocket });
+  const results = [];
+  const query = { collection: 'products', order: { field: 'stock' }, limit: 5 };
+  live.watch('q:low', query, (records, result) => results.push(records ? records.map((p) => p.id) : result.code));
+  live.start();
+  const first = FakeSocket.made[0];
+  first.open();
+  first.receive({ type: 'ready', seq: 10, epoch: 'e1', user: { id: 'u1', role: 'admin' } });
+  assert.deepEqual(first.sent.map((m) => m.type), ['subscribe', 'watch']);
+  assert.deepEqual(first.sent[1], { type: 'watch', id: 'q:low', ...query });
+  first.receive({ type: 'query_snapshot', id: 'q:low', seq: 10, epoch: 'e1', records: [{ id: 'p1', stock: 3, version: 2 }, { id: 'p2', stock: 1, version: 1 }] });
+  first.receive({ type: 'query_diff', id: 'q:low', seq: 12, enter: [], update: [{ id: 'p1', stock: 0, version: 3 }], leave: ['p2'] });
+  assert.deepEqual(results, [['p2', 'p1'], ['p1']]);
+
+  first.drop();
+  await until('the reconnect', () => FakeSocket.made.length === 2);
+  const second = FakeSocket.made[1];
+  second.open();
+  second.receive({ type: 'ready', seq: 12, epoch: 'e1', user: { id: 'u1', role: 'admin' } });
+  assert.deepEqual(second.sent[1], { type: 'watch', id: 'q:low', ...query, since: 12, epoch: 'e1', have: { p1: 3 } });
+
+  // A watch the server ends is dropped and said so.
+  second.receive({ type: 'error', id: 'q:low', code: 'forbidden', message: 'no' });
+  assert.deepEqual(results.at(-1), 'forbidden');
+  live.unwatch('q:low');
+  assert.equal(second.sent.filter((m) => m.type === 'unwatch').length, 0, 'an ended watch is not unwatched again');
+  live.stop();
+});
