@@ -126,6 +126,19 @@ app.noticeWording = () => {
   return app.wordingRequest;
 };
 
+/**
+ * Watches a live query for the screen on show (README, "Live queries"): `onResult(records)` gets
+ * its result in order, now and after every change; it is unwatched when the screen changes.
+ * The screen loads its first data over REST (which the offline cache keeps); the watch keeps it current.
+ */
+app.watch = (id, query, onResult) => {
+  const screen = app.current;
+  screen?.watches.add(id);
+  app.live.watch(id, query, (records) => {
+    if (app.current === screen && records) onResult(records);
+  });
+};
+
 app.navigate = (path) => {
   if (location.hash === `#/${path}`) route();
   else location.hash = `#/${path}`;
@@ -143,6 +156,7 @@ async function route() {
     history.replaceState(null, '', `#/${screen.id}`);
   }
   app.current?.handle?.unmount?.();
+  for (const id of app.current?.watches ?? []) app.live.unwatch(id);
   app.tg.hideMain();
   app.tg.hideBack();
   const main = document.getElementById('main');
@@ -160,7 +174,7 @@ async function route() {
   }
   app.live.setTopics(['notifications', ...screen.topics]);
   app.live.setView(params.length ? `${screen.id}/${params[0]}` : screen.id);
-  const current = { screen, view, handle: null };
+  const current = { screen, view, handle: null, watches: new Set() };
   app.current = current;
   try {
     const module = await screen.load();

@@ -4,6 +4,7 @@
 import { drawChart } from '../charts.js';
 import { h, replace, stat, table } from '../dom.js';
 import { shortDay, utcDay } from '../format.js';
+import { startOfDayUTC } from '../queries.js';
 import { byId } from '../state.js';
 
 const ranges = [7, 30, 90];
@@ -30,9 +31,15 @@ export async function mount(view, app) {
   const top = h('div', { class: 'grid-2' });
   const low = h('section', { 'aria-labelledby': 'low-title' });
   const online = h('section', { 'aria-labelledby': 'online-title' });
+  const today = h('section', { 'aria-labelledby': 'today-title' });
   replace(view, figures,
     h('section', {}, h('div', { class: 'row spread' }, h('h2', {}, t('dashboard.chart')), rangeButtons), h('div', { class: 'chart-box' }, canvas)),
-    top, h('div', { class: 'grid-2' }, low, online));
+    top, h('div', { class: 'grid-2' }, low, online), today);
+  // The low-stock list and today's newest sales are live queries: the server sends what enters,
+  // changes in and leaves each list (README, "Live queries"). Until the first answer, the
+  // low-stock list comes from the inventory loaded above.
+  let lowStock = null;
+  let todaySales = [];
 
   async function setRange(n) {
     days = n;
@@ -78,7 +85,7 @@ export async function mount(view, app) {
   }
 
   function renderLow(state) {
-    const products = Object.values(state.products)
+    const products = lowStock ?? Object.values(state.products)
       .filter((product) => product.active !== false && product.stock <= product.lowStockThreshold)
       .sort((a, b) => a.stock - b.stock);
     replace(low, h('h2', { id: 'low-title' }, t('dashboard.lowStockList')),
@@ -86,6 +93,15 @@ export async function mount(view, app) {
         ? h('ul', { class: 'list' }, products.map((product) => h('li', { class: 'row spread', dataset: { productId: product.id } },
           h('span', {}, `${product.emoji} ${product.name}`), h('span', { class: 'low' }, t('stockLeft', { n: product.stock })))))
         : h('p', { class: 'muted' }, t('dashboard.noLowStock')));
+  }
+
+  async function renderToday() {
+    await app.users.load(todaySales.map((sale) => sale.buyerId));
+    replace(today, h('h2', { id: 'today-title' }, t('dashboard.todayList')),
+      todaySales.length
+        ? table([t('when'), t('purchase.buyer'), t('purchase.total')], todaySales.map((sale) => [
+          app.dateTime(sale.at), app.users.name(sale.buyerId), app.money(sale.total, sale.currency)]))
+        : h('p', { class: 'muted' }, t('dashboard.noSalesToday')));
   }
 
   async function renderOnline(state) {
@@ -102,6 +118,21 @@ export async function mount(view, app) {
   renderTop(app.state);
   renderLow(app.state);
   renderOnline(app.state);
+  renderToday();
+  app.watch('dashboard:low', {
+    collection: 'products',
+    filter: { and: [{ field: 'active', eq: true }, { field: 'stock', lte: { field: 'lowStockThreshold' } }] },
+    order: { field: 'stock' }, limit: 50,
+  }, (products) => {
+    lowStock = products;
+    renderLow(app.state);
+  });
+  app.watch('dashboard:today', {
+    collection: 'sales', filter: { field: 'at', gte: startOfDayUTC() }, order: { field: 'at', direction: 'desc' }, limit: 10,
+  }, (sales) => {
+    todaySales = sales;
+    renderToday();
+  });
   await setRange(days);
 
   return {

@@ -1,5 +1,6 @@
 // Debts and payments: an admin sees everyone's debt and records payments; a user sees their
-// own debt and payments. Amounts move live with debt_update events.
+// own debt and payments. An admin's list is a live query over debts (README, "Live queries");
+// a user's own amount moves with debt_update events.
 
 import { idempotencyKey } from '../api.js';
 import { field, h, note, replace, table, toast } from '../dom.js';
@@ -86,9 +87,19 @@ export async function mount(view, app) {
 
   renderDebts();
   renderPayments();
+  if (admin) {
+    app.watch('debts:all', { collection: 'debts', filter: { field: 'amount', ne: 0 }, order: { field: 'amount', direction: 'desc' }, limit: 500 },
+      async (list) => {
+        debts.clear();
+        for (const debt of list) debts.set(debt.userId, debt);
+        await app.users.load([...debts.keys()]);
+        renderDebts();
+      });
+  }
   return {
     async update(state, frame) {
-      if (frame.event === 'debt_update') {
+      // An admin's amounts come whole from the live query; adding each change as well would count it twice.
+      if (frame.event === 'debt_update' && !admin) {
         const { userId, change, currency } = frame.data;
         if (!admin && userId !== app.me.user?.id) return;
         const known = debts.get(userId) ?? { userId, amount: 0, currency };

@@ -105,6 +105,15 @@ export async function mount(view, app) {
   }
 
   render();
+  // The open orders (an admin's queue; a customer's own) are a live query, newest first: an order
+  // that enters or changes in it comes whole. Orders that leave it (fulfilled, rejected, cancelled)
+  // still arrive as order_update events below, so the "all" filter stays current too.
+  app.watch('orders:open', { collection: 'orders', filter: { field: 'state', in: openStates }, order: { field: 'createdAt', direction: 'desc' }, limit: 200 },
+    async (open) => {
+      for (const order of open) orders.set(order.id, order);
+      await app.users.load(open.map((order) => order.customerId));
+      render();
+    });
   return {
     async update(state, frame) {
       if (frame.event !== 'order_update') return;

@@ -12,6 +12,9 @@ import { can } from './index.js';
 /** The fields the editor changes (stock moves through its own route). */
 const editedFields = ['name', 'emoji', 'category', 'description', 'price', 'lowStockThreshold', 'mediaIds'];
 
+/** Lower case without accents, as the server's `prefix` compares: "Pão" → "pao". */
+const fold = (text) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
 export async function mount(view, app, params) {
   if (params[0]) return mountEditor(view, app, params[0]);
   return mountList(view, app);
@@ -27,9 +30,21 @@ async function mountList(view, app) {
   };
   await load();
 
-  const search = h('input', { type: 'search', placeholder: t('products.searchHint'), oninput: render });
-  const category = h('select', { onchange: render });
-  const archived = h('input', { type: 'checkbox', onchange: async () => { showArchived = archived.checked; await load(); render(); } });
+  // The list is a live query of the search and the category (README, "Live queries"): the server
+  // sends the products that enter, change in or leave it. Until its first answer, and offline,
+  // the products loaded over REST are filtered here the same way.
+  let watched = null;
+  let searchTimer = null;
+  const search = h('input', {
+    type: 'search', maxlength: 100, placeholder: t('products.searchHint'),
+    oninput: () => {
+      render();
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(watchList, 250);
+    },
+  });
+  const category = h('select', { onchange: () => { watchList(); render(); } });
+  const archived = h('input', { type: 'checkbox', onchange: async () => { showArchived = archived.checked; await load(); watchList(); render(); } });
   const body = h('div');
   replace(view,
     h('section', {},
@@ -46,14 +61,29 @@ async function mountList(view, app) {
     replace(category, h('option', { value: '' }, t('products.allCategories')), names.map((name) => h('option', { value: name, selected: name === chosen }, name)));
   }
 
+  function watchList() {
+    const words = search.value.trim();
+    const clauses = [];
+    if (!showArchived) clauses.push({ field: 'active', eq: true });
+    if (category.value) clauses.push({ field: 'category', eq: category.value });
+    // Name or category starting with the words, ignoring case and accents.
+    if (words) clauses.push({ or: [{ field: 'name', prefix: words }, { field: 'category', prefix: words }] });
+    const filter = clauses.length > 1 ? { and: clauses } : clauses[0];
+    watched = null;
+    app.watch('products:list', { collection: 'products', ...(filter ? { filter } : {}), order: { field: 'name' }, limit: 500 }, (products) => {
+      watched = products;
+      render();
+    });
+  }
+
   function render() {
-    const products = Object.values(app.state.products);
-    if (category.options.length === 0) categories(products);
-    const words = search.value.trim().toLocaleLowerCase();
+    const products = watched ?? Object.values(app.state.products);
+    if (category.options.length === 0) categories(Object.values(app.state.products));
+    const words = fold(search.value.trim());
     const shown = products
       .filter((product) => showArchived || product.active !== false)
       .filter((product) => !category.value || product.category === category.value)
-      .filter((product) => !words || `${product.name} ${product.category} ${product.description}`.toLocaleLowerCase().includes(words))
+      .filter((product) => !words || fold(`${product.name} ${product.category} ${product.description}`).includes(words))
       .sort((a, b) => a.name.localeCompare(b.name));
     if (!shown.length) return replace(body, note(t('products.none')));
     replace(body, table([t('products.product'), t('products.category'), t('products.price'), t('products.stock')],
@@ -67,6 +97,7 @@ async function mountList(view, app) {
       ]), { rowAttributes: (i) => ({ dataset: { productId: shown[i].id } }) }));
   }
   render();
+  watchList();
 
   return {
     update(state, frame) {
