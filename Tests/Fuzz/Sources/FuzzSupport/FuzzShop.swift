@@ -31,7 +31,8 @@ public struct FuzzShop: Sendable {
     public static func make() async throws -> FuzzShop {
         let folder = newFolder()
         let env = try await Environment.open(at: folder, configuration: storeConfiguration)
-        return try await seed(try await Shop.open(env, settings: settings), store: env, hub: Hub(environment: env), folder: folder)
+        let shop = try await Shop.open(env, settings: settings)
+        return try await seed(shop, store: env, hub: Hub(environment: env, queries: shop), folder: folder)
     }
 
     /// A new folder name in `$TMPDIR`, for the store.
