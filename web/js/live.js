@@ -89,6 +89,8 @@ export class LiveConnection {
       return true;
     }
     if (frame.type !== 'query_snapshot' && frame.type !== 'query_diff') return false;
+    // Diffs still queued for a query this id named before: the new query's first frame replaces all.
+    if (frame.type === 'query_diff' && watch.result.seq === null && !frame.resumed) return true;
     watch.result = foldQuery(watch.result, frame);
     watch.onResult(ordered(watch.result, watch.query), watch.result);
     return true;

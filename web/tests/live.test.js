@@ -363,3 +363,21 @@ test('live queries go out after the subscribe, are folded and handed on in order
   assert.equal(second.sent.filter((m) => m.type === 'unwatch').length, 0, 'an ended watch is not unwatched again');
   live.stop();
 });
+
+test('a watch given a new query ignores diffs of the old one until its own snapshot comes', () => {
+  FakeSocket.made = [];
+  const live = connection({ WebSocket: FakeSocket });
+  const results = [];
+  live.start();
+  const socket = FakeSocket.made[0];
+  socket.open();
+  socket.receive({ type: 'ready', seq: 1, epoch: 'e', user: { id: 'u1', role: 'admin' } });
+  live.watch('q', { collection: 'products', limit: 5 }, (records) => results.push(records.map((p) => p.id)));
+  socket.receive({ type: 'query_snapshot', id: 'q', seq: 2, records: [{ id: 'p1' }, { id: 'p2' }] });
+  live.watch('q', { collection: 'products', filter: { field: 'name', prefix: 'b' }, limit: 5 }, (records) => results.push(records.map((p) => p.id)));
+  socket.receive({ type: 'query_diff', id: 'q', seq: 3, enter: [], update: [{ id: 'p1' }], leave: [] });
+  socket.receive({ type: 'query_snapshot', id: 'q', seq: 3, records: [{ id: 'p7' }] });
+  assert.deepEqual(results, [['p1', 'p2'], ['p7']]);
+  assert.deepEqual(socket.sent.filter((m) => m.type === 'watch').map((m) => m.filter ?? null), [null, { field: 'name', prefix: 'b' }]);
+  live.stop();
+});
