@@ -403,19 +403,10 @@ extension QueryRow {
     static func debtForTest(_ userId: UInt64, _ amount: Int64) -> QueryRow { .debt(userId: userId, amount: amount, currency: "BRL") }
 }
 
-/// SplitMix64: a tiny seeded generator, so a failing seed replays exactly.
-struct SeededRandom {
-    var state: UInt64
+typealias SeededRandom = SplitMix64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    init(seed: UInt64) { self.init(state: seed) }
 
     mutating func next(upTo bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
@@ -507,4 +498,3 @@ enum RandomCommand {
     }
 }
 
-extension SeededRandom: RandomNumberGenerator {}

@@ -116,17 +116,3 @@ actor Once {
         return !asked
     }
 }
-
-extension LiveServer {
-    /// Waits until `count` subscriptions watch a live query.
-    func waitForWatchers(_ count: Int, seconds: Double = 30) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while hub.watcherCount < count {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out after \(seconds) s waiting for \(count) watchers")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-}

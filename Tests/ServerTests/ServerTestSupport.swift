@@ -136,10 +136,20 @@ extension LiveServer {
     /// message was handled), or fails after `seconds`. The hub signals nothing, so it is asked
     /// every 10 ms.
     func waitForSubscribers(_ count: Int, seconds: Double = 30) async throws {
+        try await waitForHub("\(count) subscribers", seconds: seconds) { $0.subscriberCount >= count }
+    }
+
+    /// Waits until `count` subscriptions watch a live query.
+    func waitForWatchers(_ count: Int, seconds: Double = 30) async throws {
+        try await waitForHub("\(count) live-query watchers", seconds: seconds) { $0.watcherCount >= count }
+    }
+
+    /// Asks `condition` of the hub every 10 ms until it holds, or fails after `seconds`.
+    private func waitForHub(_ what: String, seconds: Double, _ condition: (Hub) -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
-        while hub.subscriberCount < count {
+        while !condition(hub) {
             guard ContinuousClock.now < deadline else {
-                Issue.record("timed out after \(seconds) s waiting for \(count) subscribers (\(hub.subscriberCount) so far)")
+                Issue.record("timed out after \(seconds) s waiting for \(what)")
                 throw CancellationError()
             }
             try await Task.sleep(for: .milliseconds(10))

@@ -1,0 +1,1 @@
+../../ShopTests/Support/SplitMix64.swift
