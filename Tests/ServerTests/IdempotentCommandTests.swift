@@ -22,7 +22,12 @@ import Testing
         let again = try await client.call(method, path, token: token, json: json, headers: [Self.key: key])
         #expect(first.status == status, "\(path) first: \(first.status) \(first.json)")
         #expect(again.status == status, "\(path) replay: \(again.status) \(again.json)")
-        #expect(NSDictionary(dictionary: first.json).isEqual(to: again.json), "\(path): the replay answered \(again.json), not \(first.json)")
+        // Compared as canonical JSON text (sorted keys): Foundation's dictionary equality on Linux
+        // tells a decoded `true` from a bridged one.
+        let canonical = { (json: [String: Any]) in
+            String(decoding: (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        }
+        #expect(canonical(first.json) == canonical(again.json), "\(path): the replay answered \(canonical(again.json)), not \(canonical(first.json))")
         #expect(first.headers[HTTPField.Name("Feed-Sequence")!] == again.headers[HTTPField.Name("Feed-Sequence")!],
                 "\(path): the replay names another commit")
         let reused = try await client.call(method, otherPath ?? path, token: token, json: other, headers: [Self.key: key])

@@ -33,9 +33,11 @@ export async function mount(view, app) {
       class: 'card',
       onsubmit: async (event) => {
         event.preventDefault();
+        const items = [{ productId: product.value, quantity: Number(quantity.value) }];
+        const label = `${items[0].quantity} × ${products[product.value]?.name ?? product.value}`;
         const order = await app.act(
-          () => app.api.post('/api/orders', { items: [{ productId: product.value, quantity: Number(quantity.value) }] }, { idempotencyKey: idempotencyKey() }),
-          (placed) => t('orders.placed', { total: app.money(placed.total, placed.currency) }));
+          () => app.write({ kind: 'order', path: '/api/orders', body: { items }, key: idempotencyKey(), label }),
+          (placed) => placed && t('orders.placed', { total: app.money(placed.total, placed.currency) }));
         if (!order) return;
         orders.set(order.id, order);
         render();
