@@ -76,6 +76,7 @@ export class OfflineMode {
     if (cachedAt) {
       if (!this.cachedAt || cachedAt < this.cachedAt) this.cachedAt = cachedAt;
       this.setOffline(true);
+      this.renderBanner();  // the screen's oldest data may be older than what the banner says
     } else if (failed) {
       this.setOffline(true);
     } else {
@@ -104,6 +105,9 @@ export class OfflineMode {
     if (this.offline === offline) return;
     this.offline = offline;
     this.renderBanner();
+    // A socket opened before the drop may look alive for a while; a fresh attempt tells the
+    // connection indicator the truth (and its coming back up is a sign the server is back).
+    if (offline) this.app.live?.reconnectNow();
   }
 
   /** The server answers again: send what waited, then draw the screen from fresh data. */
