@@ -150,7 +150,9 @@ export class OfflineMode {
 
   /** Tells the person what a replay did (`{sent, refused, waiting}` from the outbox). */
   report(outcome) {
-    if (!outcome) return;
+    // Callers that joined one replay get the same outcome object: say it once.
+    if (!outcome || outcome === this.reported) return;
+    this.reported = outcome;
     if (outcome.sent) toast(this.app.t('outbox.sent', { n: outcome.sent }), 'success');
     if (outcome.refused) {
       this.app.tg.haptic('error');
