@@ -136,9 +136,15 @@ import Testing
                 try await admin.wait(for: "sale \(sale) in the outbox", "document.querySelectorAll('#outbox li[data-outbox-item]').length === \(sale)")
             }
 
+            // Chromium's offline emulation fails new requests but lets an answer already on its way
+            // arrive, so the cuts below alone never lose an answer the server sent. The page's fetch
+            // is wrapped (see Self.answerLoser) to lose three: the server sells, the page sees a
+            // network failure, and the outbox must resend the sale with its key and not sell twice.
+            try await admin.run("window.__loseAnswers = 3")
+
             // Ten times online and offline again while the queue replays over a slow line (400 ms a
             // request): offline as soon as a sale is on its way, or as soon as one got through (the
-            // next then is on its way), so requests are cut before and after the server saw them.
+            // next then is on its way).
             let waiting = "document.querySelectorAll('#outbox li[data-outbox-item]').length"
             for flip in 1...10 {
                 let left = try #require(try await admin.run("return \(waiting)") as? Int)
@@ -153,6 +159,7 @@ import Testing
             }
             try await network.set(offline: false)
             try await admin.wait(for: "the outbox to empty", "document.getElementById('outbox').hidden", seconds: 30)
+            #expect(try await admin.run("return window.__lostAnswers") as? Int == 3, "the page did not lose the three answers")
             #expect(try await Self.count(server, "/api/sales?buyerId=\(diego)&limit=200", token) == salesBefore + 20)
             #expect(try await server.get("/api/products/\(product)", headers: ["Authorization": "Bearer \(token)"]).json["stock"] as? Int == stock - 20)
             try await admin.screenshot(to: Self.screenshots.appendingPathComponent("offline-admin-phone-after-flapping.png"))
@@ -163,6 +170,26 @@ import Testing
 
     /// A demo server, and an admin's phone-sized browser inside "Telegram" whose service worker
     /// controls the page and has cached the dashboard, purchase and debts screens' data.
+    /// Run in every page before its own scripts: a fetch that, while `window.__loseAnswers` is
+    /// above zero, lets a purchase reach the server and then throws as a dropped connection
+    /// would, counting each in `window.__lostAnswers`.
+    static let answerLoser = """
+        (() => {
+          const send = window.fetch.bind(window);
+          window.__loseAnswers = 0;
+          window.__lostAnswers = 0;
+          window.fetch = async (resource, init) => {
+            const response = await send(resource, init);
+            if (init?.method === 'POST' && String(resource).endsWith('/api/purchases') && window.__loseAnswers > 0) {
+              window.__loseAnswers -= 1;
+              window.__lostAnswers += 1;
+              throw new TypeError('the answer was lost on the way (test)');
+            }
+            return response;
+          };
+        })();
+        """
+
     func withAdmin(_ body: (DemoServer, Browser, NetworkSwitch) async throws -> Void) async throws {
         let server = try await DemoServer.start(webRoot: packageRoot.appendingPathComponent("web").path)
         let driver: ChromeDriver
@@ -172,7 +199,8 @@ import Testing
         }
         let browsers = MiniAppTests.BrowserSet()
         do {
-            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin),
+                                             extraScript: Self.answerLoser)
             try await admin.openScreen(server.base + "/#/dashboard", "dashboard", live: true)
             try await admin.wait(for: "the service worker", "navigator.serviceWorker.controller", seconds: 30)
             // Each screen once under the worker, so the cache holds what it shows.
@@ -209,6 +237,10 @@ import Testing
             cursor = page.json["next"] as? String
         } while cursor != nil
         return total
+    }
+
+    static func stock(_ server: DemoServer, _ product: String, _ token: String) async throws -> Int {
+        try #require(try await server.get("/api/products/\(product)", headers: ["Authorization": "Bearer \(token)"]).json["stock"] as? Int)
     }
 
     /// An active product of the demo shop with at least `units` in stock.
