@@ -187,4 +187,20 @@ import Testing
             #expect(try await Self.stock(client, p, cast.admin.access) == 10)
         }
     }
+
+    /// The OpenAPI document names `Idempotency-Key` on every operation that moves money or stock.
+    @Test func everyMoneyAndStockOperationDocumentsIdempotencyKey() async throws {
+        let server = try await LiveServer.make()
+        try await server.run { client, _ in
+            let paths = try #require(try await client.call(.get, "/openapi.json").json["paths"] as? [String: [String: Any]])
+            for path in ["/api/purchases", "/api/purchase", "/api/payments", "/api/products", "/api/products/{id}/stock", "/api/orders",
+                         "/api/orders/{id}/verify", "/api/orders/{id}/reject", "/api/orders/{id}/cancel", "/api/commands/execute"] {
+                let operation = paths[path]?["post"] as? [String: Any]
+                let parameters = operation?["parameters"] as? [[String: Any]] ?? []
+                #expect(parameters.contains { $0["$ref"] as? String == "#/components/parameters/IdempotencyKey" },
+                        "POST \(path) does not document Idempotency-Key: \(parameters)")
+            }
+        }
+        await server.discard()
+    }
 }
