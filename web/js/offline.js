@@ -31,13 +31,12 @@ export class OfflineMode {
     // Absent in old webviews and on plain-HTTP origins other than localhost: the app then works online only.
     const workers = navigator.serviceWorker;
     if (!workers) return;
-    // On the first visit the worker takes over a page that has already asked for its data: ask
-    // again through it, so the cache holds what this screen and a reload need.
+    // On the first visit the worker takes over a page that has already asked for /api/auth/me:
+    // ask again through it, so an offline reload can start. (The screen on show is not drawn
+    // again, which would throw away what the person is typing; the next screen fills the cache.)
     if (!workers.controller) {
       workers.addEventListener('controllerchange', () => {
-        if (this.app.phase !== 'running') return;
-        this.app.api.get('/api/auth/me').catch(() => {});
-        this.app.redraw();
+        if (this.app.phase === 'running') this.app.api.get('/api/auth/me').catch(() => {});
       }, { once: true });
     }
     workers.register(new URL('../sw.js', import.meta.url), { scope: '/' }).catch((error) => console.warn('service worker:', error));
@@ -110,14 +109,20 @@ export class OfflineMode {
     if (offline) this.app.live?.reconnectNow();
   }
 
-  /** The server answers again: send what waited, then draw the screen from fresh data. */
+  /**
+   * The server answers again: send what waited, then, when the screen was drawn from the cache,
+   * draw it again from fresh data. A screen that was fresh when the connection dropped is not
+   * redrawn (that would throw away what the person is typing): the live connection resumes with
+   * `since` and brings it up to date in place.
+   */
   async backOnline() {
+    const stale = this.cachedAt !== null;
     this.offline = false;
     this.cachedAt = null;
     this.renderBanner();
     await this.flush();
     this.app.live?.reconnectNow();
-    this.app.redraw();
+    if (stale) this.app.redraw();
   }
 
   /**
