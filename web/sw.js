@@ -27,6 +27,9 @@ const optionalFiles = ['vendor/chart.js'];
 /** Telegram's script, loaded by telegram.js inside Telegram; kept so the MiniApp opens there offline too. */
 const telegramScript = 'https://telegram.org/js/telegram-web-app.js';
 
+/** The paths of the shell's files; nothing else outside /api is touched (/docs, /metrics, /media go to the network as usual). */
+const shellPaths = new Set([...shellFiles, ...optionalFiles].map((file) => new URL(file, self.location).pathname));
+
 /** API paths whose answers are never kept: streams, long polls, sign-in and token traffic. */
 const uncachedAPI = [/^\/api\/events/, /^\/api\/changes/, /^\/api\/auth\/(?!me$)/, /^\/api\/reports\/export/];
 
@@ -61,10 +64,12 @@ self.addEventListener('fetch', (event) => {
   } else if (url.pathname.startsWith('/api/')) {
     if (uncachedAPI.some((pattern) => pattern.test(url.pathname))) return;
     event.respondWith(networkFirst(request, dataCache, { stamp: true }));
+  } else if (!shellPaths.has(url.pathname)) {
+    return;
   } else if (request.mode === 'navigate') {
-    // Any address of the app (with ?code=, with a #/screen) opens the one page.
+    // The app's page at any address (with ?code=, with a #/screen) opens from the one kept copy.
     event.respondWith(networkFirst(request, shellCache, { fallback: 'index.html' }));
-  } else if (!url.pathname.startsWith('/media/') && url.pathname !== '/ws') {
+  } else {
     event.respondWith(networkFirst(request, shellCache, { ignoreSearch: true }));
   }
 });
