@@ -167,6 +167,52 @@ import Testing
         }
     }
 
+    @Test func aStockChangeAndAnOrderMadeOfflineAreAppliedOnceWhenTheConnectionReturns() async throws {
+        try await withAdmin { server, admin, network in
+            let token = try await server.accessToken(DemoServer.owner)
+            let adminId = try await Self.userId(server, DemoServer.admin)
+            let product = try await Self.productWithStock(server, token, atLeast: 3)
+            let stock = try await Self.stock(server, product, token)
+            let ordersBefore = try await Self.orders(server, of: adminId, token)
+            let editor = "document.querySelector('.screen-products[data-ready] input[name=delta]')"
+            let orderForm = "document.querySelector('.screen-orders[data-ready] form select[name=product]')"
+            // Both screens once online, so the worker keeps what they show.
+            try await admin.run("location.hash = '#/products/\(product)'")
+            try await admin.wait(for: "the product editor", editor, seconds: 30)
+            try await admin.run("location.hash = '#/orders'")
+            try await admin.wait(for: "the order form", orderForm, seconds: 30)
+
+            try await network.set(offline: true)
+            try await admin.run("location.hash = '#/products/\(product)'")
+            try await admin.wait(for: "the product editor from the cache", editor, seconds: 30)
+            try await admin.run("""
+                const form = document.querySelector('input[name=delta]').form;
+                form.delta.value = '5';
+                form.reason.value = 'restock';
+                form.requestSubmit();
+                """)
+            try await admin.wait(for: "the stock change in the outbox", "document.querySelectorAll('#outbox li[data-outbox-item]').length === 1")
+            try await admin.run("location.hash = '#/orders'")
+            try await admin.wait(for: "the order form from the cache", orderForm, seconds: 30)
+            try await admin.run("""
+                const form = document.querySelector('.screen-orders form');
+                form.product.value = arguments[0];
+                form.quantity.value = '2';
+                form.requestSubmit();
+                """, [product])
+            try await admin.wait(for: "the order in the outbox", "document.querySelectorAll('#outbox li[data-outbox-item]').length === 2")
+            let queued = try await admin.run("return document.getElementById('outbox').textContent") as? String ?? ""
+            #expect(queued.contains("Estoque: +5") && queued.contains("Pedido: 2 ×"), "the outbox shows: \(queued)")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("offline-admin-phone-stock-and-order-queued.png"))
+            #expect(try await Self.stock(server, product, token) == stock, "nothing reached the server while offline")
+
+            try await network.set(offline: false)
+            try await admin.wait(for: "the outbox to empty", "document.getElementById('outbox').hidden", seconds: 30)
+            #expect(try await Self.stock(server, product, token) == stock + 5 - 2, "restocked by 5 once, 2 reserved once")
+            #expect(try await Self.orders(server, of: adminId, token) == ordersBefore + 1)
+        }
+    }
+
     // MARK: Set-up
 
     /// A demo server, and an admin's phone-sized browser inside "Telegram" whose service worker
@@ -235,6 +281,19 @@ import Testing
             let page = try await server.get(path + (cursor.map { "&cursor=\($0)" } ?? ""), headers: ["Authorization": "Bearer \(token)"])
             let items = try #require(page.json["items"] as? [[String: Any]], "\(path): \(page.text)")
             total += items.count
+            cursor = page.json["next"] as? String
+        } while cursor != nil
+        return total
+    }
+
+    /// How many orders `customer` has, every page.
+    static func orders(_ server: DemoServer, of customer: String, _ token: String) async throws -> Int {
+        var total = 0
+        var cursor: String?
+        repeat {
+            let page = try await server.get("/api/orders?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""), headers: ["Authorization": "Bearer \(token)"])
+            let items = try #require(page.json["items"] as? [[String: Any]], "orders: \(page.text)")
+            total += items.filter { $0["customerId"] as? String == customer }.count
             cursor = page.json["next"] as? String
         } while cursor != nil
         return total
