@@ -21,6 +21,7 @@ import Testing
             let paymentsBefore = try await Self.count(server, "/api/payments?userId=\(diego)&limit=200", token)
             let product = try await Self.productWithStock(server, token, atLeast: 3)
 
+            try await admin.run("window.__telegram.haptics = []")
             try await network.set(offline: true)
             // The worker's own fetches are cut too: the worker answers this GET /api (network first)
             // and has nothing kept for its address, so it can only fail (online the server would answer 401).
@@ -46,6 +47,8 @@ import Testing
                 document.querySelector('.screen-debts form button[type=submit]').click();
                 """)
             try await admin.wait(for: "the payment in the outbox", "document.querySelectorAll('#outbox li[data-outbox-item]').length === 4")
+            // Each queued write buzzes as "not done yet", never as a success.
+            #expect(try await admin.run("return window.__telegram.haptics.join(',')") as? String == "warning,warning,warning,warning")
             try await admin.screenshot(to: Self.screenshots.appendingPathComponent("offline-admin-phone-queued.png"))
 
             // A reload with no connection: the service worker opens the app, the queue is still there.

@@ -136,7 +136,7 @@ app.noticeWording = () => {
 /** Draws the screen on show again from fresh data (the connection came back). */
 app.redraw = () => route();
 
-/** A money or stock write, sent now or queued while offline (see offline.js); answers the result, or null when queued. */
+/** A money or stock write, sent now or queued while offline (see offline.js); answers the result, or `{queued}`. */
 app.write = (write) => app.offline.write(write);
 
 app.navigate = (path) => {
@@ -202,6 +202,7 @@ app.errorText = errorText;
 app.act = async (work, success) => {
   try {
     const result = await work();
+    if (result?.queued) return result;  // kept for later: app.write said so, with its own haptic
     app.tg.haptic('success');
     const message = typeof success === 'function' ? success(result) : success;
     if (message) toast(message, 'success');

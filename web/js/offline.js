@@ -127,8 +127,8 @@ export class OfflineMode {
 
   /**
    * Sends a money or stock write the person just made (`key` made when they pressed), or
-   * queues it when the server cannot be reached now. Answers the server's result, or null when
-   * the write was queued (the person has been told). A refusal is thrown, as before: the
+   * queues it when the server cannot be reached now. Answers the server's result, or
+   * `{queued: item}` when the write was queued (the person has been told). A refusal is thrown, as before: the
    * screen shows it at once. Anything already queued goes first, so writes keep their order.
    */
   async write({ kind, path, body, key, label }) {
@@ -141,11 +141,11 @@ export class OfflineMode {
         if (!(error instanceof ApiError) || !isTransient(error) || error.status === 401) throw error;
       }
     }
-    await this.outbox.add({ kind, path, body, label, key });
+    const item = await this.outbox.add({ kind, path, body, label, key });
     app.tg.haptic('warning');
     toast(app.t('outbox.queuedToast'));
     if (navigator.onLine !== false) this.flush();
-    return null;
+    return { queued: item };
   }
 
   /** Replays the queue and says what happened to it. */

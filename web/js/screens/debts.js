@@ -45,9 +45,9 @@ export async function mount(view, app) {
         const label = `${app.money(minor, currency)} · ${app.users.name(who.value)} · ${t(`method.${method.value}`)}`;
         const payment = await app.act(
           () => app.write({ kind: 'payment', path: '/api/payments', body: { userId: who.value, amount: minor, currency, method: method.value, note: noteInput.value }, key, label }),
-          (paid) => paid && t('debts.recorded', { amount: app.money(paid.amount, paid.currency), name: app.users.name(paid.userId) }));
-        if (payment === null) element.reset();  // queued offline
-        if (!payment) return;
+          (paid) => t('debts.recorded', { amount: app.money(paid.amount, paid.currency), name: app.users.name(paid.userId) }));
+        if (payment?.queued) element.reset();
+        if (!payment || payment.queued) return;
         if (!payments.items.some((known) => known.id === payment.id)) payments.items.unshift(payment);
         element.reset();
         renderPayments();

@@ -37,8 +37,9 @@ export async function mount(view, app) {
         const label = `${items[0].quantity} × ${products[product.value]?.name ?? product.value}`;
         const order = await app.act(
           () => app.write({ kind: 'order', path: '/api/orders', body: { items }, key: idempotencyKey(), label }),
-          (placed) => placed && t('orders.placed', { total: app.money(placed.total, placed.currency) }));
-        if (!order) return;
+          (placed) => t('orders.placed', { total: app.money(placed.total, placed.currency) }));
+        if (order?.queued) event.target.reset();
+        if (!order || order.queued) return;
         orders.set(order.id, order);
         render();
       },

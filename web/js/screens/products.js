@@ -217,8 +217,8 @@ async function mountEditor(view, app, id) {
     const label = `${delta > 0 ? '+' : ''}${delta} ${product.emoji} ${product.name}`;
     const adjusted = await app.act(() => app.write({ kind: 'stock', path: `/api/products/${product.id}/stock`, body: { delta, reason: form.reason.value },
       key: idempotencyKey(), label }));
-    if (adjusted === null) form.reset();  // queued offline
-    if (!adjusted) return;
+    if (adjusted?.queued) form.reset();
+    if (!adjusted || adjusted.queued) return;
     product = adjusted;
     renderStock();
   }

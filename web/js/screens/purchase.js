@@ -85,7 +85,7 @@ export async function mount(view, app) {
       const items = [...cart].map(([productId, quantity]) => ({ productId, quantity }));
       const label = `${items.map(({ productId, quantity }) => `${quantity} × ${app.state.products[productId]?.name ?? productId}`).join(', ')} → ${app.users.name(buyer.value)}`;
       const sale = await app.write({ kind: 'purchase', path: '/api/purchases', body: { buyerId: buyer.value, items }, key, label });
-      if (sale) {
+      if (!sale.queued) {
         app.tg.haptic('success');
         toast(t('purchase.done', { total: app.money(sale.total, sale.currency), buyer: app.users.name(sale.buyerId) }), 'success');
       } else {
