@@ -10,13 +10,29 @@ import Foundation
 // what reading it does (README, "The MiniApp": 0.06 s of CPU for all of it at -Onone). The bytes are decoded once, on first use, by `EmbeddedWebApp`.
 // The output is rewritten only when it changes, so an unchanged web/ recompiles nothing.
 //
-// An `@main` type rather than top-level code: the fuzz build (Tests/Fuzz/run.sh) compiles every
-// executable of the package with `-sanitize=fuzzer`, which parses it as a library.
+// No top-level code: the fuzz build (Tests/Fuzz/run.sh) compiles every executable of the
+// package, this one included, with `-sanitize=fuzzer`, which parses it as a library and links
+// libFuzzer's own `main`. There (`TENDA_FUZZ_BUILD`) libFuzzer's first call, `LLVMFuzzerInitialize`,
+// runs the generator with the command's arguments and exits; elsewhere `@main` does.
 
+#if TENDA_FUZZ_BUILD
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzBuildInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> Int32 {
+    EmbedWebApp.run((0..<Int(argc.pointee)).map { String(cString: argv.pointee[$0]!) })
+    exit(0)
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBuildTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 { 0 }
+#else
 @main
+enum EmbedWebAppCommand {
+    static func main() { EmbedWebApp.run(CommandLine.arguments) }
+}
+#endif
+
 enum EmbedWebApp {
-    static func main() {
-        let arguments = CommandLine.arguments
+    static func run(_ arguments: [String]) {
         guard arguments.count >= 4 else {
             FileHandle.standardError.write(Data("usage: embed-web-app OUTPUT WEB_ROOT CHART_JS FILE…\n".utf8))
             exit(2)

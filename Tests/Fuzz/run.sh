@@ -30,7 +30,8 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 # an order that changes between runs): half the time the Swift code would get no coverage, the
 # other half no address sanitizer. The one combined flag after them gives it both.
 build=(swift build --package-path "$here" --scratch-path "$scratch"
-       --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address)
+       --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
+       -Xswiftc -DTENDA_FUZZ_BUILD)  # embed-web-app, the MiniApp's build tool, then lets libFuzzer own `main`
 started=$SECONDS
 for target in "${targets[@]}"; do
     [[ " ${all_targets[*]} " == *" $target "* ]] || { echo "unknown target $target (known: ${all_targets[*]})" >&2; exit 2; }

@@ -49,8 +49,12 @@ export class ApiClient {
    * @param {string} [options.baseURL] prefix for paths ('' = this origin)
    * @param {Function} [options.onSignedOut] called with the refusal (null after a logout) once the session is gone
    * @param {LockManager} [options.locks] Web Locks (navigator.locks): tabs sharing the tokens refresh one at a time
+   * @param {Function} [options.onAnswer] told of every answer: `{path, cachedAt}` (cachedAt: the service worker answered
+   *   from its cache, offline, with data received then) or `{path, failed: true}` when the server could not be reached
    */
-  constructor({ tokens, fetch = globalThis.fetch?.bind(globalThis), baseURL = '', onSignedOut = () => {}, locks = globalThis.navigator?.locks }) {
+  constructor({ tokens, fetch = globalThis.fetch?.bind(globalThis), baseURL = '', onSignedOut = () => {}, locks = globalThis.navigator?.locks,
+    onAnswer = () => {} }) {
+    this.onAnswer = onAnswer;
     this.tokens = tokens;
     this.fetch = fetch;
     this.baseURL = baseURL;
@@ -106,6 +110,7 @@ export class ApiClient {
       try {
         return await this.fetch(this.baseURL + path, { method, headers: sent, body: payload });
       } catch (error) {
+        this.onAnswer({ path, failed: true });
         throw new ApiError(0, 'network', error?.message || 'network error');
       }
     };
@@ -114,6 +119,7 @@ export class ApiClient {
       await this.refresh();
       response = await send();
     }
+    this.onAnswer({ path, cachedAt: response.headers?.get?.('x-tenda-cached-at') ?? null });
     if (blob && response.ok) return response.blob();
     return decode(response);
   }

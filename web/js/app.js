@@ -8,6 +8,7 @@ import { h, replace, toast } from './dom.js';
 import { formatDate, formatDateTime, formatMoney, formatNumber, formatRelative } from './format.js';
 import { languageOf, translator } from './i18n.js';
 import { LiveConnection } from './live.js';
+import { OfflineMode } from './offline.js';
 import { atLeast, screenFor, screens, visibleScreens } from './screens/index.js';
 import { showSignIn } from './signin.js';
 import { applyFrame, initialState } from './state.js';
@@ -31,11 +32,15 @@ async function boot() {
   app.tg.start();
   setLanguage(app.tg.languageCode ?? navigator.language);
   app.webApp = webApp;
+  // Offline first of all: the service worker keeps the shell even for a page that stops at sign-in.
+  app.offline = new OfflineMode(app);
+  app.offline.register();
   // While starting, a reload signs in again (inside Telegram, with initData); once running, the
   // sign-in screen says why. A sign-out and the server's close of the same session both end up here.
   app.api = new ApiClient({
     tokens: new TokenStore(webApp?.initData ? sessionStorage : localStorage),
     onSignedOut: (reason) => (app.phase === 'running' || app.phase === 'ended' ? endSession(reason) : location.reload()),
+    onAnswer: (answer) => app.offline.answered(answer),
   });
   app.users = new UserDirectory(app.api);
 
@@ -87,6 +92,8 @@ async function start() {
   app.users.canList = app.me.role === 'owner';
   app.signingOut = false;
   renderMenu();
+  // The person's queued writes (kept through reloads) show, and go out if the server is there.
+  await app.offline.start(app.me.user?.id);
   app.live = new LiveConnection({
     token: () => app.api.accessToken,
     refreshToken: () => app.api.refresh(),
@@ -139,6 +146,12 @@ app.watch = (id, query, onResult) => {
   });
 };
 
+/** Draws the screen on show again from fresh data (the connection came back). */
+app.redraw = () => route();
+
+/** A money or stock write, sent now or queued while offline (see offline.js); answers the result, or `{queued}`. */
+app.write = (write) => app.offline.write(write);
+
 app.navigate = (path) => {
   if (location.hash === `#/${path}`) route();
   else location.hash = `#/${path}`;
@@ -159,6 +172,7 @@ async function route() {
   for (const id of app.current?.watches ?? []) app.live.unwatch(id);
   app.tg.hideMain();
   app.tg.hideBack();
+  app.offline.screenShown();
   const main = document.getElementById('main');
   const view = h('div', { class: `screen screen-${screen.id}` });
   replace(main, view);
@@ -202,6 +216,7 @@ app.errorText = errorText;
 app.act = async (work, success) => {
   try {
     const result = await work();
+    if (result?.queued) return result;  // kept for later: app.write said so, with its own haptic
     app.tg.haptic('success');
     const message = typeof success === 'function' ? success(result) : success;
     if (message) toast(message, 'success');
@@ -277,6 +292,7 @@ function endSession(reason) {
   app.tg.hideMain();
   app.tg.hideBack();
   app.api.tokens.clear();
+  app.offline.signedOut();
   app.state = initialState();
   for (const id of ['menu', 'bell', 'connection']) document.getElementById(id).hidden = true;
   replace(document.getElementById('toasts'));
@@ -294,6 +310,7 @@ function showConnection(status) {
   indicator.dataset.status = status;
   indicator.textContent = app.t(`connection.${status}`);
   indicator.title = app.t(`connection.${status}`);
+  app.offline.connection(status);
 }
 
 async function loadUnread() {

@@ -119,9 +119,13 @@ enum CommandTable {
 
     static var orders: [CommandEntry] {
         let reason = ("ReasonRequest", S.object(nil, required: [], ["reason": S.text(maxLength: L.reason)]))
+        // `idempotent`: the step moves money or stock (verify books the sale and the payment; reject
+        // and cancel give the reserved units back), so a retried request must answer the first result
+        // rather than a 409 for a state the first one already reached.
         func step<C: ShopCommand & Decodable>(_ type: C.Type, _ path: String, _ summary: String, _ access: String,
-                                              body: (String, OpenAPISchema.Object)? = nil, required: Bool = false) -> CommandEntry where C.Result == Order {
-            .record(type, key: "order", schema: "Order", view: OrderView.init, access: access, pathField: ("orderId", .order),
+                                              body: (String, OpenAPISchema.Object)? = nil, required: Bool = false,
+                                              idempotent: Bool = false) -> CommandEntry where C.Result == Order {
+            .record(type, key: "order", schema: "Order", view: OrderView.init, access: access, idempotent: idempotent, pathField: ("orderId", .order),
                     body: body, bodyRequired: required, doors: [.post(path, tag: "Orders", summary)], errors: [.conflict, .unprocessable])
         }
         return [
@@ -138,13 +142,13 @@ enum CommandTable {
                  body: ("ReceiptRequest", S.object(nil, required: ["mediaId"], [
                      "mediaId": S.text("The uploaded receipt image.", maxLength: L.mediaId, required: true),
                  ])), required: true),
-            step(VerifyOrder.self, "/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin"),
+            step(VerifyOrder.self, "/api/orders/{id}/verify", "Verify the payment (records the sale)", "admin", idempotent: true),
             step(RejectOrder.self, "/api/orders/{id}/reject", "Reject the receipt", "admin",
                  body: ("RejectRequest", S.object("Tell the customer why.", required: ["reason"], ["reason": S.text(maxLength: L.reason, required: true)])),
-                 required: true),
+                 required: true, idempotent: true),
             step(FulfilOrder.self, "/api/orders/{id}/fulfil", "Mark the order delivered", "admin"),
             step(CancelOrder.self, "/api/orders/{id}/cancel", "Cancel the order (releases the stock)", "the order's customer; admin",
-                 body: reason),
+                 body: reason, idempotent: true),
         ]
     }
 

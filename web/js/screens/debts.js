@@ -42,11 +42,13 @@ export async function mount(view, app) {
         const currency = debt?.currency ?? 'BRL';
         const minor = parseMoney(amount.value, currency);
         if (!minor || minor <= 0) return toast(t('debts.badAmount'), 'error');
+        const key = idempotencyKey(); // made at the press: a queued payment keeps it through every resend
+        const label = `${app.money(minor, currency)} · ${app.users.name(who.value)} · ${t(`method.${method.value}`)}`;
         const payment = await app.act(
-          () => app.api.post('/api/payments', { userId: who.value, amount: minor, currency, method: method.value, note: noteInput.value },
-            { idempotencyKey: idempotencyKey() }),
+          () => app.write({ kind: 'payment', path: '/api/payments', body: { userId: who.value, amount: minor, currency, method: method.value, note: noteInput.value }, key, label }),
           (paid) => t('debts.recorded', { amount: app.money(paid.amount, paid.currency), name: app.users.name(paid.userId) }));
-        if (!payment) return;
+        if (payment?.queued) element.reset();
+        if (!payment || payment.queued) return;
         if (!payments.items.some((known) => known.id === payment.id)) payments.items.unshift(payment);
         element.reset();
         renderPayments();

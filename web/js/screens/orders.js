@@ -33,10 +33,13 @@ export async function mount(view, app) {
       class: 'card',
       onsubmit: async (event) => {
         event.preventDefault();
+        const items = [{ productId: product.value, quantity: Number(quantity.value) }];
+        const label = `${items[0].quantity} × ${products[product.value]?.name ?? product.value}`;
         const order = await app.act(
-          () => app.api.post('/api/orders', { items: [{ productId: product.value, quantity: Number(quantity.value) }] }, { idempotencyKey: idempotencyKey() }),
+          () => app.write({ kind: 'order', path: '/api/orders', body: { items }, key: idempotencyKey(), label }),
           (placed) => t('orders.placed', { total: app.money(placed.total, placed.currency) }));
-        if (!order) return;
+        if (order?.queued) event.target.reset();
+        if (!order || order.queued) return;
         orders.set(order.id, order);
         render();
       },

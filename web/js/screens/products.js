@@ -245,9 +245,11 @@ async function mountEditor(view, app, id) {
     const form = event.target;
     const delta = Number(form.delta.value);
     if (!Number.isInteger(delta) || delta === 0) return toast(t('products.badDelta'), 'error');
-    const adjusted = await app.act(() => app.api.post(`/api/products/${product.id}/stock`, { delta, reason: form.reason.value },
-      { idempotencyKey: idempotencyKey() }));
-    if (!adjusted) return;
+    const label = `${delta > 0 ? '+' : ''}${delta} ${product.emoji} ${product.name}`;
+    const adjusted = await app.act(() => app.write({ kind: 'stock', path: `/api/products/${product.id}/stock`, body: { delta, reason: form.reason.value },
+      key: idempotencyKey(), label }));
+    if (adjusted?.queued) form.reset();
+    if (!adjusted || adjusted.queued) return;
     product = adjusted;
     renderStock();
   }

@@ -82,11 +82,19 @@ export async function mount(view, app) {
     }
     app.tg.setMainEnabled(false);
     try {
-      const sale = await app.api.post('/api/purchases', {
-        buyerId: buyer.value, items: [...cart].map(([productId, quantity]) => ({ productId, quantity })),
-      }, { idempotencyKey: key });
-      app.tg.haptic('success');
-      toast(t('purchase.done', { total: app.money(sale.total, sale.currency), buyer: app.users.name(sale.buyerId) }), 'success');
+      const items = [...cart].map(([productId, quantity]) => ({ productId, quantity }));
+      const label = `${items.map(({ productId, quantity }) => `${quantity} × ${app.state.products[productId]?.name ?? productId}`).join(', ')} → ${app.users.name(buyer.value)}`;
+      const sale = await app.write({ kind: 'purchase', path: '/api/purchases', body: { buyerId: buyer.value, items }, key, label });
+      if (!sale.queued) {
+        app.tg.haptic('success');
+        toast(t('purchase.done', { total: app.money(sale.total, sale.currency), buyer: app.users.name(sale.buyerId) }), 'success');
+      } else {
+        // Queued offline: what it takes is off the stock shown here, so the next cart cannot count on it.
+        for (const { productId, quantity } of items) {
+          const product = app.state.products[productId];
+          if (product) app.state.products[productId] = { ...product, stock: product.stock - quantity };
+        }
+      }
       cart.clear();
       key = idempotencyKey();
       renderProducts();
