@@ -26,27 +26,25 @@ struct WSBench {
         let fileLimit = raiseOpenFileLimit()
         let loadBefore = Machine.loadAverage()
         let started = ContinuousClock.now
-        if options.replication {
+        /// A separate mode: runs it, prints its report with the load average after it, exits 1 on an error.
+        func runMode<R>(_ benchmark: () async throws -> R, report: (R, _ loadAfter: String, _ elapsed: Duration) -> String) async {
             do {
-                let result = try await ReplicationBenchmark(options: options).run()
-                print(ReplicationReport(options: options, result: result, fileLimit: fileLimit, loadBefore: loadBefore,
-                                        loadAfter: Machine.loadAverage(), elapsed: ContinuousClock.now - started).render())
+                let result = try await benchmark()
+                print(report(result, Machine.loadAverage(), ContinuousClock.now - started))
             } catch {
                 progress("ws-bench: \(error)")
                 exit(1)
             }
-            return
+        }
+        if options.replication {
+            return await runMode({ try await ReplicationBenchmark(options: options).run() }) {
+                ReplicationReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
+            }
         }
         if options.liveQueries {
-            do {
-                let result = try await LiveQueryBenchmark(options: options).run()
-                print(LiveQueryReport(options: options, result: result, fileLimit: fileLimit, loadBefore: loadBefore,
-                                      loadAfter: Machine.loadAverage(), elapsed: ContinuousClock.now - started).render())
-            } catch {
-                progress("ws-bench: \(error)")
-                exit(1)
+            return await runMode({ try await LiveQueryBenchmark(options: options).run() }) {
+                LiveQueryReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
             }
-            return
         }
         var live: [LiveResult] = []
         var rest: RESTResult?
@@ -185,11 +183,12 @@ func startServer(_ options: WSBenchOptions, label: String, extraArguments: [Stri
 func buy(on server: ServerProcess, rate: Double, count: Int, body: String = LiveBenchmark.purchaseBody) async throws
     -> (run: (samples: [Sample], errors: [String]), seconds: Double) {
     let token = server.token
-    return try await timed {
+    let (run, seconds) = try await timed {
         try await openLoop(port: server.port, rate: rate, count: count, connections: 32, loops: 1, parseSaleId: true) { _ in
             HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
         }
     }
+    return (run, seconds)
 }
 
 /// After a purchase run: waits until `done()`, or `progress()` has not moved for `quiet` seconds,
