@@ -173,7 +173,8 @@ struct LiveQueryBenchmark {
 
         let midnight = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
         let today = String(format: "%04d-%02d-%02dT00:00:00Z", midnight.year!, midnight.month!, midnight.day!)
-        let queries = WatchedQuery.mix(today: today)
+        let mix = WatchedQuery.mix(today: today)
+        let queries = options.watchQueries.map { mix[$0 - 1] }
         let topic = await Audience.open(sockets, on: server, named: "topic path (sales, inventory)")
         let watchRequests = (0..<sockets).map { queries[$0 % queries.count].message(id: "q\($0 % queries.count + 1)") }
         let watchers = await Audience.open(Fleet(requests: watchRequests), on: server, named: "query path (\(queries.count) queries)")
@@ -270,7 +271,7 @@ struct LiveQueryReport {
             case .record(let id)?: "\(id) updated"
             case nil: ""
             }
-            table.add(query.map { "query: \($0.name)" } ?? "**all five queries**",
+            table.add(query.map { "query: \($0.name)" } ?? "**all \(r.queries.count) queries**",
                       stats.watching.grouped + (stats.watching < stats.opened ? " of \(stats.opened.grouped)" : ""), follows,
                       latency.p50.ms, latency.p90.ms, latency.p99.ms, latency.max.ms, stats.latencies.count.grouped, stats.lost.grouped,
                       stats.viaLater.grouped, stats.seqViolations.grouped, stats.diffs.grouped)
@@ -289,7 +290,7 @@ struct LiveQueryReport {
         out.append("""
             \(r.sockets.grouped) sockets subscribed to `sales` and `inventory` (the baseline, as in the other live runs: three \
             event frames per purchase each, `new_sale`, `debt_update`, `inventory_update`) and \(r.sockets.grouped) sockets each \
-            watching one query (a fifth per query, socket i watching query i mod 5), all signed in as the owner (role ≥ admin, \
+            watching one query (socket i watching query i mod \(r.queries.count)), all signed in as the owner (role ≥ admin, \
             so the debts query is allowed), on one server at once. Purchases: `POST /api/purchases` with \
             `\(r.purchaseBody)`, \(r.rate.grouped)/s target (\(r.achievedRate.fixed(1)) sent) for \(options.seconds.grouped) s, \
             open loop over 32 keep-alive connections; \(r.commits.grouped) of \(r.purchases.grouped) answered 201 with a \
@@ -327,7 +328,7 @@ struct LiveQueryReport {
         out.append("- server: `bash -c 'ulimit -n 65536; exec \(r.command.replacingOccurrences(of: NSTemporaryDirectory(), with: "/tmp/"))'`; " +
                    "p1 restocked by 1,000,000, p2 by 500,000 with `lowStockThreshold` 1,000,000, 40 warm-up purchases, before any socket")
         for (i, query) in r.queries.enumerated() {
-            out.append("- watch q\(i + 1), \(query.name): `\(query.message(id: "q\(i + 1)"))`")
+            out.append("- watch q\(i + 1), \(query.name), socket i when i mod \(r.queries.count) = \(i): `\(query.message(id: "q\(i + 1)"))`")
         }
         out += runFacts(elapsed: elapsed, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: loadAfter)
         return out.joined(separator: "\n")

@@ -74,6 +74,8 @@ struct WSBenchOptions {
     var replication = false
     /// `--live-queries`: LiveQueryBenchmark (the first of `subscribers` per path, at the first of `rates`).
     var liveQueries = false
+    /// Which of ``WatchedQuery/mix(today:)``'s five queries the query sockets watch (1-based), shared out in turn.
+    var watchQueries = [1, 2, 3, 4, 5]
     var lagSubscribers = 50
     var lagRates = [100.0, 1_000.0]
     var fanOutSubscribers = 10_000
@@ -92,7 +94,7 @@ struct WSBenchOptions {
                         [--no-live] [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
                ws-bench --replication [--quick] [--seconds 15] [--lag-subscribers 50] [--lag-rates 100,1000]
                         [--fan-out-subscribers 10000] [--fan-out-rate 20] [--nats-server PATH]
-               ws-bench --live-queries [--quick] [--subscribers 1000] [--rates 50] [--seconds 15]
+               ws-bench --live-queries [--quick] [--subscribers 1000] [--rates 50] [--seconds 15] [--queries 1,2,3,4,5]
           --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
           --rates           purchases per second of each live run (50,20)
           --seconds         length of each live run's purchases (15); --no-live skips the live runs
@@ -107,7 +109,8 @@ struct WSBenchOptions {
           --live-queries    live queries (issue 17): the first --subscribers sockets watching five queries (a fifth
                             each) and as many subscribed to the `sales` topic, in one run on one server, purchases
                             at the first --rates rate for --seconds; write-to-diff beside write-to-`new_sale`
-                            (1,000 + 1,000 at 50/s; with --quick 200 + 200 at 20/s for 5 s)
+                            (1,000 + 1,000 at 50/s; with --quick 200 + 200 at 20/s for 5 s); --queries picks which
+                            of the five (1 products by stock, 2 low stock, 3 newest sales, 4 debts, 5 today's sales)
         Needs wrk on the PATH for the REST part (apt-get install wrk), nats-server for --replication.
         """
 
@@ -143,6 +146,9 @@ struct WSBenchOptions {
                 lagSubscribers = 20; lagRates = [100, 500]; fanOutSubscribers = 1_000
             case "--replication": replication = true
             case "--live-queries": liveQueries = true
+            case "--queries":
+                watchQueries = try numbers().map { Int($0) }
+                guard watchQueries.allSatisfy({ (1...5).contains($0) }) else { throw BenchError("--queries names queries 1 to 5") }
             case "--lag-subscribers": lagSubscribers = Int(try numbers()[0])
             case "--lag-rates": lagRates = try numbers()
             case "--fan-out-subscribers": fanOutSubscribers = Int(try numbers()[0])
