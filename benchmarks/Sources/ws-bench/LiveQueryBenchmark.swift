@@ -288,8 +288,9 @@ struct LiveQueryReport {
         out.append(cpu.render())
         out.append("")
         out.append("""
-            \(r.sockets.grouped) sockets subscribed to `sales` and `inventory` (the baseline, as in the other live runs: three \
-            event frames per purchase each, `new_sale`, `debt_update`, `inventory_update`) and \(r.sockets.grouped) sockets each \
+            \(r.sockets.grouped) sockets subscribed to `sales` and `inventory` (the baseline, as in the other live runs; each \
+            purchase queues a `new_sale`, a `debt_update` and an `inventory_update` per product, two here, for each of them; \
+            queued `inventory_update`s of one product supersede each other) and \(r.sockets.grouped) sockets each \
             watching one query (socket i watching query i mod \(r.queries.count)), all signed in as the owner (role ≥ admin, \
             so the debts query is allowed), on one server at once. Purchases: `POST /api/purchases` with \
             `\(r.purchaseBody)`, \(r.rate.grouped)/s target (\(r.achievedRate.fixed(1)) sent) for \(options.seconds.grouped) s, \
