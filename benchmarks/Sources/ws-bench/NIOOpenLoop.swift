@@ -13,6 +13,8 @@ struct Sample {
     var status: Int
     /// For purchases: the `id` of the sale in a 201 answer.
     var saleId: String?
+    /// The answer's `Feed-Sequence` header: the change feed's sequence of the write's commit (its last change).
+    var feedSequence: UInt64?
 }
 
 /// Sends `count` requests at a fixed `rate` over `connections` keep-alive HTTP/1.1 connections
@@ -168,14 +170,15 @@ private final class LoopSender: @unchecked Sendable {
     }
 
     func answered(_ connection: SenderConnection, index: Int, scheduled: UInt64, sent: UInt64, done: UInt64,
-                  status: Int, body: ByteBuffer?) {
+                  status: Int, body: ByteBuffer?, feedSequence: UInt64?) {
         var saleId: String?
         if parseSaleId, status == 201, let body {
             let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))
             saleId = (json as? [String: Any])?["id"] as? String
         }
         if status >= 300 { note("\(status) \(String(buffer: body ?? ByteBuffer()).prefix(160))") }
-        record(Sample(index: index, scheduled: scheduled, sent: sent, done: done, status: status, saleId: saleId))
+        record(Sample(index: index, scheduled: scheduled, sent: sent, done: done, status: status, saleId: saleId,
+                      feedSequence: feedSequence))
         idle.append(connection)
         pump()
     }
@@ -255,7 +258,7 @@ private final class SenderConnection: ChannelInboundHandler {
                 guard let request = outstanding else { throw BenchError("an answer to no request") }
                 outstanding = nil
                 sender.answered(self, index: request.index, scheduled: request.scheduled, sent: request.sent,
-                                done: monotonicNanos(), status: answer.status, body: answer.body)
+                                done: monotonicNanos(), status: answer.status, body: answer.body, feedSequence: answer.feedSequence)
             }
         } catch {
             self.error = self.error ?? "\(error)"
@@ -266,13 +269,14 @@ private final class SenderConnection: ChannelInboundHandler {
     }
 }
 
-/// Cuts HTTP/1.1 answers out of the bytes read: the status, then a `Content-Length` or chunked
-/// body. The body is kept only where someone reads it (errors for the report, a 201's sale id);
+/// Cuts HTTP/1.1 answers out of the bytes read: the status and `Feed-Sequence`, then a
+/// `Content-Length` or chunked body. The body is kept only where someone reads it (errors for the report, a 201's sale id);
 /// the rest is skipped without a copy, since GET /api/products answers 11 KB 20,000 times a second.
 struct HTTPResponseReader {
     struct Answer {
         var status: Int
         var body: ByteBuffer?
+        var feedSequence: UInt64?
     }
 
     private enum Stage {
@@ -286,6 +290,7 @@ struct HTTPResponseReader {
 
     private var stage = Stage.head
     private var status = 0
+    private var feedSequence: UInt64?
     private var body: ByteBuffer?
     private static let crlf: [UInt8] = [13, 10]
     private static let headEnd: [UInt8] = [13, 10, 13, 10]
@@ -299,6 +304,7 @@ struct HTTPResponseReader {
                 let head = try buffer.withUnsafeReadableBytes { try Self.parseHead(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
                 buffer.moveReaderIndex(forwardBy: end + 4)
                 status = head.status
+                feedSequence = head.feedSequence
                 body = status == 201 || status >= 300 ? ByteBuffer() : nil
                 stage = head.chunked ? .chunkSize : .body(remaining: head.length)
             case .body(let remaining):
@@ -337,21 +343,23 @@ struct HTTPResponseReader {
     private mutating func complete() -> Answer {
         stage = .head
         defer { body = nil }
-        return Answer(status: status, body: body)
+        return Answer(status: status, body: body, feedSequence: feedSequence)
     }
 
     private static func find(_ needle: [UInt8], in buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { bytes in needle.withUnsafeBytes { findBytes($0, in: bytes) } }
     }
 
-    /// The status, `Content-Length` (0 if absent) and whether the body is chunked, from the head's bytes.
-    private static func parseHead(_ head: UnsafeRawBufferPointer) throws -> (status: Int, length: Int, chunked: Bool) {
+    /// The status, `Content-Length` (0 if absent), whether the body is chunked and `Feed-Sequence`
+    /// (nil if absent), from the head's bytes.
+    private static func parseHead(_ head: UnsafeRawBufferPointer) throws -> (status: Int, length: Int, chunked: Bool, feedSequence: UInt64?) {
         guard head.count >= 12, head.starts(with: "HTTP/1.".utf8),
               let status = Int(String(decoding: UnsafeRawBufferPointer(rebasing: head[9..<12]), as: UTF8.self)) else {
             throw BenchError("bad status line: \(String(decoding: head.prefix(80), as: UTF8.self))")
         }
         var length = 0
         var chunked = false
+        var feedSequence: UInt64?
         var lineStart = 0
         while lineStart < head.count {
             var lineEnd = lineStart
@@ -361,10 +369,12 @@ struct HTTPResponseReader {
                 length = value.reduce(0) { $1 >= 48 && $1 <= 57 ? $0 * 10 + Int($1 - 48) : $0 }
             } else if let value = headerValue(line, named: "transfer-encoding") {
                 chunked = String(decoding: value, as: UTF8.self).lowercased().contains("chunked")
+            } else if let value = headerValue(line, named: "feed-sequence") {
+                feedSequence = UInt64(String(decoding: value, as: UTF8.self).trimmingCharacters(in: .whitespaces))
             }
             lineStart = lineEnd + 2
         }
-        return (status, length, chunked)
+        return (status, length, chunked, feedSequence)
     }
 
     /// The bytes after `name:` if `line` is that header (names compare without regard to case).

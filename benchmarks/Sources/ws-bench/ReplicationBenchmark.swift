@@ -118,12 +118,18 @@ struct Audience {
     /// Opens `count` subscribers on `server` (all the owner, subscribed to `sales` and `inventory`)
     /// and waits until its hub counts them.
     static func open(_ count: Int, on server: ServerProcess, named node: String) async -> Audience {
-        progress("opening \(count.grouped) subscribers on the \(node) …")
-        let fleet = Fleet(count: count)
+        await open(Fleet(count: count), on: server, named: node)
+    }
+
+    /// Opens every connection of `fleet` and waits until the node's hub counts them beside the
+    /// subscriptions it held before.
+    static func open(_ fleet: Fleet, on server: ServerProcess, named node: String) async -> Audience {
+        progress("opening \(fleet.logs.count.grouped) subscribers on the \(node) …")
+        let before = server.hubSubscribers() ?? 0
         await fleet.open(port: server.port, token: server.token)
         let deadline = monotonicNanos() + 30_000_000_000
         var hub = server.hubSubscribers()
-        while (hub ?? 0) < fleet.ready.current, monotonicNanos() < deadline {
+        while (hub ?? 0) < before + fleet.ready.current, monotonicNanos() < deadline {
             try? await Task.sleep(for: .milliseconds(100))
             hub = server.hubSubscribers()
         }
@@ -245,26 +251,16 @@ struct ReplicationBenchmark {
     private func purchaseRun(_ set: ReplicaSet, audiences: [Audience], rate: Double) async throws -> PurchaseRunResult {
         let count = Int(rate * options.seconds)
         progress("\(count.grouped) purchases at \(rate.grouped)/s on the primary …")
-        let token = set.primary.token
-        let body = LiveBenchmark.purchaseBody
         let processes = set.processes
         let sampler = ApplyDelaySampler(replicas: set.replicas.enumerated().map { (set.replicaName($0.offset), $0.element) })
         let cpuBefore = processes.map { cpuSeconds(of: $0.pid) ?? 0 }
         let windowStart = monotonicNanos()
-        let (run, runSeconds) = try await timed {
-            try await openLoop(port: set.primary.port, rate: rate, count: count, connections: 32, loops: 1, parseSaleId: true) { _ in
-                HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
-            }
-        }
+        let (run, runSeconds) = try await buy(on: set.primary, rate: rate, count: count)
         let okSales = run.samples.filter { $0.saleId != nil }
         let expected = okSales.count * audiences.reduce(0) { $0 + $1.fleet.ready.current }
         func received() -> Int { audiences.reduce(0) { $0 + $1.fleet.saleDeliveries.current } }
         let drainStart = monotonicNanos()
-        var last = received(), lastChange = monotonicNanos()
-        while received() < expected, monotonicNanos() - drainStart < 120_000_000_000, monotonicNanos() - lastChange < 15_000_000_000 {
-            try? await Task.sleep(for: .milliseconds(20))
-            if received() != last { last = received(); lastChange = monotonicNanos() }
-        }
+        let (_, stillArriving) = await drain(quiet: 15, limit: 120, every: .milliseconds(20), until: { received() >= expected }, progress: received)
         let cpuAfter = processes.map { cpuSeconds(of: $0.pid) ?? 0 }
         let windowEnd = monotonicNanos()
         let applyDelays = sampler.stop()
@@ -287,7 +283,7 @@ struct ReplicationBenchmark {
             rate: rate, achievedRate: Double(run.samples.count) / runSeconds, purchases: count, purchasesOK: okSales.count,
             purchaseErrors: run.errors, purchaseLatency: Percentiles(run.samples.map { $0.done &- $0.sent }),
             windowSeconds: Double(windowEnd - windowStart) / 1e9, drainSeconds: Double(windowEnd - drainStart) / 1e9,
-            stillArriving: received() < expected && monotonicNanos() - lastChange < 15_000_000_000,
+            stillArriving: stillArriving,
             audiences: results, cpu: cpu, applyDelays: applyDelays, replicaMetrics: metrics)
     }
 }
@@ -462,7 +458,6 @@ struct ReplicationReport {
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     private func howMade() -> [String] {
-        let machine = Machine.current()
         let arguments = options.arguments.joined(separator: " ")
         let tmp = NSTemporaryDirectory()
         return [
@@ -474,11 +469,6 @@ struct ReplicationReport {
             "- every set-up starts its own nats-server and fresh data folders; the replicas take their snapshot of the primary " +
                 "after it was restocked and warmed up; purchases go to the primary over 32 keep-alive connections on one " +
                 "SwiftNIO event loop (open loop: purchase i due at start + i/rate)",
-            "- date: \(ISO8601DateFormatter().string(from: Date())) (UTC); took \(Double(elapsed.components.seconds).fixed(0)) s",
-            "- machine: nproc \(machine.processors); CPU \(machine.cpuModel); RAM \(machine.memory); kernel \(machine.kernel)",
-            "- \(machine.swiftVersion)",
-            "- open-file limit of the load generator: \(fileLimit.grouped); all traffic on 127.0.0.1",
-            "- load average before / after: \(loadBefore) / \(loadAfter)",
-        ]
+        ] + runFacts(elapsed: elapsed, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: loadAfter)
     }
 }

@@ -10,9 +10,19 @@ import Glibc
 
 /// What one subscriber saw, written only by its own connection.
 final class SubscriberLog: Sendable {
+    /// A live query's frame: its `seq`, the monotonic time it was read, whether it was the
+    /// snapshot, and the ids of the records it carries (a diff's `enter` and `update`).
+    struct QueryFrame {
+        var seq: UInt64
+        var at: UInt64
+        var snapshot: Bool
+        var ids: [String]
+    }
     struct State {
         /// `new_sale` events: the sale's id and the monotonic time the frame was read.
         var sales: [(id: String, at: UInt64)] = []
+        /// `query_snapshot` and `query_diff` frames, in the order read.
+        var queries: [QueryFrame] = []
         var events = 0
         var lastSeq: UInt64 = 0
         /// Events whose `seq` was not above the one before.
@@ -22,6 +32,10 @@ final class SubscriberLog: Sendable {
         var error: String?
     }
     let state = Mutex(State())
+    /// The message sent once the server says `ready`: a `subscribe`, or a `watch`.
+    let request: String
+
+    init(request: String) { self.request = request }
 }
 
 /// N WebSocket subscribers on one server, each a NIO channel with a hand-written client.
@@ -38,11 +52,17 @@ final class Fleet: Sendable {
     let ended = Counter()
     let failed = Counter()
     let saleDeliveries = Counter()
+    /// Live-query frames (snapshots and diffs) read by all connections.
+    let queryFrames = Counter()
     private let channels = Mutex<[any Channel]>([])
 
-    init(count: Int) { logs = (0..<count).map { _ in SubscriberLog() } }
+    /// `count` subscribers of the `sales` and `inventory` topics.
+    convenience init(count: Int) { self.init(requests: Array(repeating: Self.subscribe, count: count)) }
 
-    fileprivate static let subscribe = #"{"type":"subscribe","topics":["sales","inventory"]}"#
+    /// One connection per message, each sending its own once signed in (a `subscribe` or a `watch`).
+    init(requests: [String]) { logs = requests.map { SubscriberLog(request: $0) } }
+
+    static let subscribe = #"{"type":"subscribe","topics":["sales","inventory"]}"#
 
     /// Opens every connection, at most `inFlight` handshakes at a time; returns once every
     /// one has its `ready` (or failed), or at the deadline.
@@ -236,7 +256,7 @@ private final class SubscriberConnection: ChannelInboundHandler {
                 defer { state.ready = true }
                 return !state.ready
             }
-            send(opcode: 0x1, payload: ByteBuffer(string: Fleet.subscribe), context: context)
+            send(opcode: 0x1, payload: ByteBuffer(string: log.request), context: context)
             if first { fleet.ready.add() }
         case .event(let seq, let saleId):
             log.state.withLock { state in
@@ -246,6 +266,13 @@ private final class SubscriberConnection: ChannelInboundHandler {
                 if let saleId { state.sales.append((saleId, now)) }
             }
             if saleId != nil { fleet.saleDeliveries.add() }
+        case .query(let seq, let snapshot, let ids):
+            log.state.withLock { state in
+                if seq <= state.lastSeq { state.seqViolations += 1 }
+                state.lastSeq = seq
+                state.queries.append(.init(seq: seq, at: now, snapshot: snapshot, ids: ids))
+            }
+            fleet.queryFrames.add()
         case .resync:
             log.state.withLock { $0.resyncs += 1 }
         case .other(let text):
@@ -277,6 +304,8 @@ enum FrameScan {
     enum Parsed {
         case ready
         case event(seq: UInt64, saleId: String?)
+        /// A `query_snapshot` or `query_diff`: its `seq` and the ids of the records in it.
+        case query(seq: UInt64, snapshot: Bool, ids: [String])
         case resync
         case other(String)
     }
@@ -287,6 +316,11 @@ enum FrameScan {
     private static let newSale = Array(#""event":"new_sale""#.utf8)
     private static let sale = Array(#""sale":{"#.utf8)
     private static let id = Array(#""id":""#.utf8)
+    private static let userId = Array(#""userId":""#.utf8)
+    private static let querySnapshot = Array(#"{"type":"query_snapshot","#.utf8)
+    private static let queryDiff = Array(#"{"type":"query_diff","#.utf8)
+    private static let seq = Array(#""seq":"#.utf8)
+    private static let leave = Array(#""leave":"#.utf8)
 
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return .other("empty frame") }
@@ -300,9 +334,36 @@ enum FrameScan {
             while end < bytes.count, bytes[end] != 34 { end += 1 }
             return .event(seq: seq, saleId: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(idAt + id.count)..<end]), as: UTF8.self))
         }
+        for (prefix, snapshot) in [(queryDiff, false), (querySnapshot, true)]
+        where bytes.count > prefix.count && memcmp(base, prefix, prefix.count) == 0 {
+            return parseQuery(bytes, snapshot: snapshot)
+        }
         if find(ready, in: bytes, from: 0) != nil { return .ready }
         if find(resync, in: bytes, from: 0) != nil { return .resync }
         return .other(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// A query frame's `seq`, then every `"id":"…"` and `"userId":"…"` value after it: the records'
+    /// ids (a debt's id is its `userId`; the watch's own `id` comes before `seq`, a diff's `leave`
+    /// is a bare list of ids and is not read).
+    private static func parseQuery(_ bytes: UnsafeRawBufferPointer, snapshot: Bool) -> Parsed {
+        guard let seqAt = find(seq, in: bytes, from: 0) else { return .other(String(decoding: bytes, as: UTF8.self)) }
+        var value: UInt64 = 0
+        var i = seqAt + seq.count
+        while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { value = value * 10 + UInt64(bytes[i] - 48); i += 1 }
+        let end = find(leave, in: bytes, from: i) ?? bytes.count
+        var ids: [String] = []
+        for needle in [id, userId] {
+            var from = i
+            while let at = find(needle, in: bytes, from: from), at < end {
+                var close = at + needle.count
+                while close < bytes.count, bytes[close] != 34 { close += 1 }
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(at + needle.count)..<close]), as: UTF8.self)
+                if !ids.contains(text) { ids.append(text) }
+                from = close
+            }
+        }
+        return .query(seq: value, snapshot: snapshot, ids: ids)
     }
 
     static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {

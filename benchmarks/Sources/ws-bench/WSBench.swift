@@ -26,16 +26,25 @@ struct WSBench {
         let fileLimit = raiseOpenFileLimit()
         let loadBefore = Machine.loadAverage()
         let started = ContinuousClock.now
-        if options.replication {
+        /// A separate mode: runs it, prints its report with the load average after it, exits 1 on an error.
+        func runMode<R>(_ benchmark: () async throws -> R, report: (R, _ loadAfter: String, _ elapsed: Duration) -> String) async {
             do {
-                let result = try await ReplicationBenchmark(options: options).run()
-                print(ReplicationReport(options: options, result: result, fileLimit: fileLimit, loadBefore: loadBefore,
-                                        loadAfter: Machine.loadAverage(), elapsed: ContinuousClock.now - started).render())
+                let result = try await benchmark()
+                print(report(result, Machine.loadAverage(), ContinuousClock.now - started))
             } catch {
                 progress("ws-bench: \(error)")
                 exit(1)
             }
-            return
+        }
+        if options.replication {
+            return await runMode({ try await ReplicationBenchmark(options: options).run() }) {
+                ReplicationReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
+            }
+        }
+        if options.liveQueries {
+            return await runMode({ try await LiveQueryBenchmark(options: options).run() }) {
+                LiveQueryReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
+            }
         }
         var live: [LiveResult] = []
         var rest: RESTResult?
@@ -63,6 +72,10 @@ struct WSBenchOptions {
     var userRateLimit = 1_000_000.0
     /// `--replication`: ReplicationBenchmark instead of the live and REST runs.
     var replication = false
+    /// `--live-queries`: LiveQueryBenchmark (the first of `subscribers` per path, at the first of `rates`).
+    var liveQueries = false
+    /// Which of ``WatchedQuery/mix(today:)``'s five queries the query sockets watch (1-based), shared out in turn.
+    var watchQueries = [1, 2, 3, 4, 5]
     var lagSubscribers = 50
     var lagRates = [100.0, 1_000.0]
     var fanOutSubscribers = 10_000
@@ -81,6 +94,7 @@ struct WSBenchOptions {
                         [--no-live] [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
                ws-bench --replication [--quick] [--seconds 15] [--lag-subscribers 50] [--lag-rates 100,1000]
                         [--fan-out-subscribers 10000] [--fan-out-rate 20] [--nats-server PATH]
+               ws-bench --live-queries [--quick] [--subscribers 1000] [--rates 50] [--seconds 15] [--queries 1,2,3,4,5]
           --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
           --rates           purchases per second of each live run (50,20)
           --seconds         length of each live run's purchases (15); --no-live skips the live runs
@@ -92,6 +106,11 @@ struct WSBenchOptions {
                             primary and on one replica, purchases at each --lag-rates rate), then fan-out
                             (--fan-out-subscribers on the primary alone, then split over two replicas);
                             with --quick: 20 subscribers at 100,500/s and 1,000 split, 5 s each
+          --live-queries    live queries (issue 17): the first --subscribers sockets watching five queries (a fifth
+                            each) and as many subscribed to the `sales` topic, in one run on one server, purchases
+                            at the first --rates rate for --seconds; write-to-diff beside write-to-`new_sale`
+                            (1,000 + 1,000 at 50/s; with --quick 200 + 200 at 20/s for 5 s); --queries picks which
+                            of the five (1 products by stock, 2 low stock, 3 newest sales, 4 debts, 5 today's sales)
         Needs wrk on the PATH for the REST part (apt-get install wrk), nats-server for --replication.
         """
 
@@ -126,6 +145,10 @@ struct WSBenchOptions {
                 subscribers = [200]; rates = [20]; seconds = 5; restSeconds = 3
                 lagSubscribers = 20; lagRates = [100, 500]; fanOutSubscribers = 1_000
             case "--replication": replication = true
+            case "--live-queries": liveQueries = true
+            case "--queries":
+                watchQueries = try numbers().map { Int($0) }
+                guard watchQueries.allSatisfy({ (1...5).contains($0) }) else { throw BenchError("--queries names queries 1 to 5") }
             case "--lag-subscribers": lagSubscribers = Int(try numbers()[0])
             case "--lag-rates": lagRates = try numbers()
             case "--fan-out-subscribers": fanOutSubscribers = Int(try numbers()[0])
@@ -159,6 +182,35 @@ func startServer(_ options: WSBenchOptions, label: String, extraArguments: [Stri
         _ = try connection.request("POST", "/api/purchases", token: server.token, body: LiveBenchmark.purchaseBody)
     }
     return server
+}
+
+/// `count` purchases of `body` on `server` at `rate`, open loop over 32 keep-alive connections on one
+/// event loop (``openLoop``), each answer's sale id and `Feed-Sequence` read; the samples and the seconds taken.
+func buy(on server: ServerProcess, rate: Double, count: Int, body: String = LiveBenchmark.purchaseBody) async throws
+    -> (run: (samples: [Sample], errors: [String]), seconds: Double) {
+    let token = server.token
+    let (run, seconds) = try await timed {
+        try await openLoop(port: server.port, rate: rate, count: count, connections: 32, loops: 1, parseSaleId: true) { _ in
+            HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
+        }
+    }
+    return (run, seconds)
+}
+
+/// After a purchase run: waits until `done()`, or `progress()` has not moved for `quiet` seconds,
+/// or `limit` seconds have passed, polling `every`. The seconds waited, and whether frames were
+/// still arriving (not done, but `progress()` moved within `quiet`) when it gave up.
+func drain(quiet: Double, limit: Double, every interval: Duration, until done: () -> Bool,
+           progress: () -> Int) async -> (seconds: Double, stillArriving: Bool) {
+    let start = monotonicNanos()
+    let (quietNanos, limitNanos) = (UInt64(quiet * 1e9), UInt64(limit * 1e9))
+    var last = progress(), lastChange = monotonicNanos()
+    while !done(), monotonicNanos() - start < limitNanos, monotonicNanos() - lastChange < quietNanos {
+        try? await Task.sleep(for: interval)
+        let now = progress()
+        if now != last { last = now; lastChange = monotonicNanos() }
+    }
+    return (Double(monotonicNanos() - start) / 1e9, !done() && monotonicNanos() - lastChange < quietNanos)
 }
 
 // MARK: - Live: subscribers and purchases
@@ -229,26 +281,13 @@ struct LiveBenchmark {
 
         let count = Int(rate * options.seconds)
         progress("\(count) purchases at \(rate.grouped)/s …")
-        let body = Self.purchaseBody
-        let token = server.token
         let cpuBefore = server.cpu ?? 0
-        let (run, runSeconds) = try await timed {
-            try await openLoop(port: server.port, rate: rate, count: count, connections: 32, loops: 1, parseSaleId: true) { _ in
-                HTTPConnection.encode("POST", "/api/purchases", token: token, body: body)
-            }
-        }
+        let (run, runSeconds) = try await buy(on: server, rate: rate, count: count)
         // Drain: until every subscriber has every sale, no delivery for 30 s, or 180 s.
         let okSales = run.samples.filter { $0.saleId != nil }
         let expected = (count - run.samples.filter { $0.status != 201 && $0.status != 0 }.count) * fleet.ready.current
-        let drainStart = monotonicNanos()
-        var last = fleet.saleDeliveries.current, lastChange = monotonicNanos()
-        while fleet.saleDeliveries.current < expected, monotonicNanos() - drainStart < 180_000_000_000,
-              monotonicNanos() - lastChange < 30_000_000_000 {
-            try? await Task.sleep(for: .milliseconds(50))
-            if fleet.saleDeliveries.current != last { last = fleet.saleDeliveries.current; lastChange = monotonicNanos() }
-        }
-        let drainSeconds = Double(monotonicNanos() - drainStart) / 1e9
-        let stillArriving = monotonicNanos() - lastChange < 30_000_000_000 && fleet.saleDeliveries.current < expected
+        let (drainSeconds, stillArriving) = await drain(quiet: 30, limit: 180, every: .milliseconds(50),
+                                                        until: { fleet.saleDeliveries.current >= expected }, progress: { fleet.saleDeliveries.current })
         let cpuAfter = server.cpu ?? 0
         progress("\(fleet.saleDeliveries.current.grouped) of \(expected.grouped) deliveries; closing …")
 

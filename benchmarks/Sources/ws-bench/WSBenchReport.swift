@@ -145,6 +145,19 @@ struct WSBenchReport {
     }
 }
 
+/// The closing lines of a report's "How these figures were made": date, machine, Swift, the load
+/// generator's open-file limit and the load average around the run.
+func runFacts(elapsed: Duration, fileLimit: UInt64, loadBefore: String, loadAfter: String) -> [String] {
+    let machine = Machine.current()
+    return [
+        "- date: \(ISO8601DateFormatter().string(from: Date())) (UTC); took \(Double(elapsed.components.seconds).fixed(0)) s",
+        "- machine: nproc \(machine.processors); CPU \(machine.cpuModel); RAM \(machine.memory); kernel \(machine.kernel)",
+        "- \(machine.swiftVersion)",
+        "- open-file limit of the load generator: \(fileLimit.grouped); all traffic on 127.0.0.1",
+        "- load average before / after: \(loadBefore) / \(loadAfter)",
+    ]
+}
+
 extension UInt64 {
     var grouped: String { Int(self).grouped }
 }
