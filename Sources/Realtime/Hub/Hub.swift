@@ -54,8 +54,8 @@ public final class Hub: Sendable {
         var presenceFrame: Frame?
         /// `run()` has ended: new subscriptions end at once.
         var stopped = false
-        /// The subscribers that watch live queries.
-        var watchers: Set<UInt64> = []
+        /// The subscribers that watch live queries, by the collection they watch.
+        var watchers: [QueryCollection: Set<UInt64>] = [:]
     }
 
     let state: Mutex<State>
@@ -182,7 +182,7 @@ public final class Hub: Sendable {
                 if let wake = subscriber.apply(role: role) {
                     wakes.append(wake)
                     // Its queued diffs were dropped with the old role: each watch is read whole again.
-                    if s.watchers.contains(id) {
+                    if s.watchers.values.contains(where: { $0.contains(id) }) {
                         rereads += subscriber.state.withLock { Array($0.watches.keys) }.map { (subscriber, $0, "access") }
                     }
                 }

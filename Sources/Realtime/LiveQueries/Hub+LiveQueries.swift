@@ -17,10 +17,11 @@ public struct QueryResume: Sendable {
 ///
 /// The flow of one watch: ``watch(_:id:query:resume:)`` reads the result at a feed sequence no
 /// older than the hub's position and installs it with its first frame; from then on `publish`
-/// folds each change of the collection into it from the change's own after-image, in feed
-/// order, under the hub's lock (``QueryWatch``). Only what a change cannot tell alone is read
-/// again from the store, after the lock: a full window that lost a member, a debt (a counter), and
-/// every watch of a caller whose role changed (whole, as a snapshot that replaces the old result).
+/// folds each change of the collection into it from the change's own after-image (decoded once
+/// for all watches, and only for the subscribers watching that collection), in feed order, under
+/// the hub's lock (``QueryWatch``). Only what a change cannot tell alone is read again from the
+/// store, after the lock: a full window that lost a member, and every watch of a caller whose
+/// role changed (whole, as a snapshot that replaces the old result).
 extension Hub {
     /// The most live queries one subscription may watch.
     public static let maximumWatches = 16
@@ -50,7 +51,7 @@ extension Hub {
                 let snapshot = try early ?? shop.snapshot(of: query, as: principal)
                 guard snapshot.head >= s.position else { return nil }
                 guard s.subscribers[subscriber.id] != nil else { return SubscriberState.Delivery() }
-                s.watchers.insert(subscriber.id)
+                s.watchers[query.collection, default: []].insert(subscriber.id)
                 let watch = QueryWatch(id: id, query: query, rows: snapshot.rows, at: snapshot.head)
                 let first: Frame
                 if let resume, resumable, resume.since <= snapshot.head {
@@ -76,7 +77,7 @@ extension Hub {
 
     /// How many subscriptions watch at least one live query.
     public var watcherCount: Int {
-        state.withLock { s in s.watchers.count { (s.subscribers[$0]?.watchCount ?? 0) > 0 } }
+        state.withLock { s in Set(s.watchers.values.joined()).count { (s.subscribers[$0]?.watchCount ?? 0) > 0 } }
     }
 
     /// The ids of the queries `subscription` watches.
@@ -99,18 +100,20 @@ extension Hub {
 
     // MARK: Folding the feed in (called from `publish`)
 
-    /// What a change does to live queries, decoded once for all watches; nil when none watch.
+    /// What a change does to live queries, decoded once for all watches; nil when none watch its collection.
     func queryChange(for change: ChangeRecord) -> QueryChange? {
-        guard let queries, state.withLock({ !$0.watchers.isEmpty }) else { return nil }
+        guard let queries, let collection = QueryCollection(storeCollection: change.collection),
+              state.withLock({ !($0.watchers[collection]?.isEmpty ?? true) }) else { return nil }
         return queries.queryChange(change)
     }
 
-    /// Folds `change` into the watches of every subscriber that has any. Under the hub's lock.
+    /// Folds `change` into the watches of the subscribers that watch its collection. Under the hub's lock.
     func fold(_ change: QueryChange, at sequence: UInt64, in s: inout State,
               rereading rereads: inout [(SubscriberState, String, reset: String?)], delivering deliveries: inout [(SubscriberState, SubscriberState.Delivery)]) {
-        for id in s.watchers {
-            guard let subscriber = s.subscribers[id] else {
-                s.watchers.remove(id)
+        for id in s.watchers[change.collection] ?? [] {
+            // Subscriptions that ended or stopped watching the collection leave the index here.
+            guard let subscriber = s.subscribers[id], subscriber.watches(change.collection) else {
+                s.watchers[change.collection]?.remove(id)
                 continue
             }
             let (reread, delivery) = subscriber.fold(change, at: sequence)

@@ -26,19 +26,20 @@ extension SubscriberState {
 
     func watch(_ id: String) -> QueryWatch? { state.withLock { $0.watches[id] } }
 
+    /// Whether a watch of this subscription is over `collection`.
+    func watches(_ collection: QueryCollection) -> Bool {
+        state.withLock { s in s.watches.values.contains { $0.query.collection == collection } }
+    }
+
     /// Folds a change into each watch of its collection and queues the diffs; returns the ids of
     /// the watches that must be read again. Called by the hub, in feed order.
     func fold(_ change: QueryChange, at sequence: UInt64) -> (reread: [String], delivery: Delivery) {
-        guard case .record(let collection, let key, let after) = change else {
-            guard case .reread(let collection) = change else { return ([], Delivery()) }
-            return (state.withLock { s in s.watches.values.filter { $0.query.collection == collection }.map(\.id) }, Delivery())
-        }
-        return state.withLock { s in
+        state.withLock { s in
             var reread: [String] = []
             var delivery = Delivery()
             guard !s.finished else { return (reread, delivery) }
-            for id in s.watches.keys where s.watches[id]?.query.collection == collection {
-                switch s.watches[id]?.apply(key: key, after: after, sequence: sequence, userId: userId, role: s.role) {
+            for id in s.watches.keys where s.watches[id]?.query.collection == change.collection {
+                switch s.watches[id]?.apply(key: change.key, after: change.after, sequence: sequence, userId: userId, role: s.role) {
                 case .diff(let diff)?:
                     let frame = Frame.queryDiff(id: id, seq: sequence, diff: diff)
                     delivery.add(enqueue(frame, &s), frame)

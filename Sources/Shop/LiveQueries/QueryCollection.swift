@@ -22,6 +22,12 @@ public enum QueryCollection: String, Sendable, Hashable, CaseIterable {
         self == .debts ? "ledger" : rawValue
     }
 
+    /// The collection whose results a change of store collection `name` moves, if any.
+    public init?(storeCollection name: String) {
+        guard let found = Self.allCases.first(where: { $0.storeCollection == name }) else { return nil }
+        self = found
+    }
+
     /// Field names and types a filter and an order may use: the view's top-level scalars.
     public var schema: [String: QueryFieldType] {
         switch self {

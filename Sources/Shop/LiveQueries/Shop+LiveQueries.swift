@@ -11,14 +11,13 @@ public struct LiveQuerySnapshot: Sendable {
     public let role: Role
 }
 
-/// What one change record does to the live queries over its collection.
-public enum QueryChange: Sendable {
-    /// The record `key` is now `after` (nil: deleted). Whether it enters, moves in or leaves a
-    /// result follows from `after` and the result's members: no other record is read.
-    case record(QueryCollection, key: UInt64, after: QueryRow?)
-    /// A result of this collection is derived from counters the change moved (a debt): it is
-    /// read again.
-    case reread(QueryCollection)
+/// What one change record does to the live queries over its collection: the record `key` is
+/// now `after` (nil: deleted, or no longer in the collection). Whether it enters, moves in or
+/// leaves a result follows from `after` and the result's members: no other record is read.
+public struct QueryChange: Sendable {
+    public let collection: QueryCollection
+    public let key: UInt64
+    public let after: QueryRow?
 }
 
 extension Shop {
@@ -40,12 +39,16 @@ extension Shop {
 
     /// What `change` means to live queries, decoded from its own bytes; nil for collections no
     /// query watches and for bytes that do not decode (the store wrote them with the same codecs).
+    ///
+    /// A debt is a counter, not a record: a ledger entry's change is its user's debt as the store
+    /// holds it now (one counter read), which is at or past the entry; the changes after it that
+    /// move the same debt follow in feed order, so a result that folds them ends where the store is.
     public func queryChange(_ change: ChangeRecord) -> QueryChange? {
         func record<R: BinaryCodable>(_ collection: QueryCollection, _: R.Type, _ row: (R, UInt64) -> QueryRow) -> QueryChange? {
             guard let key = try? change.key.withUnsafeBytes({ try UInt64Key.decode($0) }) else { return nil }
-            guard change.operation == .put, let value = change.value else { return .record(collection, key: key, after: nil) }
+            guard change.operation == .put, let value = change.value else { return QueryChange(collection: collection, key: key, after: nil) }
             guard let decoded = try? R(binary: value) else { return nil }
-            return .record(collection, key: key, after: row(decoded, change.version))
+            return QueryChange(collection: collection, key: key, after: row(decoded, change.version))
         }
         switch change.collection {
         case "products": return record(.products, Product.self, QueryRow.product)
@@ -54,7 +57,12 @@ extension Shop {
         case "payments": return record(.payments, Payment.self, QueryRow.payment)
         case "notifications": return record(.notifications, Notice.self, QueryRow.notification)
         case "users": return record(.users, User.self, QueryRow.user)
-        case "ledger": return .reread(.debts)
+        case "ledger":
+            guard change.previous == nil, let value = change.value, let entry = try? LedgerEntry(binary: value),
+                  let amount = try? environment.read({ txn in try txn.counter(Aggregates.debt(entry.userId)) }) else { return nil }
+            // A settled debt is not in the collection (as in GET /api/debts).
+            let after = amount == 0 ? nil : QueryRow.debt(userId: entry.userId, amount: amount, currency: settings.currency)
+            return QueryChange(collection: .debts, key: entry.userId, after: after)
         default: return nil
         }
     }
