@@ -112,11 +112,10 @@ extension Hub {
               rereading rereads: inout [(SubscriberState, String, reset: String?)], delivering deliveries: inout [(SubscriberState, SubscriberState.Delivery)]) {
         for id in s.watchers[change.collection] ?? [] {
             // Subscriptions that ended or stopped watching the collection leave the index here.
-            guard let subscriber = s.subscribers[id], subscriber.watches(change.collection) else {
+            guard let subscriber = s.subscribers[id], let (reread, delivery) = subscriber.fold(change, at: sequence) else {
                 s.watchers[change.collection]?.remove(id)
                 continue
             }
-            let (reread, delivery) = subscriber.fold(change, at: sequence)
             rereads += reread.map { (subscriber, $0, nil) }
             deliveries.append((subscriber, delivery))
         }

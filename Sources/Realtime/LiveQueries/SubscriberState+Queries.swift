@@ -26,19 +26,16 @@ extension SubscriberState {
 
     func watch(_ id: String) -> QueryWatch? { state.withLock { $0.watches[id] } }
 
-    /// Whether a watch of this subscription is over `collection`.
-    func watches(_ collection: QueryCollection) -> Bool {
-        state.withLock { s in s.watches.values.contains { $0.query.collection == collection } }
-    }
-
     /// Folds a change into each watch of its collection and queues the diffs; returns the ids of
-    /// the watches that must be read again. Called by the hub, in feed order.
-    func fold(_ change: QueryChange, at sequence: UInt64) -> (reread: [String], delivery: Delivery) {
+    /// the watches that must be read again, or nil when the subscription has ended or watches
+    /// nothing of that collection (any more). Called by the hub, in feed order.
+    func fold(_ change: QueryChange, at sequence: UInt64) -> (reread: [String], delivery: Delivery)? {
         state.withLock { s in
+            let ids = s.watches.keys.filter { s.watches[$0]?.query.collection == change.collection }
+            guard !s.finished, !ids.isEmpty else { return nil }
             var reread: [String] = []
             var delivery = Delivery()
-            guard !s.finished else { return (reread, delivery) }
-            for id in s.watches.keys where s.watches[id]?.query.collection == change.collection {
+            for id in ids {
                 switch s.watches[id]?.apply(key: change.key, after: change.after, sequence: sequence, userId: userId, role: s.role) {
                 case .diff(let diff)?:
                     let frame = Frame.queryDiff(id: id, seq: sequence, diff: diff)
