@@ -81,7 +81,7 @@ import Testing
         await server.discard()
     }
 
-    @Test func serverSentEventsCarryTheSameWatchesAndRefuseABadOneBeforeStreaming() async throws {
+    @Test func serverSentEventsCarryTheSameWatchesAndRefuseABadOneWith422BeforeStreaming() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, port in
             let cast = try await client.signInCast()
@@ -100,7 +100,7 @@ import Testing
 
             let refused = try await client.call(.get, "/api/events?watch=" + #"{"id":"x","collection":"products","limit":0}"#
                 .addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, token: cast.ana.access)
-            #expect(refused.status == .badRequest)
+            #expect(refused.status == .unprocessableContent)
             #expect(refused.errorField == "watch[0].limit")
         }
         await server.discard()

@@ -101,7 +101,8 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .contentTooLarge: "The body is larger than 1 MiB (too_large)."
         case .unsupportedMediaType: "The body's Content-Type is not one this route takes (unsupported_media_type): JSON bodies are application/json."
         case .unprocessable: "A business rule is broken (rule_broken); a total the request would build (a debt, a stock level, a report's sum) " +
-            "does not fit in 64 bits (out_of_range); or the Idempotency-Key was reused with another body (idempotency_key_reused)."
+            "does not fit in 64 bits (out_of_range); the Idempotency-Key was reused with another body (idempotency_key_reused); " +
+            "or a live query (`watch`) is none the server can run (invalid_input, `field` naming the part)."
         case .upgradeRequired: "A WebSocket route asked without the upgrade headers (upgrade_required)."
         case .tooManyRequests: "Rate limited (rate_limited); wait `Retry-After` seconds."
         case .internalError: "Server error (internal): nothing was written; `requestId` identifies the request."

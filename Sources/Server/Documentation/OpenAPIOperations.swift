@@ -363,9 +363,10 @@ enum OpenAPIOperations {
                              "The stream follows the caller's session: an `access` frame when the role changes, and a last `closed` frame " +
                              "(`session_ended`, `token_expired`, `user_blocked`) before it ends. With `watch`, live queries' " +
                              "`query_snapshot` and `query_diff` frames come on the same stream (they carry no `id:` line: " +
-                             "the topics' resume point is the events'); a bad `watch` is refused with 400 naming `watch[i].<field>`.",
+                             "the topics' resume point is the events'); a `watch` that is no query the server can run is refused " +
+                             "with 422 `invalid_input` naming `watch[i].<field>`, before the stream starts.",
                          access: "signed in", minimumRole: .user, parameters: ["since", "epoch", "topics", "watch", "LastEventID"],
-                         answer: .eventStream("ChangeEvent")),
+                         answer: .eventStream("ChangeEvent"), errors: [.unprocessable]),
         ]
     }
 }

@@ -65,8 +65,14 @@ struct ChangeRoutes {
             let since = [try sequence(request, "since"), lastEventId].compactMap { $0 }.max()
             // Live queries, each `watch=` one JSON object as the socket's `watch` message; a stream
             // that watches queries and names no topics carries the queries alone.
-            let watches = try request.uri.queryParameters.getAll("watch").enumerated().map { index, text throws(ShopError) in
-                try WatchRequest.parse(String(text), path: "watch[\(index)]")
+            // A `watch` is any text to the document's schema; one that is no query the shop can run is
+            // refused 422 (the request is well formed, its content cannot be processed).
+            let watches = try request.uri.queryParameters.getAll("watch").enumerated().map { index, text throws(APIError) in
+                do throws(ShopError) {
+                    return try WatchRequest.parse(String(text), path: "watch[\(index)]")
+                } catch {
+                    throw APIError(.unprocessableContent, error.code.rawValue, error.message, field: error.field)
+                }
             }
             let topics = watches.isEmpty || request.uri.queryParameters["topics"] != nil ? Self.topics(request) : []
             let subscription = hub.subscribe(user: caller.userId, session: caller.sessionId, role: caller.role, accessAsOf: caller.asOf,
