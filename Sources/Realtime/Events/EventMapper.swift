@@ -114,8 +114,6 @@ public struct EventMapper: Sendable {
     /// The JSON of an event's data. The payloads hold only strings, integers, booleans and
     /// arrays of them, which JSONEncoder cannot fail to encode; "{}" stands in should it ever.
     static func json<D: Encodable>(_ data: D) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(data))) ?? Array("{}".utf8)
+        ViewJSON.encode(data)
     }
 }

@@ -182,9 +182,7 @@ public final class Hub: Sendable {
                 if let wake = subscriber.apply(role: role) {
                     wakes.append(wake)
                     // Its queued diffs were dropped with the old role: each watch is read whole again.
-                    if s.watchers.values.contains(where: { $0.contains(id) }) {
-                        rereads += subscriber.state.withLock { Array($0.watches.keys) }.map { (subscriber, $0, "access") }
-                    }
+                    rereads += subscriber.state.withLock { Array($0.watches.keys) }.map { (subscriber, $0, "access") }
                 }
             case .blocked:
                 s.subscribers[id] = nil

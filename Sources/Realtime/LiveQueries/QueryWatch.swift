@@ -17,7 +17,7 @@ struct QueryWatch {
         init(_ row: QueryRow, _ query: LiveQuery) {
             key = row.key
             id = row.id
-            sortValue = query.order.field.map { row.fields[$0] ?? .null } ?? .null
+            sortValue = query.order.value(of: row)
             version = row.version
         }
     }

@@ -89,15 +89,7 @@ public struct QueryRow: Sendable {
 
 extension QueryRow {
     init(key: UInt64, id: String, version: UInt64, access: RowAccess, fields: [String: QueryValue], view: some Encodable) {
-        self.init(key: key, id: id, version: version, fields: fields, json: Self.encode(view), access: access)
-    }
-
-    /// The view's JSON, keys sorted; the views hold only strings, numbers, booleans and lists of
-    /// them, which JSONEncoder cannot fail on ("{}" stands in should it ever).
-    static func encode(_ view: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(view))) ?? Array("{}".utf8)
+        self.init(key: key, id: id, version: version, fields: fields, json: ViewJSON.encode(view), access: access)
     }
 
     static func product(_ p: Product, version: UInt64) -> QueryRow {

@@ -7,6 +7,17 @@ import Store
 // Optional fields are left out when empty (JSONEncoder's synthesized behaviour).
 // The REST layer and the realtime hub both encode these, so clients see one shape.
 
+/// The bytes of a view as the hub's event data and live queries'
+/// records carry it: keys sorted, slashes unescaped. The views hold only strings, numbers,
+/// booleans and lists of them, which JSONEncoder cannot fail on ("{}" stands in should it ever).
+public enum ViewJSON {
+    public static func encode(_ view: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(view))) ?? Array("{}".utf8)
+    }
+}
+
 /// A product as clients see it.
 public struct ProductView: Encodable, Sendable, Equatable {
     public var id: String
