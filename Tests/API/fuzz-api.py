@@ -90,6 +90,13 @@ def schemathesis(base, token, role, seed, seconds, extra, report):
         st if os.path.exists(st) else "st", "--config-file", os.path.join(HERE, "schemathesis.toml"), "run", base + "/openapi.json", "--url", base,
         "-H", f"Authorization: Bearer {token}",
         "--checks", "all",
+        # DELETE /api/products/{id} archives (CONTRACT: "delete (soft)"): orders, receipts and the
+        # ledger keep pointing at the product, so an admin still reads and edits it, with
+        # `active: false`, and may bring it back. A 200 after the archive is the contract, not a
+        # resource used after free. Excluded here, not in schemathesis.toml: `--checks all` turns
+        # the file's `enabled = false` back on (CI, 2026-12-04: ST301 for a PATCH of p28 after
+        # its DELETE in the owner's stateful phase). The API's only other DELETEs end sessions.
+        "--exclude-checks", "use_after_free",
         "--seed", str(seed),
         "--max-time", str(seconds),
         # One worker: with two, CPython 3.11's ast module (hypothesis parses lambdas for its
