@@ -69,7 +69,7 @@ public final class CommandContext {
     func put<V>(_ collection: Records<V>, _ id: UInt64, _ value: V, expecting: Expectation = .any) throws -> UInt64 {
         do {
             let version = try collection.put(txn, id, value, expecting: expecting)
-            storedVersions[StoredKey(type: ObjectIdentifier(V.self), id: id)] = version
+            storedVersions.append(StoredVersion(type: ObjectIdentifier(V.self), id: id, version: version))
             return version
         } catch let error as StoreError {
             throw ShopError(error)
@@ -79,16 +79,19 @@ public final class CommandContext {
     /// The version `record` has now: the one this command stored, else (a record it answers
     /// without changing it) the stored one.
     func version(of record: any ShopRecord) throws -> UInt64? {
-        if let stored = storedVersions[StoredKey(type: ObjectIdentifier(type(of: record)), id: record.id)] { return stored }
+        let type = ObjectIdentifier(type(of: record))
+        if let stored = storedVersions.last(where: { $0.type == type && $0.id == record.id }) { return stored.version }
         return try shop.storedVersion(of: record, in: txn)
     }
 
-    private struct StoredKey: Hashable {
+    private struct StoredVersion {
         let type: ObjectIdentifier
         let id: UInt64
+        let version: UInt64
     }
-    /// The versions of the records this command stored, by record type and id.
-    private var storedVersions: [StoredKey: UInt64] = [:]
+    /// The versions of the records this command stored, the latest last: a handful per command,
+    /// asked for once, so a list costs less than hashing every put.
+    private var storedVersions: [StoredVersion] = []
 
     // MARK: Stock
 

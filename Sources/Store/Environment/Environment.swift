@@ -258,6 +258,11 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// CPU time the writer thread has spent so far, as of its last batch: running the write
+    /// closures, LMDB's commits and the kernel's share of them, not the time it waits. What a
+    /// write costs the one thread every write goes through (the benchmarks divide it by writes).
+    public var writerCPUTime: Duration { .nanoseconds(Int64(clamping: writer.cpuNanoseconds)) }
+
     // MARK: Room for writes
 
     /// Whether the store has room for writes, as the last write found it: full from the first

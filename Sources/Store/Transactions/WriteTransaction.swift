@@ -9,15 +9,17 @@ final class BatchState {
     var sawMapFull = false
     /// The time stamped on this batch's change records.
     let now: Date
-    /// Counter changes of the calls committed so far, written once before the batch commits.
-    var counterDeltas: [OrderedKey: Int64] = [:]
+    /// The counters the batch has touched: the value each had when the batch began (read
+    /// once, on first use; nothing writes the counters until the batch's flush) and the
+    /// summed changes of its committed calls, written once before the batch commits.
+    var counters: [OrderedKey: BatchCounter] = [:]
     /// The store follows a primary: change records come only through ``WriteTransaction/applyReplicated(_:appliers:)``.
     let follower: Bool
 
     /// Takes a committed call's counter changes into the batch.
     func absorb(_ deltas: [OrderedKey: Int64]) {
         // Wrapping, as in add(toCounter:): the final sums are in range, the partial ones need not be.
-        for (key, delta) in deltas { counterDeltas[key, default: 0] &+= delta }
+        for (key, delta) in deltas { counters[key, default: BatchCounter()].delta &+= delta }
     }
 
     init(nextSequence: UInt64, now: Date, follower: Bool) {
@@ -25,6 +27,12 @@ final class BatchState {
         self.now = now
         self.follower = follower
     }
+}
+
+/// A counter as a batch sees it: its stored value (nil until read) and the committed calls' changes.
+struct BatchCounter {
+    var stored: Int64?
+    var delta: Int64 = 0
 }
 
 /// A write call's view of the store, valid only inside the `write` closure that gave it.
@@ -67,6 +75,21 @@ public final class WriteTransaction: ReadTransaction {
             noteFailure(rc)
             throw StoreError.lmdb(rc, context: "put")
         }
+    }
+
+    /// Puts a value of `count` bytes that `fill` writes straight into the map (`MDB_RESERVE`),
+    /// with no staging copy of the whole value.
+    func rawPut(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer, reserving count: Int, flags: Int32 = 0,
+                _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(StoreError) {
+        try checkOpen()
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        let rc = mdb_put(txn, dbi, &k, &v, UInt32(flags | MDB_RESERVE))
+        if rc != MDB_SUCCESS {
+            noteFailure(rc)
+            throw StoreError.lmdb(rc, context: "put")
+        }
+        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
     }
 
     func rawPut(_ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32 = 0) throws {
@@ -206,8 +229,14 @@ public final class WriteTransaction: ReadTransaction {
     }
 
     /// The counter as this call sees it: stored, plus the batch's and this call's changes.
+    /// The stored value is read from the map once per batch: a batch's calls add to the same
+    /// few counters (ids, today's figures), and nothing writes them before the batch's flush.
     public override func counter(_ key: OrderedKey) throws -> Int64 {
-        try super.counter(key) &+ pendingDelta(key)
+        let mine = counterDeltas[key] ?? 0
+        if let known = batch.counters[key], let stored = known.stored { return stored &+ known.delta &+ mine }
+        let stored = try super.counter(key)
+        batch.counters[key, default: BatchCounter()].stored = stored
+        return stored &+ (batch.counters[key]?.delta ?? 0) &+ mine
     }
 
     /// Counters in range as this call sees them, the pending changes included.
@@ -217,7 +246,7 @@ public final class WriteTransaction: ReadTransaction {
             merged[OrderedKey(bytes: Array(key))] = value
             return true
         }
-        for key in Set(batch.counterDeltas.keys).union(counterDeltas.keys) {
+        for key in Set(batch.counters.keys).union(counterDeltas.keys) {
             if let lower, key < lower { continue }
             if let upper, key >= upper { continue }
             merged[key, default: 0] &+= pendingDelta(key)
@@ -239,21 +268,21 @@ public final class WriteTransaction: ReadTransaction {
     }
 
     private func pendingDelta(_ key: OrderedKey) -> Int64 {
-        (batch.counterDeltas[key] ?? 0) &+ (counterDeltas[key] ?? 0)
+        (batch.counters[key]?.delta ?? 0) &+ (counterDeltas[key] ?? 0)
     }
 
     /// Writes the batch's summed counter changes; the writer calls it once, before the commit.
     /// A counter that comes to zero is removed.
     func flushCounterDeltas() throws {
-        for (key, delta) in batch.counterDeltas where delta != 0 {
-            let stored = try rawGet(internals.counters, key.bytes).map { try Int64(binary: $0) } ?? 0
-            let sum = stored &+ delta
+        for (key, counter) in batch.counters where counter.delta != 0 {
+            let stored = try counter.stored ?? super.counter(key)
+            let sum = stored &+ counter.delta
             if sum == 0 {
                 try rawDelete(internals.counters, key.bytes)
             } else {
                 try rawPut(internals.counters, key.bytes, sum.binaryEncoded())
             }
         }
-        batch.counterDeltas = [:]
+        batch.counters = [:]
     }
 }

@@ -50,6 +50,9 @@ final class Writer: @unchecked Sendable {
         set { followerFlag.store(newValue, ordering: .releasing) }
     }
     private var commitsSinceRetention = 0
+    /// CPU time the writer thread has used, in nanoseconds, as of its last batch.
+    private let cpuTime = Atomic<UInt64>(0)
+    var cpuNanoseconds: UInt64 { cpuTime.load(ordering: .relaxed) }
     /// Whether the last write refused or reached the disk; the writer thread's copy of
     /// `storageState.condition.isFull`, so that a commit takes the lock only on a change.
     private var storageFull = false
@@ -76,7 +79,8 @@ final class Writer: @unchecked Sendable {
             run()
             finished.signal()
         }
-        thread.name = "tenda-store-writer"
+        // At most 15 bytes: Linux refuses a longer name (then top and perf show none).
+        thread.name = "tenda-writer"
         thread.stackSize = 4 << 20
         self.thread = thread
         thread.start()
@@ -136,7 +140,15 @@ final class Writer: @unchecked Sendable {
             condition.unlock()
             if configuration.durability == .full { lastBatchSize = batch.count }
             process(batch)
+            noteCPUTime()
         }
+    }
+
+    /// Reads the thread's CPU clock (a vDSO call, no system call) for ``Environment/writerCPUTime``.
+    private func noteCPUTime() {
+        var now = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return }
+        cpuTime.store(UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec), ordering: .relaxed)
     }
 
     /// With full durability, each commit costs an fsync whatever its size. Callers that
