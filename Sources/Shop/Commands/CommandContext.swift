@@ -67,8 +67,20 @@ public final class CommandContext {
     /// the version it got for the command's answer.
     @discardableResult
     func put<V>(_ collection: Records<V>, _ id: UInt64, _ value: V, expecting: Expectation = .any) throws -> UInt64 {
+        try storing(V.self, id) { try collection.put(txn, id, value, expecting: expecting) }
+    }
+
+    /// Writes a record in place of `current`, as this command read it: refused when someone
+    /// changed it since (the store's version check), and its index entries move without the
+    /// stored record being decoded again.
+    @discardableResult
+    func put<V>(_ collection: Records<V>, _ value: V, over current: StoredRecord<UInt64, V>) throws -> UInt64 {
+        try storing(V.self, current.key) { try collection.put(txn, value, over: current) }
+    }
+
+    private func storing<V>(_ type: V.Type, _ id: UInt64, _ put: () throws -> UInt64) throws -> UInt64 {
         do {
-            let version = try collection.put(txn, id, value, expecting: expecting)
+            let version = try put()
             storedVersions.append(StoredVersion(type: ObjectIdentifier(V.self), id: id, version: version))
             return version
         } catch let error as StoreError {

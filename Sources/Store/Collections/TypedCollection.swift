@@ -88,6 +88,11 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
     /// index already holds the new key for another record (``StoreError/Code/uniqueViolation``).
     @discardableResult
     public func put(_ txn: WriteTransaction, _ key: Key, _ value: Value, expecting: Expectation = .any) throws -> UInt64 {
+        try put(txn, key, value, expecting: expecting, knownOld: nil)
+    }
+
+    /// `knownOld`: the stored value, already decoded by a caller that checks its version.
+    private func put(_ txn: WriteTransaction, _ key: Key, _ value: Value, expecting: Expectation, knownOld: Value?) throws -> UInt64 {
         let keyBytes = K.encode(key)
         // The record as it was, copied out of the map before this call's writes can move it.
         let old = try keyBytes.withUnsafeBytes { k in
@@ -103,7 +108,7 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
         let payload = writer.bytes
 
         if !indexes.isEmpty {
-            let oldValue = try old.map { try $0.payload.withUnsafeBytes { try V.decode($0) } }
+            let oldValue = try knownOld ?? old.map { try $0.payload.withUnsafeBytes { try V.decode($0) } }
             try updateIndexes(txn, primaryKey: keyBytes, old: oldValue, new: value)
         }
         // The version and the payload go straight into the map: the payload is the change
@@ -122,6 +127,16 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
                 value: payload, previous: old?.payload)
         }
         return version
+    }
+
+    /// Stores `value` in place of `current`, the record as the caller read it in this
+    /// transaction, and returns the new version; refuses (``StoreError/Code/versionConflict``)
+    /// when the stored record is no longer at `current`'s version. The same as
+    /// `put(txn, current.key, value, expecting: .version(current.version))`, without decoding
+    /// the stored record again to move its index entries.
+    @discardableResult
+    public func put(_ txn: WriteTransaction, _ value: Value, over current: Record) throws -> UInt64 {
+        try put(txn, current.key, value, expecting: .version(current.version), knownOld: current.value)
     }
 
     /// Deletes the record under `key` with its index entries; false when there was none.
@@ -178,6 +193,7 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
         }
         var plan: [(index: OpenIndex<Value>, removed: [[UInt8]], added: [[UInt8]])] = []
         for index in indexes {
+            if let old, let new, let sameKeys = index.definition.sameKeys, sameKeys(old, new) { continue }
             let oldKeys = old.map { index.definition.distinctKeys(of: $0) } ?? []
             let newKeys = new.map { index.definition.distinctKeys(of: $0) } ?? []
             let removed = oldKeys.filter { !newKeys.contains($0) }

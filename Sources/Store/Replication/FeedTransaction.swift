@@ -28,8 +28,18 @@ public struct FeedTransaction: Sendable, Equatable {
 
     /// The counter changes as the store keeps them beside the feed (`_commitCounters`).
     static func encodeCounters(_ deltas: [OrderedKey: Int64]) -> [UInt8] {
-        var w = BinaryWriter()
-        writeCounters(deltas.filter { $0.value != 0 }.sorted { $0.key < $1.key }.map { CounterDelta(key: $0.key.bytes, delta: $0.value) }, to: &w)
+        // The bytes of writeCounters, in key order, written without an array of CounterDelta
+        // between: every write call of the primary comes through here.
+        var changed: [(key: OrderedKey, value: Int64)] = []
+        changed.reserveCapacity(deltas.count)
+        for entry in deltas where entry.value != 0 { changed.append(entry) }
+        changed.sort { $0.key < $1.key }
+        var w = BinaryWriter(capacity: 2 + changed.count * 32)
+        w.writeVarint(UInt64(changed.count))
+        for (key, delta) in changed {
+            w.writeBytes(key.bytes)
+            w.writeSigned(delta)
+        }
         return w.bytes
     }
 
