@@ -27,12 +27,10 @@ public struct FeedTransaction: Sendable, Equatable {
     public var lastSequence: UInt64 { records.last?.sequence ?? 0 }
 
     /// The counter changes as the store keeps them beside the feed (`_commitCounters`).
-    static func encodeCounters(_ deltas: [OrderedKey: Int64]) -> [UInt8] {
+    static func encodeCounters(_ deltas: [(key: OrderedKey, delta: Int64)]) -> [UInt8] {
         // The bytes of writeCounters, in key order, written without an array of CounterDelta
         // between: every write call of the primary comes through here.
-        var changed: [(key: OrderedKey, value: Int64)] = []
-        changed.reserveCapacity(deltas.count)
-        for entry in deltas where entry.value != 0 { changed.append(entry) }
+        var changed = deltas.filter { $0.delta != 0 }
         changed.sort { $0.key < $1.key }
         var w = BinaryWriter(capacity: 2 + changed.count * 32)
         w.writeVarint(UInt64(changed.count))

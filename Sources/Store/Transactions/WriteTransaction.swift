@@ -10,17 +10,13 @@ final class BatchState {
     /// The time stamped on this batch's change records.
     let now: Date
     /// The counters the batch has touched: the value each had when the batch began (read
-    /// once, on first use; nothing writes the counters until the batch's flush) and the
-    /// summed changes of its committed calls, written once before the batch commits.
+    /// once, on first use; nothing writes the counters until the batch's flush) and the sum of
+    /// the changes made to it in this batch, written once before the batch commits.
     var counters: [OrderedKey: BatchCounter] = [:]
     /// The store follows a primary: change records come only through ``WriteTransaction/applyReplicated(_:appliers:)``.
     let follower: Bool
-
-    /// Takes a committed call's counter changes into the batch.
-    func absorb(_ deltas: [OrderedKey: Int64]) {
-        // Wrapping, as in add(toCounter:): the final sums are in range, the partial ones need not be.
-        for (key, delta) in deltas { counters[key, default: BatchCounter()].delta &+= delta }
-    }
+    /// Numbers the batch's calls, so that a counter knows which call changed it last.
+    var callsStarted = 0
 
     init(nextSequence: UInt64, now: Date, follower: Bool) {
         self.nextSequence = nextSequence
@@ -29,10 +25,14 @@ final class BatchState {
     }
 }
 
-/// A counter as a batch sees it: its stored value (nil until read) and the committed calls' changes.
+/// A counter as a batch sees it: its stored value (nil until read) and the changes of the
+/// batch's calls, the running call's included (a call that rolls back takes its own back out).
 struct BatchCounter {
     var stored: Int64?
     var delta: Int64 = 0
+    /// The call that changed it last, and where that call keeps its own change (``WriteTransaction/counterChanges``).
+    var lastCall = -1
+    var slot = 0
 }
 
 /// A write call's view of the store, valid only inside the `write` closure that gave it.
@@ -57,6 +57,8 @@ public final class WriteTransaction: ReadTransaction {
     init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String]) {
         self.batch = batch
         self.metadata = metadata
+        callNumber = batch.callsStarted
+        batch.callsStarted += 1
         super.init(txn: txn, internals: internals)
     }
 
@@ -207,11 +209,14 @@ public final class WriteTransaction: ReadTransaction {
 
     // MARK: Counters
 
-    /// Counter changes of this call, kept in memory: many calls of a batch add to the same
-    /// counters (today's revenue, the next id), so the writer sums them and writes each
-    /// counter once per group commit instead of once per call. Merged into the batch when
-    /// the call commits; dropped with it when it rolls back.
-    var counterDeltas: [OrderedKey: Int64] = [:]
+    /// Counter changes of this call, in the order it first touched each counter. Kept in
+    /// memory: many calls of a batch add to the same counters (today's revenue, the next id),
+    /// so the writer sums them in the batch and writes each counter once per group commit
+    /// instead of once per call. The batch's sums include them as they are made (one lookup per
+    /// change); a call that rolls back takes them out again (``rollBackCounters()``).
+    private(set) var counterChanges: [(key: OrderedKey, delta: Int64)] = []
+    /// This call's place among the batch's calls (see ``BatchCounter/lastCall``).
+    private let callNumber: Int
 
     /// Adds `delta` to an aggregate counter in this transaction and returns its new value;
     /// throws `outOfRange` (and changes nothing) when the value would not fit in 64 bits.
@@ -221,22 +226,54 @@ public final class WriteTransaction: ReadTransaction {
     /// in range is exact, so the stored value is right even when a partial sum of deltas is not.
     @discardableResult
     public func add(toCounter key: OrderedKey, _ delta: Int64) throws -> Int64 {
-        let current = try counter(key)
-        let (sum, overflow) = current.addingReportingOverflow(delta)
-        if overflow { throw StoreError(.outOfRange, "counter \(key) would pass the range of a 64-bit integer") }
-        counterDeltas[key, default: 0] &+= delta
+        try change(key, by: delta, checked: true)
+    }
+
+    /// A change the primary made and checked: a follower applies it as it came.
+    func addReplicated(toCounter key: OrderedKey, _ delta: Int64) throws {
+        try change(key, by: delta, checked: false)
+    }
+
+    private func change(_ key: OrderedKey, by delta: Int64, checked: Bool) throws -> Int64 {
+        let index: Dictionary<OrderedKey, BatchCounter>.Index
+        if let found = batch.counters.index(forKey: key) {
+            index = found
+        } else {
+            batch.counters[key] = BatchCounter(stored: try super.counter(key))
+            index = batch.counters.index(forKey: key)!
+        }
+        var counter = batch.counters.values[index]
+        let stored = try counter.stored ?? super.counter(key)
+        let (sum, overflow) = (stored &+ counter.delta).addingReportingOverflow(delta)
+        if overflow, checked { throw StoreError(.outOfRange, "counter \(key) would pass the range of a 64-bit integer") }
+        counter.stored = stored
+        counter.delta &+= delta
+        if counter.lastCall == callNumber {
+            counterChanges[counter.slot].delta &+= delta
+        } else {
+            counter.lastCall = callNumber
+            counter.slot = counterChanges.count
+            counterChanges.append((key, delta))
+        }
+        batch.counters.values[index] = counter
         return sum
     }
 
-    /// The counter as this call sees it: stored, plus the batch's and this call's changes.
+    /// The counter as this call sees it: stored, plus the batch's changes and this call's.
     /// The stored value is read from the map once per batch: a batch's calls add to the same
     /// few counters (ids, today's figures), and nothing writes them before the batch's flush.
     public override func counter(_ key: OrderedKey) throws -> Int64 {
-        let mine = counterDeltas[key] ?? 0
-        if let known = batch.counters[key], let stored = known.stored { return stored &+ known.delta &+ mine }
+        if let known = batch.counters[key], let stored = known.stored { return stored &+ known.delta }
         let stored = try super.counter(key)
         batch.counters[key, default: BatchCounter()].stored = stored
-        return stored &+ (batch.counters[key]?.delta ?? 0) &+ mine
+        return stored &+ (batch.counters[key]?.delta ?? 0)
+    }
+
+    /// Takes this call's counter changes back out of the batch: the writer calls it when the
+    /// call rolls back alone (its nested transaction aborted) while the batch goes on.
+    func rollBackCounters() {
+        for (key, delta) in counterChanges { batch.counters[key]?.delta &-= delta }
+        counterChanges = []
     }
 
     /// Counters in range as this call sees them, the pending changes included.
@@ -246,10 +283,10 @@ public final class WriteTransaction: ReadTransaction {
             merged[OrderedKey(bytes: Array(key))] = value
             return true
         }
-        for key in Set(batch.counters.keys).union(counterDeltas.keys) {
+        for (key, counter) in batch.counters {
             if let lower, key < lower { continue }
             if let upper, key >= upper { continue }
-            merged[key, default: 0] &+= pendingDelta(key)
+            merged[key, default: 0] &+= counter.delta
         }
         for key in merged.keys.sorted() {
             guard let value = merged[key], value != 0 else { continue }
@@ -263,12 +300,8 @@ public final class WriteTransaction: ReadTransaction {
     /// records, so the feed alone carries the whole call to a replica.
     func finishCall() throws {
         // A follower's calls log nothing of their own; applying keeps each replicated call's counters.
-        guard !batch.follower, let transactionId = changes.first?.transactionId, !counterDeltas.isEmpty else { return }
-        try rawPut(internals.commitCounters, UInt64Key.encode(transactionId), FeedTransaction.encodeCounters(counterDeltas))
-    }
-
-    private func pendingDelta(_ key: OrderedKey) -> Int64 {
-        (batch.counters[key]?.delta ?? 0) &+ (counterDeltas[key] ?? 0)
+        guard !batch.follower, let transactionId = changes.first?.transactionId, !counterChanges.isEmpty else { return }
+        try rawPut(internals.commitCounters, UInt64Key.encode(transactionId), FeedTransaction.encodeCounters(counterChanges))
     }
 
     /// Writes the batch's summed counter changes; the writer calls it once, before the commit.

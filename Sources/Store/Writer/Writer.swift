@@ -237,11 +237,9 @@ final class Writer: @unchecked Sendable {
                 let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata)
                 do { try request.body(txn); try txn.finishCall(); result = nil } catch { result = error }
                 txn.isOpen = false
+                if result != nil { txn.rollBackCounters() }
                 changes += txn.changes
-                if result == nil {
-                    state.absorb(txn.counterDeltas)
-                    actions += txn.commitActions
-                }
+                if result == nil { actions += txn.commitActions }
             } else {
                 result = runNested(request, parent: parent, internals: internals, state: state, changes: &changes, actions: &actions)
             }
@@ -297,6 +295,7 @@ final class Writer: @unchecked Sendable {
             try txn.finishCall()
         } catch {
             txn.isOpen = false
+            txn.rollBackCounters()
             mdb_txn_abort(child)
             return error
         }
@@ -310,11 +309,11 @@ final class Writer: @unchecked Sendable {
         let commit = mdb_txn_commit(child)
         if commit != MDB_SUCCESS {
             if commit == MDB_MAP_FULL { state.sawMapFull = true }
+            txn.rollBackCounters()
             return StoreError.lmdb(commit, context: "commit nested write")
         }
         changes += txn.changes
         actions += txn.commitActions
-        state.absorb(txn.counterDeltas)
         return nil
     }
 
