@@ -49,6 +49,8 @@ public final class WriteTransaction: ReadTransaction {
     }
     /// `metadata` in the feed's format, encoded once for all the call's change records.
     private var encodedMetadata: [UInt8]?
+    /// The buffer each change record of this call is encoded into before LMDB copies it.
+    private var feedBody = BinaryWriter(capacity: 512)
     /// The change records this call appended, published after the commit.
     private(set) var changes: [ChangeRecord] = []
     /// What to run once this call's changes are durable (see ``afterCommit(_:)``).
@@ -152,7 +154,12 @@ public final class WriteTransaction: ReadTransaction {
             value: value, previous: previous, at: batch.now, metadata: metadata)
         let metadataBytes = encodedMetadata ?? metadata.binaryEncoded()
         encodedMetadata = metadataBytes
-        try rawPut(internals.feed, UInt64Key.encode(sequence), record.encodedBody(metadata: metadataBytes), flags: MDB_APPEND)
+        // Encoded into the call's one buffer: LMDB copies it, so it is reused for the next record.
+        feedBody.bytes.removeAll(keepingCapacity: true)
+        record.encodeBody(metadata: metadataBytes, to: &feedBody)
+        try UInt64Key.encode(sequence).withUnsafeBytes { k in
+            try feedBody.bytes.withUnsafeBytes { v in try rawPut(internals.feed, k, v, flags: MDB_APPEND) }
+        }
         batch.nextSequence = sequence + 1
         changes.append(record)
     }
