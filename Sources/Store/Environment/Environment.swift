@@ -251,7 +251,7 @@ public final class Environment: @unchecked Sendable {
                         continuation.resume(throwing: StoreError(.lmdb, "write finished without a result"))
                     }
                 },
-                metadata: metadata, isolated: isolated)
+                metadata: metadata, encodedMetadata: metadata.binaryEncoded(), isolated: isolated)
             if !writer.submit(request) {
                 continuation.resume(throwing: StoreError(.closed, "the store is closed"))
             }

@@ -56,9 +56,11 @@ public final class WriteTransaction: ReadTransaction {
     /// What to run once this call's changes are durable (see ``afterCommit(_:)``).
     private(set) var commitActions: [@Sendable () -> Void] = []
 
-    init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String]) {
+    /// `encodedMetadata`: `metadata` in the feed's format when the caller has it already.
+    init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String], encodedMetadata: [UInt8]? = nil) {
         self.batch = batch
         self.metadata = metadata
+        self.encodedMetadata = encodedMetadata
         callNumber = batch.callsStarted
         batch.callsStarted += 1
         super.init(txn: txn, internals: internals)

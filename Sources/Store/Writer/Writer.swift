@@ -9,6 +9,8 @@ struct WriteRequest: Sendable {
     /// Resumes the caller once the batch is durable (nil) or with the call's error.
     let finish: @Sendable ((any Error)?) -> Void
     let metadata: [String: String]
+    /// `metadata` in the feed's format, encoded by the caller, off the writer thread.
+    let encodedMetadata: [UInt8]
     /// Runs alone in a top-level transaction rather than nested in a batch
     /// (opening named databases needs that).
     let isolated: Bool
@@ -234,7 +236,8 @@ final class Writer: @unchecked Sendable {
             let sequenceBefore = state.nextSequence
             let result: (any Error)?
             if request.isolated || !savepoints {
-                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata)
+                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata,
+                                           encodedMetadata: request.encodedMetadata)
                 do { try request.body(txn); try txn.finishCall(); result = nil } catch { result = error }
                 txn.isOpen = false
                 if result != nil { txn.rollBackCounters() }
@@ -289,7 +292,8 @@ final class Writer: @unchecked Sendable {
             if rc == MDB_MAP_FULL { state.sawMapFull = true }
             return StoreError.lmdb(rc, context: "begin nested write")
         }
-        let txn = WriteTransaction(txn: child, internals: internals, batch: state, metadata: request.metadata)
+        let txn = WriteTransaction(txn: child, internals: internals, batch: state, metadata: request.metadata,
+                                   encodedMetadata: request.encodedMetadata)
         do {
             try request.body(txn)
             try txn.finishCall()
@@ -409,7 +413,7 @@ final class Writer: @unchecked Sendable {
     private func applyRetention(_ retention: FeedRetention) {
         let request = WriteRequest(
             body: { txn in _ = try txn.trimFeed(retention) },
-            finish: { _ in }, metadata: [:], isolated: false)
+            finish: { _ in }, metadata: [:], encodedMetadata: [String: String]().binaryEncoded(), isolated: false)
         process([request])
     }
 }
