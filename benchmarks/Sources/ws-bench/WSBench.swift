@@ -286,7 +286,7 @@ struct LiveBenchmark {
         let rssBefore = server.residentKB ?? 0
         let fileLimit = server.openFileLimit
 
-        progress("opening \(subscribers.grouped) subscribers …")
+        progress("opening \(subscribers.grouped) subscribers (a \(server.token.count)-character token in each upgrade request) …")
         let fleet = Fleet(count: subscribers)
         let (_, connectSeconds) = await timed { await fleet.open(port: server.port, token: server.token) }
         var hub = server.hubSubscribers()
