@@ -65,9 +65,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private let heartbeat: Heartbeat
     private let metrics: ServerMetrics
 
-    /// Frames are written from here as bytes, straight to the socket: the pipeline has no frame
-    /// encoder (see ``WebSocketServerChannel``).
     private var context: ChannelHandlerContext?
+    /// Writes from here go below the pipeline's frame encoder, straight to the socket.
+    private var rawWriter: ChannelHandlerContext?
     /// The subscription whose live frames this connection takes (after its replay).
     private var live: Subscription?
     /// A fragmented message so far, and how many frames it came in.
@@ -104,6 +104,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        rawWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         metrics.webSocketOpened()
         heartbeat.watch(self)
         enqueue(.opened)
@@ -124,6 +125,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
+        rawWriter = nil
         live = nil
         fragments = nil
         messageDeadline?.cancel()
@@ -137,8 +139,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     /// A frame the decoder refused (longer than ``maxMessageSize``, a fragmented or long control
     /// frame): a close frame with the matching code, then the socket, as NIO's
-    /// `WebSocketProtocolErrorHandler` does; it is left out of the pipeline with the frame encoder,
-    /// whose only user it was.
+    /// `WebSocketProtocolErrorHandler` does; the pipeline does without that handler (its context
+    /// would stay with every socket).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? NIOWebSocketError {
             var payload = ByteBuffer()
@@ -339,10 +341,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// what was written before.
     func send(_ message: [UInt8]) {
         eventLoop.execute { [self] in
-            guard let context, !closeSent else { return }
-            var buffer = context.channel.allocator.buffer(capacity: message.count + 10)
+            guard let rawWriter, !closeSent else { return }
+            var buffer = rawWriter.channel.allocator.buffer(capacity: message.count + 10)
             buffer.writeTextFrame(message)
-            context.writeAndFlush(NIOAny(buffer), promise: nil)
+            rawWriter.writeAndFlush(NIOAny(buffer), promise: nil)
         }
     }
 
@@ -377,13 +379,13 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     @discardableResult
     private func writeControl(opcode: UInt8, payload: ByteBuffer) -> EventLoopFuture<Void> {
-        guard let context else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
-        var frame = context.channel.allocator.buffer(capacity: payload.readableBytes + 2)
+        guard let rawWriter else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        var frame = rawWriter.channel.allocator.buffer(capacity: payload.readableBytes + 2)
         frame.writeInteger(0x80 | opcode)  // FIN + opcode
         frame.writeInteger(UInt8(payload.readableBytes))  // control payloads are < 126 bytes
         frame.writeImmutableBuffer(payload)
         let written = eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(NIOAny(frame), promise: written)
+        rawWriter.writeAndFlush(NIOAny(frame), promise: written)
         return written.futureResult
     }
 
@@ -417,9 +419,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     private func write(_ frames: [Frame]) async throws {
         try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<Void> in
-            guard let context, !closeSent else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            guard let rawWriter, !closeSent else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
             let written = eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(NIOAny(Self.encode(frames, allocator: context.channel.allocator)), promise: written)
+            rawWriter.writeAndFlush(NIOAny(Self.encode(frames, allocator: rawWriter.channel.allocator)), promise: written)
             return written.futureResult
         }.get()
     }
@@ -431,10 +433,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// Writes everything queued in one buffer with one flush; closes the connection when the
     /// subscription was cut off for reading too slowly.
     private func drain() {
-        guard let context, let subscription = live, context.channel.isWritable else { return }
+        guard let rawWriter, let subscription = live, rawWriter.channel.isWritable else { return }
         let (frames, ended) = subscription.takeQueued()
         if !frames.isEmpty {
-            context.writeAndFlush(NIOAny(Self.encode(frames, allocator: context.channel.allocator)), promise: nil)
+            rawWriter.writeAndFlush(NIOAny(Self.encode(frames, allocator: rawWriter.channel.allocator)), promise: nil)
         }
         guard ended else { return }
         live = nil

@@ -93,10 +93,6 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                         // A WebSocket has its own limits (the sign-in deadline, the heartbeat, the message caps).
                         let httpLimits = try channel.pipeline.syncOperations.handler(type: RequestReadLimits.self)
                         channel.pipeline.syncOperations.removeHandler(httpLimits, promise: nil)
-                        // The connection writes its frames as bytes (one buffer for many frames), so the
-                        // encoder NIO adds would only hold a context and a header buffer per socket.
-                        let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
-                        channel.pipeline.syncOperations.removeHandler(encoder, promise: nil)
                         try channel.pipeline.syncOperations.addHandler(makeConnection(channel, head, PerMessageDeflate.offered(in: head.headers)))
                         return .webSocket
                     }

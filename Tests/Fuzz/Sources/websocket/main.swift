@@ -57,8 +57,9 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
                                    connectionId: "fuzz")
     let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
                                          signInDeadline: .seconds(10))
-    // The pipeline of an upgraded socket (WebSocketServerChannel): the frame decoder, then the connection.
+    // The pipeline of an upgraded socket (WebSocketServerChannel): NIO's frame encoder and decoder, then the connection.
     try! await loop.executeInContext {
+        try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: WebSocketConnection.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(connection)
     }
