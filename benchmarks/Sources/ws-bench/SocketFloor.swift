@@ -87,8 +87,7 @@ struct SocketFloorBenchmark {
                 }
             }
         let channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
-        print("listening on \(port)")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("listening on \(port)\n".utf8))
         try channel.closeFuture.wait()
         exit(0)
     }
