@@ -50,16 +50,20 @@ struct SocketFloorBenchmark {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         server.arguments = ["--floor-server", String(port), String(firstRead ?? 0)]
-        let output = Pipe()
-        server.standardOutput = output
+        server.standardOutput = FileHandle.nullDevice
         try server.run()
         defer {
-            server.terminate()
+            // It may have been started with SIGTERM blocked; nothing of it needs a clean exit.
+            kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        // It says so once it listens.
-        _ = output.fileHandleForReading.availableData
-        usleep(500_000)
+        // Up once it accepts a connection (this one is closed at once).
+        let deadline = monotonicNanos() + 10_000_000_000
+        while (try? HTTPConnection(port: port)) == nil {
+            guard monotonicNanos() < deadline else { throw BenchError("the floor server did not start on port \(port)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
         let before = residentKilobytes(of: server.processIdentifier) ?? 0
         progress("floor (\(firstRead.map { "\($0)-byte" } ?? "NIO's default") first read): opening \(count.grouped) connections …")
         let fleet = Fleet(count: count)
