@@ -39,9 +39,13 @@ binary="$benchmarks/.build/release/instr-bench"
 dumps=$(mktemp -d "${TMPDIR:-/tmp}/tenda-callgrind.XXXXXX")
 [ "$keep" = yes ] || trap 'rm -rf "$dumps"' EXIT
 
+# Valgrind 3.19 cannot read the DWARF 5 that Swift 6.3 writes ("Possibly corrupted debuginfo
+# file"): it runs a copy without debug information. Function names come from the symbol table.
+objcopy --strip-debug "$binary" "$dumps/instr-bench"
+
 # --instr-atstart=no: setup and warm-up run uninstrumented (much faster) and count nothing; each
 # phase turns instrumentation on, zeroes and dumps by client request (Sources/instr-bench/Callgrind.swift).
-command=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dumps/callgrind.out.%p" "$binary")
+command=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dumps/callgrind.out.%p" "$dumps/instr-bench")
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 echo "running: ${command[*]}" >&2
 seconds_before=$SECONDS
@@ -107,7 +111,8 @@ while read -r _ phase _; do
     echo '```'
     # The rows after the header line that ends in "file:function".
     callgrind_annotate --inclusive=no "$(dump_of "$phase")" 2>/dev/null \
-        | awk '/file:function/ { rows = 1; next } rows && NF { print } ' | head -"$top"
+        | awk '/file:function/ { rows = 1; next } rows && NF { print } ' | head -"$top" \
+        | { command -v swift-demangle > /dev/null && swift-demangle --simplified || cat; }
     echo '```'
 done < <(grep '^phase ' "$dumps/stdout")
 

@@ -1,5 +1,7 @@
 import BenchSupport
+import CallgrindControl
 import Foundation
+import Synchronization
 
 /// A fixed workload whose instruction counts can be compared across machines and runs:
 /// purchases, one event to many in-process subscribers, product-list GETs, each phase
@@ -7,13 +9,30 @@ import Foundation
 /// plainly it prints only wall-clock figures, which move by ±30 % on a shared machine.
 @main
 struct InstrBench {
-    static func main() async {
+    /// A synchronous `main` that waits for the async run: under valgrind, Swift's global
+    /// executor is swapped for plain threads first (see `plain_executor.h`), and an async
+    /// `main` would park the main thread in `dispatch_main`, which crashes valgrind 3.19.
+    static func main() {
+        if Callgrind.isRunning { plain_executor_install(2) }
+        let finished = DispatchSemaphore(value: 0)
+        let status = Mutex<Int32>(0)
+        Task {
+            let code = await run()
+            status.withLock { $0 = code }
+            finished.signal()
+        }
+        finished.wait()
+        exit(status.withLock { $0 })
+    }
+
+    /// Runs the three phases and prints the report; returns the exit status.
+    static func run() async -> Int32 {
         let options: InstrBenchOptions
         do {
             options = try InstrBenchOptions(parsing: Array(CommandLine.arguments.dropFirst()))
         } catch {
             progress("instr-bench: \(error)\n\n" + InstrBenchOptions.usage)
-            exit(2)
+            return 2
         }
         progress(Callgrind.isRunning ? "under valgrind: each phase dumps its counts" : "not under valgrind: wall clock only")
         var workload: Workload?
@@ -27,10 +46,11 @@ struct InstrBench {
             ]
             await started.stop()
             print(report(results, options: options))
+            return 0
         } catch {
             await workload?.stop()
             progress("instr-bench: \(error)")
-            exit(1)
+            return 1
         }
     }
 

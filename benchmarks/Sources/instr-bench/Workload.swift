@@ -37,7 +37,8 @@ struct Workload {
         let configuration = AppConfiguration(dataFolder: folder, shop: ShopSettings(ownerTelegramIds: [1], tokenSecret: tokenSecret),
                                              store: StoreConfiguration(), server: server)
         let app = try await buildApplication(configuration: configuration)
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
+        // SIGTERM is how ``stop()`` ends it, as a service manager ends `serve`.
+        let running = Task { try await app.runService(gracefulShutdownSignals: [.sigterm]) }
 
         let shop = app.shop
         let system = Principal.system()
@@ -53,7 +54,7 @@ struct Workload {
         for n in 0..<productCount {
             products.append(try await shop.execute(CreateProduct(
                 name: "Produto \(n)", emoji: "🥟", category: "Categoria \(n % 6)", price: Int64(300 + 50 * (n % 20)),
-                stock: 1_000_000_000, lowStockThreshold: 0), as: system).id)
+                stock: 1_000_000, lowStockThreshold: 0), as: system).id)
         }
         let tokens = try await shop.signIn(.init(telegramId: 1_000, firstName: "Cliente 0"), device: "instr-bench", via: .anonymous(via: .rest))
         let workload = Workload(folder: folder, app: app, port: port, seller: .user(seller.id, via: .rest), buyers: buyers,
@@ -84,9 +85,9 @@ struct Workload {
         }
     }
 
-    /// Stops the application's services (the store closes last) and deletes the folder.
+    /// Shuts the application down gracefully (the store closes last) and deletes the folder.
     func stop() async {
-        running.cancel()
+        kill(getpid(), SIGTERM)
         _ = try? await running.value
         try? FileManager.default.removeItem(atPath: folder)
     }
