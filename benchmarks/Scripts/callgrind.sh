@@ -45,7 +45,9 @@ objcopy --strip-debug "$binary" "$dumps/instr-bench"
 
 # --instr-atstart=no: setup and warm-up run uninstrumented (much faster) and count nothing; each
 # phase turns instrumentation on, zeroes and dumps by client request (Sources/instr-bench/Callgrind.swift).
-command=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dumps/callgrind.out.%p" "$dumps/instr-bench")
+# SWIFT_DETERMINISTIC_HASHING: Swift seeds its hashing per process, so dictionaries and sets
+# iterate in another order each run (the route table's matching moved the GETs by 2 %).
+command=(env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dumps/callgrind.out.%p" "$dumps/instr-bench")
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 echo "running: ${command[*]}" >&2
 seconds_before=$SECONDS
@@ -60,9 +62,11 @@ elapsed=$((SECONDS - seconds_before))
 dump_of() {
     grep -l "^desc: Trigger: Client Request: $1\$" "$dumps"/callgrind.out.* | head -1
 }
-# Instructions in a dump: its `summary:` line (`totals:` is the same figure).
+# Instructions in a dump: its `totals:` line, the sum of the costs it lists. Not `summary:`,
+# which callgrind works out from its running total and gets wrong once the counts were zeroed
+# (it came out negative for the deliveries phase).
 instructions_in() {
-    awk '/^summary:/ { print $2; exit }' "$1"
+    awk '/^totals:/ { print $2; exit }' "$1"
 }
 # 1234567 → 1,234,567
 grouped() {
@@ -74,8 +78,8 @@ recorded() {
 
 echo "## Instruction counts — $started"
 echo
-echo "Command: \`benchmarks/Scripts/callgrind.sh $*\`, that is \`valgrind --tool=callgrind --instr-atstart=no benchmarks/.build/release/instr-bench\` ($elapsed s under valgrind)"
-echo "Machine: $(grep '^machine:' "$dumps/stdout" | sed 's/^machine: //'); $(valgrind --version)"
+echo "Command: \`benchmarks/Scripts/callgrind.sh $*\`, that is \`SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no instr-bench\` (the release build, stripped of debug information) ($elapsed s under valgrind)"
+echo "Machine: $(grep '^machine:' "$dumps/stdout" | sed 's/^machine: //'), $(swift --version 2>/dev/null | grep -o 'Swift version [^ ]* ([^)]*)' | head -1), $(valgrind --version)"
 echo "Git: $(git -C "$benchmarks" rev-parse --short HEAD)$(git -C "$benchmarks" diff --quiet HEAD -- "$benchmarks/.." 2>/dev/null || echo ' (with uncommitted changes)')"
 if [ -f "$baseline" ]; then
     echo "Recorded: $(grep '^# recorded' "$baseline" | sed 's/^# recorded //')"
@@ -104,6 +108,7 @@ echo
 echo "Wall clock of the same run (under valgrind, so ~50× slower; not comparable):"
 grep '^phase ' "$dumps/stdout" | sed 's/^phase /- /'
 echo
+# The percentages are left out: callgrind_annotate takes them from the `summary:` line.
 echo "Top functions by own instructions (\`callgrind_annotate --inclusive=no\`), per phase:"
 while read -r _ phase _; do
     echo
@@ -111,7 +116,8 @@ while read -r _ phase _; do
     echo '```'
     # The rows after the header line that ends in "file:function".
     callgrind_annotate --inclusive=no "$(dump_of "$phase")" 2>/dev/null \
-        | awk '/file:function/ { rows = 1; next } rows && NF { print } ' | head -"$top" \
+        | awk -v top="$top" '/file:function/ { rows = 1; next } rows && NF && !/^-/ && shown < top { print; shown++ }' \
+        | sed -E 's/ \( *-?[0-9.]+%\)//; s/ \[[^]]*\]$//' \
         | { command -v swift-demangle > /dev/null && swift-demangle --simplified || cat; }
     echo '```'
 done < <(grep '^phase ' "$dumps/stdout")

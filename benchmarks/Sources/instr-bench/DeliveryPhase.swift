@@ -63,10 +63,15 @@ final class CountingSink: FrameSink {
 }
 
 /// Frames taken by all the sinks together, and one waiter for a total.
+///
+/// The sinks' check is one comparison whether or not the waiter has come yet, so the count
+/// does not depend on which thread got there first.
 final class Arrivals: Sendable {
     private struct State {
         var count = 0
-        var waiter: (total: Int, continuation: CheckedContinuation<Void, Never>)?
+        /// The total the waiter waits for; `Int.max` while nobody waits.
+        var awaited = Int.max
+        var waiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -74,9 +79,10 @@ final class Arrivals: Sendable {
     func add(_ frames: Int) {
         let reached = state.withLock { s -> CheckedContinuation<Void, Never>? in
             s.count += frames
-            guard let waiter = s.waiter, s.count >= waiter.total else { return nil }
-            s.waiter = nil
-            return waiter.continuation
+            guard s.count >= s.awaited else { return nil }
+            s.awaited = Int.max
+            defer { s.waiter = nil }
+            return s.waiter
         }
         reached?.resume()
     }
@@ -86,7 +92,8 @@ final class Arrivals: Sendable {
         await withCheckedContinuation { continuation in
             let reached = state.withLock { s -> Bool in
                 guard s.count < total else { return true }
-                s.waiter = (total, continuation)
+                s.awaited = total
+                s.waiter = continuation
                 return false
             }
             if reached { continuation.resume() }

@@ -16,7 +16,8 @@ struct InstrBench {
         if Callgrind.isRunning { plain_executor_install(2) }
         let finished = DispatchSemaphore(value: 0)
         let status = Mutex<Int32>(0)
-        Task {
+        // Detached: a task made here would inherit the main actor, whose queue a blocked main thread never drains.
+        Task.detached {
             let code = await run()
             status.withLock { $0 = code }
             finished.signal()
@@ -61,8 +62,9 @@ struct InstrBench {
             "phase \(r.name) \(r.operations) \((r.seconds / Double(r.operations) * 1e6).fixed(1)) µs per \(r.unit), wall clock"
                 + (Callgrind.isRunning ? " under valgrind" : "")
         }
+        // Without the Swift version: under valgrind `swift --version` does not start; the script adds it.
         let machine = Machine.current()
-        lines.append("machine: \(machine.cpuModel), \(machine.processors) cores, \(machine.memory), \(machine.kernel), \(machine.swiftVersion)")
+        lines.append("machine: \(machine.cpuModel), \(machine.processors) cores, \(machine.memory), \(machine.kernel)")
         return lines.joined(separator: "\n")
     }
 }
