@@ -4,7 +4,7 @@
 # pool), and prints instructions per purchase, per delivery and per GET beside the values
 # recorded in callgrind-baseline.txt.
 #
-#   benchmarks/Scripts/callgrind.sh            # build, run, compare (about 3-4 minutes)
+#   benchmarks/Scripts/callgrind.sh            # build, run, compare (about 30 s once built)
 #   benchmarks/Scripts/callgrind.sh --record   # the same, then write the figures as the new baseline
 #   benchmarks/Scripts/callgrind.sh --keep     # keep the dump files (their folder is printed)
 #   benchmarks/Scripts/callgrind.sh --no-build # run the binary already built
@@ -45,9 +45,11 @@ objcopy --strip-debug "$binary" "$dumps/instr-bench"
 
 # --instr-atstart=no: setup and warm-up run uninstrumented (much faster) and count nothing; each
 # phase turns instrumentation on, zeroes and dumps by client request (Sources/instr-bench/Callgrind.swift).
-# SWIFT_DETERMINISTIC_HASHING: Swift seeds its hashing per process, so dictionaries and sets
-# iterate in another order each run (the route table's matching moved the GETs by 2 %).
-command=(env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dumps/callgrind.out.%p" "$dumps/instr-bench")
+# Two sources of run-to-run difference taken away: SWIFT_DETERMINISTIC_HASHING (Swift seeds its
+# hashing per process, so dictionaries and sets iterate in another order each run: the route
+# table's matching moved the GETs by 2 %), and setarch -R (no address randomisation: the
+# runtime's metadata caches hash addresses).
+command=(setarch "$(uname -m)" --addr-no-randomize env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dumps/callgrind.out.%p" "$dumps/instr-bench")
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 echo "running: ${command[*]}" >&2
 seconds_before=$SECONDS
@@ -78,7 +80,7 @@ recorded() {
 
 echo "## Instruction counts — $started"
 echo
-echo "Command: \`benchmarks/Scripts/callgrind.sh $*\`, that is \`SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no instr-bench\` (the release build, stripped of debug information) ($elapsed s under valgrind)"
+echo "Command: \`benchmarks/Scripts/callgrind.sh $*\`, that is \`setarch -R env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no instr-bench\` (the release build, stripped of debug information) ($elapsed s under valgrind)"
 echo "Machine: $(grep '^machine:' "$dumps/stdout" | sed 's/^machine: //'), $(swift --version 2>/dev/null | grep -o 'Swift version [^ ]* ([^)]*)' | head -1), $(valgrind --version)"
 echo "Git: $(git -C "$benchmarks" rev-parse --short HEAD)$(git -C "$benchmarks" diff --quiet HEAD -- "$benchmarks/.." 2>/dev/null || echo ' (with uncommitted changes)')"
 if [ -f "$baseline" ]; then
