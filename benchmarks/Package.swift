@@ -30,7 +30,8 @@ let package = Package(
             name: "RawLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
-        // Callgrind's client requests (valgrind/callgrind.h, Debian's valgrind) as C functions.
+        // Callgrind's client requests (valgrind/callgrind.h, Debian's valgrind) as C functions, and the
+        // plain-pthread global executor instr-bench uses under valgrind (plain_executor.h).
         .target(name: "CallgrindControl"),
         // Timing, tables and machine facts shared by the benchmarks.
         .target(name: "BenchSupport"),

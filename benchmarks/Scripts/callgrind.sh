@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instruction counts that compare across machines: builds instr-bench (release), runs it under
-# callgrind (every thread counted: the store's writer, NIO's event loops, Swift's cooperative
-# pool), and prints instructions per purchase, per delivery and per GET beside the values
+# callgrind (every thread counted: the store's writer, NIO's event loops, Swift's task
+# threads), and prints instructions per purchase, per delivery and per GET beside the values
 # recorded in callgrind-baseline.txt.
 #
 #   benchmarks/Scripts/callgrind.sh            # build, run, compare (about 30 s once built)
@@ -9,7 +9,7 @@
 #   benchmarks/Scripts/callgrind.sh --keep     # keep the dump files (their folder is printed)
 #   benchmarks/Scripts/callgrind.sh --no-build # run the binary already built
 #
-# Needs valgrind (Debian's valgrind: valgrind, callgrind_annotate, valgrind/callgrind.h).
+# Needs valgrind (Debian's valgrind: valgrind, callgrind_annotate, valgrind/callgrind.h) and objcopy.
 set -euo pipefail
 
 scripts=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +24,7 @@ for argument in "$@"; do
         --record) record=yes ;;
         --keep) keep=yes ;;
         --no-build) build=no ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "callgrind.sh: unknown option $argument (see --help)" >&2; exit 2 ;;
     esac
 done
