@@ -80,7 +80,7 @@ recorded() {
 
 echo "## Instruction counts — $started"
 echo
-echo "Command: \`benchmarks/Scripts/callgrind.sh $*\`, that is \`setarch -R env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no instr-bench\` (the release build, stripped of debug information) ($elapsed s under valgrind)"
+echo "Command: \`benchmarks/Scripts/callgrind.sh${*:+ $*}\`, that is \`setarch -R env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --instr-atstart=no instr-bench\` (the release build, stripped of debug information) ($elapsed s under valgrind)"
 echo "Machine: $(grep '^machine:' "$dumps/stdout" | sed 's/^machine: //'), $(swift --version 2>/dev/null | grep -o 'Swift version [^ ]* ([^)]*)' | head -1), $(valgrind --version)"
 echo "Git: $(git -C "$benchmarks" rev-parse --short HEAD)$(git -C "$benchmarks" diff --quiet HEAD -- "$benchmarks/.." 2>/dev/null || echo ' (with uncommitted changes)')"
 if [ -f "$baseline" ]; then
