@@ -10,6 +10,7 @@ import PackageDescription
 //     swift run -c release --package-path benchmarks ws-bench
 //     swift run -c release --package-path benchmarks ws-bench --replication   # needs nats-server
 //     swift run -c release --package-path benchmarks bot-bench
+//     benchmarks/Scripts/callgrind.sh    # instr-bench under callgrind: instructions per op
 // A path dependency's identity is the name of its folder (lowercased), which depends on where
 // the repository was cloned, so it is worked out here rather than written down.
 let mainPackage = Context.packageDirectory.split(separator: "/").dropLast().last.map { $0.lowercased() } ?? "main"
@@ -29,6 +30,9 @@ let package = Package(
             name: "RawLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        // Callgrind's client requests (valgrind/callgrind.h, Debian's valgrind) as C functions, and the
+        // plain-pthread global executor instr-bench uses under valgrind (plain_executor.h).
+        .target(name: "CallgrindControl"),
         // Timing, tables and machine facts shared by the benchmarks.
         .target(name: "BenchSupport"),
         .executableTarget(
@@ -66,6 +70,21 @@ let package = Package(
                 .product(name: "Bot", package: mainPackage),
                 .product(name: "Shop", package: mainPackage),
                 .product(name: "Telegram", package: mainPackage),
+                .product(name: "Store", package: mainPackage),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // A fixed workload for instruction counts (Scripts/callgrind.sh): purchases, one event to
+        // in-process subscribers, product-list GETs through the real server, each phase alone.
+        .executableTarget(
+            name: "instr-bench",
+            dependencies: [
+                "BenchSupport",
+                "CallgrindControl",
+                .product(name: "TendaApp", package: mainPackage),
+                .product(name: "Server", package: mainPackage),
+                .product(name: "Realtime", package: mainPackage),
+                .product(name: "Shop", package: mainPackage),
                 .product(name: "Store", package: mainPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
