@@ -7,7 +7,8 @@ import Foundation
 /// starts where the one before it ends. A field accessor therefore walks from the first byte,
 /// skipping the fields before its own by their lengths (a varint's bytes, a string's length
 /// prefix) without decoding them, and decodes only its own field. Numbers are read in
-/// place, strings are lent as ``BinaryStringView`` and copied only when asked for.
+/// place, strings are lent as ``BinaryStringView`` and copied only when asked for, arrays are
+/// lent as ``BinaryArrayView`` and walked element by element.
 ///
 /// Accessors are written once per record type, in an extension constrained to it, in the
 /// order of the type's `encode(to:)`:
@@ -94,6 +95,32 @@ public struct BinaryStringView {
     }
 }
 
+/// An array field lent from the stored bytes: its count, and its elements as views one at a
+/// time (``next()``), without building the array.
+public struct BinaryArrayView<Element: BinarySkippable> {
+    /// How many elements the array holds.
+    public let count: Int
+    @usableFromInline var reader: BinaryReader
+    @usableFromInline var remaining: Int
+
+    @inlinable
+    init(count: Int, reader: BinaryReader) {
+        self.count = count
+        self.reader = reader
+        remaining = count
+    }
+
+    /// The next element's view, nil after the last.
+    @inlinable
+    public mutating func next() throws(StoreError) -> BinaryView<Element>? {
+        guard remaining > 0 else { return nil }
+        let start = reader.offset
+        try Element.skip(&reader)
+        remaining -= 1
+        return BinaryView(UnsafeRawBufferPointer(rebasing: reader.base[start..<reader.offset]))
+    }
+}
+
 // MARK: Skipping fields
 
 /// A field type a ``BinaryView`` accessor can step over without decoding it.
@@ -131,6 +158,16 @@ extension BinaryReader {
     public mutating func skipBytes(_ count: Int) throws(StoreError) {
         guard count <= base.count - offset else { throw Self.truncated }
         offset += count
+    }
+
+    /// Reads an array without building it: the returned view walks its elements, and this
+    /// reader moves past them (checking they are all there).
+    @inlinable
+    public mutating func readArrayView<Element: BinarySkippable>(of _: Element.Type = Element.self) throws(StoreError) -> BinaryArrayView<Element> {
+        let count = try readCount()
+        let view = BinaryArrayView<Element>(count: count, reader: self)
+        for _ in 0..<count { try Element.skip(&self) }
+        return view
     }
 
     /// Reads a length-prefixed string without copying it: valid as long as the reader's buffer.
