@@ -81,7 +81,7 @@ extension BinaryView where Record == Everything {
 
     @Test func everyFieldTypeReadsBackThroughAView() throws {
         let bytes = value.binaryEncoded()
-        try bytes.withUnsafeBytes { raw in
+        try bytes.withUnsafeBytes { raw throws in
             let view = BinaryView<Everything>(raw)
             #expect(try view.field(0, as: Bool.self) == value.flag)
             #expect(try view.field(1, as: UInt8.self) == value.byte)
@@ -103,7 +103,7 @@ extension BinaryView where Record == Everything {
     }
 
     @Test func anArrayIsWalkedElementByElementWithoutBuildingIt() throws {
-        try value.binaryEncoded().withUnsafeBytes { raw in
+        try value.binaryEncoded().withUnsafeBytes { raw throws in
             var (parts, last) = try BinaryView<Everything>(raw).partsAndLast()
             #expect(parts.count == value.parts.count)
             #expect(last == value.last)
@@ -120,7 +120,7 @@ extension BinaryView where Record == Everything {
         value.quantities = []
         value.parts = []
         let bytes = value.binaryEncoded()
-        try bytes.withUnsafeBytes { raw in
+        try bytes.withUnsafeBytes { raw throws in
             let view = BinaryView<Everything>(raw)
             #expect(try view.field(10, as: String?.self) == nil)
             #expect(try view.field(14, as: Int64.self) == value.last)
@@ -128,7 +128,7 @@ extension BinaryView where Record == Everything {
     }
 
     @Test func aStringIsComparedInPlaceAndCopiedOnlyWhenAsked() throws {
-        try value.binaryEncoded().withUnsafeBytes { raw in
+        try value.binaryEncoded().withUnsafeBytes { raw throws in
             let name = try BinaryView<Everything>(raw).name
             #expect(name.equals(value.name))
             #expect(!name.equals("Pão de queijo"))
@@ -142,7 +142,7 @@ extension BinaryView where Record == Everything {
         // Lent bytes that are not UTF-8 compare bytewise but are refused as a String.
         var w = BinaryWriter()
         w.writeBytes([0x61, 0xFF])
-        try w.bytes.withUnsafeBytes { raw in
+        try w.bytes.withUnsafeBytes { raw throws in
             var r = BinaryReader(raw)
             let garbled = try r.readStringView()
             #expect(!garbled.equals("a"))
