@@ -51,11 +51,24 @@ extension BinaryView where Record == Everything {
     /// A reader past the first `count` fields.
     private func reader(skipping count: Int) throws -> BinaryReader {
         var r = reader
-        let skips: [(inout BinaryReader) throws(StoreError) -> Void] = [
-            Bool.skip, UInt8.skip, Int.skip, Int64.skip, Int32.skip, UInt64.skip, UInt32.skip, Double.skip, Date.skip,
-            String.skip, Optional<String>.skip, Array<Int64>.skip, Everything.Size.skip, Array<Everything.Part>.skip,
-        ]
-        for skip in skips.prefix(count) { try skip(&r) }
+        for field in 0..<count {
+            switch field {
+            case 0: try r.skip(Bool.self)
+            case 1: try r.skip(UInt8.self)
+            case 2: try r.skip(Int.self)
+            case 3: try r.skip(Int64.self)
+            case 4: try r.skip(Int32.self)
+            case 5: try r.skip(UInt64.self)
+            case 6: try r.skip(UInt32.self)
+            case 7: try r.skip(Double.self)
+            case 8: try r.skip(Date.self)
+            case 9: try r.skip(String.self)
+            case 10: try r.skip(String?.self)
+            case 11: try r.skip([Int64].self)
+            case 12: try r.skip(Everything.Size.self)
+            default: try r.skip([Everything.Part].self)
+            }
+        }
         return r
     }
 
