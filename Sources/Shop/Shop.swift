@@ -48,6 +48,8 @@ public final class Shop: Sendable {
     public func run<C: ShopCommand>(_ command: C, as principal: Principal, idempotencyKey: String? = nil, at: Date? = nil) async throws -> Committed<C.Result> {
         // Whole microseconds, the store's unit, so a returned record equals the stored one.
         let now = Date(microsecondsSince1970: (at ?? Date()).microsecondsSince1970)
+        // Made here, on the caller's thread: the writer thread runs every command in turn.
+        let summary = command.summary
         do {
             try command.validate()
             let collections = self.collections
@@ -65,7 +67,7 @@ public final class Shop: Sendable {
                 }
                 let result = try command.execute(context)
                 let version = try (result as? any ShopRecord).flatMap { try context.version(of: $0) }
-                try context.audit(command: C.name, summary: command.summary, outcome: "ok")
+                try context.audit(command: C.name, summary: summary, outcome: "ok")
                 let committed = Committed(value: result, version: version, sequence: txn.lastSequence)
                 if let replayKey {
                     try collections.idempotency.put(txn, replayKey, IdempotencyRecord(
@@ -76,7 +78,7 @@ public final class Shop: Sendable {
             }
         } catch {
             let refusal = (error as? ShopError) ?? (error as? StoreError).map(ShopError.init) ?? ShopError(.storeFailure, "\(error)")
-            await auditRefusal(C.name, summary: command.summary, code: refusal.code, principal: principal, at: now)
+            await auditRefusal(C.name, summary: summary, code: refusal.code, principal: principal, at: now)
             throw refusal
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import Realtime
 import Shop
+@testable import Server
 import Testing
 
 // A hang guard of three minutes: 2,000 forty-line purchases behind a stalled reader take most
@@ -104,6 +105,26 @@ import Testing
                 (await pong.received()).contains { $0.contains(#""type":"pong""#) }
             }
             #expect((await pong.received()).contains { $0.contains(#""type":"pong""#) })
+        }
+        await server.discard()
+    }
+
+    /// A connection's first read buffer is small (``WebSocketServerChannel/firstReadBufferSize``):
+    /// an upgrade request several times its size, and messages larger still, take more reads
+    /// and are served as any other.
+    @Test func anUpgradeAndMessagesLargerThanTheFirstReadBufferAreServed() async throws {
+        let server = try await LiveServer.make()
+        let (token, _) = try await Self.owner(server)
+        try await server.run { _, port in
+            let padding = (0..<24).map { "X-Padding-\($0): \(String(repeating: "p", count: 120))\r\n" }.joined()
+            #expect(padding.utf8.count > 4 * WebSocketServerChannel.firstReadBufferSize)
+            let socket = try await RawWebSocket.connect(port: port, token: token, receiveBuffer: 1 << 20, extraHeaders: padding)
+            try await socket.wait("ready", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"ready""#) } }
+            // 40 KB: one frame over many reads (unknown fields of a message are ignored).
+            try await socket.send(#"{"type":"ping","padding":"\#(String(repeating: "q", count: 40 << 10))"}"#)
+            try await socket.wait("pong", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"pong""#) } }
+            #expect(!socket.frames.contains { $0.opcode == 0x8 })
+            await socket.close()
         }
         await server.discard()
     }

@@ -204,6 +204,24 @@ import Testing
         await server.discard()
     }
 
+    /// The frame decoder's refusals other than size: the connection answers them itself (the
+    /// pipeline has no protocol-error handler), with 1002 and a close.
+    @Test(arguments: [(opcode: UInt8(0x9), fin: false, size: 4), (opcode: UInt8(0x9), fin: true, size: 200)])
+    func aFragmentedOrLongControlFrameClosesTheSocketWith1002(_ frame: (opcode: UInt8, fin: Bool, size: Int)) async throws {
+        let server = try await LiveServer.make()
+        let tokens = try await server.shop.signIn(TelegramIdentity(telegramId: LiveServer.ownerTelegramId, firstName: "Olga"),
+                                                  device: "test", via: .anonymous(via: .rest))
+        try await server.run { _, port in
+            let socket = try await RawWebSocket.connect(port: port, token: tokens.accessToken)
+            try await socket.wait("ready", seconds: 30) { $0.frames.contains { $0.text.contains(#""type":"ready""#) } }
+            try await socket.send(opcode: frame.opcode, fin: frame.fin, Array(repeating: UInt8(ascii: "p"), count: frame.size))
+            try await socket.wait("the close frame", seconds: 30) { $0.frames.contains { $0.opcode == 0x8 } }
+            #expect(socket.frames.last { $0.opcode == 0x8 }?.closeCode == 1002)
+            await socket.close()
+        }
+        await server.discard()
+    }
+
     @Test func unsubscribingFromATopicStopsItsEventsAndKeepsTheOthers() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, port in

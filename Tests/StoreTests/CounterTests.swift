@@ -67,4 +67,45 @@ import Testing
         #expect(try env.read { txn in try txn.counter(key) } == .max - 5)
         await store.discard()
     }
+
+    /// Calls of one group commit share the batch's running sums: each sees its own changes and
+    /// those of the calls before it, and a call that throws midway takes exactly its own back out.
+    @Test func concurrentCallsThatThrowMidwayLeaveOnlyTheCommittedCallsInTheirCounters() async throws {
+        let store = try await TemporaryStore.make()
+        let env = store.environment
+        let shared = OrderedKey("shared")
+        struct Refused: Error {}
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for n in 1...300 {
+                group.addTask {
+                    do {
+                        try await env.write { txn in
+                            let before = try txn.counter(shared)
+                            try txn.add(toCounter: shared, Int64(n))
+                            try txn.add(toCounter: OrderedKey("own", UInt64(n)), 1)
+                            // The same counter twice in one call, and the call reads its own sum.
+                            let after = try txn.add(toCounter: shared, Int64(n))
+                            #expect(after == before + 2 * Int64(n))
+                            if n % 3 == 0 { throw Refused() }
+                        }
+                        return (n, true)
+                    } catch {
+                        return (n, false)
+                    }
+                }
+            }
+            var all: [(Int, Bool)] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        let committed = outcomes.filter(\.1).map(\.0)
+        #expect(committed.count == 200)
+        try env.read { txn throws in
+            #expect(try txn.counter(shared) == committed.reduce(0) { $0 + 2 * Int64($1) })
+            for n in 1...300 {
+                #expect(try txn.counter(OrderedKey("own", UInt64(n))) == (n % 3 == 0 ? 0 : 1))
+            }
+        }
+        await store.discard()
+    }
 }

@@ -34,6 +34,11 @@ struct TopicSet: Sendable, Equatable {
 
     func contains(_ topic: Topic) -> Bool { bits & Self.bit(topic) != 0 }
 
+    var isEmpty: Bool { bits == 0 }
+
+    /// The topics' names.
+    var names: Set<String> { Set(Topic.allCases.filter(contains).map(\.rawValue)) }
+
     private static func bit(_ topic: Topic) -> UInt8 {
         switch topic {
         case .inventory: 1 << 0

@@ -19,10 +19,13 @@ final class SubscriberState: Sendable {
     }
 
     struct State {
+        /// The subscribed topics, kept only as bits (the check made per event is one AND): every
+        /// name that is not a topic is left out on the way in, so the names come back unchanged,
+        /// and an idle subscriber holds no set of strings.
         var topics: Set<String> {
-            didSet { topicSet = TopicSet(topics) }
+            get { topicSet.names }
+            set { topicSet = TopicSet(newValue) }
         }
-        /// `topics` as bits, for the check made per event.
         private(set) var topicSet: TopicSet
         var role: Role
         /// The session the caller signed in with; it changes when a socket re-authenticates
@@ -66,12 +69,12 @@ final class SubscriberState: Sendable {
         self.userId = userId
         self.queueLimit = max(1, queueLimit)
         let topics = Topic.allowed(topics, for: role)
-        state = Mutex(State(topics: topics, topicSet: TopicSet(topics), role: role, sessionId: sessionId, replayCursor: resumeAfter,
+        state = Mutex(State(topicSet: TopicSet(topics), role: role, sessionId: sessionId, replayCursor: resumeAfter,
                             replayEnd: hubPosition, liveAfter: max(resumeAfter, hubPosition)))
     }
 
     /// Whether the subscriber asked for a topic it may have.
-    var hasTopics: Bool { state.withLock { !$0.topics.isEmpty } }
+    var hasTopics: Bool { state.withLock { !$0.topicSet.isEmpty } }
 
     /// Whether an access change is about this subscriber's caller.
     func isConcerned(by change: AccessChange) -> Bool {

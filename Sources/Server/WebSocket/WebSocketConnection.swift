@@ -79,8 +79,12 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var reading = true
     private var closeSent = false
     private var signedIn = false
-    /// The session's token timers (``schedule(_:at:then:at:)``), cancelled when replaced or closed.
-    private var tokenTimers: [Scheduled<Void>] = []
+    /// The session's token notices (``schedule(_:at:then:at:)``): the one the timer will hand over,
+    /// and the one after it with its date (the timer is set for it once the first is handed over).
+    private var tokenNotice: Inbound?
+    private var laterTokenNotice: (item: Inbound, date: Date)?
+    /// The timer of ``tokenNotice``, cancelled when the notices are replaced or the socket closes.
+    private var tokenTimer: NIOScheduledCallback?
     /// Bytes came from the peer since the last ping.
     private var heardFromPeer = true
     private var pingOutstanding = false
@@ -104,11 +108,14 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         metrics.webSocketOpened()
         heartbeat.watch(self)
         enqueue(.opened)
-        context.eventLoop.scheduleTask(in: signInDeadline) { [self] in
-            guard !signedIn else { return }
-            send(Array(#"{"code":"not_authenticated","message":"sign in first: ?token= or {\"type\":\"auth\"}","type":"error"}"#.utf8))
-            close(.policyViolation, reason: "not_authenticated")
-        }
+        try? context.eventLoop.scheduleCallback(in: signInDeadline, handler: ConnectionTimer(connection: self, kind: .signInDeadline))
+    }
+
+    /// A socket still not signed in at its deadline gets the error and a 1008 close.
+    private func signInDeadlinePassed() {
+        guard !signedIn else { return }
+        send(Array(#"{"code":"not_authenticated","message":"sign in first: ?token= or {\"type\":\"auth\"}","type":"error"}"#.utf8))
+        close(.policyViolation, reason: "not_authenticated")
     }
 
     /// The session has signed the caller in: the sign-in deadline no longer applies.
@@ -123,12 +130,27 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         fragments = nil
         messageDeadline?.cancel()
         messageDeadline = nil
-        for timer in tokenTimers { timer.cancel() }
-        tokenTimers = []
+        cancelTokenNotices()
         metrics.webSocketClosed()
         heartbeat.forget(self)
         enqueue(.closed)
         context.fireChannelInactive()
+    }
+
+    /// A frame the decoder refused (longer than ``maxMessageSize``, a fragmented or long control
+    /// frame): a close frame with the matching code, then the socket, as NIO's
+    /// `WebSocketProtocolErrorHandler` does; the pipeline does without that handler (its context
+    /// would stay with every socket).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? NIOWebSocketError {
+            var payload = ByteBuffer()
+            switch error {
+            case .invalidFrameLength: payload.write(webSocketErrorCode: .messageTooLarge)
+            case .fragmentedControlFrame, .multiByteControlFrameLength: payload.write(webSocketErrorCode: .protocolError)
+            }
+            writeControl(opcode: 0x8, payload: payload).whenComplete { _ in context.close(promise: nil) }
+        }
+        context.fireErrorCaught(error)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -245,7 +267,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
                 return nil
             }
             defer { updateReading() }
-            return inbox.removeFirst()
+            let item = inbox.removeFirst()
+            // An idle socket keeps no spare capacity from the messages it once had waiting.
+            if inbox.isEmpty { inbox = [] }
+            return item
         }.get()
         return next ?? nil
     }
@@ -253,16 +278,53 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// Hands `first` to the session at `firstDate` and `second` at `secondDate`, in turn with
     /// the messages that came meanwhile, replacing the timers scheduled before (the session's
     /// token timers: a warning ahead of expiry, then the expiry).
+    ///
+    /// One timer at a time: the second notice's is set when the first is handed over.
     func schedule(_ first: Inbound, at firstDate: Date, then second: Inbound, at secondDate: Date) {
         eventLoop.execute { [self] in
-            for timer in tokenTimers { timer.cancel() }
-            tokenTimers = []
-            guard let context else { return }
-            tokenTimers = [(first, firstDate), (second, secondDate)].map { item, date in
-                context.eventLoop.scheduleTask(in: Self.delay(until: date)) { [self] in
-                    guard self.context != nil else { return }
-                    enqueue(item)
-                }
+            cancelTokenNotices()
+            guard context != nil else { return }
+            laterTokenNotice = (second, secondDate)
+            setTokenTimer(for: first, at: firstDate)
+        }
+    }
+
+    private func setTokenTimer(for item: Inbound, at date: Date) {
+        tokenNotice = item
+        tokenTimer = try? eventLoop.scheduleCallback(in: Self.delay(until: date), handler: ConnectionTimer(connection: self, kind: .tokenNotice))
+    }
+
+    /// The token timer fired: its notice goes to the session, and the next one's timer is set.
+    private func tokenNoticeDue() {
+        tokenTimer = nil
+        guard context != nil, let item = tokenNotice else { return }
+        tokenNotice = nil
+        enqueue(item)
+        if let later = laterTokenNotice {
+            laterTokenNotice = nil
+            setTokenTimer(for: later.item, at: later.date)
+        }
+    }
+
+    private func cancelTokenNotices() {
+        tokenTimer?.cancel()
+        tokenTimer = nil
+        tokenNotice = nil
+        laterTokenNotice = nil
+    }
+
+    /// A connection's timer: run by its event loop as a callback, with no closure, promise or
+    /// task of its own, so a pending one costs only its entry in the loop's queue (an idle socket
+    /// has its token's, and its sign-in deadline's for the first seconds).
+    private struct ConnectionTimer: NIOScheduledCallbackHandler, Sendable {
+        enum Kind { case signInDeadline, tokenNotice }
+        let connection: WebSocketConnection
+        let kind: Kind
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            switch kind {
+            case .signInDeadline: connection.signInDeadlinePassed()
+            case .tokenNotice: connection.tokenNoticeDue()
             }
         }
     }

@@ -61,12 +61,24 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
         self.secure = secure
     }
 
+    /// The size of a connection's first read buffer. NIO keeps the buffer it reads into
+    /// between reads and reuses it, growing it for larger reads and never shrinking it, so the
+    /// first one's size is what every idle WebSocket holds for its whole life: NIO's default
+    /// 2 KB was a third of an idle socket's memory. A request head larger than this takes a
+    /// second read into a buffer twice the size (kept too); an upgrade request with its token
+    /// fits in this one.
+    static let firstReadBufferSize = 512
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: Self.firstReadBufferSize, maximum: 65536))
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let makeConnection = self.makeConnection
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: WebSocketConnection.maxMessageSize,
+                // The connection answers the decoder's errors itself (``WebSocketConnection/errorCaught(context:error:)``).
+                enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     upgradeAttempted.value = true
                     guard head.uri == Self.webSocketPath || head.uri.hasPrefix(Self.webSocketPath + "?") else {

@@ -25,7 +25,8 @@ final class WebSocketSession: @unchecked Sendable {
     let hub: Hub
     /// Runs command messages: here, or on the primary when this node is a replica.
     let bridge: CommandBridge
-    private let queryToken: String?
+    /// The address's `?token=`, until the sign-in uses it (an idle socket keeps no copy of it).
+    private var queryToken: String?
     /// The address's `since` and `epoch`, until the first `subscribe` uses them.
     private var queryResume: Resume?
     /// The key of this connection's presence.
@@ -100,7 +101,10 @@ final class WebSocketSession: @unchecked Sendable {
         switch item {
         case .opened:
             // With a token in the address the caller is known at once; otherwise the first message says.
-            if let queryToken { await signIn(queryToken, connection) }
+            if let token = queryToken {
+                queryToken = nil
+                await signIn(token, connection)
+            }
         case .text(let text):
             let parsed = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8))
             guard let caller else {

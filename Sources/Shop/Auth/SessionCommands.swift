@@ -93,7 +93,7 @@ public struct RefreshSession: ShopCommand {
             return .reuseDetected
         }
         session.rotatedAt = context.now
-        try context.put(context.shop.sessions, session.id, session, expecting: .version(current.version))
+        try context.put(context.shop.sessions, session, over: current)
         let user = try context.user(session.userId)
         if user.blocked { throw ShopError(.userBlocked, "this user is blocked") }
         return .granted(try context.openSession(for: user, familyId: session.familyId, device: device.isEmpty ? session.device : device))
@@ -200,7 +200,7 @@ extension CommandContext {
         guard record.value.revokedAt == nil else { return }
         var session = record.value
         session.revokedAt = now
-        try put(shop.sessions, session.id, session, expecting: .version(record.version))
+        try put(shop.sessions, session, over: record)
     }
 }
 

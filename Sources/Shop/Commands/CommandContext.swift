@@ -67,9 +67,21 @@ public final class CommandContext {
     /// the version it got for the command's answer.
     @discardableResult
     func put<V>(_ collection: Records<V>, _ id: UInt64, _ value: V, expecting: Expectation = .any) throws -> UInt64 {
+        try storing(V.self, id) { try collection.put(txn, id, value, expecting: expecting) }
+    }
+
+    /// Writes a record in place of `current`, as this command read it: refused when someone
+    /// changed it since (the store's version check), and its index entries move without the
+    /// stored record being decoded again.
+    @discardableResult
+    func put<V>(_ collection: Records<V>, _ value: V, over current: StoredRecord<UInt64, V>) throws -> UInt64 {
+        try storing(V.self, current.key) { try collection.put(txn, value, over: current) }
+    }
+
+    private func storing<V>(_ type: V.Type, _ id: UInt64, _ put: () throws -> UInt64) throws -> UInt64 {
         do {
-            let version = try collection.put(txn, id, value, expecting: expecting)
-            storedVersions[StoredKey(type: ObjectIdentifier(V.self), id: id)] = version
+            let version = try put()
+            storedVersions.append(StoredVersion(type: ObjectIdentifier(V.self), id: id, version: version))
             return version
         } catch let error as StoreError {
             throw ShopError(error)
@@ -79,16 +91,19 @@ public final class CommandContext {
     /// The version `record` has now: the one this command stored, else (a record it answers
     /// without changing it) the stored one.
     func version(of record: any ShopRecord) throws -> UInt64? {
-        if let stored = storedVersions[StoredKey(type: ObjectIdentifier(type(of: record)), id: record.id)] { return stored }
+        let type = ObjectIdentifier(type(of: record))
+        if let stored = storedVersions.last(where: { $0.type == type && $0.id == record.id }) { return stored.version }
         return try shop.storedVersion(of: record, in: txn)
     }
 
-    private struct StoredKey: Hashable {
+    private struct StoredVersion {
         let type: ObjectIdentifier
         let id: UInt64
+        let version: UInt64
     }
-    /// The versions of the records this command stored, by record type and id.
-    private var storedVersions: [StoredKey: UInt64] = [:]
+    /// The versions of the records this command stored, the latest last: a handful per command,
+    /// asked for once, so a list costs less than hashing every put.
+    private var storedVersions: [StoredVersion] = []
 
     // MARK: Stock
 

@@ -191,7 +191,7 @@ extension CommandContext {
         if !isParty && !holds(.owner) { throw ShopError(.notFound, "contract not found", field: "contractId") }
         try change(&contract)
         contract.updatedAt = now
-        try put(shop.contracts, id, contract, expecting: .version(current.version))
+        try put(shop.contracts, contract, over: current)
         return contract
     }
 

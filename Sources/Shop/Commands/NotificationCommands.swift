@@ -94,7 +94,7 @@ extension CommandContext {
         var notification = record.value
         guard !notification.read else { return notification }
         notification.read = true
-        try put(shop.notifications, notification.id, notification, expecting: .version(record.version))
+        try put(shop.notifications, notification, over: record)
         try txn.add(toCounter: Aggregates.unread(notification.userId), -1)
         return notification
     }

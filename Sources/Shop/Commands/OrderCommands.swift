@@ -182,7 +182,7 @@ extension CommandContext {
         order.state = state
         order.updatedAt = now
         order.history.append(.init(from: from, to: state, actorId: actorId, note: note, at: now))
-        try put(shop.orders, id, order, expecting: .version(current.version))
+        try put(shop.orders, order, over: current)
         return order
     }
 

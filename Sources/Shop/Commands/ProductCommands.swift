@@ -224,7 +224,7 @@ extension CommandContext {
     func saveProduct(_ product: Product, replacing current: StoredRecord<UInt64, Product>) throws -> Product {
         var product = product
         product.updatedAt = now
-        try put(shop.products, product.id, product, expecting: .version(current.version))
+        try put(shop.products, product, over: current)
         if product.becameLowOnStock(since: current.value) {
             try notify(role: .admin, .lowStock, priority: .high,
                        params: ["product": product.name, "emoji": product.emoji, "stock": String(product.stock),

@@ -66,7 +66,7 @@ public struct GrantRole: ShopCommand {
             throw ShopError(.ruleBroken, "the shop needs at least one owner", field: "role")
         }
         user.role = role
-        try context.put(context.shop.users, userId, user, expecting: .version(current.version))
+        try context.put(context.shop.users, user, over: current)
         try context.notify(userId, .roleChanged, params: ["role": role.rawValue], link: nil)
         return user
     }
@@ -161,7 +161,7 @@ extension CommandContext {
             user.language = identity.languageCode ?? user.language
             user.seenAt = now
             if settings.ownerTelegramIds.contains(identity.telegramId) { user.role = .owner }
-            if user != current.value { try put(shop.users, user.id, user, expecting: .version(current.version)) }
+            if user != current.value { try put(shop.users, user, over: current) }
             return user
         }
         let user = User(id: try nextId(.user), telegramId: identity.telegramId, name: identity.displayName,
@@ -183,7 +183,7 @@ extension CommandContext {
         var user = current.value
         guard user.blocked != blocked else { return user }
         user.blocked = blocked
-        try put(shop.users, userId, user, expecting: .version(current.version))
+        try put(shop.users, user, over: current)
         return user
     }
 }

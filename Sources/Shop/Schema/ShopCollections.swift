@@ -35,8 +35,8 @@ struct ShopCollections: Sendable {
                 .multi("username") { user in user.username.map { [OrderedKey(Text.fold($0))] } ?? [] },
             ]),
             products: try await records("products", [
-                .multi("name") { [OrderedKey(Text.fold($0.name))] },
-                .multi("category") { [OrderedKey(Text.fold($0.category))] },
+                .multi("name", on: \.name) { [OrderedKey(Text.fold($0))] },
+                .multi("category", on: \.category) { [OrderedKey(Text.fold($0))] },
                 .multi("lowStock") { $0.isLowOnStock ? [OrderedKey($0.stock)] : [] },
             ]),
             stockMovements: try await records("stockMovements", [

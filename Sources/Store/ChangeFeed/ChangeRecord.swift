@@ -47,6 +47,12 @@ public struct ChangeRecord: Sendable, Equatable {
     /// `metadata` is ``metadata`` already encoded (the writer encodes it once per call).
     func encodedBody(metadata encodedMetadata: [UInt8]) -> [UInt8] {
         var w = BinaryWriter(capacity: 32 + key.count + (value?.count ?? 0) + (previous?.count ?? 0) + encodedMetadata.count)
+        encodeBody(metadata: encodedMetadata, to: &w)
+        return w.bytes
+    }
+
+    /// Appends the stored form to `w`: the writer encodes into one buffer per write call.
+    func encodeBody(metadata encodedMetadata: [UInt8], to w: inout BinaryWriter) {
         w.writeVarint(transactionId)
         w.writeString(collection)
         w.writeBytes(key)
@@ -56,7 +62,6 @@ public struct ChangeRecord: Sendable, Equatable {
         Self.writeOptionalBytes(previous, to: &w)
         w.write(at)
         w.bytes.append(contentsOf: encodedMetadata)
-        return w.bytes
     }
 
     /// The same bytes as `Optional<[UInt8]>.encode`, copied in one go rather than element by element.

@@ -115,8 +115,9 @@ public struct OrderedKey: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     public static func == (lhs: OrderedKey, rhs: OrderedKey) -> Bool { lhs.bytes == rhs.bytes }
 
+    /// Bytewise, shorter first on a tie: LMDB's order, compared with memcmp.
     public static func < (lhs: OrderedKey, rhs: OrderedKey) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        lhs.bytes.withUnsafeBytes { compareBytes($0, rhs.bytes) } < 0
     }
 
     public var description: String {

@@ -11,15 +11,27 @@ public struct IndexDefinition<Record>: Sendable {
     public let isUnique: Bool
     /// The index keys of a record: none (not indexed), one, or many (multi-valued).
     let keys: @Sendable (Record) -> [OrderedKey]
+    /// True when two versions of a record have the same keys without computing them: set for an
+    /// index over one field (``multi(_:on:_:)``), so that an update leaving the field alone
+    /// (a product's stock moving, not its name) skips the index.
+    let sameKeys: (@Sendable (Record, Record) -> Bool)?
 
     /// A unique index: at most one record per key. Return nil to leave a record out of it.
     public static func unique(_ name: String, _ key: @escaping @Sendable (Record) -> OrderedKey?) -> Self {
-        Self(name: name, isUnique: true, keys: { record in key(record).map { [$0] } ?? [] })
+        Self(name: name, isUnique: true, keys: { record in key(record).map { [$0] } ?? [] }, sameKeys: nil)
     }
 
     /// A non-unique index; a record may have any number of keys in it.
     public static func multi(_ name: String, _ keys: @escaping @Sendable (Record) -> [OrderedKey]) -> Self {
-        Self(name: name, isUnique: false, keys: keys)
+        Self(name: name, isUnique: false, keys: keys, sameKeys: nil)
+    }
+
+    /// A non-unique index whose keys depend on one field alone: `keys` gets the field's value.
+    public static func multi<Field: Equatable>(
+        _ name: String, on field: KeyPath<Record, Field> & Sendable, _ keys: @escaping @Sendable (Field) -> [OrderedKey]
+    ) -> Self {
+        Self(name: name, isUnique: false, keys: { keys($0[keyPath: field]) },
+             sameKeys: { $0[keyPath: field] == $1[keyPath: field] })
     }
 
     /// The record's distinct keys, in order.

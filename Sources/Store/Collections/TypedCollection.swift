@@ -24,11 +24,14 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
     public let logsChanges: Bool
     @usableFromInline let dbi: MDB_dbi
     let indexes: [OpenIndex<Value>]
+    /// Whether any index refuses duplicates (then every put checks before it writes).
+    let hasUniqueIndex: Bool
 
     init(name: String, dbi: MDB_dbi, indexes: [OpenIndex<Value>], logsChanges: Bool) {
         self.name = name
         self.dbi = dbi
         self.indexes = indexes
+        hasUniqueIndex = indexes.contains { $0.definition.isUnique }
         self.logsChanges = logsChanges
     }
 
@@ -96,31 +99,55 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
     /// index already holds the new key for another record (``StoreError/Code/uniqueViolation``).
     @discardableResult
     public func put(_ txn: WriteTransaction, _ key: Key, _ value: Value, expecting: Expectation = .any) throws -> UInt64 {
+        try put(txn, key, value, expecting: expecting, knownOld: nil)
+    }
+
+    /// `knownOld`: the stored value, already decoded by a caller that checks its version.
+    private func put(_ txn: WriteTransaction, _ key: Key, _ value: Value, expecting: Expectation, knownOld: Value?) throws -> UInt64 {
         let keyBytes = K.encode(key)
-        let old = try txn.rawGet(dbi, keyBytes)
-        let oldVersion = try old.map { try $0.withUnsafeBytes { try Self.version(of: $0) } }
-        try check(expecting, current: oldVersion, key: key)
+        // The record as it was, copied out of the map before this call's writes can move it.
+        let old = try keyBytes.withUnsafeBytes { k in
+            try txn.rawGet(dbi, k).map { stored in (version: try Self.version(of: stored), payload: Array(try Self.payload(of: stored))) }
+        }
+        try check(expecting, current: old?.version, key: key)
 
         // Only a corrupt record holds the last version (no key is written 2⁶⁴ − 1 times).
-        let (version, overflow) = (oldVersion ?? 0).addingReportingOverflow(1)
+        let (version, overflow) = (old?.version ?? 0).addingReportingOverflow(1)
         if overflow { throw StoreError(.corrupted, "\(name) \(key) is at version \(UInt64.max): the record is corrupt") }
-        var writer = BinaryWriter(capacity: 8 + max(120, old?.count ?? 0))
-        writer.writeFixed64(version)
+        var writer = BinaryWriter(capacity: max(120, old?.payload.count ?? 0))
         V.encode(value, to: &writer)
-        let stored = writer.bytes
-        let oldPayload = old.map { Array($0.dropFirst(8)) }
+        let payload = writer.bytes
 
         if !indexes.isEmpty {
-            let oldValue = try oldPayload.map { try $0.withUnsafeBytes { try V.decode($0) } }
+            let oldValue = try knownOld ?? old.map { try $0.payload.withUnsafeBytes { try V.decode($0) } }
             try updateIndexes(txn, primaryKey: keyBytes, old: oldValue, new: value)
         }
-        try txn.rawPut(dbi, keyBytes, stored)
+        // The version and the payload go straight into the map: the payload is the change
+        // record's value too, so it is encoded once and no stored form is staged beside it.
+        try keyBytes.withUnsafeBytes { k in
+            try payload.withUnsafeBytes { p in
+                try txn.rawPut(dbi, k, reserving: 8 + p.count) { out in
+                    out.storeBytes(of: version.littleEndian, as: UInt64.self)
+                    if let source = p.baseAddress, let target = out.baseAddress { (target + 8).copyMemory(from: source, byteCount: p.count) }
+                }
+            }
+        }
         if logsChanges {
             try txn.appendChange(
                 collection: name, key: keyBytes, operation: .put, version: version,
-                value: Array(stored.dropFirst(8)), previous: oldPayload)
+                value: payload, previous: old?.payload)
         }
         return version
+    }
+
+    /// Stores `value` in place of `current`, the record as the caller read it in this
+    /// transaction, and returns the new version; refuses (``StoreError/Code/versionConflict``)
+    /// when the stored record is no longer at `current`'s version. The same as
+    /// `put(txn, current.key, value, expecting: .version(current.version))`, without decoding
+    /// the stored record again to move its index entries.
+    @discardableResult
+    public func put(_ txn: WriteTransaction, _ value: Value, over current: Record) throws -> UInt64 {
+        try put(txn, current.key, value, expecting: .version(current.version), knownOld: current.value)
     }
 
     /// Deletes the record under `key` with its index entries; false when there was none.
@@ -166,8 +193,18 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
     /// Moves the record's index entries from what `old` implies to what `new` implies.
     /// Every unique index is checked before anything is written.
     func updateIndexes(_ txn: WriteTransaction, primaryKey: [UInt8], old: Value?, new: Value?) throws {
+        if old == nil, let new, !hasUniqueIndex {
+            // A new record (most writes: sales, movements, ledger, audit): entries to add, none to move.
+            for index in indexes {
+                for key in index.definition.distinctKeys(of: new) {
+                    try txn.rawPut(index.dbi, index.entryKey(key, primaryKey: primaryKey), primaryKey)
+                }
+            }
+            return
+        }
         var plan: [(index: OpenIndex<Value>, removed: [[UInt8]], added: [[UInt8]])] = []
         for index in indexes {
+            if let old, let new, let sameKeys = index.definition.sameKeys, sameKeys(old, new) { continue }
             let oldKeys = old.map { index.definition.distinctKeys(of: $0) } ?? []
             let newKeys = new.map { index.definition.distinctKeys(of: $0) } ?? []
             let removed = oldKeys.filter { !newKeys.contains($0) }

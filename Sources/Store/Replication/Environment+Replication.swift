@@ -150,7 +150,7 @@ extension WriteTransaction {
         }
         guard !transaction.counterDeltas.isEmpty else { return }
         for counter in transaction.counterDeltas {
-            counterDeltas[OrderedKey(bytes: counter.key), default: 0] &+= counter.delta
+            try addReplicated(toCounter: OrderedKey(bytes: counter.key), counter.delta)
         }
         // Kept beside the feed as the primary keeps it (see ``finishCall()``), per write call.
         var w = BinaryWriter()

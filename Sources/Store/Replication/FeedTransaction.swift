@@ -27,9 +27,17 @@ public struct FeedTransaction: Sendable, Equatable {
     public var lastSequence: UInt64 { records.last?.sequence ?? 0 }
 
     /// The counter changes as the store keeps them beside the feed (`_commitCounters`).
-    static func encodeCounters(_ deltas: [OrderedKey: Int64]) -> [UInt8] {
-        var w = BinaryWriter()
-        writeCounters(deltas.filter { $0.value != 0 }.sorted { $0.key < $1.key }.map { CounterDelta(key: $0.key.bytes, delta: $0.value) }, to: &w)
+    static func encodeCounters(_ deltas: [(key: OrderedKey, delta: Int64)]) -> [UInt8] {
+        // The bytes of writeCounters, in key order, written without an array of CounterDelta
+        // between: every write call of the primary comes through here.
+        var changed = deltas.filter { $0.delta != 0 }
+        changed.sort { $0.key < $1.key }
+        var w = BinaryWriter(capacity: 2 + changed.count * 32)
+        w.writeVarint(UInt64(changed.count))
+        for (key, delta) in changed {
+            w.writeBytes(key.bytes)
+            w.writeSigned(delta)
+        }
         return w.bytes
     }
 

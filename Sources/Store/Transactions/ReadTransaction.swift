@@ -143,8 +143,11 @@ public class ReadTransaction {
 
     /// The value of an aggregate counter (0 when never added to).
     public func counter(_ key: OrderedKey) throws -> Int64 {
-        guard let bytes = try rawGet(internals.counters, key.bytes) else { return 0 }
-        return try Int64(binary: bytes)
+        // Decoded from the borrowed bytes: a write reads a dozen counters, each without a copy.
+        try key.bytes.withUnsafeBytes { k in
+            guard let bytes = try rawGet(internals.counters, k) else { return 0 }
+            return try Int64(binary: bytes)
+        }
     }
 
     /// The counters whose keys fall in `lower..<upper`, in key order.

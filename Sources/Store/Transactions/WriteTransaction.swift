@@ -9,22 +9,30 @@ final class BatchState {
     var sawMapFull = false
     /// The time stamped on this batch's change records.
     let now: Date
-    /// Counter changes of the calls committed so far, written once before the batch commits.
-    var counterDeltas: [OrderedKey: Int64] = [:]
+    /// The counters the batch has touched: the value each had when the batch began (read
+    /// once, on first use; nothing writes the counters until the batch's flush) and the sum of
+    /// the changes made to it in this batch, written once before the batch commits.
+    var counters: [OrderedKey: BatchCounter] = [:]
     /// The store follows a primary: change records come only through ``WriteTransaction/applyReplicated(_:appliers:)``.
     let follower: Bool
-
-    /// Takes a committed call's counter changes into the batch.
-    func absorb(_ deltas: [OrderedKey: Int64]) {
-        // Wrapping, as in add(toCounter:): the final sums are in range, the partial ones need not be.
-        for (key, delta) in deltas { counterDeltas[key, default: 0] &+= delta }
-    }
+    /// Numbers the batch's calls, so that a counter knows which call changed it last.
+    var callsStarted = 0
 
     init(nextSequence: UInt64, now: Date, follower: Bool) {
         self.nextSequence = nextSequence
         self.now = now
         self.follower = follower
     }
+}
+
+/// A counter as a batch sees it: its stored value (nil until read) and the changes of the
+/// batch's calls, the running call's included (a call that rolls back takes its own back out).
+struct BatchCounter {
+    var stored: Int64?
+    var delta: Int64 = 0
+    /// The call that changed it last, and where that call keeps its own change (``WriteTransaction/counterChanges``).
+    var lastCall = -1
+    var slot = 0
 }
 
 /// A write call's view of the store, valid only inside the `write` closure that gave it.
@@ -41,14 +49,20 @@ public final class WriteTransaction: ReadTransaction {
     }
     /// `metadata` in the feed's format, encoded once for all the call's change records.
     private var encodedMetadata: [UInt8]?
+    /// The buffer each change record of this call is encoded into before LMDB copies it.
+    private var feedBody = BinaryWriter(capacity: 512)
     /// The change records this call appended, published after the commit.
     private(set) var changes: [ChangeRecord] = []
     /// What to run once this call's changes are durable (see ``afterCommit(_:)``).
     private(set) var commitActions: [@Sendable () -> Void] = []
 
-    init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String]) {
+    /// `encodedMetadata`: `metadata` in the feed's format when the caller has it already.
+    init(txn: OpaquePointer, internals: InternalDatabases, batch: BatchState, metadata: [String: String], encodedMetadata: [UInt8]? = nil) {
         self.batch = batch
         self.metadata = metadata
+        self.encodedMetadata = encodedMetadata
+        callNumber = batch.callsStarted
+        batch.callsStarted += 1
         super.init(txn: txn, internals: internals)
     }
 
@@ -67,6 +81,21 @@ public final class WriteTransaction: ReadTransaction {
             noteFailure(rc)
             throw StoreError.lmdb(rc, context: "put")
         }
+    }
+
+    /// Puts a value of `count` bytes that `fill` writes straight into the map (`MDB_RESERVE`),
+    /// with no staging copy of the whole value.
+    func rawPut(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer, reserving count: Int, flags: Int32 = 0,
+                _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(StoreError) {
+        try checkOpen()
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        let rc = mdb_put(txn, dbi, &k, &v, UInt32(flags | MDB_RESERVE))
+        if rc != MDB_SUCCESS {
+            noteFailure(rc)
+            throw StoreError.lmdb(rc, context: "put")
+        }
+        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
     }
 
     func rawPut(_ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32 = 0) throws {
@@ -127,7 +156,12 @@ public final class WriteTransaction: ReadTransaction {
             value: value, previous: previous, at: batch.now, metadata: metadata)
         let metadataBytes = encodedMetadata ?? metadata.binaryEncoded()
         encodedMetadata = metadataBytes
-        try rawPut(internals.feed, UInt64Key.encode(sequence), record.encodedBody(metadata: metadataBytes), flags: MDB_APPEND)
+        // Encoded into the call's one buffer: LMDB copies it, so it is reused for the next record.
+        feedBody.bytes.removeAll(keepingCapacity: true)
+        record.encodeBody(metadata: metadataBytes, to: &feedBody)
+        try UInt64Key.encode(sequence).withUnsafeBytes { k in
+            try feedBody.bytes.withUnsafeBytes { v in try rawPut(internals.feed, k, v, flags: MDB_APPEND) }
+        }
         batch.nextSequence = sequence + 1
         changes.append(record)
     }
@@ -184,11 +218,14 @@ public final class WriteTransaction: ReadTransaction {
 
     // MARK: Counters
 
-    /// Counter changes of this call, kept in memory: many calls of a batch add to the same
-    /// counters (today's revenue, the next id), so the writer sums them and writes each
-    /// counter once per group commit instead of once per call. Merged into the batch when
-    /// the call commits; dropped with it when it rolls back.
-    var counterDeltas: [OrderedKey: Int64] = [:]
+    /// Counter changes of this call, in the order it first touched each counter. Kept in
+    /// memory: many calls of a batch add to the same counters (today's revenue, the next id),
+    /// so the writer sums them in the batch and writes each counter once per group commit
+    /// instead of once per call. The batch's sums include them as they are made (one lookup per
+    /// change); a call that rolls back takes them out again (``rollBackCounters()``).
+    private(set) var counterChanges: [(key: OrderedKey, delta: Int64)] = []
+    /// This call's place among the batch's calls (see ``BatchCounter/lastCall``).
+    private let callNumber: Int
 
     /// Adds `delta` to an aggregate counter in this transaction and returns its new value;
     /// throws `outOfRange` (and changes nothing) when the value would not fit in 64 bits.
@@ -198,16 +235,54 @@ public final class WriteTransaction: ReadTransaction {
     /// in range is exact, so the stored value is right even when a partial sum of deltas is not.
     @discardableResult
     public func add(toCounter key: OrderedKey, _ delta: Int64) throws -> Int64 {
-        let current = try counter(key)
-        let (sum, overflow) = current.addingReportingOverflow(delta)
-        if overflow { throw StoreError(.outOfRange, "counter \(key) would pass the range of a 64-bit integer") }
-        counterDeltas[key, default: 0] &+= delta
+        try change(key, by: delta, checked: true)
+    }
+
+    /// A change the primary made and checked: a follower applies it as it came.
+    func addReplicated(toCounter key: OrderedKey, _ delta: Int64) throws {
+        try change(key, by: delta, checked: false)
+    }
+
+    private func change(_ key: OrderedKey, by delta: Int64, checked: Bool) throws -> Int64 {
+        let index: Dictionary<OrderedKey, BatchCounter>.Index
+        if let found = batch.counters.index(forKey: key) {
+            index = found
+        } else {
+            batch.counters[key] = BatchCounter(stored: try super.counter(key))
+            index = batch.counters.index(forKey: key)!
+        }
+        var counter = batch.counters.values[index]
+        let stored = try counter.stored ?? super.counter(key)
+        let (sum, overflow) = (stored &+ counter.delta).addingReportingOverflow(delta)
+        if overflow, checked { throw StoreError(.outOfRange, "counter \(key) would pass the range of a 64-bit integer") }
+        counter.stored = stored
+        counter.delta &+= delta
+        if counter.lastCall == callNumber {
+            counterChanges[counter.slot].delta &+= delta
+        } else {
+            counter.lastCall = callNumber
+            counter.slot = counterChanges.count
+            counterChanges.append((key, delta))
+        }
+        batch.counters.values[index] = counter
         return sum
     }
 
-    /// The counter as this call sees it: stored, plus the batch's and this call's changes.
+    /// The counter as this call sees it: stored, plus the batch's changes and this call's.
+    /// The stored value is read from the map once per batch: a batch's calls add to the same
+    /// few counters (ids, today's figures), and nothing writes them before the batch's flush.
     public override func counter(_ key: OrderedKey) throws -> Int64 {
-        try super.counter(key) &+ pendingDelta(key)
+        if let known = batch.counters[key], let stored = known.stored { return stored &+ known.delta }
+        let stored = try super.counter(key)
+        batch.counters[key, default: BatchCounter()].stored = stored
+        return stored &+ (batch.counters[key]?.delta ?? 0)
+    }
+
+    /// Takes this call's counter changes back out of the batch: the writer calls it when the
+    /// call rolls back alone (its nested transaction aborted) while the batch goes on.
+    func rollBackCounters() {
+        for (key, delta) in counterChanges { batch.counters[key]?.delta &-= delta }
+        counterChanges = []
     }
 
     /// Counters in range as this call sees them, the pending changes included.
@@ -217,10 +292,10 @@ public final class WriteTransaction: ReadTransaction {
             merged[OrderedKey(bytes: Array(key))] = value
             return true
         }
-        for key in Set(batch.counterDeltas.keys).union(counterDeltas.keys) {
+        for (key, counter) in batch.counters {
             if let lower, key < lower { continue }
             if let upper, key >= upper { continue }
-            merged[key, default: 0] &+= pendingDelta(key)
+            merged[key, default: 0] &+= counter.delta
         }
         for key in merged.keys.sorted() {
             guard let value = merged[key], value != 0 else { continue }
@@ -234,26 +309,22 @@ public final class WriteTransaction: ReadTransaction {
     /// records, so the feed alone carries the whole call to a replica.
     func finishCall() throws {
         // A follower's calls log nothing of their own; applying keeps each replicated call's counters.
-        guard !batch.follower, let transactionId = changes.first?.transactionId, !counterDeltas.isEmpty else { return }
-        try rawPut(internals.commitCounters, UInt64Key.encode(transactionId), FeedTransaction.encodeCounters(counterDeltas))
-    }
-
-    private func pendingDelta(_ key: OrderedKey) -> Int64 {
-        (batch.counterDeltas[key] ?? 0) &+ (counterDeltas[key] ?? 0)
+        guard !batch.follower, let transactionId = changes.first?.transactionId, !counterChanges.isEmpty else { return }
+        try rawPut(internals.commitCounters, UInt64Key.encode(transactionId), FeedTransaction.encodeCounters(counterChanges))
     }
 
     /// Writes the batch's summed counter changes; the writer calls it once, before the commit.
     /// A counter that comes to zero is removed.
     func flushCounterDeltas() throws {
-        for (key, delta) in batch.counterDeltas where delta != 0 {
-            let stored = try rawGet(internals.counters, key.bytes).map { try Int64(binary: $0) } ?? 0
-            let sum = stored &+ delta
+        for (key, counter) in batch.counters where counter.delta != 0 {
+            let stored = try counter.stored ?? super.counter(key)
+            let sum = stored &+ counter.delta
             if sum == 0 {
                 try rawDelete(internals.counters, key.bytes)
             } else {
                 try rawPut(internals.counters, key.bytes, sum.binaryEncoded())
             }
         }
-        batch.counterDeltas = [:]
+        batch.counters = [:]
     }
 }

@@ -9,6 +9,8 @@ struct WriteRequest: Sendable {
     /// Resumes the caller once the batch is durable (nil) or with the call's error.
     let finish: @Sendable ((any Error)?) -> Void
     let metadata: [String: String]
+    /// `metadata` in the feed's format, encoded by the caller, off the writer thread.
+    let encodedMetadata: [UInt8]
     /// Runs alone in a top-level transaction rather than nested in a batch
     /// (opening named databases needs that).
     let isolated: Bool
@@ -50,6 +52,9 @@ final class Writer: @unchecked Sendable {
         set { followerFlag.store(newValue, ordering: .releasing) }
     }
     private var commitsSinceRetention = 0
+    /// CPU time the writer thread has used, in nanoseconds, as of its last batch.
+    private let cpuTime = Atomic<UInt64>(0)
+    var cpuNanoseconds: UInt64 { cpuTime.load(ordering: .relaxed) }
     /// Whether the last write refused or reached the disk; the writer thread's copy of
     /// `storageState.condition.isFull`, so that a commit takes the lock only on a change.
     private var storageFull = false
@@ -76,7 +81,8 @@ final class Writer: @unchecked Sendable {
             run()
             finished.signal()
         }
-        thread.name = "tenda-store-writer"
+        // At most 15 bytes: Linux refuses a longer name (then top and perf show none).
+        thread.name = "tenda-writer"
         thread.stackSize = 4 << 20
         self.thread = thread
         thread.start()
@@ -136,7 +142,15 @@ final class Writer: @unchecked Sendable {
             condition.unlock()
             if configuration.durability == .full { lastBatchSize = batch.count }
             process(batch)
+            noteCPUTime()
         }
+    }
+
+    /// Reads the thread's CPU clock (a vDSO call, no system call) for ``Environment/writerCPUTime``.
+    private func noteCPUTime() {
+        var now = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return }
+        cpuTime.store(UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec), ordering: .relaxed)
     }
 
     /// With full durability, each commit costs an fsync whatever its size. Callers that
@@ -222,14 +236,13 @@ final class Writer: @unchecked Sendable {
             let sequenceBefore = state.nextSequence
             let result: (any Error)?
             if request.isolated || !savepoints {
-                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata)
+                let txn = WriteTransaction(txn: parent, internals: internals, batch: state, metadata: request.metadata,
+                                           encodedMetadata: request.encodedMetadata)
                 do { try request.body(txn); try txn.finishCall(); result = nil } catch { result = error }
                 txn.isOpen = false
+                if result != nil { txn.rollBackCounters() }
                 changes += txn.changes
-                if result == nil {
-                    state.absorb(txn.counterDeltas)
-                    actions += txn.commitActions
-                }
+                if result == nil { actions += txn.commitActions }
             } else {
                 result = runNested(request, parent: parent, internals: internals, state: state, changes: &changes, actions: &actions)
             }
@@ -279,12 +292,14 @@ final class Writer: @unchecked Sendable {
             if rc == MDB_MAP_FULL { state.sawMapFull = true }
             return StoreError.lmdb(rc, context: "begin nested write")
         }
-        let txn = WriteTransaction(txn: child, internals: internals, batch: state, metadata: request.metadata)
+        let txn = WriteTransaction(txn: child, internals: internals, batch: state, metadata: request.metadata,
+                                   encodedMetadata: request.encodedMetadata)
         do {
             try request.body(txn)
             try txn.finishCall()
         } catch {
             txn.isOpen = false
+            txn.rollBackCounters()
             mdb_txn_abort(child)
             return error
         }
@@ -298,11 +313,11 @@ final class Writer: @unchecked Sendable {
         let commit = mdb_txn_commit(child)
         if commit != MDB_SUCCESS {
             if commit == MDB_MAP_FULL { state.sawMapFull = true }
+            txn.rollBackCounters()
             return StoreError.lmdb(commit, context: "commit nested write")
         }
         changes += txn.changes
         actions += txn.commitActions
-        state.absorb(txn.counterDeltas)
         return nil
     }
 
@@ -398,7 +413,7 @@ final class Writer: @unchecked Sendable {
     private func applyRetention(_ retention: FeedRetention) {
         let request = WriteRequest(
             body: { txn in _ = try txn.trimFeed(retention) },
-            finish: { _ in }, metadata: [:], isolated: false)
+            finish: { _ in }, metadata: [:], encodedMetadata: [String: String]().binaryEncoded(), isolated: false)
         process([request])
     }
 }

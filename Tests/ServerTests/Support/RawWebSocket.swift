@@ -26,8 +26,8 @@ final class RawWebSocket: Sendable {
     }
 
     /// Connects to `/ws?token=` (or `/ws`, to sign in by message) and waits for the `101`. A small receive buffer makes a client
-    /// that stops reading fill up quickly.
-    static func connect(port: Int, token: String?, receiveBuffer: Int32 = 4096) async throws -> RawWebSocket {
+    /// that stops reading fill up quickly; `extraHeaders` (whole lines, each ending in CRLF) go into the upgrade request.
+    static func connect(port: Int, token: String?, receiveBuffer: Int32 = 4096, extraHeaders: String = "") async throws -> RawWebSocket {
         let reader = FrameReader()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
@@ -36,7 +36,7 @@ final class RawWebSocket: Sendable {
             }
             .connect(host: "127.0.0.1", port: port).get()
         let request = "GET /ws\(token.map { "?token=" + $0 } ?? "") HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request))
         let socket = RawWebSocket(channel: channel, reader: reader)
         try await socket.wait("the upgrade") { $0.upgraded }

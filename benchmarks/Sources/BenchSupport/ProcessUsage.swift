@@ -21,3 +21,4 @@ public func cpuSeconds(of pid: Int32) -> Double? {
     guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
+

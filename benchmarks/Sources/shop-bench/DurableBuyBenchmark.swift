@@ -4,11 +4,13 @@ import Shop
 import Store
 
 /// `buy` commands from many concurrent buyers with full durability: every purchase is on
-/// disk (fsync) before its caller hears back; group commit shares each fsync.
+/// disk (fsync) before its caller hears back; group commit shares each fsync. Run again with
+/// `.noSync` beside it, the same purchases show what the writer thread's own work allows.
 struct DurableBuyBenchmark {
     let folder: String
     let buyers: Int
     let buys: Int
+    var durability: StoreConfiguration.Durability = .full
 
     struct Result {
         var buysPerSecond: Double
@@ -18,13 +20,19 @@ struct DurableBuyBenchmark {
         var seconds: Double
         /// Purchases per group commit (per fsync).
         var buysPerCommit: Double
+        /// CPU time of the store's writer thread per purchase (µs): its own work, the fsync's wait not included.
+        var writerMicroseconds: Double
+        /// CPU time of the whole process per purchase (µs): the writer, the buyers' tasks, the kernel's share.
+        var processMicroseconds: Double?
     }
 
     func run() async throws -> Result {
-        progress("durable buys: \(buys.grouped) purchases from \(buyers) concurrent buyers")
-        let bench = try await BenchShop.make(folder: folder, durability: .full, buyers: buyers, products: 50)
+        progress("durable buys (\(durability)): \(buys.grouped) purchases from \(buyers) concurrent buyers")
+        let bench = try await BenchShop.make(folder: folder, durability: durability, buyers: buyers, products: 50)
         let perBuyer = buys / buyers
         let commitsBefore = try bench.environment.read { $0.snapshotId }
+        let writerBefore = bench.environment.writerCPUTime
+        let processBefore = cpuSeconds(of: getpid())
         let (latencies, seconds) = try await timed {
             try await withThrowingTaskGroup(of: [Double].self) { group in
                 for b in 0..<buyers {
@@ -47,11 +55,15 @@ struct DurableBuyBenchmark {
         }
         let sales = try bench.shop.dashboard(as: bench.admin).todaySales
         guard sales == Int64(latencies.count) else { throw BenchError("expected \(latencies.count) sales, the shop counts \(sales)") }
+        let writerSeconds = (bench.environment.writerCPUTime - writerBefore) / .seconds(1)
+        let writer = writerSeconds * 1_000_000 / Double(latencies.count)
+        let process = cpuSeconds(of: getpid()).flatMap { after in processBefore.map { (after - $0) * 1_000_000 / Double(latencies.count) } }
         let commits = try bench.environment.read { $0.snapshotId } - commitsBefore
         await bench.shop.close()
         return Result(buysPerSecond: Double(latencies.count) / seconds, p50: percentile(latencies, 0.5),
                       p99: percentile(latencies, 0.99), buys: latencies.count, seconds: seconds,
-                      buysPerCommit: Double(latencies.count) / Double(max(commits, 1)))
+                      buysPerCommit: Double(latencies.count) / Double(max(commits, 1)),
+                      writerMicroseconds: writer, processMicroseconds: process)
     }
 }
 

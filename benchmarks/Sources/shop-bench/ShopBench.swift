@@ -38,9 +38,12 @@ struct ShopBench {
                 return
             }
             let buys = try await DurableBuyBenchmark(folder: folder + "/buys", buyers: options.buyers, buys: options.buys).run()
-            let reads = try await DashboardBenchmark(folder: folder + "/reads", sales: options.sales, repeats: options.repeats).run()
+            let unsynced = try await DurableBuyBenchmark(folder: folder + "/buys-nosync", buyers: options.buyers, buys: options.buys,
+                                                         durability: .noSync).run()
+            let reads = options.purchasesOnly ? nil
+                : try await DashboardBenchmark(folder: folder + "/reads", sales: options.sales, repeats: options.repeats).run()
             try? FileManager.default.removeItem(atPath: folder)
-            print(ShopBenchReport(options: options, buys: buys, reads: reads, folder: folder, loadBefore: loadBefore,
+            print(ShopBenchReport(options: options, buys: buys, unsynced: unsynced, reads: reads, folder: folder, loadBefore: loadBefore,
                                   loadAfter: Machine.loadAverage(), elapsed: ContinuousClock.now - started).render())
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
@@ -57,6 +60,8 @@ struct ShopBenchOptions {
     var sales = 1_000_000
     var repeats = 200
     var quick = false
+    /// Only the purchase runs, not the dashboard and reports (`--purchases-only`).
+    var purchasesOnly = false
     /// Time `tenda serve` to its first /health instead (on an empty folder and on `sales` sales).
     var startup = false
     var runs = 5
@@ -81,11 +86,12 @@ struct ShopBenchOptions {
     }
 
     static let usage = """
-        usage: shop-bench [--quick] [--buyers N] [--buys N] [--sales N] [--repeats N]
+        usage: shop-bench [--quick] [--buyers N] [--buys N] [--sales N] [--repeats N] [--purchases-only]
                shop-bench --startup [--sales N] [--runs N] [--tenda PATH]
                shop-bench --auth [--quick] [--users N] [--sessions N] [--tokens N] [--calls N] [--wrk-seconds N] [--no-serve] [--perf] [--tenda PATH]
           --buyers   concurrent buyers in the durable purchase run (64)
-          --buys     purchases in that run (40,000)
+          --buys     purchases in that run (40,000); the same purchases run again with no fsync beside it
+          --purchases-only  only the purchase runs (full fsync and no fsync), not the dashboard and reports
           --sales    sales in the store for the dashboard and report run (1,000,000)
           --repeats  timed calls of each counter-backed query (200; full scans run 3 times)
           --quick    2,000 purchases, 20,000 sales, 20 repeats: a smoke test
@@ -139,6 +145,7 @@ struct ShopBenchOptions {
             case "--tokens": hotTokens = try number()
             case "--calls": calls = try number()
             case "--wrk-seconds": wrkSeconds = try number()
+            case "--purchases-only": purchasesOnly = true
             case "--no-serve": serve = false
             case "--perf": perf = true
             case "--tenda":

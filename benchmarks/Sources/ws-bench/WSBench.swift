@@ -11,6 +11,14 @@ import Glibc
 @main
 struct WSBench {
     static func main() async {
+        // The floor's server, started by `--socket-floor` as its own process.
+        if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--floor-server",
+           let port = Int(CommandLine.arguments[2]), let firstRead = Int(CommandLine.arguments[3]) {
+            do { try SocketFloorBenchmark.serve(port: port, firstRead: firstRead) } catch {
+                progress("ws-bench --floor-server: \(error)")
+                exit(1)
+            }
+        }
         let options: WSBenchOptions
         do {
             options = try WSBenchOptions(parsing: Array(CommandLine.arguments.dropFirst()))
@@ -39,6 +47,11 @@ struct WSBench {
         if options.replication {
             return await runMode({ try await ReplicationBenchmark(options: options).run() }) {
                 ReplicationReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
+            }
+        }
+        if options.socketFloor {
+            return await runMode({ try await SocketFloorBenchmark(options: options).run() }) {
+                SocketFloorReport(options: options, results: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
             }
         }
         if options.liveQueries {
@@ -74,6 +87,8 @@ struct WSBenchOptions {
     var replication = false
     /// `--live-queries`: LiveQueryBenchmark (the first of `subscribers` per path, at the first of `rates`).
     var liveQueries = false
+    /// `--socket-floor`: SocketFloorBenchmark, a bare NIO server's memory per idle connection, at each of `subscribers`.
+    var socketFloor = false
     /// Which of ``WatchedQuery/mix(today:)``'s five queries the query sockets watch (1-based), shared out in turn.
     var watchQueries = [1, 2, 3, 4, 5]
     var lagSubscribers = 50
@@ -95,6 +110,7 @@ struct WSBenchOptions {
                ws-bench --replication [--quick] [--seconds 15] [--lag-subscribers 50] [--lag-rates 100,1000]
                         [--fan-out-subscribers 10000] [--fan-out-rate 20] [--nats-server PATH]
                ws-bench --live-queries [--quick] [--subscribers 1000] [--rates 50] [--seconds 15] [--queries 1,2,3,4,5]
+               ws-bench --socket-floor [--subscribers 1000,10000]
           --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
           --rates           purchases per second of each live run (50,20)
           --seconds         length of each live run's purchases (15); --no-live skips the live runs
@@ -111,6 +127,9 @@ struct WSBenchOptions {
                             at the first --rates rate for --seconds; write-to-diff beside write-to-`new_sale`
                             (1,000 + 1,000 at 50/s; with --quick 200 + 200 at 20/s for 5 s); --queries picks which
                             of the five (1 products by stock, 2 low stock, 3 newest sales, 4 debts, 5 today's sales)
+          --socket-floor    the floor under "memory per idle connection" (issue 18): a bare SwiftNIO server in its own
+                            process (a 101 and a `ready` frame, nothing else) and the same subscribers, its RSS before and
+                            after, with NIO's default first read buffer and with tenda's 512 bytes
         Needs wrk on the PATH for the REST part (apt-get install wrk), nats-server for --replication.
         """
 
@@ -146,6 +165,7 @@ struct WSBenchOptions {
                 lagSubscribers = 20; lagRates = [100, 500]; fanOutSubscribers = 1_000
             case "--replication": replication = true
             case "--live-queries": liveQueries = true
+            case "--socket-floor": socketFloor = true
             case "--queries":
                 watchQueries = try numbers().map { Int($0) }
                 guard watchQueries.allSatisfy({ (1...5).contains($0) }) else { throw BenchError("--queries names queries 1 to 5") }
@@ -266,7 +286,7 @@ struct LiveBenchmark {
         let rssBefore = server.residentKB ?? 0
         let fileLimit = server.openFileLimit
 
-        progress("opening \(subscribers.grouped) subscribers …")
+        progress("opening \(subscribers.grouped) subscribers (a \(server.token.count)-character token in each upgrade request) …")
         let fleet = Fleet(count: subscribers)
         let (_, connectSeconds) = await timed { await fleet.open(port: server.port, token: server.token) }
         var hub = server.hubSubscribers()

@@ -57,11 +57,10 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
                                    connectionId: "fuzz")
     let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
                                          signInDeadline: .seconds(10))
-    // The handlers NIOWebSocketServerUpgrader adds, in its order, then the connection.
+    // The pipeline of an upgraded socket (WebSocketServerChannel): NIO's frame encoder and decoder, then the connection.
     try! await loop.executeInContext {
         try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: WebSocketConnection.maxMessageSize)))
-        try channel.pipeline.syncOperations.addHandler(WebSocketProtocolErrorHandler())
         try channel.pipeline.syncOperations.addHandler(connection)
     }
     try! await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
