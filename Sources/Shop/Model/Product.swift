@@ -47,3 +47,21 @@ public struct Product: Sendable, Equatable, BinaryCodable {
         mediaIds = try r.read(); active = try r.read(); createdAt = try r.read(); updatedAt = try r.read()
     }
 }
+
+extension BinaryView where Record == Product {
+    /// ``Product/isLowOnStock``, read in place: stock, threshold and `active` without the
+    /// product's strings (in ``Product/encode(to:)``'s order).
+    public var isLowOnStock: Bool {
+        get throws {
+            var r = reader
+            try r.skip(UInt64.self)
+            for _ in 0..<4 { try r.skip(String.self) }  // name, emoji, description, category
+            try r.skip(Int64.self); try r.skip(String.self)  // price, currency
+            let stock: Int64 = try r.read()
+            let threshold: Int64 = try r.read()
+            try r.skip([String].self)
+            let active: Bool = try r.read()
+            return active && stock <= threshold
+        }
+    }
+}

@@ -20,6 +20,12 @@ public struct SaleLine: Sendable, Equatable, BinaryCodable {
     public init(from r: inout BinaryReader) throws { productId = try r.read(); quantity = try r.read(); unitPrice = try r.read() }
 }
 
+extension SaleLine: BinarySkippable {
+    public static func skip(_ r: inout BinaryReader) throws(StoreError) {
+        try r.skip(UInt64.self); try r.skip(Int64.self); try r.skip(Int64.self)
+    }
+}
+
 /// A purchase on credit: it adds its total to the buyer's debt.
 public struct Sale: Sendable, Equatable, BinaryCodable {
     public var id: UInt64
@@ -53,6 +59,33 @@ public struct Sale: Sendable, Equatable, BinaryCodable {
     }
 }
 
+/// What the figures of a sale read from its stored bytes: its buyer, its time, its lines and
+/// the units refunded of each (in line order), the lines lent rather than decoded.
+public struct SaleFiguresView {
+    public var buyerId: UInt64
+    public var at: Date
+    public var lines: BinaryArrayView<SaleLine>
+    public var refundedQuantities: BinaryArrayView<Int64>
+}
+
+extension BinaryView where Record == Sale {
+    /// The fields reports add up, in one walk over the bytes (in ``Sale/encode(to:)``'s order).
+    public func figures() throws -> SaleFiguresView {
+        var r = reader
+        try r.skip(UInt64.self)
+        let buyerId: UInt64 = try r.read()
+        let lines = try r.readArrayView(of: SaleLine.self)
+        try r.skip(Int64.self); try r.skip(String.self); try r.skip(UInt64?.self)
+        let at: Date = try r.read()
+        try r.skip(UInt64?.self)
+        let refunded = try r.readArrayView(of: Int64.self)
+        guard refunded.count == lines.count else {
+            throw StoreError(.decodingFailed, "sale with \(lines.count) lines and \(refunded.count) refunded quantities")
+        }
+        return SaleFiguresView(buyerId: buyerId, at: at, lines: lines, refundedQuantities: refunded)
+    }
+}
+
 /// Money received from a user; it lowers their debt.
 public struct Payment: Sendable, Equatable, BinaryCodable {
     public var id: UInt64
@@ -82,11 +115,22 @@ public struct Payment: Sendable, Equatable, BinaryCodable {
     }
 }
 
+extension BinaryView where Record == Payment {
+    /// The amount and the time, in one walk over the bytes (in ``Payment/encode(to:)``'s order).
+    public func amountAndTime() throws -> (amount: Int64, at: Date) {
+        var r = reader
+        try r.skip(UInt64.self); try r.skip(UInt64.self)
+        let amount: Int64 = try r.read()
+        try r.skip(String.self); try r.skip(String.self); try r.skip(String.self); try r.skip(UInt64?.self)
+        return (amount, try r.read())
+    }
+}
+
 /// One signed line of the money ledger: positive raises the user's debt, negative lowers it.
 ///
 /// A user's debt is the sum of their entries; the shop's outstanding debt is the sum of all.
 public struct LedgerEntry: Sendable, Equatable, BinaryCodable {
-    public enum Kind: String, Sendable, CaseIterable, BinaryCodable {
+    public enum Kind: String, Sendable, CaseIterable, BinaryCodable, BinarySkippable {
         case sale, payment, refund, adjustment
     }
 
@@ -114,5 +158,16 @@ public struct LedgerEntry: Sendable, Equatable, BinaryCodable {
     public init(id: UInt64, userId: UInt64, kind: Kind, amount: Int64, currency: String, reference: String?, note: String, actorId: UInt64?, at: Date) {
         self.id = id; self.userId = userId; self.kind = kind; self.amount = amount; self.currency = currency
         self.reference = reference; self.note = note; self.actorId = actorId; self.at = at
+    }
+}
+
+extension BinaryView where Record == LedgerEntry {
+    /// The signed amount, read in place (in ``LedgerEntry/encode(to:)``'s order).
+    public var amount: Int64 {
+        get throws {
+            var r = reader
+            try r.skip(UInt64.self); try r.skip(UInt64.self); try r.skip(LedgerEntry.Kind.self)
+            return try r.read()
+        }
     }
 }

@@ -15,12 +15,15 @@ struct FullScanFigures: FiguresSource {
             sums[key] = try Checked.sum(sums[key] ?? 0, value, "revenue")
         }
         let lower = OrderedKey(Aggregates.startOfDay(first)), upper = OrderedKey(Aggregates.startOfDay(last + 1))
-        for record in try shop.sales.scan(txn, index: "time", from: lower, to: upper).items {
-            let sale = record.value
+        // Views of the records, not decoded ones: a report reads a few fields of each sale and
+        // payment, and decoding builds every array and string of a million records.
+        try shop.sales.forEachView(txn, index: "time", from: lower, to: upper) { _, view in
+            var sale = try view.figures()
             let day = Aggregates.day(sale.at)
             try add(&f.salesByDay, day, 1)
-            for (i, line) in sale.lines.enumerated() {
-                let units = line.quantity - sale.refundedQuantities[i]
+            while let lineView = try sale.lines.next(), let refundedView = try sale.refundedQuantities.next() {
+                let line = try lineView.decode()
+                let units = line.quantity - (try refundedView.decode())
                 let revenue = units &* line.unitPrice  // bounded like SaleLine.total
                 try add(&f.revenueByDay, day, revenue)
                 if perItem {
@@ -29,17 +32,20 @@ struct FullScanFigures: FiguresSource {
                     try add(&f.buyerRevenue, sale.buyerId, revenue)
                 }
             }
+            return true
         }
-        for record in try shop.payments.scan(txn, index: "time", from: lower, to: upper).items {
-            try add(&f.receivedByDay, Aggregates.day(record.value.at), record.value.amount)
+        try shop.payments.forEachView(txn, index: "time", from: lower, to: upper) { _, view in
+            let payment = try view.amountAndTime()
+            try add(&f.receivedByDay, Aggregates.day(payment.at), payment.amount)
+            return true
         }
         return f
     }
 
     func lowStockCount(_ shop: ShopCollections) throws -> Int {
         var count = 0
-        try shop.products.forEach(txn) { record in
-            if record.value.isLowOnStock { count += 1 }
+        try shop.products.forEachView(txn) { _, view in
+            if try view.isLowOnStock { count += 1 }
             return true
         }
         return count
@@ -47,8 +53,8 @@ struct FullScanFigures: FiguresSource {
 
     func outstandingDebt(_ shop: ShopCollections) throws -> Int64 {
         var total: Int64 = 0
-        try shop.ledger.forEach(txn) { record in
-            total = try Checked.sum(total, record.value.amount, "outstandingDebt")
+        try shop.ledger.forEachView(txn) { _, view in
+            total = try Checked.sum(total, try view.amount, "outstandingDebt")
             return true
         }
         return total

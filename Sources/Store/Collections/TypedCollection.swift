@@ -57,6 +57,17 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
         return try body(try Self.payload(of: stored))
     }
 
+    /// Calls `body` with a view of the record under `key`, its bytes borrowed from the map
+    /// (see ``BinaryView``): for reading a few fields without decoding the rest. Nil when
+    /// there is no such key. The view is valid only during `body`.
+    @inlinable
+    public func withView<R>(_ txn: ReadTransaction, _ key: Key, _ body: (BinaryView<Value>) throws -> R) throws -> R? {
+        try K.withEncoded(key) { k in
+            guard let stored = try txn.rawGet(dbi, k) else { return nil }
+            return try body(BinaryView(try Self.payload(of: stored)))
+        }
+    }
+
     /// The record under `key` with its version, or nil.
     public func record(_ txn: ReadTransaction, _ key: Key) throws -> Record? {
         try K.withEncoded(key) { k in
@@ -249,6 +260,35 @@ public struct TypedCollection<K: KeyCodec, V: ValueCodec>: Sendable {
     ) throws {
         try txn.scanRaw(dbi, lower: lower.map(K.encode), upper: upper.map(K.encode), reverse: reverse) { k, v in
             try visit(k, try Self.payload(of: v))
+        }
+    }
+
+    /// Visits views of the records (see ``BinaryView``) in key order (or reverse), their
+    /// bytes borrowed from the map, until `visit` returns false: a scan that reads a few
+    /// fields of each record without decoding the rest. A view is valid only during its call.
+    public func forEachView(
+        _ txn: ReadTransaction, from lower: Key? = nil, to upper: Key? = nil, reverse: Bool = false,
+        _ visit: (_ key: UnsafeRawBufferPointer, _ view: BinaryView<Value>) throws -> Bool
+    ) throws {
+        try txn.scanRaw(dbi, lower: lower.map(K.encode), upper: upper.map(K.encode), reverse: reverse) { k, v in
+            try visit(k, BinaryView(try Self.payload(of: v)))
+        }
+    }
+
+    /// Visits views of the records whose index keys fall in `from..<to`, in index order (or
+    /// reverse), until `visit` returns false: ``scan(_:index:from:to:options:)`` without
+    /// decoding or collecting the records. `visit` gets the record's primary key bytes and its
+    /// view, both valid only during the call.
+    public func forEachView(
+        _ txn: ReadTransaction, index name: String, from lower: OrderedKey?, to upper: OrderedKey?, reverse: Bool = false,
+        _ visit: (_ key: UnsafeRawBufferPointer, _ view: BinaryView<Value>) throws -> Bool
+    ) throws {
+        let index = try openIndex(name)
+        try txn.scanRaw(index.dbi, lower: lower?.bytes, upper: upper?.bytes, reverse: reverse) { _, primaryKey in
+            guard let stored = try txn.rawGet(dbi, primaryKey) else {
+                throw StoreError(.corrupted, "\(self.name).\(name) points at a missing record")
+            }
+            return try visit(primaryKey, BinaryView(try Self.payload(of: stored)))
         }
     }
 

@@ -8,7 +8,11 @@ import Foundation
 /// its closure returned throws ``StoreError/Code/closed``.
 public class ReadTransaction {
     @usableFromInline let txn: OpaquePointer
-    @usableFromInline var isOpen = true
+    /// Set to false when the transaction's closure returns. Checked on every access, so its
+    /// exclusivity is not enforced at run time as well: a transaction belongs to one thread
+    /// and the flag is written only after its closure has returned, so no two accesses
+    /// overlap, and the runtime's check (`swift_beginAccess`) cost each point read a call.
+    @usableFromInline @exclusivity(unchecked) final var isOpen = true
     let internals: InternalDatabases
 
     init(txn: OpaquePointer, internals: InternalDatabases) {
@@ -37,8 +41,9 @@ public class ReadTransaction {
     // MARK: Raw access, shared by collections, indexes, the feed and counters.
 
     /// The stored bytes for `key`, borrowed from the map: valid until this transaction ends.
+    /// Final, so a point read calls it directly rather than through the class's table.
     @usableFromInline
-    func rawGet(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws(StoreError) -> UnsafeRawBufferPointer? {
+    final func rawGet(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws(StoreError) -> UnsafeRawBufferPointer? {
         try checkOpen()
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val()

@@ -63,6 +63,19 @@ struct Product: BinaryCodable, Sendable {
     ]
 }
 
+extension BinaryView where Record == Product {
+    /// The stock, read in place: the fields before it (id, name, price) are skipped, not decoded.
+    var stock: Int {
+        get throws {
+            var r = reader
+            try r.skip(UInt64.self)
+            try r.skip(String.self)
+            try r.skip(Int64.self)
+            return try r.read()
+        }
+    }
+}
+
 typealias BytesCollection = TypedCollection<UInt64Key, BytesCodec>
 typealias ProductCollection = TypedCollection<UInt64Key, BinaryCodec<Product>>
 

@@ -1,14 +1,15 @@
 import BenchSupport
 import Store
 
-/// Random point reads, all in one read transaction: raw C, the Store's bytes API, the Store's typed API.
+/// Random point reads, all in one read transaction: raw C, the Store's bytes API, the Store's
+/// typed API, and a typed view reading one field from the borrowed bytes.
 ///
 /// Every variant reads the same keys in the same order and touches each value (adds up one
 /// byte, or one decoded field), and the sums are checked, so no variant can skip work.
 struct ReadBenchmark {
     struct Result {
         /// Reads per second (best run).
-        var raw = 0.0, bytes = 0.0, typed = 0.0
+        var raw = 0.0, bytes = 0.0, typed = 0.0, view = 0.0
     }
 
     let set: DataSet
@@ -28,10 +29,15 @@ struct ReadBenchmark {
             guard typed.result == expectedStock else {
                 throw BenchError("typed reads summed stock \(typed.result), expected \(expectedStock)")
             }
+            let view = try timed { try readView() }
+            guard view.result == expectedStock else {
+                throw BenchError("view reads summed stock \(view.result), expected \(expectedStock)")
+            }
             let n = Double(keys.count)
             best.raw = max(best.raw, n / raw.seconds)
             best.bytes = max(best.bytes, n / bytes.seconds)
             best.typed = max(best.typed, n / typed.seconds)
+            best.view = max(best.view, n / view.seconds)
         }
         return best
     }
@@ -80,6 +86,20 @@ struct ReadBenchmark {
             for key in keys {
                 guard let product = try collection.get(txn, key) else { throw BenchError("no product \(key)") }
                 sum &+= UInt64(product.stock)
+            }
+            return sum
+        }
+    }
+
+    /// `withView`: looks up a product and reads its stock from the borrowed bytes, skipping
+    /// the fields before it (no `Product`, no strings); adds up its stock.
+    private func readView() throws -> UInt64 {
+        let collection = set.products
+        return try set.store.read { txn in
+            var sum: UInt64 = 0
+            for key in keys {
+                guard let stock = try collection.withView(txn, key, { try $0.stock }) else { throw BenchError("no product \(key)") }
+                sum &+= UInt64(stock)
             }
             return sum
         }
