@@ -22,3 +22,13 @@ public func cpuSeconds(of pid: Int32) -> Double? {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+
+/// Bytes a process has caused to be written to storage so far (`write_bytes` of /proc/<pid>/io:
+/// what reaches the block layer, not what sits in the page cache unflushed).
+public func storageBytesWritten(of pid: Int32) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("write_bytes:") {
+        return Int(line.split(separator: " ").last ?? "")
+    }
+    return nil
+}

@@ -24,6 +24,8 @@ struct DurableBuyBenchmark {
         var writerMicroseconds: Double
         /// CPU time of the whole process per purchase (µs): the writer, the buyers' tasks, the kernel's share.
         var processMicroseconds: Double?
+        /// Bytes written to storage per purchase (KiB): LMDB's pages of each commit, and the meta page.
+        var kilobytesWritten: Double?
     }
 
     func run() async throws -> Result {
@@ -33,6 +35,7 @@ struct DurableBuyBenchmark {
         let commitsBefore = try bench.environment.read { $0.snapshotId }
         let writerBefore = bench.environment.writerCPUTime
         let processBefore = cpuSeconds(of: getpid())
+        let writtenBefore = storageBytesWritten(of: getpid())
         let (latencies, seconds) = try await timed {
             try await withThrowingTaskGroup(of: [Double].self) { group in
                 for b in 0..<buyers {
@@ -58,12 +61,17 @@ struct DurableBuyBenchmark {
         let writerSeconds = (bench.environment.writerCPUTime - writerBefore) / .seconds(1)
         let writer = writerSeconds * 1_000_000 / Double(latencies.count)
         let process = cpuSeconds(of: getpid()).flatMap { after in processBefore.map { (after - $0) * 1_000_000 / Double(latencies.count) } }
+        // After closing, so that a no-fsync store's pages are on the disk too and counted.
         let commits = try bench.environment.read { $0.snapshotId } - commitsBefore
         await bench.shop.close()
+        sync()
+        let written = storageBytesWritten(of: getpid()).flatMap { after in
+            writtenBefore.map { Double(after - $0) / 1_024 / Double(latencies.count) }
+        }
         return Result(buysPerSecond: Double(latencies.count) / seconds, p50: percentile(latencies, 0.5),
                       p99: percentile(latencies, 0.99), buys: latencies.count, seconds: seconds,
                       buysPerCommit: Double(latencies.count) / Double(max(commits, 1)),
-                      writerMicroseconds: writer, processMicroseconds: process)
+                      writerMicroseconds: writer, processMicroseconds: process, kilobytesWritten: written)
     }
 }
 

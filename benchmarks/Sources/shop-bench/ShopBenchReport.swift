@@ -19,13 +19,14 @@ struct ShopBenchReport {
         out.append("## Durable purchases: \(buys.buys.grouped) `buy` commands, \(options.buyers) concurrent buyers, full fsync, and again with no fsync")
         out.append("")
         var table = Table("measure", "full fsync", "no fsync")
-        let microseconds = { (value: Double?) in value.map { $0.fixed(1) } ?? "n/a" }
+        let figure = { (value: Double?) in value.map { $0.fixed(1) } ?? "n/a" }
         table.add("purchases per second", buys.buysPerSecond.grouped, unsynced.buysPerSecond.grouped)
         table.add("latency p50 (ms)", (buys.p50 * 1_000).fixed(2), (unsynced.p50 * 1_000).fixed(2))
         table.add("latency p99 (ms)", (buys.p99 * 1_000).fixed(2), (unsynced.p99 * 1_000).fixed(2))
         table.add("purchases per commit", buys.buysPerCommit.fixed(1), unsynced.buysPerCommit.fixed(1))
         table.add("writer thread CPU per purchase (µs)", buys.writerMicroseconds.fixed(1), unsynced.writerMicroseconds.fixed(1))
-        table.add("process CPU per purchase (µs)", microseconds(buys.processMicroseconds), microseconds(unsynced.processMicroseconds))
+        table.add("process CPU per purchase (µs)", figure(buys.processMicroseconds), figure(unsynced.processMicroseconds))
+        table.add("written to storage per purchase (KiB)", figure(buys.kilobytesWritten), figure(unsynced.kilobytesWritten))
         out.append(table.render())
         out.append("")
         out.append("""
