@@ -78,30 +78,22 @@ struct BotBenchOptions {
         """
 
     init(parsing arguments: [String]) throws {
-        var i = 0
-        func number() throws -> Int {
-            i += 1
-            guard i < arguments.count, let n = Int(arguments[i].replacingOccurrences(of: "_", with: "")), n > 0 else {
-                throw BenchError("\(arguments[i - 1]) needs a positive number")
-            }
-            return n
-        }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--messages": messages = try number()
-            case "--chats": chats = try number()
-            case "--paced": pacedMessages = try number()
-            case "--latency": latencySamples = try number()
-            case "--updates": updates = try number()
+        var line = Arguments(arguments)
+        while let option = line.next() {
+            switch option {
+            case "--messages": messages = try line.number()
+            case "--chats": chats = try line.number()
+            case "--paced": pacedMessages = try line.number()
+            case "--latency": latencySamples = try line.number()
+            case "--updates": updates = try line.number()
             case "--quick":
                 quick = true
                 messages = 2_000
                 pacedMessages = 60
                 latencySamples = 50
                 updates = 200
-            case let other: throw BenchError("unknown option \(other)")
+            case let other: throw line.unknown(other)
             }
-            i += 1
         }
     }
 

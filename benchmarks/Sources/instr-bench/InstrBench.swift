@@ -95,23 +95,15 @@ struct InstrBenchOptions {
         """
 
     init(parsing arguments: [String]) throws {
-        var i = 0
-        func number() throws -> Int {
-            i += 1
-            guard i < arguments.count, let n = Int(arguments[i].replacingOccurrences(of: "_", with: "")), n > 0 else {
-                throw BenchError("\(arguments[i - 1]) needs a positive number")
+        var line = Arguments(arguments)
+        while let option = line.next() {
+            switch option {
+            case "--purchases": purchases = try line.number()
+            case "--subscribers": subscribers = try line.number()
+            case "--gets": gets = try line.number()
+            case "--warm-up": warmUp = try line.number()
+            default: throw line.unknown(option)
             }
-            return n
-        }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--purchases": purchases = try number()
-            case "--subscribers": subscribers = try number()
-            case "--gets": gets = try number()
-            case "--warm-up": warmUp = try number()
-            default: throw BenchError("unknown option \(arguments[i])")
-            }
-            i += 1
         }
     }
 }

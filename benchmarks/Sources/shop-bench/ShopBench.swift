@@ -112,14 +112,7 @@ struct ShopBenchOptions {
         """
 
     init(parsing arguments: [String]) throws {
-        var i = 0
-        func number() throws -> Int {
-            i += 1
-            guard i < arguments.count, let n = Int(arguments[i].replacingOccurrences(of: "_", with: "")), n > 0 else {
-                throw BenchError("\(arguments[i - 1]) needs a positive number")
-            }
-            return n
-        }
+        var line = Arguments(arguments)
         if arguments.contains("--quick") {
             quick = true
             buys = 2_000
@@ -131,31 +124,27 @@ struct ShopBenchOptions {
             calls = 100_000
             wrkSeconds = 3
         }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--buyers": buyers = try number()
-            case "--buys": buys = try number()
-            case "--sales": sales = try number()
-            case "--repeats": repeats = try number()
-            case "--runs": runs = try number()
+        while let option = line.next() {
+            switch option {
+            case "--buyers": buyers = try line.number()
+            case "--buys": buys = try line.number()
+            case "--sales": sales = try line.number()
+            case "--repeats": repeats = try line.number()
+            case "--runs": runs = try line.number()
             case "--startup": startup = true
             case "--auth": auth = true
-            case "--users": users = try number()
-            case "--sessions": sessions = try number()
-            case "--tokens": hotTokens = try number()
-            case "--calls": calls = try number()
-            case "--wrk-seconds": wrkSeconds = try number()
+            case "--users": users = try line.number()
+            case "--sessions": sessions = try line.number()
+            case "--tokens": hotTokens = try line.number()
+            case "--calls": calls = try line.number()
+            case "--wrk-seconds": wrkSeconds = try line.number()
             case "--purchases-only": purchasesOnly = true
             case "--no-serve": serve = false
             case "--perf": perf = true
-            case "--tenda":
-                i += 1
-                guard i < arguments.count else { throw BenchError("--tenda needs a path") }
-                tenda = arguments[i]
+            case "--tenda": tenda = try line.text("a path")
             case "--quick": break
-            default: throw BenchError("unknown option \(arguments[i])")
+            default: throw line.unknown(option)
             }
-            i += 1
         }
         guard hotTokens <= 4_096 else { throw BenchError("--tokens is at most 4,096, what the server remembers") }
         guard hotTokens <= sessions else { throw BenchError("--tokens is at most --sessions") }
