@@ -27,7 +27,9 @@ import Testing
                 #expect(reply.status == .badRequest && reply.error == "invalid_input", "\(body): \(reply.status) \(reply.json)")
                 if let field { #expect(reply.errorField == field) }
             }
-            for query in ["/api/orders?state=bogus", "/api/contracts?state=bogus", "/api/products?limit=0", "/api/sales?cursor=%21"] {
+            // A cursor longer than any handed out (the OpenAPI's maxLength; the fuzzer sent 1,100 characters of valid base64url).
+            let longCursor = "/api/users?limit=151&cursor=" + String(repeating: "m", count: 1_025)
+            for query in ["/api/orders?state=bogus", "/api/contracts?state=bogus", "/api/products?limit=0", "/api/sales?cursor=%21", longCursor] {
                 let reply = try await client.call(.get, query, token: owner.access)
                 #expect(reply.status == .badRequest && reply.error == "invalid_input", "\(query): \(reply.json)")
             }

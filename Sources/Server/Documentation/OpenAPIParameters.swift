@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// The reusable parameters (components/parameters), named as the routes read them.
 enum OpenAPIParameters {
@@ -16,7 +17,7 @@ enum OpenAPIParameters {
                    "schema": OpenAPISchema.string()],
             "limit": query("limit", "Page size, 1 to 200 (default 50).", OpenAPISchema.integer(format: "int32", minimum: 1, maximum: 200)),
             "cursor": query("cursor", "The `next` of the previous page (base64url).",
-                            OpenAPISchema.string().merging(["minLength": 2, "maxLength": 1_024,
+                            OpenAPISchema.string().merging(["minLength": 2, "maxLength": PageCursor.maxTokenLength,
                                                             "pattern": "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"]) { a, _ in a }),
             "search": query("search", "Text to find in the product's name, description or category.", OpenAPISchema.string()),
             "category": query("category", "Only products of this category.", OpenAPISchema.string()),

@@ -17,11 +17,16 @@ public struct PageCursor: Sendable, Hashable, Codable {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// The longest token read: a key is at most 511 bytes (LMDB's limit), 684 characters of
+    /// base64url, so a longer token was never handed out. APIs document this bound.
+    public static let maxTokenLength = 1_024
+
     /// Reads a cursor from its token; nil when it is not one.
     public init?(token: String) {
+        guard !token.isEmpty, token.utf8.count <= Self.maxTokenLength else { return nil }
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard !token.isEmpty, let data = Data(base64Encoded: base64) else { return nil }
+        guard let data = Data(base64Encoded: base64) else { return nil }
         key = Array(data)
     }
 }
