@@ -69,7 +69,9 @@ public enum ShopImport {
             do {
                 try await apply(event, &refs, shop)
             } catch let error as ShopError {
-                throw ShopError(error.code, "event \(n) (\(event.type) at \(event.at)): \(error.message)", field: "events[\(n)]")
+                // The time as the document gives it, to find the event there.
+                let recorded = event.at.addingTimeInterval(-shift)
+                throw ShopError(error.code, "event \(n) (\(event.type) at \(recorded)): \(error.message)", field: "events[\(n)]")
             }
             summary.events += 1
             summary.byType[event.type, default: 0] += 1
