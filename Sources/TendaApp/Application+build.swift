@@ -93,11 +93,15 @@ private func makeFeedTravel(_ environment: Store.Environment, _ configuration: A
 }
 
 /// Loads the shop document into a shop with no users yet, then issues its owner a one-time login.
+///
+/// The demo's history is moved to end at the moment it is loaded: recorded on a fixed past
+/// day, it would otherwise show an empty "today" to anyone trying it later. A folder loaded
+/// before keeps the times it was given then.
 private func loadDemo(_ file: String, into shop: Shop, _ configuration: AppConfiguration) async throws -> DemoLogin? {
     if try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty {
         guard let json = FileManager.default.contents(atPath: file) else { throw AppConfigurationError("cannot read \(file)") }
-        let summary = try await ShopImport.run(json, into: shop)
-        configuration.logger.info("demo shop loaded: \(summary.users) users, \(summary.products) products, \(summary.events) events")
+        let summary = try await ShopImport.run(json, into: shop, timing: .endingAt(Date()))
+        configuration.logger.info("demo shop loaded: \(summary.users) users, \(summary.products) products, \(summary.events) events, times moved \(Int(summary.shift)) s to end now")
     }
     guard let owner = try shop.users(page: PageRequest(limit: 200), as: .system()).items.first(where: { $0.value.role == .owner }) else {
         return nil

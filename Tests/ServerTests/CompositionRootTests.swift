@@ -47,6 +47,27 @@ import Testing
         let environment = try await Environment.open(at: folder, configuration: .testing)
         await environment.close()
     }
+
+    @Test func theDemoShopEndsAtTheMomentItIsLoadedSoTodayHasSales() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-root-tests-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = LiveServer.configuration(folder: folder)
+        configuration.demoFile = DocumentationTests.packageRoot.appendingPathComponent("fixtures/demo-shop.json").path
+        let before = Date()
+        let app = try await buildApplication(configuration: configuration)
+        let after = Date()
+        do {
+            // The fixture's last event is a sale: moved, it is the newest sale, at the moment of loading.
+            let newest = try #require(try app.shop.sales(page: PageRequest(limit: 1), as: .system()).items.first?.value)
+            #expect(newest.at >= before.addingTimeInterval(-1) && newest.at <= after)
+            let dashboard = try app.shop.dashboard(now: newest.at, as: .system())
+            #expect(dashboard.todaySales > 0 && dashboard.todayRevenue > 0)
+        } catch {
+            await app.environment.close()
+            throw error
+        }
+        await app.environment.close()
+    }
 }
 
 /// Keeps what a logger was told, for a test to read the order of what happened.

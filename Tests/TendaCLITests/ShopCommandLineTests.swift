@@ -21,6 +21,7 @@ import Testing
         let imported = try cli.tenda("import", "--data-dir", folder, Self.demoShop)
         #expect(imported.status == 0, "\(imported.errors)")
         #expect(imported.output.contains("10 users, 44 products"))
+        #expect(!imported.output.contains("times moved"), "without --shift-to-now the recorded times are kept")
         // The token secret is kept beside the store, private to its owner.
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/token-secret")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -46,6 +47,23 @@ import Testing
         #expect(badRole.status != 0 && badRole.errors.contains("user, admin or owner"))
         let twice = try cli.tenda("import", "--data-dir", folder, Self.demoShop)
         #expect(twice.status != 0 && twice.errors.contains("already has users"))
+    }
+
+    @Test func importingWithShiftToNowEndsTheHistoryAtTheMomentOfImport() throws {
+        let folder = freshFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let before = Date()
+        let imported = try cli.tenda("import", "--data-dir", folder, "--shift-to-now", Self.demoShop)
+        let after = Date()
+        #expect(imported.status == 0, "\(imported.errors)")
+        // The fixture's latest time, 2026-11-20T22:29:29Z, moved onto the moment of import (whole seconds).
+        let latest: TimeInterval = 1_795_213_769
+        let moved = try #require(imported.output.components(separatedBy: "times moved ").dropFirst().first?
+            .split(separator: " ").first.flatMap { TimeInterval(String($0)) }, "\(imported.output)")
+        #expect(moved >= (before.timeIntervalSince1970 - latest).rounded(.down) - 1 && moved <= after.timeIntervalSince1970 - latest)
+        // The same books, moved in time: Marcos still owes what the fixture says.
+        let list = try cli.tenda("users", "list", "--data-dir", folder)
+        #expect(list.output.split(separator: "\n").contains { $0.contains("Marcos Vinícius Oliveira") && $0.contains("R$ 1.843,10") })
     }
 
     /// `tenda run`: a command of the table on the demo shop, as the system or as a user, and its refusals.

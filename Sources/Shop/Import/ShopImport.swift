@@ -6,6 +6,12 @@ import Store
 ///
 /// Nothing is written around the commands, so an imported shop obeys every rule a live one
 /// does (stock never negative, payments never above debt, legal order steps only).
+///
+/// The times can be moved (``Timing/endingAt(_:)``) so that a history recorded on a fixed past
+/// day ends at the moment of import: the demo shop (`tenda serve --demo`, `tenda import
+/// --shift-to-now`) then shows sales "today" whenever someone tries it. A real shop's document
+/// is imported at its recorded times unless asked otherwise, since moving them would falsify
+/// its books' dates.
 public enum ShopImport {
     /// What an import did.
     public struct Summary: Sendable, Equatable {
@@ -14,18 +20,23 @@ public enum ShopImport {
         public var events = 0
         /// Events by type ("sale": 1795, …).
         public var byType: [String: Int] = [:]
+        /// Seconds every time of the document was moved by (0 when imported as recorded).
+        public var shift: TimeInterval = 0
     }
 
-    /// Imports `json` into `shop`, which must hold no users yet.
-    public static func run(_ json: Data, into shop: Shop) async throws -> Summary {
-        let document: Document
-        do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            document = try decoder.decode(Document.self, from: json)
-        } catch {
-            throw ShopError(.invalidInput, "not a shop document: \(error)")
-        }
+    /// When the imported history happens.
+    public enum Timing: Sendable, Equatable {
+        /// At the times the document gives.
+        case asRecorded
+        /// Every time moved by one offset, so the document's latest time lands on `moment`
+        /// (rounded down to a whole second, so never after it): the same history with the
+        /// same gaps, ending then.
+        case endingAt(Date)
+    }
+
+    /// Imports `json` into `shop`, which must hold no users yet, at the times `timing` says.
+    public static func run(_ json: Data, into shop: Shop, timing: Timing = .asRecorded) async throws -> Summary {
+        var document = try decode(json)
         guard document.format == 1 else { throw ShopError.invalid("format", "unknown format \(document.format)") }
         guard document.shop.currency == shop.settings.currency else {
             throw ShopError.invalid("shop.currency", "the document is in \(document.shop.currency), the shop in \(shop.settings.currency)")
@@ -33,9 +44,11 @@ public enum ShopImport {
         guard try shop.users(page: PageRequest(limit: 1), as: .system()).items.isEmpty else {
             throw ShopError(.alreadyExists, "the shop already has users; import into an empty data folder")
         }
+        let shift = offset(to: timing, from: document.latest)
+        document.shift(by: shift)
 
         var refs = References()
-        var summary = Summary()
+        var summary = Summary(shift: shift)
         for u in document.users {
             let user = try await shop.execute(SeeTelegramUser(identity: TelegramIdentity(
                 telegramId: u.telegramId, firstName: u.name, username: u.username, languageCode: u.language)), as: .system(), at: u.at)
@@ -56,12 +69,34 @@ public enum ShopImport {
             do {
                 try await apply(event, &refs, shop)
             } catch let error as ShopError {
-                throw ShopError(error.code, "event \(n) (\(event.type) at \(event.at)): \(error.message)", field: "events[\(n)]")
+                // The time as the document gives it, to find the event there.
+                let recorded = event.at.addingTimeInterval(-shift)
+                throw ShopError(error.code, "event \(n) (\(event.type) at \(recorded)): \(error.message)", field: "events[\(n)]")
             }
             summary.events += 1
             summary.byType[event.type, default: 0] += 1
         }
         return summary
+    }
+
+    private static func decode(_ json: Data) throws -> Document {
+        do {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(Document.self, from: json)
+        } catch {
+            throw ShopError(.invalidInput, "not a shop document: \(error)")
+        }
+    }
+
+    /// The seconds that move `latest` onto the moment `timing` names; 0 to keep the times.
+    ///
+    /// Whole seconds, rounded down: the document's times are whole seconds (ISO 8601 without
+    /// fractions), so every moved time is one too and the latest lands at most a second
+    /// before the moment, never after it.
+    static func offset(to timing: Timing, from latest: Date?) -> TimeInterval {
+        guard case .endingAt(let moment) = timing, let latest else { return 0 }
+        return (moment.timeIntervalSince1970.rounded(.down) - latest.timeIntervalSince1970).rounded(.down)
     }
 
     private static func apply(_ e: Event, _ refs: inout References, _ shop: Shop) async throws {
@@ -142,6 +177,19 @@ public enum ShopImport {
         var users: [UserEntry]
         var products: [ProductEntry]
         var events: [Event]
+
+        /// The latest time anywhere in the document (users, products and events all carry one).
+        var latest: Date? { (users.map(\.at) + products.map(\.at) + events.map(\.at)).max() }
+
+        /// Moves every time in the document by `seconds`. Each time a command records (a
+        /// sale's, an order step's, a contract's confirmation) comes from one of these, so
+        /// the whole history moves together.
+        mutating func shift(by seconds: TimeInterval) {
+            guard seconds != 0 else { return }
+            for i in users.indices { users[i].at += seconds }
+            for i in products.indices { products[i].at += seconds }
+            for i in events.indices { events[i].at += seconds }
+        }
     }
 
     private struct ShopInfo: Decodable {
