@@ -97,6 +97,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     DocumentationRoutes().add(to: router)
 
     let heartbeat = Heartbeat(interval: configuration.heartbeatInterval)
+    let liveWrites = LiveWrites()
     let http1 = HTTP1Channel.Configuration(
         idleTimeout: TimeAmount(configuration.idleTimeout),
         httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxRequestHeadSize, maxHeaderListSize: configuration.maxRequestHeadSize,
@@ -129,7 +130,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                                                connectionId: UUID().uuidString, clientAddress: client.address,
                                                userAgent: request.headers.first(name: "User-Agent"))
                 return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,
-                                           signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),
+                                           liveWrites: liveWrites, signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),
                                            messageTimeout: TimeAmount(configuration.webSocketMessageTimeout))
             }
             guard let certificate else { return plain }

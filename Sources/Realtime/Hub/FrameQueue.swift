@@ -1,4 +1,4 @@
-/// A subscriber's queued frames, in arrival order, where a frame with a ``Frame/supersedesKey``
+/// A subscriber's queued frames, in arrival order, where a frame with a ``Frame/supersedes`` key
 /// replaces a still-queued older one with the same key.
 ///
 /// The replaced frame leaves a hole and the newer one goes to the back, so frames still come
@@ -7,14 +7,14 @@ struct FrameQueue {
     private var items: [Frame?] = []
     private var head = 0
     /// The position in `items` of the queued frame holding each supersedes key.
-    private var latest: [String: Int] = [:]
+    private var latest: [SupersedesKey: Int] = [:]
     /// How many frames are queued (holes not counted).
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
     mutating func append(_ frame: Frame) {
-        if let key = frame.supersedesKey {
+        if let key = frame.supersedes {
             if let older = latest[key] {
                 items[older] = nil
                 count -= 1
@@ -33,7 +33,7 @@ struct FrameQueue {
             head += 1
             guard let frame else { continue }
             count -= 1
-            if let key = frame.supersedesKey, latest[key] == head - 1 { latest[key] = nil }
+            if let key = frame.supersedes, latest[key] == head - 1 { latest[key] = nil }
             if head == items.count {
                 items.removeAll(keepingCapacity: true)
                 head = 0
@@ -71,7 +71,7 @@ struct FrameQueue {
         head = 0
         latest = [:]
         for (index, frame) in frames.enumerated() {
-            if let key = frame.supersedesKey { latest[key] = index }
+            if let key = frame.supersedes { latest[key] = index }
         }
     }
 }

@@ -155,9 +155,7 @@ public final class Hub: Sendable {
             for access in accessChanges {
                 apply(access, in: &s, ending: &ended, waking: &roleWakes, rereading: &rereads)
             }
-            for (event, frame) in zip(events, frames) {
-                offer(frame, audience: event.audience, in: &s, waking: &wakes)
-            }
+            if !frames.isEmpty { offer(frames, in: &s, waking: &wakes) }
             if let queryChange {
                 fold(queryChange, at: change.sequence, in: &s, rereading: &rereads, delivering: &deliveries)
             }
@@ -203,18 +201,18 @@ public final class Hub: Sendable {
         wakes.removeAll(keepingCapacity: true)
     }
 
-    /// Offers one frame to every subscriber, dropping those that ended or overflowed. The
-    /// audience is decided once per role here, not once per subscriber.
-    private func offer(_ frame: Frame, audience: Audience, in s: inout State, waking wakes: inout [any FrameSink]) {
-        let verdict = Audience.Verdict(audience)
+    /// Offers a change's frames (or one presence frame) to every subscriber, in one pass and one
+    /// lock of each, dropping those that ended or overflowed. Each frame's audience was decided
+    /// once per role when it was made (``Frame/verdict``), not once per subscriber.
+    private func offer(_ frames: [Frame], in s: inout State, waking wakes: inout [any FrameSink]) {
         var delivered = 0
         var dropped: [UInt64] = []
         for (id, subscriber) in s.subscribers {
-            let (result, wake) = subscriber.offer(frame, verdict: verdict)
+            let (queued, result, wake) = subscriber.offer(frames)
             if let wake { wakes.append(wake) }
+            delivered += queued
             switch result {
-            case .delivered: delivered += 1
-            case .skipped: break
+            case .delivered, .skipped: break
             case .overflowed:
                 slowConsumersCut.add(1, ordering: .relaxed)
                 dropped.append(id)
@@ -289,7 +287,7 @@ public final class Hub: Sendable {
                 s.subscribers[id] = subscriber
                 // No sink yet (it is handed over after the replay): nothing to wake.
                 if topics.contains(Topic.presence.rawValue), let frame = s.presenceFrame {
-                    _ = subscriber.offer(frame, verdict: Audience.Verdict(PresenceBoard.audience))
+                    _ = subscriber.offer([frame])
                 }
             }
             return (subscriber, s.position, ending)
@@ -395,7 +393,7 @@ public final class Hub: Sendable {
             let frame = Frame.presence(data: EventMapper.json(s.presence.snapshot), seq: s.position, at: Date())
             liveFramesEncoded.add(1, ordering: .relaxed)
             s.presenceFrame = frame
-            offer(frame, audience: PresenceBoard.audience, in: &s, waking: &wakes)
+            offer([frame], in: &s, waking: &wakes)
         }
         Self.wake(&wakes)
     }
@@ -404,7 +402,7 @@ public final class Hub: Sendable {
     func sendPresence(to subscriber: SubscriberState) {
         let wake = state.withLock { s -> (any FrameSink)? in
             guard let frame = s.presenceFrame, s.subscribers[subscriber.id] != nil else { return nil }
-            return subscriber.offer(frame, verdict: Audience.Verdict(PresenceBoard.audience)).wake
+            return subscriber.offer([frame]).wake
         }
         wake?.framesReady()
     }

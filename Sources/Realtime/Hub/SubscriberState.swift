@@ -111,20 +111,31 @@ final class SubscriberState: Sendable {
         return { @Sendable [self] in wakeReader() }
     }
 
-    /// Queues a live frame when the subscriber may see it, and returns the sink to wake (at
-    /// most once until it takes the queue). Called by the hub under its lock; the caller wakes
-    /// the sink after letting go of it.
-    func offer(_ frame: Frame, verdict: Audience.Verdict) -> (Offer, wake: (any FrameSink)?) {
-        let (result, waiter, sink) = state.withLock { s -> (Offer, CheckedContinuation<Frame?, Never>?, (any FrameSink)?) in
-            if s.finished { return (.gone, nil, nil) }
-            guard let topic = frame.topic, s.topicSet.contains(topic), verdict.admits(userId: userId, role: s.role) else {
-                return (.skipped, nil, nil)
+    /// Queues the live frames of one change (or one presence frame) that the subscriber may see,
+    /// in order, under one lock; returns how many were queued, how the offer went, and the sink
+    /// to wake (at most once until it takes the queue). Each frame carries its audience's
+    /// ``Frame/verdict``. Called by the hub under its lock; the caller wakes the sink after
+    /// letting go of it.
+    func offer(_ frames: [Frame]) -> (delivered: Int, result: Offer, wake: (any FrameSink)?) {
+        var handed: (reader: CheckedContinuation<Frame?, Never>, frame: Frame)?
+        let (delivered, result, sink) = state.withLock { s -> (Int, Offer, (any FrameSink)?) in
+            if s.finished { return (0, .gone, nil) }
+            var delivered = 0
+            var sink: (any FrameSink)?
+            for frame in frames {
+                guard let topic = frame.topic, s.topicSet.contains(topic), let verdict = frame.verdict,
+                      verdict.admits(userId: userId, role: s.role) else { continue }
+                if let sequence = frame.sequence, sequence <= s.liveAfter { continue }
+                let (result, reader, wake) = enqueue(frame, &s)
+                if let reader { handed = (reader, frame) }
+                if let wake { sink = wake }
+                if case .overflowed = result { return (delivered, .overflowed, sink) }
+                delivered += 1
             }
-            if let sequence = frame.sequence, sequence <= s.liveAfter { return (.skipped, nil, nil) }
-            return enqueue(frame, &s)
+            return (delivered, delivered > 0 ? .delivered : .skipped, sink)
         }
-        waiter?.resume(returning: frame)
-        return (result, sink)
+        handed?.reader.resume(returning: handed?.frame)
+        return (delivered, result, sink)
     }
 
     /// Hands `frame` to the parked reader or queues it; a queue past its limit is replaced by

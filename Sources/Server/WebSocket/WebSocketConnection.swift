@@ -11,9 +11,9 @@ import Realtime
 /// and nothing else: no task parked on the socket, whose async stack would stay allocated
 /// (hummingbird-websocket's server kept one per connection, about 12 KB of an idle one's 30).
 ///
-/// Live frames: the hub calls ``framesReady()`` once per commit; the connection takes
-/// everything queued on its event loop and writes it as consecutive, complete, unmasked text
-/// frames with one flush. While the channel is not writable (the peer stops reading) it takes
+/// Live frames: the hub calls ``framesReady()`` once per commit; the connection joins its event
+/// loop's ``LiveWrites/LoopQueue``, whose one task per pass takes everything queued for each
+/// ready connection and writes it as consecutive, complete, unmasked text frames with one flush. While the channel is not writable (the peer stops reading) it takes
 /// nothing, so the hub's bounded queue fills and a reader that never catches up is cut off
 /// there with `resync`; the connection writes that frame and closes with 1008.
 ///
@@ -64,6 +64,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private let deflate: Bool
     private let heartbeat: Heartbeat
     private let metrics: ServerMetrics
+    /// Where ``framesReady()`` puts this connection: its loop's list of sockets to write.
+    private let liveWrites: LiveWrites.LoopQueue
 
     private var context: ChannelHandlerContext?
     /// Writes from here go below the pipeline's frame encoder, straight to the socket.
@@ -90,8 +92,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var pingOutstanding = false
 
     init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, heartbeat: Heartbeat, metrics: ServerMetrics,
-         signInDeadline: TimeAmount, messageTimeout: TimeAmount = .seconds(10)) {
+         liveWrites: LiveWrites, signInDeadline: TimeAmount, messageTimeout: TimeAmount = .seconds(10)) {
         self.eventLoop = eventLoop
+        self.liveWrites = liveWrites.queue(for: eventLoop)
         self.session = session
         self.signInDeadline = signInDeadline
         self.messageTimeout = messageTimeout
@@ -154,7 +157,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { drain() }
+        if context.channel.isWritable {
+            var encoded = EncodedFrames()
+            drain(encoded: &encoded)
+        }
         updateReading()
         context.fireChannelWritabilityChanged()
     }
@@ -421,22 +427,23 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<Void> in
             guard let rawWriter, !closeSent else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
             let written = eventLoop.makePromise(of: Void.self)
-            rawWriter.writeAndFlush(NIOAny(Self.encode(frames, allocator: rawWriter.channel.allocator)), promise: written)
+            rawWriter.writeAndFlush(NIOAny(EncodedFrames.encode(frames, allocator: rawWriter.channel.allocator)), promise: written)
             return written.futureResult
         }.get()
     }
 
     func framesReady() {
-        eventLoop.execute { [self] in drain() }
+        liveWrites.add(self)
     }
 
-    /// Writes everything queued in one buffer with one flush; closes the connection when the
-    /// subscription was cut off for reading too slowly.
-    private func drain() {
+    /// Writes everything queued in one buffer with one flush (the bytes shared with the
+    /// connections of the same pass that got the same frames); closes the connection when the
+    /// subscription was cut off for reading too slowly. On the event loop.
+    func drain(encoded: inout EncodedFrames) {
         guard let rawWriter, let subscription = live, rawWriter.channel.isWritable else { return }
         let (frames, ended) = subscription.takeQueued()
         if !frames.isEmpty {
-            rawWriter.writeAndFlush(NIOAny(Self.encode(frames, allocator: rawWriter.channel.allocator)), promise: nil)
+            rawWriter.writeAndFlush(NIOAny(encoded.buffer(for: frames, allocator: rawWriter.channel.allocator)), promise: nil)
         }
         guard ended else { return }
         live = nil
@@ -451,12 +458,6 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         // Otherwise the session replaced or dropped the subscription, it ended with a
         // `since_too_old` resync the client answers by reloading, or the hub stopped with the
         // server, whose `Heartbeat` closes every socket with 1001: the connection stays until then.
-    }
-
-    static func encode(_ frames: [Frame], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: frames.reduce(0) { $0 + $1.bytes.count + 10 })
-        for frame in frames { buffer.writeTextFrame(frame.bytes) }
-        return buffer
     }
 
     // MARK: Heartbeat

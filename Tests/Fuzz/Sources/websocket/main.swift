@@ -56,7 +56,7 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
     let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: Fixture.conversation, queryToken: fuzzShop.ownerToken,
                                    connectionId: "fuzz")
     let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
-                                         signInDeadline: .seconds(10))
+                                         liveWrites: LiveWrites(), signInDeadline: .seconds(10))
     // The pipeline of an upgraded socket (WebSocketServerChannel): NIO's frame encoder and decoder, then the connection.
     try! await loop.executeInContext {
         try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
