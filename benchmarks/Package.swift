@@ -23,6 +23,8 @@ let package = Package(
         // ws-bench's WebSocket client; the same versions as the main package's.
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
+        // ws-bench's socket floor with NIO's WebSocket handlers; the main package's version.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // liblmdb called directly from C: the baseline every Store figure is compared with.
@@ -59,6 +61,9 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The socket floor's second server: NIO's own WebSocket upgrade and frame handlers.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
         // The bot: the outbox's delivery rate and latency against a local stand-in of the Bot API

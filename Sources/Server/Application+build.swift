@@ -127,7 +127,7 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                     peer: channel.remoteAddress?.ipAddress, forwardedFor: request.headers["X-Forwarded-For"],
                     forwardedProto: request.headers.first(name: "X-Forwarded-Proto"))
                 let session = WebSocketSession(shop: shop, hub: hub, bridge: bridge, queryToken: token, queryResume: resume,
-                                               connectionId: UUID().uuidString, clientAddress: client.address,
+                                               clientAddress: client.address,
                                                userAgent: request.headers.first(name: "User-Agent"))
                 return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,
                                            liveWrites: liveWrites, signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),

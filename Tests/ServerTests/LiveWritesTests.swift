@@ -6,7 +6,7 @@ import Testing
 
 /// The per-loop writing of live frames: one encoding shared by the sockets of a pass that got the
 /// same frames, and every socket a loop was handed written in that pass.
-@Suite struct LiveWritesTests {
+@Suite(.timeLimit(.minutes(1))) struct LiveWritesTests {
     private func event(_ seq: UInt64, _ name: String, _ data: String) -> Frame {
         Frame.event(HubEvent(sequence: seq, topic: .sales, name: name, data: Array(data.utf8), audience: .everyone,
                              at: Date(timeIntervalSince1970: 1_764_547_200)))
@@ -48,7 +48,7 @@ import Testing
     /// Thirty sockets on the server's loops, owners and users interleaved: the hub wakes them all
     /// for one purchase, each loop writes its share in one pass, and every socket gets exactly the
     /// frames its role may see (an owner's encoding is never handed to a user, or the reverse).
-    @Test(.timeLimit(.minutes(1))) func everySocketOfAPassGetsExactlyItsOwnFrames() async throws {
+    @Test func everySocketOfAPassGetsExactlyItsOwnFrames() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, port in
             let owner = try await client.signIn(telegramId: LiveServer.ownerTelegramId, firstName: "Olga")

@@ -93,6 +93,10 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                         // A WebSocket has its own limits (the sign-in deadline, the heartbeat, the message caps).
                         let httpLimits = try channel.pipeline.syncOperations.handler(type: RequestReadLimits.self)
                         channel.pipeline.syncOperations.removeHandler(httpLimits, promise: nil)
+                        // NIO's decoder only while a frame is read (``WebSocketFrameReader``), not for the socket's life.
+                        let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+                        channel.pipeline.syncOperations.removeHandler(decoder, promise: nil)
+                        try channel.pipeline.syncOperations.addHandler(WebSocketFrameReader(maxFrameSize: WebSocketConnection.maxMessageSize))
                         try channel.pipeline.syncOperations.addHandler(makeConnection(channel, head, PerMessageDeflate.offered(in: head.headers)))
                         return .webSocket
                     }

@@ -29,8 +29,9 @@ final class WebSocketSession: @unchecked Sendable {
     private var queryToken: String?
     /// The address's `since` and `epoch`, until the first `subscribe` uses them.
     private var queryResume: Resume?
-    /// The key of this connection's presence.
-    private let connectionId: String
+    /// The key of this connection's presence: kept as 16 bytes, made text only when presence is
+    /// set or cleared (an idle socket's 36-character string was 80 bytes of heap).
+    private let connectionId: UUID
     /// The upgrade request's client address (through trusted proxies) and `User-Agent`, for the audit trail.
     private let clientAddress: String?
     private let userAgent: String?
@@ -59,13 +60,13 @@ final class WebSocketSession: @unchecked Sendable {
     }
 
     /// A session whose commands run here (a single box, a primary).
-    convenience init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, queryResume: Resume? = nil, connectionId: String,
+    convenience init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, queryResume: Resume? = nil, connectionId: UUID = UUID(),
                      clientAddress: String? = nil, userAgent: String? = nil) {
         self.init(shop: shop, hub: hub, bridge: CommandBridge(shop: shop, commandLine: commandLine), queryToken: queryToken,
                   queryResume: queryResume, connectionId: connectionId, clientAddress: clientAddress, userAgent: userAgent)
     }
 
-    init(shop: Shop, hub: Hub, bridge: CommandBridge, queryToken: String?, queryResume: Resume? = nil, connectionId: String,
+    init(shop: Shop, hub: Hub, bridge: CommandBridge, queryToken: String?, queryResume: Resume? = nil, connectionId: UUID = UUID(),
          clientAddress: String? = nil, userAgent: String? = nil) {
         self.shop = shop
         self.queryResume = queryResume?.since == nil && queryResume?.epoch == nil ? nil : queryResume
@@ -125,7 +126,7 @@ final class WebSocketSession: @unchecked Sendable {
             replay?.cancel()
             current?.unsubscribe()
             current = nil
-            hub.removePresence(connectionId: connectionId)
+            hub.removePresence(connectionId: connectionId.uuidString)
         }
     }
 
@@ -248,7 +249,7 @@ final class WebSocketSession: @unchecked Sendable {
             guard let current, let id = message.id else { return sendError(message.id, "invalid_input", "unwatch names the watch's id", connection) }
             hub.unwatch(current, id: id)
         case "presence":
-            hub.setPresence(connectionId: connectionId, userId: caller.userId, role: current?.role ?? .user, view: message.view)
+            hub.setPresence(connectionId: connectionId.uuidString, userId: caller.userId, role: current?.role ?? .user, view: message.view)
         case "ping":
             connection.send(Array(#"{"type":"pong"}"#.utf8))
         case "command":

@@ -12,9 +12,10 @@ import Glibc
 struct WSBench {
     static func main() async {
         // The floor's server, started by `--socket-floor` as its own process.
-        if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--floor-server",
+        if (4...5).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "--floor-server",
            let port = Int(CommandLine.arguments[2]), let firstRead = Int(CommandLine.arguments[3]) {
-            do { try SocketFloorBenchmark.serve(port: port, firstRead: firstRead) } catch {
+            let webSocket = CommandLine.arguments.count == 5 && CommandLine.arguments[4] == "websocket"
+            do { try SocketFloorBenchmark.serve(port: port, firstRead: firstRead, webSocket: webSocket) } catch {
                 progress("ws-bench --floor-server: \(error)")
                 exit(1)
             }

@@ -53,14 +53,14 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
     await fuzzShop.restoreOwner()
     let loop = NIOAsyncTestingEventLoop()
     let channel = NIOAsyncTestingChannel(loop: loop)
-    let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: Fixture.conversation, queryToken: fuzzShop.ownerToken,
-                                   connectionId: "fuzz")
+    let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: Fixture.conversation, queryToken: fuzzShop.ownerToken)
     let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
                                          liveWrites: LiveWrites(), signInDeadline: .seconds(10))
-    // The pipeline of an upgraded socket (WebSocketServerChannel): NIO's frame encoder and decoder, then the connection.
+    // The pipeline of an upgraded socket (WebSocketServerChannel): NIO's frame encoder, the reader that holds NIO's
+    // frame decoder while a frame is read, then the connection.
     try! await loop.executeInContext {
         try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: WebSocketConnection.maxMessageSize)))
+        try channel.pipeline.syncOperations.addHandler(WebSocketFrameReader(maxFrameSize: WebSocketConnection.maxMessageSize))
         try channel.pipeline.syncOperations.addHandler(connection)
     }
     try! await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
