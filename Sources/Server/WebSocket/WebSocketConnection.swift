@@ -67,9 +67,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// Where ``framesReady()`` puts this connection: its loop's list of sockets to write.
     private let liveWrites: LiveWrites.LoopQueue
 
+    /// The connection's place in the pipeline; nothing but the socket is below it for writes (the
+    /// server takes NIO's frame encoder out: frames are written here as bytes).
     private var context: ChannelHandlerContext?
-    /// Writes from here go below the pipeline's frame encoder, straight to the socket.
-    private var rawWriter: ChannelHandlerContext?
     /// The subscription whose live frames this connection takes (after its replay).
     private var live: Subscription?
     /// A fragmented message so far, and how many frames it came in.
@@ -81,6 +81,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var reading = true
     private var closeSent = false
     private var signedIn = false
+    /// The sign-in deadline's timer, until the socket signs in or closes.
+    private var signInTimer: NIOScheduledCallback?
     /// The session's token notices (``schedule(_:at:then:at:)``): the one the timer will hand over,
     /// and the one after it with its date (the timer is set for it once the first is handed over).
     private var tokenNotice: Inbound?
@@ -107,11 +109,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        rawWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         metrics.webSocketOpened()
         heartbeat.watch(self)
         enqueue(.opened)
-        try? context.eventLoop.scheduleCallback(in: signInDeadline, handler: ConnectionTimer(connection: self, kind: .signInDeadline))
+        signInTimer = try? context.eventLoop.scheduleCallback(in: signInDeadline, handler: ConnectionTimer(connection: self, kind: .signInDeadline))
     }
 
     /// A socket still not signed in at its deadline gets the error and a 1008 close.
@@ -123,17 +124,24 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     /// The session has signed the caller in: the sign-in deadline no longer applies.
     func markSignedIn() {
-        eventLoop.execute { [self] in signedIn = true }
+        eventLoop.execute { [self] in
+            signedIn = true
+            // Out of the loop's timer queue now, not at the deadline: after a storm of connections
+            // the queue would otherwise hold every socket's deadline as well as its token's timer.
+            signInTimer?.cancel()
+            signInTimer = nil
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
-        rawWriter = nil
         live = nil
         fragments = nil
         messageDeadline?.cancel()
         messageDeadline = nil
         cancelTokenNotices()
+        signInTimer?.cancel()
+        signInTimer = nil
         metrics.webSocketClosed()
         heartbeat.forget(self)
         enqueue(.closed)
@@ -347,10 +355,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// what was written before.
     func send(_ message: [UInt8]) {
         eventLoop.execute { [self] in
-            guard let rawWriter, !closeSent else { return }
-            var buffer = rawWriter.channel.allocator.buffer(capacity: message.count + 10)
+            guard let context, !closeSent else { return }
+            var buffer = context.channel.allocator.buffer(capacity: message.count + 10)
             buffer.writeTextFrame(message)
-            rawWriter.writeAndFlush(NIOAny(buffer), promise: nil)
+            context.writeAndFlush(NIOAny(buffer), promise: nil)
         }
     }
 
@@ -385,13 +393,13 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     @discardableResult
     private func writeControl(opcode: UInt8, payload: ByteBuffer) -> EventLoopFuture<Void> {
-        guard let rawWriter else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
-        var frame = rawWriter.channel.allocator.buffer(capacity: payload.readableBytes + 2)
+        guard let context else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        var frame = context.channel.allocator.buffer(capacity: payload.readableBytes + 2)
         frame.writeInteger(0x80 | opcode)  // FIN + opcode
         frame.writeInteger(UInt8(payload.readableBytes))  // control payloads are < 126 bytes
         frame.writeImmutableBuffer(payload)
         let written = eventLoop.makePromise(of: Void.self)
-        rawWriter.writeAndFlush(NIOAny(frame), promise: written)
+        context.writeAndFlush(NIOAny(frame), promise: written)
         return written.futureResult
     }
 
@@ -425,9 +433,9 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     private func write(_ frames: [Frame]) async throws {
         try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<Void> in
-            guard let rawWriter, !closeSent else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            guard let context, !closeSent else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
             let written = eventLoop.makePromise(of: Void.self)
-            rawWriter.writeAndFlush(NIOAny(EncodedFrames.encode(frames, allocator: rawWriter.channel.allocator)), promise: written)
+            context.writeAndFlush(NIOAny(EncodedFrames.encode(frames, allocator: context.channel.allocator)), promise: written)
             return written.futureResult
         }.get()
     }
@@ -440,10 +448,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// connections of the same pass that got the same frames); closes the connection when the
     /// subscription was cut off for reading too slowly. On the event loop.
     func drain(encoded: inout EncodedFrames) {
-        guard let rawWriter, let subscription = live, rawWriter.channel.isWritable else { return }
+        guard let context, let subscription = live, context.channel.isWritable else { return }
         let (frames, ended) = subscription.takeQueued()
         if !frames.isEmpty {
-            rawWriter.writeAndFlush(NIOAny(encoded.buffer(for: frames, allocator: rawWriter.channel.allocator)), promise: nil)
+            context.writeAndFlush(NIOAny(encoded.buffer(for: frames, allocator: context.channel.allocator)), promise: nil)
         }
         guard ended else { return }
         live = nil

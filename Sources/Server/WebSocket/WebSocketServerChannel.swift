@@ -93,9 +93,12 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                         // A WebSocket has its own limits (the sign-in deadline, the heartbeat, the message caps).
                         let httpLimits = try channel.pipeline.syncOperations.handler(type: RequestReadLimits.self)
                         channel.pipeline.syncOperations.removeHandler(httpLimits, promise: nil)
-                        // NIO's decoder only while a frame is read (``WebSocketFrameReader``), not for the socket's life.
+                        // NIO's decoder only while a frame is read (``WebSocketFrameReader``), not for the socket's life;
+                        // no frame encoder (the connection writes frames as bytes).
                         let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
                         channel.pipeline.syncOperations.removeHandler(decoder, promise: nil)
+                        let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+                        channel.pipeline.syncOperations.removeHandler(encoder, promise: nil)
                         try channel.pipeline.syncOperations.addHandler(WebSocketFrameReader(maxFrameSize: WebSocketConnection.maxMessageSize))
                         try channel.pipeline.syncOperations.addHandler(makeConnection(channel, head, PerMessageDeflate.offered(in: head.headers)))
                         return .webSocket
@@ -168,3 +171,9 @@ struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 }
+
+/// NIO's upgrader puts its frame encoder in every upgraded channel and does not declare it
+/// removable, though it keeps nothing a removal could lose (a header buffer it reuses). The
+/// connection writes its frames as bytes, so the encoder is taken out the way NIO takes out any
+/// removable handler, and an idle socket does not keep it and its context (~210 bytes).
+extension WebSocketFrameEncoder: @retroactive RemovableChannelHandler {}

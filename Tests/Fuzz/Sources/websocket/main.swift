@@ -56,10 +56,9 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
     let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: Fixture.conversation, queryToken: fuzzShop.ownerToken)
     let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
                                          liveWrites: LiveWrites(), signInDeadline: .seconds(10))
-    // The pipeline of an upgraded socket (WebSocketServerChannel): NIO's frame encoder, the reader that holds NIO's
-    // frame decoder while a frame is read, then the connection.
+    // The pipeline of an upgraded socket (WebSocketServerChannel): the reader that holds NIO's frame decoder while a
+    // frame is read, then the connection (which writes its frames as bytes).
     try! await loop.executeInContext {
-        try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
         try channel.pipeline.syncOperations.addHandler(WebSocketFrameReader(maxFrameSize: WebSocketConnection.maxMessageSize))
         try channel.pipeline.syncOperations.addHandler(connection)
     }
