@@ -119,15 +119,14 @@ import Testing
 
             let adminFrames = FrameCollector(), anaFrames = FrameCollector(), brunoFrames = FrameCollector()
             let subscribe = #"{"type":"subscribe","topics":["sales","inventory","notifications"]}"#
-            let names = { (collector: FrameCollector) async in Frames(await collector.received()).events.compactMap { $0["event"] as? String } }
             async let adminSocket: Void = webSocket(port: port, token: cast.admin.access, send: [subscribe], into: adminFrames) {
-                Set(await names(adminFrames)).isSuperset(of: ["sale_refunded", "debt_update", "inventory_update"])
+                Set(await Self.names(adminFrames)).isSuperset(of: ["sale_refunded", "debt_update", "inventory_update"])
             }
             async let anaSocket: Void = webSocket(port: port, token: cast.ana.access, send: [subscribe], into: anaFrames) {
-                Set(await names(anaFrames)).isSuperset(of: ["sale_refunded", "debt_update", "notification"])
+                Set(await Self.names(anaFrames)).isSuperset(of: ["sale_refunded", "debt_update", "notification"])
             }
             async let brunoSocket: Void = webSocket(port: port, token: cast.bruno.access, send: [subscribe], into: brunoFrames) {
-                await names(brunoFrames).contains("inventory_update")
+                await Self.names(brunoFrames).contains("inventory_update")
             }
             try await server.waitForSubscribers(3)
             let refunded = try await client.call(.post, "/api/sales/\(s)/refund", token: cast.admin.access,
@@ -150,9 +149,14 @@ import Testing
             let stock = Frames(await brunoFrames.received()).events.first { $0["event"] as? String == "inventory_update" }?["data"] as? [String: Any]
             #expect(stock?["stock"] as? Int == 9)
             // Ana's sale and debt are not Bruno's to see.
-            #expect(!(await names(brunoFrames)).contains { ["sale_refunded", "debt_update", "notification"].contains($0) })
+            #expect(!(await Self.names(brunoFrames)).contains { ["sale_refunded", "debt_update", "notification"].contains($0) })
         }
         await server.discard()
+    }
+
+    /// The names of the events a socket received, in order.
+    static func names(_ collector: FrameCollector) async -> [String] {
+        Frames(await collector.received()).events.compactMap { $0["event"] as? String }
     }
 
     @Test func theDocumentDescribesTheRefundRoute() async throws {
