@@ -116,7 +116,7 @@ enum CommandTable {
                                   "Lowers the buyer's debt by the refunded units' price (a `refund` ledger entry), puts the units back " +
                                       "in stock unless `restock` is false, notifies the buyer and answers the sale with its " +
                                       "`refundedQuantities`. Never more than was sold: more units than are left is 422 `rule_broken` " +
-                                      "(field `items[n].quantity`), and a sale refunded in full is 422 too.")],
+                                      "(field `items[n].quantity`); so are a product the sale does not hold and a sale refunded in full.")],
                     errors: [.notFound, .unprocessable]),
         ]
     }

@@ -114,7 +114,8 @@ public struct Refund: ShopCommand {
         var refunded: [SaleLine] = []
         for (n, item) in wanted.enumerated() {
             guard let i = sale.lines.firstIndex(where: { $0.productId == item.productId }) else {
-                throw ShopError(.invalidInput, "the sale has no such product", field: "items[\(n)].productId")
+                // Well-formed input that names a product the sale never held: a rule across records (422).
+                throw ShopError(.ruleBroken, "the sale has no such product", field: "items[\(n)].productId")
             }
             guard item.quantity <= sale.lines[i].quantity - sale.refundedQuantities[i] else {
                 throw ShopError(.ruleBroken, "more units than were sold and not yet refunded", field: "items[\(n)].quantity")
