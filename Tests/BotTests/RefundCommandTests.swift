@@ -2,6 +2,7 @@ import Bot
 import Foundation
 import Shop
 import Store
+import Telegram
 import Testing
 
 /// `/estornar`: an admin refunds a whole sale or some of its units from the chat, confirming
@@ -63,6 +64,28 @@ import Testing
         // Diego hears of each refund, in the catalogue's words.
         let notices = try demo.shop.notifications(page: PageRequest(limit: 50), as: try demo.principal(DemoShop.userTelegramId)).page.items
         #expect(notices.filter { $0.value.kind == "sale_refunded" && $0.value.params?["sale"] == s }.count == 2)
+    }
+
+    /// In the chat, with the bot running against the stand-in Telegram: the admin taps the
+    /// confirmation, the message turns into the refund, and the buyer gets their notice.
+    @Test func aRefundConfirmedInTheChatTellsTheBuyerInTelegram() async throws {
+        try await LiveBot.run { live, _, _ in
+            let coxinha = try live.demo.product(named: "Coxinha")
+            _ = try await live.say("/buy 2 coxinha @diegof ok", as: LiveBot.admin)
+            let sale = try #require(try live.demo.shop.sales(page: PageRequest(limit: 1), as: .system()).items.first?.value)
+            #expect(sale.lines.map(\.quantity) == [2] && sale.lines.first?.productId == coxinha.key)
+            let before = live.sent(to: LiveBot.user.id).count
+            let prompt = try await live.say("/estornar \(sale.publicId) 1 coxinha", as: LiveBot.admin)
+            let confirm = "/estornar \(sale.publicId) 1 \(coxinha.value.publicId) ok"
+            #expect(prompt.replyMarkup?.inlineKeyboard.first?.first?.callbackData == confirm)
+            live.telegram.pushCallback(confirm, from: LiveBot.admin)
+            let edited = try await live.telegram.waitFor("editMessageText", count: 1)
+            #expect(try edited[0].decode(EditMessageText.self).text.contains("Estorno da venda \(sale.publicId)"))
+            let received = try await live.waitForMessages(to: LiveBot.user.id, count: before + 1)
+            #expect(received.contains { $0.text.contains("Estorno da venda \(sale.publicId)") && $0.text.contains("1× Coxinha") },
+                    "Diego was sent \(received.map(\.text))")
+            #expect(try live.demo.shop.sale(sale.id, as: .system()).value.refundedQuantities == [1])
+        }
     }
 
     @Test func estornarExplainsMistakesAndRefusesHugeQuantities() async throws {
