@@ -31,6 +31,9 @@ import Testing
             let product = try await client.call(.post, "/api/products", token: owner.access, json: ["name": "Coxinha", "price": 650, "stock": 1_000])
             let p = try #require(product.json["id"] as? String)
             let u = user.userId
+            // A sale of two units to Ana: the admin and the owner each refund one.
+            let sold = try await client.call(.post, "/api/purchases", token: owner.access, json: ["buyerId": u, "items": [["productId": p, "quantity": 2]]])
+            let s = try #require(sold.json["id"] as? String)
             let rows: [Row] = [
                 Row(method: .get, path: "/api/products", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/products", body: #"{"name":"Suco","price":500}"#, expected: [401, 403, 201, 201]),
@@ -41,6 +44,9 @@ import Testing
                 Row(method: .patch, path: "/api/inventory/\(p)", body: #"{"lowStockThreshold":3}"#, expected: [401, 403, 200, 200]),
                 Row(method: .post, path: "/api/purchases", body: #"{"buyerId":"\#(u)","items":[{"productId":"\#(p)","quantity":2}]}"#, expected: [401, 403, 201, 201]),
                 Row(method: .get, path: "/api/sales", body: nil, expected: [401, 200, 200, 200]),
+                Row(method: .get, path: "/api/sales/\(s)", body: nil, expected: [401, 200, 200, 200]),
+                Row(method: .post, path: "/api/sales/\(s)/refund", body: #"{"items":[{"productId":"\#(p)","quantity":1}],"restock":false}"#,
+                    expected: [401, 403, 200, 200]),
                 Row(method: .post, path: "/api/payments", body: #"{"userId":"\#(u)","amount":1}"#, expected: [401, 403, 201, 201]),
                 Row(method: .get, path: "/api/payments", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .get, path: "/api/debts", body: nil, expected: [401, 403, 200, 200]),

@@ -322,7 +322,7 @@ struct RandomRun {
             let foreign = products.keys.sorted().first { id in !sale.lines.contains { $0.productId == id } }
             guard let foreign else { return }
             command = Refund(saleId: id, items: [.init(productId: foreign, quantity: 1)], restock: restock)
-            expected = .refused(.invalidInput)
+            expected = .refused(.ruleBroken)
         } else if chance(40) {
             command = Refund(saleId: id, restock: restock)
             wanted = sale.lines.indices.map { ($0, sale.lines[$0].quantity - sale.refunded[$0]) }.filter { $0.quantity > 0 }

@@ -57,6 +57,12 @@ function applyEvent(state, event, data) {
       if (!sale || state.sales.some((known) => known.id === sale.id)) return state;
       return { ...state, sales: [sale, ...state.sales].slice(0, salesKept), dashboard: addSale(state.dashboard, sale) };
     }
+    case 'sale_refunded': {
+      // The sale changes in place: its refundedQuantities grow.
+      const sale = data.sale;
+      if (!sale || !state.sales.some((known) => known.id === sale.id)) return state;
+      return { ...state, sales: state.sales.map((known) => (known.id === sale.id ? sale : known)) };
+    }
     case 'payment_recorded': {
       if (!state.dashboard || !data.payment) return state;
       const dashboard = { ...state.dashboard, todayReceived: (state.dashboard.todayReceived ?? 0) + data.payment.amount };

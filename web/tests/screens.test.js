@@ -4,7 +4,7 @@ import { atLeast, can, screenFor, visibleScreens } from '../js/screens/index.js'
 
 // What /api/auth/me answers for each role (CONTRACT.md, "Bot commands").
 const user = { role: 'user', commands: ['start', 'commands', 'login', 'lista_produtos', 'dividas', 'pedido'] };
-const admin = { role: 'admin', commands: [...user.commands, 'buy', 'estoque', 'pagar', 'relatorios', 'pedidos', 'verificar', 'rejeitar'] };
+const admin = { role: 'admin', commands: [...user.commands, 'buy', 'estornar', 'estoque', 'pagar', 'relatorios', 'pedidos', 'verificar', 'rejeitar'] };
 const owner = { role: 'owner', commands: [...admin.commands, 'user', 'product', 'smartcontract', 'transactions', 'backup'] };
 
 const ids = (me) => visibleScreens(me).map((screen) => screen.id);

@@ -1,7 +1,7 @@
 import Foundation
 import Shop
 
-/// `/buy`, `/pagar`, `/dividas`, `/relatorios` and `/transactions`: money in and out.
+/// `/buy`, `/estornar`, `/pagar`, `/dividas`, `/relatorios` and `/transactions`: money in and out.
 extension Conversation {
     static let confirmWords: Set<String> = ["ok", "sim", "confirmar", "confirm", "yes"]
 
@@ -53,6 +53,86 @@ extension Conversation {
         return Reply(text: l.pick("✅ Venda \(sale.publicId): \(quantity)× \(html(product.value.name)) para \(html(buyer.name)) — <b>\(money(sale.total))</b>.\nDívida de \(html(buyer.name)): \(money(debt.amount)).",
                                   "✅ Sale \(sale.publicId): \(quantity)× \(html(product.value.name)) for \(html(buyer.name)) — <b>\(money(sale.total))</b>.\n\(html(buyer.name)) owes \(money(debt.amount))."),
                      data: ReplyData(["saleId": sale.publicId, "sale": SaleView(sale), "debt": DebtView(userId: buyer.id, amount: debt.amount, currency: debt.currency)]))
+    }
+
+    /// Words that keep refunded units out of stock (damaged or eaten, not coming back).
+    static let noRestockWords: Set<String> = ["sem-estoque", "semestoque", "sem_estoque", "no-restock", "norestock"]
+
+    /// `/estornar <venda> [<qtd> <produto>, …] [sem-estoque]`: asks to confirm, then refunds the
+    /// whole sale, or the units named (products of the sale, by id or name), lowering the buyer's
+    /// debt and, unless `sem-estoque`, putting the units back in stock. A trailing `ok` confirms.
+    func refund(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        var words = Arguments.words(request.args)
+        let confirmed = words.last.map { Self.confirmWords.contains($0.lowercased()) } ?? false
+        if confirmed { words.removeLast() }
+        let restock = !(words.last.map { Self.noRestockWords.contains($0.lowercased()) } ?? false)
+        if !restock { words.removeLast() }
+        let usage = UsageError(pt: "Use /estornar &lt;venda&gt; [&lt;quantidade&gt; &lt;produto&gt;, …] [sem-estoque], ex.: /estornar s12 ou /estornar s12 1 coxinha",
+                               en: "Use /estornar &lt;sale&gt; [&lt;quantity&gt; &lt;product&gt;, …] [sem-estoque], e.g. /estornar s12 or /estornar s12 1 coxinha")
+        guard let first = words.first, let saleId = Arguments.id(first, .sale) else { throw usage }
+        let sale = try shop.sale(saleId, as: caller.principal).value
+        let names = Dictionary(sale.lines.map { ($0.productId, (try? shop.product($0.productId, as: caller.principal).value.name) ?? EntityKind.product.format($0.productId)) },
+                               uniquingKeysWith: { a, _ in a })
+        // "1 coxinha, 2 p4": each part a quantity and a product of this sale.
+        var items: [LineItem]? = nil
+        let rest = words.dropFirst().joined(separator: " ")
+        if !rest.isEmpty {
+            items = []
+            for part in rest.split(separator: ",").map({ Arguments.words(String($0)) }) where !part.isEmpty {
+                guard part.count > 1, let quantity = Arguments.quantity(part[0]) else { throw usage }
+                let phrase = part.dropFirst().joined(separator: " ").lowercased()
+                let line = sale.lines.first { Arguments.id(phrase, .product) == $0.productId }
+                    ?? sale.lines.first { names[$0.productId]?.lowercased() == phrase }
+                    ?? sale.lines.first { names[$0.productId]?.lowercased().hasPrefix(phrase) == true }
+                guard let line else {
+                    throw UsageError(pt: "A venda \(sale.publicId) não tem \"\(html(phrase))\".", en: "Sale \(sale.publicId) has no \"\(html(phrase))\".")
+                }
+                items?.append(LineItem(productId: line.productId, quantity: quantity))
+            }
+        }
+        let command = Refund(saleId: sale.id, items: items, restock: restock)
+        try command.validate()  // quantities are bounded before the preview multiplies them by prices
+        let buyer = (try? shop.user(sale.buyerId, as: caller.principal).value.name) ?? EntityKind.user.format(sale.buyerId)
+        let describe = { (lines: [SaleLine]) in lines.map { "\($0.quantity)× \(html(names[$0.productId] ?? ""))" }.joined(separator: ", ") }
+        // (line index, units) pairs as sale lines at the sale's prices, the empty ones left out.
+        let priced = { (units: [(Int, Int64)]) -> [SaleLine] in
+            units.filter { $0.1 > 0 }.map { SaleLine(productId: sale.lines[$0.0].productId, quantity: $0.1, unitPrice: sale.lines[$0.0].unitPrice) }
+        }
+        // Every item names a product of the sale (found in its lines above).
+        let index = { (item: LineItem) -> Int in sale.lines.firstIndex { $0.productId == item.productId } ?? 0 }
+        guard confirmed else {
+            // What this refund would give back; more than is left is the shop's refusal, told before asking.
+            let left = sale.lines.indices.map { sale.lines[$0].quantity - sale.refundedQuantities[$0] }
+            let wanted: [(Int, Int64)] = items.map { $0.map { (index($0), $0.quantity) } } ?? sale.lines.indices.map { ($0, left[$0]) }
+            let lines = priced(wanted)
+            guard !lines.isEmpty else { throw ShopError(.ruleBroken, "this sale was already refunded in full") }
+            for (n, item) in wanted.enumerated() where item.1 > left[item.0] {
+                throw ShopError(.ruleBroken, "only \(left[item.0]) of \(names[sale.lines[item.0].productId] ?? "") left to refund", field: "items[\(n)].quantity")
+            }
+            let amount = lines.reduce(0) { $0 + $1.total }
+            let line = "/estornar \(sale.publicId)"
+                + (items == nil ? "" : " " + lines.map { "\($0.quantity) \(EntityKind.product.format($0.productId))" }.joined(separator: ", "))
+                + (restock ? "" : " sem-estoque") + " ok"
+            let stock = restock ? l.pick("os itens voltam ao estoque", "the units go back to stock") : l.pick("sem devolver ao estoque", "not put back in stock")
+            return Reply(text: l.pick("Estornar \(describe(lines)) da venda \(sale.publicId) de \(html(buyer)) — <b>\(money(amount))</b> (\(stock))?",
+                                      "Refund \(describe(lines)) of sale \(sale.publicId) to \(html(buyer)) — <b>\(money(amount))</b> (\(stock))?"),
+                         data: ReplyData(["confirm": line, "saleId": sale.publicId, "lines": lines.map(SaleLineView.init), "amount": amount,
+                                          "restock": restock, "currency": sale.currency]),
+                         keyboard: [[.run(l.pick("✅ Estornar", "✅ Refund"), line), ReplyButton(l.pick("✖️ Cancelar", "✖️ Cancel"), .command(Self.cancelLine))]])
+        }
+        let refunded = try await shop.run(command, as: caller.principal, idempotencyKey: request.idempotencyKey)
+        // The units named, or (a whole refund) what this run gave back; a replayed tap, which gave
+        // nothing back now, shows every unit refunded so far.
+        var lines = items.map { priced($0.map { (index($0), $0.quantity) }) }
+            ?? priced(sale.lines.indices.map { ($0, refunded.refundedQuantities[$0] - sale.refundedQuantities[$0]) })
+        if lines.isEmpty { lines = priced(sale.lines.indices.map { ($0, refunded.refundedQuantities[$0]) }) }
+        let amount = lines.reduce(0) { $0 + $1.total }
+        let debt = try shop.debt(of: sale.buyerId, as: caller.principal)
+        return Reply(text: l.pick("↩️ Estorno da venda \(sale.publicId): \(describe(lines)) — <b>\(money(amount))</b>.\nDívida de \(html(buyer)): \(money(debt.amount)).",
+                                  "↩️ Refund of sale \(sale.publicId): \(describe(lines)) — <b>\(money(amount))</b>.\n\(html(buyer)) owes \(money(debt.amount))."),
+                     data: ReplyData(["saleId": refunded.publicId, "sale": SaleView(refunded), "refunded": lines.map(SaleLineView.init), "amount": amount,
+                                      "debt": DebtView(userId: sale.buyerId, amount: debt.amount, currency: debt.currency)]))
     }
 
     /// The line a cancel button carries: the chat answers it without running anything.

@@ -47,6 +47,7 @@ public struct Conversation: Sendable {
         "dividas": { try await $0.debts($1, $2) },
         "pedido": { try await $0.placeOrder($1, $2) },
         "buy": { try await $0.buy($1, $2) },
+        "estornar": { try await $0.refund($1, $2) },
         "estoque": { try await $0.stock($1, $2) },
         "pagar": { try await $0.pay($1, $2) },
         "relatorios": { try await $0.reports($1, $2) },

@@ -17,8 +17,21 @@ public struct EventMapper: Sendable {
     public func events(for change: ChangeRecord) throws -> [HubEvent] {
         switch change.collection {
         case "products": try productEvents(change)
-        case "sales": try created(change, Sale.self) { sale in
-            [event(change, .sales, "new_sale", NewSale(sale: SaleView(sale, version: change.version)), .admins(plus: [sale.buyerId]))]
+        case "sales": try stored(change, Sale.self) { sale, previous in
+            guard let previous else {
+                return [event(change, .sales, "new_sale", NewSale(sale: SaleView(sale, version: change.version)), .admins(plus: [sale.buyerId]))]
+            }
+            // A sale changes only by a refund: the event names the units this change gave back.
+            guard sale.refundedQuantities.count == sale.lines.count else { return [] }
+            let refunded = sale.lines.indices.compactMap { i -> SaleLine? in
+                let units = sale.refundedQuantities[i] &- (previous.refundedQuantities.indices.contains(i) ? previous.refundedQuantities[i] : 0)
+                return units > 0 ? SaleLine(productId: sale.lines[i].productId, quantity: units, unitPrice: sale.lines[i].unitPrice) : nil
+            }
+            guard !refunded.isEmpty else { return [] }
+            return [event(change, .sales, "sale_refunded",
+                          SaleRefunded(sale: SaleView(sale, version: change.version), lines: refunded.map(SaleLineView.init),
+                                       amount: refunded.reduce(0) { $0 &+ $1.total }),
+                          .admins(plus: [sale.buyerId]))]
         }
         case "payments": try created(change, Payment.self) { payment in
             [event(change, .sales, "payment_recorded", PaymentRecorded(payment: PaymentView(payment, version: change.version)),

@@ -27,6 +27,14 @@ struct NewSale: Encodable {
     var sale: SaleView
 }
 
+/// A refund of some units of a sale: the sale as it is now, the lines this refund gave back
+/// and their value (minor units, positive).
+struct SaleRefunded: Encodable {
+    var sale: SaleView
+    var lines: [SaleLineView]
+    var amount: Int64
+}
+
 struct PaymentRecorded: Encodable {
     var payment: PaymentView
 }

@@ -105,13 +105,19 @@ enum CommandTable {
                     doors: [.post("/api/payments", status: .created, tag: "Payments", "Record a payment", "Lowers the user's debt.")],
                     errors: [.notFound]),
             .record(Refund.self, key: "sale", schema: "Sale", view: SaleView.init, access: "admin", idempotent: true,
-                    body: ("RefundRequest", S.object("Gives back units of a sale (the socket's and the bot's refund).", required: ["saleId"], [
-                        "saleId": S.id("s", example: "s1"),
-                        "items": S.array(S.ref("LineItem"), "Default every unit not refunded yet.", count: Bounds.lines),
+                    pathField: ("saleId", .sale),
+                    body: ("RefundRequest", S.object("Which units to give back; an empty body refunds every unit not refunded yet.", required: [], [
+                        "items": S.array(S.ref("LineItem"), "Default every unit not refunded yet. No product twice.", count: Bounds.lines),
                         "restock": S.boolean("Put the units back in stock; default true."),
                         "note": S.text(maxLength: L.note),
                     ])),
-                    doors: []),
+                    bodyRequired: false,
+                    doors: [.post("/api/sales/{id}/refund", tag: "Sales", "Refund a whole sale or some of its units",
+                                  "Lowers the buyer's debt by the refunded units' price (a `refund` ledger entry), puts the units back " +
+                                      "in stock unless `restock` is false, notifies the buyer and answers the sale with its " +
+                                      "`refundedQuantities`. Never more than was sold: more units than are left is 422 `rule_broken` " +
+                                      "(field `items[n].quantity`); so are a product the sale does not hold and a sale refunded in full.")],
+                    errors: [.notFound, .unprocessable]),
         ]
     }
 

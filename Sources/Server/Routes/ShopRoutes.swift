@@ -31,6 +31,10 @@ struct ShopRoutes {
                                       productId: try request.id("productId", .product), page: try request.pageRequest(), as: context.principal)
             return JSON(ListBody(page) { SaleView($0.value, version: $0.version) })
         }
+        router.get("/api/sales/:id") { _, context -> JSON<SaleView> in
+            let record = try shop.sale(try context.id("id", .sale), as: context.principal)
+            return JSON(SaleView(record.value, version: record.version))
+        }
         router.get("/api/payments") { request, context -> JSON<ListBody<PaymentView>> in
             let page = try shop.payments(userId: try request.id("userId", .user), page: try request.pageRequest(), as: context.principal)
             return JSON(ListBody(page) { PaymentView($0.value, version: $0.version) })

@@ -75,8 +75,13 @@ public struct RecordPayment: ShopCommand {
     }
 }
 
-/// Gives back some or all units of a sale: the buyer's debt goes down by their price, and
-/// the units return to stock unless they are gone (admin).
+/// Gives back some or all units of a sale: the buyer's debt goes down by their price (a
+/// `refund` ledger entry; when the sale was already paid the balance becomes a credit), the
+/// units return to stock unless `restock` is false, and the buyer is told (admin).
+///
+/// Never more than was sold: each line keeps the units refunded so far in the sale itself,
+/// and the check and the update happen in one write, so concurrent refunds of one sale are
+/// taken one after the other and the later ones see what the earlier ones gave back.
 public struct Refund: ShopCommand {
     public static let name = "refund"
     public static let access = Access.role(.admin)
@@ -109,7 +114,8 @@ public struct Refund: ShopCommand {
         var refunded: [SaleLine] = []
         for (n, item) in wanted.enumerated() {
             guard let i = sale.lines.firstIndex(where: { $0.productId == item.productId }) else {
-                throw ShopError(.invalidInput, "the sale has no such product", field: "items[\(n)].productId")
+                // Well-formed input that names a product the sale never held: a rule across records (422).
+                throw ShopError(.ruleBroken, "the sale has no such product", field: "items[\(n)].productId")
             }
             guard item.quantity <= sale.lines[i].quantity - sale.refundedQuantities[i] else {
                 throw ShopError(.ruleBroken, "more units than were sold and not yet refunded", field: "items[\(n)].quantity")
@@ -123,8 +129,18 @@ public struct Refund: ShopCommand {
                 try context.moveStock(line.productId, by: line.quantity, reason: .return, reference: sale.publicId, note: note)
             }
         }
-        try context.postLedger(sale.buyerId, .refund, amount: -refunded.reduce(0) { $0 + $1.total }, reference: sale.publicId, note: note)
+        let amount = refunded.reduce(0) { $0 + $1.total }
+        try context.postLedger(sale.buyerId, .refund, amount: -amount, reference: sale.publicId, note: note)
         try context.countSale(buyerId: sale.buyerId, lines: refunded, sign: -1, countsAsSale: false, soldAt: sale.at)
+        let described = try refunded.map { line in
+            // A product deleted since keeps its id in the words.
+            let name = try context.shop.products.get(context.txn, line.productId)?.name ?? EntityKind.product.format(line.productId)
+            return "\(line.quantity)× \(name)"
+        }
+        try context.notify(sale.buyerId, .saleRefunded,
+                           params: ["sale": sale.publicId, "amount": Money.format(amount, sale.currency),
+                                    "items": described.joined(separator: ", "), "note": note],
+                           link: "sales/\(sale.publicId)")
         return sale
     }
 }

@@ -34,6 +34,9 @@ public enum NoticeKind: String, Sendable, CaseIterable {
     case contractCompleted = "contract_completed"
     /// To the payer. Parameters: amount (with its currency), method.
     case paymentRecorded = "payment_recorded"
+    /// To the buyer: units of a sale were refunded. Parameters: sale, items ("2× Coxinha, 1× Suco"),
+    /// amount (with its currency), note (as the admin wrote it; may be empty).
+    case saleRefunded = "sale_refunded"
     /// To the user whose role changed. Parameters: role.
     case roleChanged = "role_changed"
     /// What an admin wrote, to a user or a role. Parameters: title, body (as written).
