@@ -29,9 +29,9 @@ import Testing
                 let movements = lines.filter { $0.contains(" → ") }
                 #expect(movements.count == 3, "\(line): \(text)")
                 guard movements.count == 3 else { continue }
-                #expect(movements[0].contains("venda -2 → 13 · \(admin.name) (\(sale.publicId))"), movements[0])
-                #expect(movements[1].contains("reposição +10 → 15 · \(admin.name) · “bot”"), movements[1])
-                #expect(movements[2].contains("inicial +5 → 5 · \(admin.name)"), movements[2])
+                #expect(movements[0].contains("venda -2 → 13 · \(admin.name) (\(sale.publicId))"), "\(movements[0])")
+                #expect(movements[1].contains("reposição +10 → 15 · \(admin.name) · “bot”"), "\(movements[1])")
+                #expect(movements[2].contains("inicial +5 → 5 · \(admin.name)"), "\(movements[2])")
                 #expect(reply.replyMarkup?.inlineKeyboard.flatMap { $0 }.contains { $0.callbackData == "/estoque \(pamonha.publicId) +10" } == true)
             }
 
