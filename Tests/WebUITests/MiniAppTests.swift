@@ -460,9 +460,10 @@ import Testing
                 """) as? [String]
             #expect(rows == ["Venda|\u{2212}2|13|Bruno Carvalho|\(saleId)", "Reposição|+10|15|Bruno Carvalho|", "Estoque inicial|+5|5|Bruno Carvalho|"],
                     "the history shows: \(rows ?? [])")
-            #expect(try await admin.text(".stock-history").contains("Histórico de estoque"))
+            #expect(try await admin.run("return document.querySelector('.stock-history h2').textContent") as? String == "Histórico de estoque")
             try await admin.wait(for: "the level chart, oldest to newest",
                                  "window.Chart && Chart.getChart(document.querySelector('.stock-history canvas'))?.data.datasets[0].data.join() === '5,15,13'")
+            try await admin.run("document.querySelector('.stock-history').scrollIntoView()")
             try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-stock-history.png"))
         }
     }
