@@ -35,13 +35,21 @@ import Testing
                 #expect(reply.replyMarkup?.inlineKeyboard.flatMap { $0 }.contains { $0.callbackData == "/estoque \(pamonha.publicId) +10" } == true)
             }
 
+            // A long note is cut, so ten of them stay inside one Telegram message.
+            try await live.demo.shop.execute(AdjustStock(productId: pamonha.id, delta: 1, reason: .return, note: String(repeating: "a", count: 300)),
+                                             as: try live.demo.principal(DemoShop.adminTelegramId))
+            let long = try await live.say("/estoque pamonha", as: LiveBot.admin)
+            let newest = try #require(long.text.split(separator: "\n").first { $0.contains(" → ") })
+            #expect(newest.contains("devolução +1 → 14 · \(admin.name) · “\(String(repeating: "a", count: 79))…”"), "\(newest)")
+            #expect(!long.text.contains(String(repeating: "a", count: 80)))
+
             let refused = try await live.say("/estoque pamonha", as: LiveBot.user)
             #expect(refused.text.contains("só para administradores"), "\(refused.text)")
             #expect(!refused.text.contains("→"))
             let unknown = try await live.say("/estoque abacaxi voador", as: LiveBot.admin)
             #expect(unknown.text.contains("Não encontrei o produto \"abacaxi voador\""), "\(unknown.text)")
-            // Nothing moved: the level is still 13.
-            #expect(try live.demo.shop.product(pamonha.id, as: .system()).value.stock == 13)
+            // Reading moved nothing: the level is still 14.
+            #expect(try live.demo.shop.product(pamonha.id, as: .system()).value.stock == 14)
         }
     }
 }

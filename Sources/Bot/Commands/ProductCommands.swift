@@ -96,7 +96,8 @@ extension Conversation {
                 + "\(Self.kindLabel(m.kind, l)) \(m.delta > 0 ? "+" : "")\(m.delta) → \(entry.levelAfter)"
             line += " · " + html(entry.actorName ?? l.pick("sistema", "system"))
             if let reference = m.reference { line += " (\(html(reference)))" }
-            if !m.note.isEmpty { line += " · “\(html(m.note))”" }
+            // A note may hold 500 characters; ten of them would pass Telegram's 4,096.
+            if !m.note.isEmpty { line += " · “\(html(m.note.count > 80 ? String(m.note.prefix(79)) + "…" : m.note))”" }
             lines.append(line)
         }
         if history.page.next != nil {
