@@ -308,7 +308,7 @@ async function mountEditor(view, app, id) {
     stockPanel,
     historyPanel?.element ?? null);
   renderStock();
-  await historyPanel?.load();
+  await historyPanel?.open();
   renderPresence(app.state);
   app.tg.showMain(creating ? t('products.create') : t('save'), save);
 
@@ -364,6 +364,15 @@ function stockHistory(app, productId) {
     render();
   }
 
+  /** The first page when the editor opens; without it (offline, say) the editor still opens and says why. */
+  async function open() {
+    try {
+      await load(false);
+    } catch (error) {
+      replace(list, note(app.errorText(error)));
+    }
+  }
+
   /** The first page again, in front of what is shown; one at a time (frames can come in bursts). */
   function refresh() {
     if (refreshing) return refreshing;
@@ -399,5 +408,5 @@ function stockHistory(app, productId) {
     }
   }
 
-  return { element, load, refresh };
+  return { element, open, refresh };
 }
