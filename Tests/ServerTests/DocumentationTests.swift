@@ -288,7 +288,7 @@ import Testing
             fields.merge(Self.structFields(in: text)) { old, new in old.merging(new) { $1 } }
         }
         let pairs = [
-            "ProductView": "Product", "UserView": "User", "SaleLineView": "SaleLine", "SaleView": "Sale", "PaymentView": "Payment",
+            "ProductView": "Product", "UserView": "User", "SaleLineView": "SaleLine", "SaleView": "Sale", "PaymentView": "Payment", "StockMovementView": "StockMovement",
             "DebtView": "Debt", "TransitionView": "Transition", "OrderView": "Order", "PartyView": "ContractParty",
             "ContractView": "Contract", "NotificationView": "Notification", "LedgerEntryView": "LedgerEntry", "AuditEntryView": "AuditEntry",
             "InitDataBody": "InitDataRequest",

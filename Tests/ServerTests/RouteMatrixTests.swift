@@ -41,6 +41,7 @@ import Testing
                 Row(method: .patch, path: "/api/products/\(p)", body: #"{"price":700}"#, expected: [401, 403, 200, 200]),
                 Row(method: .post, path: "/api/products/\(p)/stock", body: #"{"delta":1,"reason":"restock"}"#, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/inventory", body: nil, expected: [401, 403, 200, 200]),
+                Row(method: .get, path: "/api/products/\(p)/stock-movements", body: nil, expected: [401, 403, 200, 200]),
                 Row(method: .patch, path: "/api/inventory/\(p)", body: #"{"lowStockThreshold":3}"#, expected: [401, 403, 200, 200]),
                 Row(method: .post, path: "/api/purchases", body: #"{"buyerId":"\#(u)","items":[{"productId":"\#(p)","quantity":2}]}"#, expected: [401, 403, 201, 201]),
                 Row(method: .get, path: "/api/sales", body: nil, expected: [401, 200, 200, 200]),

@@ -737,6 +737,10 @@ enum QueryMatrix {
             let product = try await m.product()
             return m.query("stockMovements") { try $0.stockMovements(of: product.id, as: $1) } then: { #expect($0.items.count == 1) }
         },
+        MatrixRow.everyCaller(query: "stockHistory", needs: .admin) { m, _ in
+            let product = try await m.product()
+            return m.query("stockHistory") { try $0.stockHistory(of: product.id, as: $1) } then: { #expect($0.page.items.map(\.levelAfter) == [product.stock]) }
+        },
     )
 
     static let money: [MatrixRow] = matrixTable(

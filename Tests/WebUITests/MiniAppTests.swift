@@ -430,6 +430,44 @@ import Testing
         }
     }
 
+    @Test func anAdminSeesAProductsStockHistoryAfterARestockAndASale() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let auth = ["Authorization": "Bearer \(try await server.accessToken(DemoServer.admin))"]
+            let created = try await server.request(.POST, "/api/products", headers: auth,
+                                                   json: ["name": "Pamonha e2e", "price": 800, "stock": 5, "lowStockThreshold": 1])
+            #expect(created.status == 201, "the product: \(created.text)")
+            let productId = try #require(created.json["id"] as? String)
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            try await admin.openScreen(server.base + "/#/products/\(productId)", "products", live: true)
+            let kinds = "[...document.querySelectorAll('[data-stock-history] tr[data-movement-id]')].map((row) => row.dataset.kind).join()"
+            try await admin.wait(for: "the opening stock in the history", "\(kinds) === 'initial'", seconds: 20)
+
+            // A restock from the page's own stock form …
+            try await admin.run("""
+                const form = document.querySelector('.screen-products form.toolbar');
+                form.delta.value = '10'; form.reason.value = 'restock';
+                form.requestSubmit();
+                """)
+            try await admin.wait(for: "the restock at the top of the history", "\(kinds) === 'restock,initial'")
+            // … and a sale made elsewhere, which reaches the open page live.
+            let sale = try await server.request(.POST, "/api/purchases", headers: auth,
+                                                json: ["buyerId": try await userId(server, DemoServer.user), "items": [["productId": productId, "quantity": 2]]])
+            #expect(sale.status == 201, "the sale: \(sale.text)")
+            let saleId = try #require(sale.json["id"] as? String)
+            try await admin.wait(for: "the sale in the history, live", "\(kinds) === 'sale,restock,initial'")
+            let rows = try await admin.run("""
+                return [...document.querySelectorAll('[data-stock-history] tbody tr')].map((row) => [...row.cells].slice(1).map((cell) => cell.innerText.trim()).join('|'))
+                """) as? [String]
+            #expect(rows == ["Venda|\u{2212}2|13|Bruno Carvalho|\(saleId)", "Reposição|+10|15|Bruno Carvalho|", "Estoque inicial|+5|5|Bruno Carvalho|"],
+                    "the history shows: \(rows ?? [])")
+            #expect(try await admin.run("return document.querySelector('.stock-history h2').textContent") as? String == "Histórico de estoque")
+            try await admin.wait(for: "the level chart, oldest to newest",
+                                 "window.Chart && Chart.getChart(document.querySelector('.stock-history canvas'))?.data.datasets[0].data.join() === '5,15,13'")
+            try await admin.run("document.querySelector('.stock-history').scrollIntoView()")
+            try await admin.screenshot(to: Self.screenshots.appendingPathComponent("admin-phone-stock-history.png"))
+        }
+    }
+
     @Test func theConsoleGivesTheBotsAnswer() async throws {
         try await withBrowsers { server, driver, browsers in
             let admin = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.admin))

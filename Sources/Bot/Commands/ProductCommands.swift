@@ -31,8 +31,9 @@ extension Conversation {
                      keyboard: keyboard)
     }
 
-    /// `/estoque`: stock levels, low first, with restock buttons; `/estoque <product> +N` restocks
-    /// and `/estoque <product> -N` corrects a count.
+    /// `/estoque`: stock levels, low first, with restock buttons; `/estoque <product>` its latest
+    /// movements and current level; `/estoque <product> +N` restocks and `/estoque <product> -N`
+    /// corrects a count.
     func stock(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
         var words = Arguments.words(request.args)
@@ -48,8 +49,14 @@ extension Conversation {
             return Reply(text: l.pick("✅ \(html(updated.name)): estoque agora \(updated.stock).", "✅ \(html(updated.name)): stock now \(updated.stock)."),
                          data: ReplyData(["product": ProductView(updated)]))
         }
-        guard words.isEmpty else {
-            throw UsageError(pt: "Use /estoque, ou /estoque &lt;produto&gt; +10 para repor.", en: "Use /estoque, or /estoque &lt;product&gt; +10 to restock.")
+        if !words.isEmpty {
+            guard let product = try findProduct(words.joined(separator: " "), caller) else {
+                throw UsageError(pt: "Não encontrei o produto \"\(html(words.joined(separator: " ")))\". Use /estoque, /estoque &lt;produto&gt; " +
+                                     "para o histórico ou /estoque &lt;produto&gt; +10 para repor.",
+                                 en: "No product matches \"\(html(words.joined(separator: " ")))\". Use /estoque, /estoque &lt;product&gt; " +
+                                     "for its history or /estoque &lt;product&gt; +10 to restock.")
+            }
+            return try stockHistory(product.key, l, caller)
         }
         let inventory = try shop.inventory(as: caller.principal)
         var lines = [l.pick("<b>Estoque</b>", "<b>Stock</b>")]
@@ -67,6 +74,53 @@ extension Conversation {
                                                                                stock: $0.product.value.stock, lowStockThreshold: $0.product.value.lowStockThreshold,
                                                                                low: $0.isLow) }]),
                      keyboard: keyboard)
+    }
+
+    static let stockHistoryLines = 10
+
+    /// `/estoque <product>`: the product's current level and its latest movements, newest first
+    /// (what, signed quantity, the level after, who, why), with restock buttons.
+    func stockHistory(_ productId: UInt64, _ l: Language, _ caller: Caller) throws -> Reply {
+        let history = try shop.stockHistory(of: productId, page: PageRequest(limit: Self.stockHistoryLines), as: caller.principal)
+        let product = history.product.value
+        var lines = [l.pick("📦 <b>\(html(product.name))</b>: estoque \(product.stock) (mínimo \(product.lowStockThreshold))",
+                            "📦 <b>\(html(product.name))</b>: stock \(product.stock) (minimum \(product.lowStockThreshold))")]
+        if history.page.items.isEmpty {
+            lines.append(l.pick("Nenhuma movimentação ainda.", "No movements yet."))
+        } else {
+            lines.append(l.pick("<b>Últimas movimentações</b>", "<b>Latest movements</b>"))
+        }
+        for entry in history.page.items {
+            let m = entry.movement.value
+            var line = "\(RFC3339.string(from: m.at).prefix(16).replacingOccurrences(of: "T", with: " ")) · "
+                + "\(Self.kindLabel(m.kind, l)) \(m.delta > 0 ? "+" : "")\(m.delta) → \(entry.levelAfter)"
+            line += " · " + html(entry.actorName ?? l.pick("sistema", "system"))
+            if let reference = m.reference { line += " (\(html(reference)))" }
+            // A note may hold 500 characters; ten of them would pass Telegram's 4,096.
+            if !m.note.isEmpty { line += " · “\(html(m.note.count > 80 ? String(m.note.prefix(79)) + "…" : m.note))”" }
+            lines.append(line)
+        }
+        if history.page.next != nil {
+            lines.append(l.pick("… o histórico completo está no app.", "… the whole history is in the app."))
+        }
+        return Reply(text: lines.joined(separator: "\n"),
+                     data: ReplyData(["product": ProductView(product, version: history.product.version), "stock": product.stock,
+                                      "movements": history.page.items.map(StockMovementView.init)]),
+                     keyboard: [[.run("➕ 10", "/estoque \(product.publicId) +10"), .run("➕ 50", "/estoque \(product.publicId) +50")]])
+    }
+
+    /// A movement's kind in the reader's language.
+    static func kindLabel(_ kind: StockMovement.Kind, _ l: Language) -> String {
+        switch kind {
+        case .initial: l.pick("inicial", "initial")
+        case .sale: l.pick("venda", "sale")
+        case .restock: l.pick("reposição", "restock")
+        case .adjustment: l.pick("ajuste", "adjustment")
+        case .order: l.pick("pedido", "order")
+        case .cancel: l.pick("pedido cancelado", "order cancelled")
+        case .return: l.pick("devolução", "return")
+        case .refund: l.pick("reembolso", "refund")
+        }
     }
 
     /// `/product new <name>; <price>[; <stock>[; <emoji>[; <category>]]]`, `/product <product> price|name|threshold|archive …`,

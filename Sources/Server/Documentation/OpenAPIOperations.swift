@@ -235,6 +235,14 @@ enum OpenAPIOperations {
                          access: "user", minimumRole: .user, parameters: ["search", "category", "archived"] + list, answer: .json("ProductList")),
             APIOperation(method: "GET", path: "/api/products/{id}", tag: "Products", summary: "One product",
                          access: "user", minimumRole: .user, answer: .json("Product")),
+            APIOperation(method: "GET", path: "/api/products/{id}/stock-movements", tag: "Inventory", summary: "A product's stock history",
+                         description: "Every movement of the product's stock, newest first, a page at a time: `kind` is what it was " +
+                             "(`initial`, `sale`, `restock`, `adjustment`, `order` (reserved by a customer order), `cancel` (released " +
+                             "when an order was rejected or cancelled), `return` (counted back in by an admin), `refund` (given back by " +
+                             "a refund of a sale)), `delta` the signed quantity, `levelAfter` the stock right after it, `actorId` and " +
+                             "`actorName` who made it (absent for the system), `reference` the sale or order behind it, `note` why. " +
+                             "Archived products included; an unknown product is 404.",
+                         access: "admin", minimumRole: .admin, parameters: list, answer: .json("StockMovementList")),
             APIOperation(method: "GET", path: "/api/inventory", tag: "Inventory", summary: "Stock levels with low-stock flags",
                          description: "Every active product, low ones first, as one page (`next` is null).",
                          access: "admin", minimumRole: .admin, answer: .json("InventoryList")),

@@ -26,6 +26,10 @@ struct ShopRoutes {
             let record = try shop.product(try context.id("id", .product), as: context.principal)
             return JSON(ProductView(record.value, version: record.version))
         }
+        router.get("/api/products/:id/stock-movements") { request, context -> JSON<ListBody<StockMovementView>> in
+            let history = try shop.stockHistory(of: try context.id("id", .product), page: try request.pageRequest(), as: context.principal)
+            return JSON(ListBody(history.page, StockMovementView.init))
+        }
         router.get("/api/sales") { request, context -> JSON<ListBody<SaleView>> in
             let page = try shop.sales(from: try request.date("from"), to: try request.date("to"), buyerId: try request.id("buyerId", .user),
                                       productId: try request.id("productId", .product), page: try request.pageRequest(), as: context.principal)

@@ -123,7 +123,7 @@ public final class CommandContext {
         }
         product.stock = level
         let movement = StockMovement(id: try nextId(.stockMovement), productId: productId, delta: delta, reason: reason,
-                                     actorId: actorId, reference: reference, note: note, at: now)
+                                     actorId: actorId, reference: reference, note: note, at: now, levelAfter: level)
         try put(shop.stockMovements, movement.id, movement)
         return try saveProduct(product, replacing: current)
     }

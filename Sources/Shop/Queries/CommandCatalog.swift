@@ -18,7 +18,7 @@ public enum CommandCatalog {
         .init(name: "pedido", minimumRole: .user, descriptionPT: "Fazer um pedido", descriptionEN: "Place an order"),
         .init(name: "buy", minimumRole: .admin, descriptionPT: "Registrar uma compra", descriptionEN: "Record a purchase"),
         .init(name: "estornar", minimumRole: .admin, descriptionPT: "Estornar uma venda (toda ou alguns itens)", descriptionEN: "Refund a sale (whole or some units)"),
-        .init(name: "estoque", minimumRole: .admin, descriptionPT: "Níveis de estoque", descriptionEN: "Stock levels"),
+        .init(name: "estoque", minimumRole: .admin, descriptionPT: "Níveis e histórico de estoque", descriptionEN: "Stock levels and history"),
         .init(name: "pagar", minimumRole: .admin, descriptionPT: "Registrar um pagamento", descriptionEN: "Record a payment"),
         .init(name: "relatorios", minimumRole: .admin, descriptionPT: "Relatórios de vendas", descriptionEN: "Sales reports"),
         .init(name: "pedidos", minimumRole: .admin, descriptionPT: "Pedidos dos clientes", descriptionEN: "Customer orders"),

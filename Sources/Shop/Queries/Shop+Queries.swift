@@ -7,6 +7,21 @@ public struct InventoryLine: Sendable, Equatable {
     public var isLow: Bool
 }
 
+/// One line of a product's stock history.
+public struct StockHistoryEntry: Sendable, Equatable {
+    public var movement: Stored<StockMovement>
+    /// The product's stock right after the movement.
+    public var levelAfter: Int64
+    /// The name of the user who made it; nil for the system (an import, a scheduled job).
+    public var actorName: String?
+}
+
+/// A page of a product's stock history, newest first, and the product as it is now.
+public struct StockHistory: Sendable {
+    public var product: Stored<Product>
+    public var page: Page<StockHistoryEntry>
+}
+
 /// What one user owes.
 public struct Debt: Sendable, Equatable {
     public var userId: UInt64
@@ -137,6 +152,62 @@ extension Shop {
         try query(as: principal) { q in
             try q.require(.admin)
             return try q.shop.stockMovements.lookup(q.txn, index: "product", equals: OrderedKey(productId), options: page.scanOptions)
+        }
+    }
+
+    /// A product's stock history, newest first (admin; archived products too): each movement
+    /// with the level right after it and the name of who made it, a page at a time over the
+    /// `product` index (the same cursors as ``stockMovements(of:page:as:)``). An unknown product
+    /// is `not_found`.
+    ///
+    /// The level after a movement is the one its command left, stored on the movement since
+    /// this history was added, so any page reads it from its own records whatever the cursor.
+    /// A movement written before has none: its level is derived as the product's current stock
+    /// minus the deltas of every newer movement (a product's stock is the sum of its movements),
+    /// then walked down the page (each older level is the newer one minus the newer delta). That
+    /// depends only on the snapshot, never on the pages fetched before, so paging backwards from
+    /// any cursor gives the same levels; the newer movements are summed only when a page's
+    /// newest movement has no stored level.
+    public func stockHistory(of productId: UInt64, page: PageRequest = PageRequest(), as principal: Principal) throws -> StockHistory {
+        try query(as: principal) { q in
+            try q.require(.admin)
+            let product = try q.visibleRecord(q.shop.products, productId, "product") { _ in true }
+            let key = OrderedKey(productId)
+            let movements = try q.shop.stockMovements.lookup(q.txn, index: "product", equals: key, options: page.scanOptions)
+            var level: Int64 = movements.items.first?.value.levelAfter ?? product.value.stock
+            if let first = movements.items.first, first.value.levelAfter == nil {
+                // Σ of the deltas newer than `first`: from the newest movement down to it.
+                var newer: Int64 = 0
+                var cursor: PageCursor?
+                scanning: while true {
+                    let chunk = try q.shop.stockMovements.lookup(q.txn, index: "product", equals: key,
+                                                                  options: ScanOptions(limit: 500, reverse: true, after: cursor))
+                    for movement in chunk.items {
+                        if movement.key == first.key { break scanning }
+                        newer = try Checked.sum(newer, movement.value.delta, "stock")
+                    }
+                    guard let next = chunk.next else { break }
+                    cursor = next
+                }
+                level = try Checked.sum(product.value.stock, -newer, "stock")
+            }
+            var names: [UInt64: String] = [:]
+            var entries: [StockHistoryEntry] = []
+            for movement in movements.items {
+                let after = movement.value.levelAfter ?? level
+                var actorName: String?
+                if let actorId = movement.value.actorId {
+                    if let known = names[actorId] {
+                        actorName = known
+                    } else if let user = try q.shop.users.get(q.txn, actorId) {
+                        names[actorId] = user.name
+                        actorName = user.name
+                    }
+                }
+                entries.append(StockHistoryEntry(movement: movement, levelAfter: after, actorName: actorName))
+                level = try Checked.sum(after, -movement.value.delta, "stock")
+            }
+            return StockHistory(product: product, page: Page(items: entries, next: movements.next))
         }
     }
 

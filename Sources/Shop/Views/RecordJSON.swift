@@ -110,6 +110,33 @@ public struct PaymentView: Encodable, Sendable, Equatable {
     }
 }
 
+/// One line of a product's stock history as clients see it: `kind` is what the movement was
+/// (``StockMovement/Kind``), `reason` the stored reason, `delta` signed (a sale is negative),
+/// `levelAfter` the stock right after it; `actorId`/`actorName` who made it (absent for the
+/// system), `reference` the sale or order behind it, `note` why.
+public struct StockMovementView: Encodable, Sendable, Equatable {
+    public var id: String
+    public var productId: String
+    public var kind: String
+    public var reason: String
+    public var delta: Int64
+    public var levelAfter: Int64
+    public var actorId: String?
+    public var actorName: String?
+    public var reference: String?
+    public var note: String
+    public var at: String
+    public var version: UInt64
+
+    public init(_ entry: StockHistoryEntry) {
+        let m = entry.movement.value
+        id = EntityKind.stockMovement.format(m.id); productId = EntityKind.product.format(m.productId)
+        kind = m.kind.rawValue; reason = m.reason.rawValue; delta = m.delta; levelAfter = entry.levelAfter
+        actorId = m.actorId.map(EntityKind.user.format); actorName = entry.actorName; reference = m.reference
+        note = m.note; at = RFC3339.string(from: m.at); version = entry.movement.version
+    }
+}
+
 /// What one user owes.
 public struct DebtView: Encodable, Sendable, Equatable {
     public var userId: String

@@ -1,12 +1,14 @@
 // Products: search and filter for everyone; for admins, create and edit (with an image),
-// stock adjustment and archive. Saving sends If-Match with the version the form was filled
+// stock adjustment, the stock history (a list paged with "more" and a chart of the level) and archive. Saving sends If-Match with the version the form was filled
 // from, so an edit that lost a race is refused (412) and the other person's change is shown.
 
 import { idempotencyKey } from '../api.js';
+import { drawChart } from '../charts.js';
 import { field, h, note, replace, table, toast } from '../dom.js';
 import { mediaImage } from '../media.js';
 import { parseMoney } from '../format.js';
 import { byId, viewersOf } from '../state.js';
+import { levelSeries, mergeMovements, movementRows, refreshMovements } from '../stockhistory.js';
 import { can } from './index.js';
 
 /** The fields the editor changes (stock moves through its own route). */
@@ -143,6 +145,7 @@ async function mountEditor(view, app, id) {
   const presence = h('p', { class: 'presence', 'aria-live': 'polite' });
   const conflict = h('div', { 'aria-live': 'assertive' });
   const stockPanel = h('section');
+  const historyPanel = creating ? null : stockHistory(app, product.id);
   let mediaIds = product?.mediaIds ?? [];
   // Whether the person changed the form since it was last filled: an untouched form follows
   // other people's saves; a touched one keeps the person's values (a save then meets the 412 path).
@@ -252,6 +255,7 @@ async function mountEditor(view, app, id) {
     if (!adjusted || adjusted.queued) return;
     product = adjusted;
     renderStock();
+    historyPanel?.refresh();
   }
 
   async function archive() {
@@ -301,8 +305,10 @@ async function mountEditor(view, app, id) {
       h('div', { class: 'row' },
         h('button', { type: 'submit', class: 'primary' }, creating ? t('products.create') : t('save')),
         creating || product.active === false ? null : h('button', { type: 'button', class: 'danger', onclick: archive }, t('products.archive')))),
-    stockPanel);
+    stockPanel,
+    historyPanel?.element ?? null);
   renderStock();
+  await historyPanel?.open();
   renderPresence(app.state);
   app.tg.showMain(creating ? t('products.create') : t('save'), save);
 
@@ -319,7 +325,88 @@ async function mountEditor(view, app, id) {
         product = { ...product, stock: frame.data.stock };
         const shown = stockPanel.querySelector('[data-stock]');
         if (shown) shown.textContent = app.number(product.stock);
+        historyPanel?.refresh();
       }
     },
   };
+}
+
+/**
+ * The product's stock history (admin): the movements newest first, 20 at a time with "more",
+ * and a line chart of the level each one left, oldest to newest. `refresh()` fetches the first
+ * page again after a movement (a live inventory_update, an adjustment made here).
+ */
+function stockHistory(app, productId) {
+  const t = app.t;
+  const path = `/api/products/${encodeURIComponent(productId)}/stock-movements`;
+  let movements = [];
+  let next = null;
+  let chart = null;
+  let refreshing = null;
+  const canvas = h('canvas', { role: 'img', 'aria-label': t('history.chart') });
+  const list = h('div', { dataset: { stockHistory: productId } });
+  const more = h('button', { type: 'button', hidden: true, onclick: () => load(true).catch((error) => toast(app.errorText(error), 'error')) }, t('more'));
+  const element = h('section', { class: 'stock-history' },
+    h('h2', {}, t('history.title')),
+    h('div', { class: 'chart-box' }, canvas),
+    list, more);
+
+  async function page(cursor) {
+    const query = new URLSearchParams({ limit: '20' });
+    if (cursor) query.set('cursor', cursor);
+    return app.api.get(`${path}?${query}`);
+  }
+
+  async function load(append = false) {
+    const fetched = await page(append ? next : null);
+    movements = append ? mergeMovements(movements, fetched.items) : fetched.items;
+    next = fetched.next;
+    render();
+  }
+
+  /** The first page when the editor opens; without it (offline, say) the editor still opens and says why. */
+  async function open() {
+    try {
+      await load(false);
+    } catch (error) {
+      replace(list, note(app.errorText(error)));
+    }
+  }
+
+  /** The first page again, in front of what is shown; one at a time (frames can come in bursts). */
+  function refresh() {
+    if (refreshing) return refreshing;
+    refreshing = page(null).then((fresh) => {
+      ({ movements, next } = refreshMovements(movements, next, fresh));
+      render();
+    }).catch((error) => toast(app.errorText(error), 'error')).finally(() => { refreshing = null; });
+    return refreshing;
+  }
+
+  function render() {
+    more.hidden = !next;
+    if (!movements.length) {
+      replace(list, note(t('history.none')));
+    } else {
+      replace(list, table(
+        [t('when'), t('history.kind'), t('history.quantity'), t('history.levelAfter'), t('history.who'), t('history.why')],
+        movementRows(movements, { t, dateTime: app.dateTime, number: app.number }),
+        { rowAttributes: (i) => ({ dataset: { movementId: movements[i].id, kind: movements[i].kind } }) }));
+    }
+    const points = levelSeries(movements);
+    if (chart) {
+      chart.data.labels = points.map((point) => app.dateTime(point.at));
+      chart.data.datasets[0].data = points.map((point) => point.level);
+      chart.update();
+    } else {
+      drawChart(canvas, {
+        kind: 'line',
+        labels: points.map((point) => app.dateTime(point.at)),
+        series: [{ label: t('history.level'), values: points.map((point) => point.level) }],
+        formatValue: (value) => app.number(value),
+      }).then((drawn) => { chart = drawn; });
+    }
+  }
+
+  return { element, open, refresh };
 }
