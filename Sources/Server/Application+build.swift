@@ -97,7 +97,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
     DocumentationRoutes().add(to: router)
 
     let heartbeat = Heartbeat(interval: configuration.heartbeatInterval)
-    let liveWrites = LiveWrites()
+    let sessionServices = WebSocketSession.Services(shop: shop, hub: hub, bridge: bridge)
+    let connectionSettings = WebSocketConnection.Settings(
+        signInDeadline: TimeAmount(configuration.webSocketSignInDeadline), messageTimeout: TimeAmount(configuration.webSocketMessageTimeout),
+        heartbeat: heartbeat, metrics: metrics)
     let http1 = HTTP1Channel.Configuration(
         idleTimeout: TimeAmount(configuration.idleTimeout),
         httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxRequestHeadSize, maxHeaderListSize: configuration.maxRequestHeadSize,
@@ -126,12 +129,10 @@ public func buildApplication(shop: Shop, hub: Hub, configuration: ServerConfigur
                 let client = configuration.trustedProxies.client(
                     peer: channel.remoteAddress?.ipAddress, forwardedFor: request.headers["X-Forwarded-For"],
                     forwardedProto: request.headers.first(name: "X-Forwarded-Proto"))
-                let session = WebSocketSession(shop: shop, hub: hub, bridge: bridge, queryToken: token, queryResume: resume,
+                let session = WebSocketSession(services: sessionServices, queryToken: token, queryResume: resume,
                                                clientAddress: client.address,
                                                userAgent: request.headers.first(name: "User-Agent"))
-                return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, heartbeat: heartbeat, metrics: metrics,
-                                           liveWrites: liveWrites, signInDeadline: TimeAmount(configuration.webSocketSignInDeadline),
-                                           messageTimeout: TimeAmount(configuration.webSocketMessageTimeout))
+                return WebSocketConnection(eventLoop: channel.eventLoop, session: session, deflate: deflate, settings: connectionSettings)
             }
             guard let certificate else { return plain }
             return TLSServerChannel(base: plain, certificate: certificate, handshakeTimeout: TimeAmount(certificate.settings.handshakeTimeout))

@@ -52,30 +52,47 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         case closed
     }
 
-    let eventLoop: any EventLoop
+    /// What every connection of a server shares, held once rather than in each idle socket.
+    final class Settings: Sendable {
+        /// A socket not signed in by then is closed (a client that never says who it is would
+        /// otherwise hold its place for as long as it answers pings).
+        let signInDeadline: TimeAmount
+        /// A fragmented message not finished by then, from its first frame, closes the socket with
+        /// 1008: a peer that pings between fragments would otherwise keep the heartbeat content and
+        /// the message's buffer (up to ``maxMessageSize``) held for ever.
+        let messageTimeout: TimeAmount
+        let heartbeat: Heartbeat
+        let metrics: ServerMetrics
+        let liveWrites: LiveWrites
+
+        init(signInDeadline: TimeAmount, messageTimeout: TimeAmount = .seconds(10), heartbeat: Heartbeat, metrics: ServerMetrics,
+             liveWrites: LiveWrites = LiveWrites()) {
+            self.signInDeadline = signInDeadline
+            self.messageTimeout = messageTimeout
+            self.heartbeat = heartbeat
+            self.metrics = metrics
+            self.liveWrites = liveWrites
+        }
+    }
+
+    private let settings: Settings
     private let session: WebSocketSession
-    /// A socket not signed in by then is closed (a client that never says who it is would
-    /// otherwise hold its place for as long as it answers pings).
-    private let signInDeadline: TimeAmount
-    /// A fragmented message not finished by then, from its first frame, closes the socket with
-    /// 1008: a peer that pings between fragments would otherwise keep the heartbeat content and
-    /// the message's buffer (up to ``maxMessageSize``) held for ever.
-    private let messageTimeout: TimeAmount
-    private let deflate: Bool
-    private let heartbeat: Heartbeat
-    private let metrics: ServerMetrics
     /// Where ``framesReady()`` puts this connection: its loop's list of sockets to write.
     private let liveWrites: LiveWrites.LoopQueue
+    /// The channel's event loop, where every stored `var` is touched.
+    var eventLoop: any EventLoop { liveWrites.eventLoop }
 
     /// The connection's place in the pipeline; nothing but the socket is below it for writes (the
     /// server takes NIO's frame encoder out: frames are written here as bytes).
     private var context: ChannelHandlerContext?
     /// The subscription whose live frames this connection takes (after its replay).
     private var live: Subscription?
-    /// A fragmented message so far, and how many frames it came in.
-    private var fragments: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer, frames: Int)?
-    private var messageDeadline: Scheduled<Void>?
+    /// A fragmented message so far (nil between messages: an idle socket holds one pointer for it).
+    private var fragments: PartialMessage?
     private var inbox: [Inbound] = []
+    // The flags together, so that they share one word rather than each padding one out.
+    /// Whether permessage-deflate was agreed (the client's messages may come compressed).
+    private let deflate: Bool
     private var inboxRunning = false
     /// Whether the socket is read (`autoRead`).
     private var reading = true
@@ -83,36 +100,31 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     private var signedIn = false
     /// The sign-in deadline's timer, until the socket signs in or closes.
     private var signInTimer: NIOScheduledCallback?
-    /// The session's token notices (``schedule(_:at:then:at:)``): the one the timer will hand over,
-    /// and the one after it with its date (the timer is set for it once the first is handed over).
-    private var tokenNotice: Inbound?
-    private var laterTokenNotice: (item: Inbound, date: Date)?
-    /// The timer of ``tokenNotice``, cancelled when the notices are replaced or the socket closes.
+    /// The session's token notices (``scheduleTokenNotices(generation:warning:expiry:)``) still to
+    /// hand over: the sign-in they are for, and the expiry's date while the warning's timer runs
+    /// (nil once the warning is handed over and the expiry's timer set).
+    private var tokenNotices: (generation: Int, expiry: Date?)?
+    /// The timer of the next token notice, cancelled when the notices are replaced or the socket closes.
     private var tokenTimer: NIOScheduledCallback?
     /// Bytes came from the peer since the last ping.
     private var heardFromPeer = true
     private var pingOutstanding = false
 
-    init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, heartbeat: Heartbeat, metrics: ServerMetrics,
-         liveWrites: LiveWrites, signInDeadline: TimeAmount, messageTimeout: TimeAmount = .seconds(10)) {
-        self.eventLoop = eventLoop
-        self.liveWrites = liveWrites.queue(for: eventLoop)
+    init(eventLoop: any EventLoop, session: WebSocketSession, deflate: Bool, settings: Settings) {
+        liveWrites = settings.liveWrites.queue(for: eventLoop)
         self.session = session
-        self.signInDeadline = signInDeadline
-        self.messageTimeout = messageTimeout
         self.deflate = deflate
-        self.heartbeat = heartbeat
-        self.metrics = metrics
+        self.settings = settings
     }
 
     // MARK: Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        metrics.webSocketOpened()
-        heartbeat.watch(self)
+        settings.metrics.webSocketOpened()
+        settings.heartbeat.watch(self)
         enqueue(.opened)
-        signInTimer = try? context.eventLoop.scheduleCallback(in: signInDeadline, handler: ConnectionTimer(connection: self, kind: .signInDeadline))
+        signInTimer = try? context.eventLoop.scheduleCallback(in: settings.signInDeadline, handler: ConnectionTimer(connection: self, kind: .signInDeadline))
     }
 
     /// A socket still not signed in at its deadline gets the error and a 1008 close.
@@ -136,14 +148,12 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
         live = nil
-        fragments = nil
-        messageDeadline?.cancel()
-        messageDeadline = nil
+        dropFragments()
         cancelTokenNotices()
         signInTimer?.cancel()
         signInTimer = nil
-        metrics.webSocketClosed()
-        heartbeat.forget(self)
+        settings.metrics.webSocketClosed()
+        settings.heartbeat.forget(self)
         enqueue(.closed)
         context.fireChannelInactive()
     }
@@ -181,24 +191,23 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else { return fail(.protocolError) }
-            fragments = (frame.opcode, frame.rsv1, frame.unmaskedData, 1)
-            if frame.fin {
-                finishMessage()
-            } else {
-                messageDeadline = context.eventLoop.scheduleTask(in: messageTimeout) { [self] in
-                    guard fragments != nil else { return }
-                    close(.policyViolation, reason: "message not finished in time")
-                }
+            if frame.fin { return finishMessage(opcode: frame.opcode, compressed: frame.rsv1, data: frame.unmaskedData) }
+            let message = PartialMessage(opcode: frame.opcode, compressed: frame.rsv1, data: frame.unmaskedData)
+            message.deadline = context.eventLoop.scheduleTask(in: settings.messageTimeout) { [self] in
+                guard fragments === message else { return }
+                close(.policyViolation, reason: "message not finished in time")
             }
+            fragments = message
         case .continuation:
-            guard var message = fragments else { return fail(.protocolError) }
+            guard let message = fragments else { return fail(.protocolError) }
             var piece = frame.unmaskedData
             message.frames += 1
             guard message.data.readableBytes + piece.readableBytes <= Self.maxMessageSize else { return fail(.messageTooLarge) }
             guard message.frames <= Self.maxFragmentsPerMessage else { return close(.messageTooLarge, reason: "too many fragments") }
             message.data.writeBuffer(&piece)
-            fragments = message
-            if frame.fin { finishMessage() }
+            guard frame.fin else { return }
+            dropFragments()
+            finishMessage(opcode: message.opcode, compressed: message.compressed, data: message.data)
         case .ping:
             guard frame.fin, frame.length < 126 else { return fail(.protocolError) }
             // A peer that pings without reading the pongs would pile them up here; RFC 6455
@@ -221,14 +230,31 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         }
     }
 
-    private func finishMessage() {
-        guard let message = fragments else { return }
+    /// A fragmented message's frames so far and the deadline for its last one.
+    private final class PartialMessage {
+        let opcode: WebSocketOpcode
+        let compressed: Bool
+        var data: ByteBuffer
+        /// How many frames it came in.
+        var frames = 1
+        var deadline: Scheduled<Void>?
+
+        init(opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer) {
+            self.opcode = opcode
+            self.compressed = compressed
+            self.data = data
+        }
+    }
+
+    private func dropFragments() {
+        fragments?.deadline?.cancel()
         fragments = nil
-        messageDeadline?.cancel()
-        messageDeadline = nil
-        guard message.opcode == .text else { return enqueue(.binary) }
-        var data = message.data
-        if message.compressed {
+    }
+
+    private func finishMessage(opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer) {
+        guard opcode == .text else { return enqueue(.binary) }
+        var data = data
+        if compressed {
             guard deflate else { return fail(.protocolError) }
             do {
                 data = try PerMessageDeflate.inflate(data, maxSize: Self.maxMessageSize)
@@ -289,42 +315,43 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
         return next ?? nil
     }
 
-    /// Hands `first` to the session at `firstDate` and `second` at `secondDate`, in turn with
-    /// the messages that came meanwhile, replacing the timers scheduled before (the session's
-    /// token timers: a warning ahead of expiry, then the expiry).
+    /// Hands the session `.tokenExpiring(generation)` at `warning` and `.tokenExpired(generation)`
+    /// at `expiry`, in turn with the messages that came meanwhile, replacing the notices scheduled
+    /// before (an earlier sign-in's).
     ///
-    /// One timer at a time: the second notice's is set when the first is handed over.
-    func schedule(_ first: Inbound, at firstDate: Date, then second: Inbound, at secondDate: Date) {
+    /// One timer at a time: the expiry's is set when the warning is handed over.
+    func scheduleTokenNotices(generation: Int, warning: Date, expiry: Date) {
         eventLoop.execute { [self] in
             cancelTokenNotices()
             guard context != nil else { return }
-            laterTokenNotice = (second, secondDate)
-            setTokenTimer(for: first, at: firstDate)
+            tokenNotices = (generation, expiry)
+            setTokenTimer(at: warning)
         }
     }
 
-    private func setTokenTimer(for item: Inbound, at date: Date) {
-        tokenNotice = item
+    private func setTokenTimer(at date: Date) {
         tokenTimer = try? eventLoop.scheduleCallback(in: Self.delay(until: date), handler: ConnectionTimer(connection: self, kind: .tokenNotice))
     }
 
-    /// The token timer fired: its notice goes to the session, and the next one's timer is set.
+    /// The token timer fired: the warning goes to the session and the expiry's timer is set, or
+    /// the expiry goes to the session.
     private func tokenNoticeDue() {
         tokenTimer = nil
-        guard context != nil, let item = tokenNotice else { return }
-        tokenNotice = nil
-        enqueue(item)
-        if let later = laterTokenNotice {
-            laterTokenNotice = nil
-            setTokenTimer(for: later.item, at: later.date)
+        guard context != nil, let notices = tokenNotices else { return }
+        if let expiry = notices.expiry {
+            tokenNotices = (notices.generation, nil)
+            enqueue(.tokenExpiring(notices.generation))
+            setTokenTimer(at: expiry)
+        } else {
+            tokenNotices = nil
+            enqueue(.tokenExpired(notices.generation))
         }
     }
 
     private func cancelTokenNotices() {
         tokenTimer?.cancel()
         tokenTimer = nil
-        tokenNotice = nil
-        laterTokenNotice = nil
+        tokenNotices = nil
     }
 
     /// A connection's timer: run by its event loop as a callback, with no closure, promise or
@@ -376,9 +403,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
             guard let context, !closeSent else { return }
             closeSent = true
             live = nil
-            fragments = nil
-            messageDeadline?.cancel()
-            messageDeadline = nil
+            dropFragments()
             writeClose(code, reason: reason).whenComplete { _ in }
             context.eventLoop.scheduleTask(in: Self.closeTimeout) { context.close(promise: nil) }
         }

@@ -21,14 +21,45 @@ import Shop
 /// Thread-safety: its state is touched only by the connection's message task, which handles
 /// one message at a time.
 final class WebSocketSession: @unchecked Sendable {
-    let shop: Shop
-    let hub: Hub
-    /// Runs command messages: here, or on the primary when this node is a replica.
-    let bridge: CommandBridge
-    /// The address's `?token=`, until the sign-in uses it (an idle socket keeps no copy of it).
-    private var queryToken: String?
-    /// The address's `since` and `epoch`, until the first `subscribe` uses them.
-    private var queryResume: Resume?
+    /// What every session of a server shares, held once rather than in each idle socket.
+    final class Services: Sendable {
+        let shop: Shop
+        let hub: Hub
+        /// Runs command messages: here, or on the primary when this node is a replica.
+        let bridge: CommandBridge
+
+        init(shop: Shop, hub: Hub, bridge: CommandBridge) {
+            self.shop = shop
+            self.hub = hub
+            self.bridge = bridge
+        }
+    }
+
+    private let services: Services
+    var shop: Shop { services.shop }
+    var hub: Hub { services.hub }
+    var bridge: CommandBridge { services.bridge }
+    /// The address's `?token=` (until the sign-in uses it) and `since` and `epoch` (until the
+    /// first `subscribe` does), in one box that goes once both are used: an idle socket keeps
+    /// neither a copy of its token nor the room for them.
+    private final class AddressParameters {
+        var token: String?
+        var resume: Resume?
+
+        init(token: String?, resume: Resume?) {
+            self.token = token
+            self.resume = resume
+        }
+    }
+    private var address: AddressParameters?
+    private var queryToken: String? {
+        get { address?.token }
+        set { address?.token = newValue; dropUsedAddress() }
+    }
+    private var queryResume: Resume? {
+        get { address?.resume }
+        set { address?.resume = newValue; dropUsedAddress() }
+    }
     /// The key of this connection's presence: kept as 16 bytes, made text only when presence is
     /// set or cleared (an idle socket's 36-character string was 80 bytes of heap).
     private let connectionId: UUID
@@ -53,6 +84,10 @@ final class WebSocketSession: @unchecked Sendable {
     /// Counts sign-ins and re-authentications: a token timer of an earlier token is ignored.
     private var tokenGeneration = 0
 
+    private func dropUsedAddress() {
+        if let address, address.token == nil, address.resume == nil { self.address = nil }
+    }
+
     /// Where a client resumes from: the last feed sequence it has, in the store epoch it had.
     struct Resume: Sendable {
         var since: UInt64?
@@ -62,17 +97,15 @@ final class WebSocketSession: @unchecked Sendable {
     /// A session whose commands run here (a single box, a primary).
     convenience init(shop: Shop, hub: Hub, commandLine: (any CommandLineRunner)?, queryToken: String?, queryResume: Resume? = nil, connectionId: UUID = UUID(),
                      clientAddress: String? = nil, userAgent: String? = nil) {
-        self.init(shop: shop, hub: hub, bridge: CommandBridge(shop: shop, commandLine: commandLine), queryToken: queryToken,
+        self.init(services: Services(shop: shop, hub: hub, bridge: CommandBridge(shop: shop, commandLine: commandLine)), queryToken: queryToken,
                   queryResume: queryResume, connectionId: connectionId, clientAddress: clientAddress, userAgent: userAgent)
     }
 
-    init(shop: Shop, hub: Hub, bridge: CommandBridge, queryToken: String?, queryResume: Resume? = nil, connectionId: UUID = UUID(),
+    init(services: Services, queryToken: String?, queryResume: Resume? = nil, connectionId: UUID = UUID(),
          clientAddress: String? = nil, userAgent: String? = nil) {
-        self.shop = shop
-        self.queryResume = queryResume?.since == nil && queryResume?.epoch == nil ? nil : queryResume
-        self.hub = hub
-        self.bridge = bridge
-        self.queryToken = queryToken
+        self.services = services
+        let resume = queryResume?.since == nil && queryResume?.epoch == nil ? nil : queryResume
+        address = queryToken == nil && resume == nil ? nil : AddressParameters(token: queryToken, resume: resume)
         self.connectionId = connectionId
         self.clientAddress = clientAddress
         self.userAgent = userAgent.map { String($0.prefix(ClientAddressMiddleware.userAgentLimit)) }
@@ -190,7 +223,7 @@ final class WebSocketSession: @unchecked Sendable {
         tokenGeneration += 1
         let remaining = expiry.timeIntervalSinceNow
         let warning = expiry.addingTimeInterval(-min(Self.expiryWarningLead, max(0, remaining / 2)))
-        connection.schedule(.tokenExpiring(tokenGeneration), at: warning, then: .tokenExpired(tokenGeneration), at: expiry)
+        connection.scheduleTokenNotices(generation: tokenGeneration, warning: warning, expiry: expiry)
     }
 
     /// How long before its token expires a socket is told to re-authenticate.

@@ -54,8 +54,8 @@ func run(_ wire: ByteBuffer, deflate: Bool) async {
     let loop = NIOAsyncTestingEventLoop()
     let channel = NIOAsyncTestingChannel(loop: loop)
     let session = WebSocketSession(shop: fuzzShop.shop, hub: fuzzShop.hub, commandLine: Fixture.conversation, queryToken: fuzzShop.ownerToken)
-    let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate, heartbeat: Fixture.heartbeat, metrics: Fixture.metrics,
-                                         liveWrites: LiveWrites(), signInDeadline: .seconds(10))
+    let connection = WebSocketConnection(eventLoop: loop, session: session, deflate: deflate,
+                                         settings: .init(signInDeadline: .seconds(10), heartbeat: Fixture.heartbeat, metrics: Fixture.metrics))
     // The pipeline of an upgraded socket (WebSocketServerChannel): the reader that holds NIO's frame decoder while a
     // frame is read, then the connection (which writes its frames as bytes).
     try! await loop.executeInContext {
