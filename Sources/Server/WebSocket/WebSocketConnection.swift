@@ -13,9 +13,10 @@ import Realtime
 ///
 /// Live frames: the hub calls ``framesReady()`` once per commit; the connection joins its event
 /// loop's ``LiveWrites/LoopQueue``, whose one task per pass takes everything queued for each
-/// ready connection and writes it as consecutive, complete, unmasked text frames with one flush. While the channel is not writable (the peer stops reading) it takes
-/// nothing, so the hub's bounded queue fills and a reader that never catches up is cut off
-/// there with `resync`; the connection writes that frame and closes with 1008.
+/// ready connection and writes it as consecutive, complete, unmasked text frames with one
+/// flush. While the channel is not writable (the peer stops reading) it takes nothing, so the
+/// hub's bounded queue fills and a reader that never catches up is cut off there with
+/// `resync`; the connection writes that frame and closes with 1008.
 ///
 /// Server messages are never compressed, even when permessage-deflate was negotiated (RFC 7692
 /// lets a sender leave any message uncompressed); the client's compressed messages are inflated
