@@ -103,21 +103,6 @@ public struct UpdateShopSettings: ShopCommand {
     }
 }
 
-extension UpdateShopSettings: Decodable {
-    private enum CodingKeys: String, CodingKey { case timeZone, dailySummary }
-    private enum SummaryKeys: String, CodingKey { case enabled, time }
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        var enabled: Bool?, time: String?
-        if c.contains(.dailySummary), try !c.decodeNil(forKey: .dailySummary) {
-            let s = try c.nestedContainer(keyedBy: SummaryKeys.self, forKey: .dailySummary)
-            enabled = try s.decodeIfPresent(Bool.self, forKey: .enabled)
-            time = try s.decodeIfPresent(String.self, forKey: .time)
-        }
-        self.init(timeZone: try c.decodeIfPresent(String.self, forKey: .timeZone), summaryEnabled: enabled, summaryTime: time)
-    }
-}
-
 /// What the daily summary tells: the dashboard's figures for today, and the orders waiting.
 public struct DailySummaryFigures: Sendable, Equatable {
     public var currency: String
