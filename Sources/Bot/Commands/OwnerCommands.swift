@@ -138,7 +138,12 @@ extension Conversation {
             throw UsageError(pt: "Use /resumo 21:00, /resumo off ou /resumo fuso America/Sao_Paulo.",
                              en: "Use /resumo 21:00, /resumo off or /resumo zone America/Sao_Paulo.")
         }
-        let settings = try await change.map { try await shop.run($0, as: caller.principal).value } ?? shop.preferences(as: caller.principal)
+        let settings: ShopPreferences
+        if let change {
+            settings = try await shop.run(change, as: caller.principal).value
+        } else {
+            settings = try shop.preferences(as: caller.principal)
+        }
         let state = settings.summaryEnabled
             ? l.pick("ligado, às \(settings.summaryTime)", "on, at \(settings.summaryTime)")
             : l.pick("desligado", "off")

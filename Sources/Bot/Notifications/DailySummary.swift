@@ -115,21 +115,22 @@ public struct DailySummary: Service {
         let figures = try shop.dailySummaryFigures(now: Date(timeIntervalSince1970: Double(today) * 86_400 + 43_200), as: .system(.bot))
         let people = try shop.staff(as: .system(.bot)).filter { $0.telegramId > 0 && !$0.blocked }
         let messages = people.map { message(for: $0, figures, day: today) }
-        try await outbox.environment.write { txn in
+        let queued = try await outbox.environment.write { txn -> Int in
             // Checked again inside the write: two ticks never both queue a day.
             let stored = try txn.counter(Self.lastDayKey)
-            guard stored != today else { return }
+            guard stored != today else { return 0 }
             for m in messages { try outbox.enqueue(m, in: txn, at: now) }
             _ = try txn.add(toCounter: Self.lastDayKey, today - stored)
+            return messages.count
         }
-        logger.info("daily summary of day \(today) queued for \(messages.count) people")
-        return messages.count
+        logger.info("daily summary of day \(today) queued for \(queued) people")
+        return queued
     }
 
     func message(for user: User, _ f: DailySummaryFigures, day: Int64) -> SendMessage {
         let l = Language(code: user.language)
         let money = { (amount: Int64) in html(Money.format(amount, f.currency)) }
-        let date = DayFormatter.string(day)
+        let date = SummaryDay.string(day)
         let lines = [
             "📊 <b>\(l.pick("Resumo do dia", "Daily summary")) \(date)</b>",
             "\(l.pick("Vendas", "Sales")): \(f.sales)",
@@ -148,7 +149,7 @@ public struct DailySummary: Service {
     }
 }
 
-enum DayFormatter {
+enum SummaryDay {
     static func string(_ day: Int64) -> String {
         var utc = Calendar(identifier: .gregorian)
         utc.timeZone = TimeZone(identifier: "UTC")!
