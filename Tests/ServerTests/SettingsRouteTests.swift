@@ -6,6 +6,12 @@ import Testing
 
 /// `GET`/`PUT /api/settings`: the shop's time zone and the daily summary, changed by the owner only.
 @Suite(.timeLimit(.minutes(3))) struct SettingsRouteTests {
+    /// "true 21:00": the answer's dailySummary, enabled and time.
+    static func summary(_ json: [String: Any]) -> String {
+        let s = json["dailySummary"] as? [String: Any]
+        return "\((s?["enabled"] as? Bool).map { $0 ? "true" : "false" } ?? "nil") \(s?["time"] as? String ?? "nil")"
+    }
+
     @Test func theOwnerChangesTheSettingsAndOthersAreRefused() async throws {
         let server = try await LiveServer.make()
         try await server.run { client, _ in
@@ -13,7 +19,7 @@ import Testing
             let defaults = try await client.call(.get, "/api/settings", token: cast.admin.access)
             #expect(defaults.status == .ok)
             #expect(defaults.json["timeZone"] as? String == "America/Sao_Paulo")
-            #expect(defaults.json["dailySummary"] as? [String: Any] as NSDictionary? == ["enabled": false, "time": "21:00"] as NSDictionary)
+            #expect(Self.summary(defaults.json) == "false 21:00")
 
             let byAdmin = try await client.call(.put, "/api/settings", token: cast.admin.access, json: ["dailySummary": ["enabled": true]])
             #expect(byAdmin.status == .forbidden && byAdmin.error == "forbidden", "\(byAdmin.json)")
@@ -24,10 +30,10 @@ import Testing
                                                 json: ["timeZone": "Europe/Lisbon", "dailySummary": ["enabled": true, "time": "19:45"]])
             #expect(changed.status == .ok, "\(changed.json)")
             #expect(changed.json["timeZone"] as? String == "Europe/Lisbon")
-            #expect(changed.json["dailySummary"] as? [String: Any] as NSDictionary? == ["enabled": true, "time": "19:45"] as NSDictionary)
+            #expect(Self.summary(changed.json) == "true 19:45")
             // Only the fields sent change.
             let off = try await client.call(.put, "/api/settings", token: cast.owner.access, json: ["dailySummary": ["enabled": false]])
-            #expect(off.json["dailySummary"] as? [String: Any] as NSDictionary? == ["enabled": false, "time": "19:45"] as NSDictionary)
+            #expect(Self.summary(off.json) == "false 19:45")
             #expect(off.json["timeZone"] as? String == "Europe/Lisbon")
 
             let badZone = try await client.call(.put, "/api/settings", token: cast.owner.access, json: ["timeZone": "Mars/Olympus"])
@@ -35,14 +41,13 @@ import Testing
             let badTime = try await client.call(.put, "/api/settings", token: cast.owner.access, json: ["dailySummary": ["time": "24:00"]])
             #expect(badTime.status == .badRequest && badTime.error == "invalid_input", "\(badTime.json)")
             let read = try await client.call(.get, "/api/settings", token: cast.owner.access)
-            #expect(read.json["dailySummary"] as? [String: Any] as NSDictionary? == ["enabled": false, "time": "19:45"] as NSDictionary)
+            #expect(Self.summary(read.json) == "false 19:45")
 
             // The same command through /api/commands/execute.
             let executed = try await client.call(.post, "/api/commands/execute", token: cast.owner.access,
                                                  json: ["command": "updateShopSettings", "params": ["dailySummary": ["enabled": true]]])
             #expect(executed.status == .ok, "\(executed.json)")
-            #expect((executed.json["settings"] as? [String: Any])?["dailySummary"] as? [String: Any] as NSDictionary?
-                        == ["enabled": true, "time": "19:45"] as NSDictionary, "\(executed.json)")
+            #expect(Self.summary(executed.json["settings"] as? [String: Any] ?? [:]) == "true 19:45", "\(executed.json)")
             #expect(try server.shop.preferences(as: .system()).summaryEnabled)
         }
         await server.discard()
