@@ -122,7 +122,7 @@ import Testing
             let pending = try demo.shop.dailySummaryFigures(as: .system()).pendingOrders
             #expect(owner.text.contains("Pedidos pendentes: \(pending)"), "\(owner.text)")
             let body = String(decoding: try #require(summaries.first { (try? $0.decode(SendMessage.self))?.chatId == DemoShop.ownerTelegramId }).body, as: UTF8.self)
-            #expect(body.contains("https://shop.example/#/dashboard") && body.contains("web_app"), body)
+            #expect(body.contains("https://shop.example/#/dashboard") && body.contains("web_app"), "\(body)")
         }
         // Started again the same day (same store): nothing more is queued.
         let again = DailySummary(shop: demo.shop, outbox: bot.outbox, publicURL: nil)

@@ -475,7 +475,8 @@ enum CommandMatrix {
         MatrixRow.everyCaller(UpdateShopSettings.self) { m, _ in
             m.attempt(UpdateShopSettings(timeZone: "Asia/Tokyo", summaryEnabled: true, summaryTime: "07:15")) { settings in
                 #expect(settings == ShopPreferences(timeZone: "Asia/Tokyo", summaryEnabled: true, summaryMinute: 7 * 60 + 15))
-                #expect(try m.shop.preferences(as: .system()) == settings)
+                let stored = try m.shop.preferences(as: .system())
+                #expect(stored == settings)
             }
         },
         MatrixRow.everyCaller(UpdateUser.self) { m, _ in
