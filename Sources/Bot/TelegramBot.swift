@@ -35,6 +35,7 @@ public struct TelegramBot: Sendable {
         return TelegramBot(chat: chat, outbox: outbox, services: [
             OutboxDeliverer(outbox: outbox, client: client, limits: limits, logger: logger),
             Notifier(shop: shop, outbox: outbox, menus: menus, logger: logger),
+            DailySummary(shop: shop, outbox: outbox, publicURL: settings.publicURL, logger: logger),
             updates,
         ], webhookInbox: inbox)
     }

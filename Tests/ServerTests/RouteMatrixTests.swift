@@ -67,6 +67,8 @@ import Testing
                 Row(method: .post, path: "/api/notifications/read-all", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/notifications", body: #"{"role":"user","title":"Fechado amanhã"}"#, expected: [401, 403, 201, 201]),
                 Row(method: .get, path: "/api/dashboard", body: nil, expected: [401, 403, 200, 200]),
+                Row(method: .get, path: "/api/settings", body: nil, expected: [401, 403, 200, 200]),
+                Row(method: .put, path: "/api/settings", body: #"{"dailySummary":{"enabled":true,"time":"21:00"}}"#, expected: [401, 403, 403, 200]),
                 Row(method: .get, path: "/api/reports?groupBy=product", body: nil, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/reports/export.csv", body: nil, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/audit", body: nil, expected: [401, 403, 403, 200]),

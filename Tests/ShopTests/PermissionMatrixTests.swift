@@ -472,6 +472,13 @@ enum CommandMatrix {
                 #expect(bruno.blocked)
             }
         },
+        MatrixRow.everyCaller(UpdateShopSettings.self) { m, _ in
+            m.attempt(UpdateShopSettings(timeZone: "Asia/Tokyo", summaryEnabled: true, summaryTime: "07:15")) { settings in
+                #expect(settings == ShopPreferences(timeZone: "Asia/Tokyo", summaryEnabled: true, summaryMinute: 7 * 60 + 15))
+                let stored = try m.shop.preferences(as: .system())
+                #expect(stored == settings)
+            }
+        },
         MatrixRow.everyCaller(UpdateUser.self) { m, _ in
             m.attempt(UpdateUser(userId: m.t.bruno.id, role: .admin, blocked: true)) { user in
                 let stored = try m.user(user.id)
@@ -736,6 +743,15 @@ enum QueryMatrix {
         MatrixRow.everyCaller(query: "stockMovements", needs: .admin) { m, _ in
             let product = try await m.product()
             return m.query("stockMovements") { try $0.stockMovements(of: product.id, as: $1) } then: { #expect($0.items.count == 1) }
+        },
+        MatrixRow.everyCaller(query: "preferences", needs: .admin) { m, _ in
+            m.query("preferences") { try $0.preferences(as: $1) } then: { #expect($0 == .defaults) }
+        },
+        MatrixRow.everyCaller(query: "dailySummaryFigures", needs: .admin) { m, _ in
+            m.query("dailySummaryFigures") { try $0.dailySummaryFigures(as: $1) } then: { #expect($0.sales == 0 && $0.pendingOrders == 0) }
+        },
+        MatrixRow.everyCaller(query: "staff", needs: .owner) { m, _ in
+            m.query("staff") { try $0.staff(as: $1) } then: { #expect($0.contains { $0.role == .owner }) }
         },
         MatrixRow.everyCaller(query: "stockHistory", needs: .admin) { m, _ in
             let product = try await m.product()

@@ -222,6 +222,33 @@ import Testing
         }
     }
 
+    /// The owner sets the daily summary from the dashboard's form; an admin's dashboard has no form.
+    @Test func theOwnerSetsTheDailySummaryFromTheDashboard() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await owner.openScreen(server.base + "/#/dashboard", "dashboard")
+            try await owner.wait(for: "the summary form", "document.querySelector('#summary-settings input[name=time]')", seconds: 20)
+            try await owner.run("""
+                const form = document.getElementById('summary-settings');
+                form.querySelector('input[name=enabled]').checked = true;
+                form.querySelector('input[name=time]').value = '20:15';
+                form.querySelector('input[name=timeZone]').value = 'America/Manaus';
+                form.querySelector('button[type=submit]').click();
+                """)
+            try await owner.wait(for: "the saved settings described", "document.querySelector('#summary-settings p').textContent.includes('20:15')")
+            let token = try await server.accessToken(DemoServer.owner)
+            let settings = try await server.request(.GET, "/api/settings", headers: ["Authorization": "Bearer \(token)"]).json
+            #expect(settings["timeZone"] as? String == "America/Manaus")
+            #expect((settings["dailySummary"] as? [String: Any])?["time"] as? String == "20:15")
+            #expect((settings["dailySummary"] as? [String: Any])?["enabled"] as? Bool == true)
+
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            try await admin.openScreen(server.base + "/#/dashboard", "dashboard")
+            try await admin.wait(for: "the admin's dashboard figures", "document.querySelector('[data-figure=todaySales]')", seconds: 20)
+            #expect(try await admin.run("return document.getElementById('summary-settings') === null") as? Bool == true)
+        }
+    }
+
     @Test func aPaymentLowersTheOutstandingDebtOnAnotherDashboardLive() async throws {
         try await withBrowsers { server, driver, browsers in
             let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))

@@ -116,3 +116,39 @@ extension Conversation {
                                       "feedHead": Int(manifest.feedHead), "epoch": manifest.epoch, "checksum": manifest.checksum]))
     }
 }
+
+extension Conversation {
+    /// `/resumo`: the daily summary's settings; `/resumo 21:00` turns it on at that time,
+    /// `/resumo off` (or `desligar`) turns it off, `/resumo on` (or `ligar`) turns it on,
+    /// `/resumo fuso America/Sao_Paulo` sets the shop's time zone.
+    func dailySummary(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
+        let l = request.language
+        let words = Arguments.words(request.args)
+        let change: UpdateShopSettings?
+        switch words.first?.lowercased() {
+        case nil: change = nil
+        case "off", "desligar": change = UpdateShopSettings(summaryEnabled: false)
+        case "on", "ligar": change = UpdateShopSettings(summaryEnabled: true)
+        case "fuso", "zone":
+            guard words.count == 2 else { throw UsageError(pt: "Use /resumo fuso America/Sao_Paulo", en: "Use /resumo zone America/Sao_Paulo") }
+            change = UpdateShopSettings(timeZone: words[1])
+        case let time? where ShopPreferences.minute(of: time) != nil && words.count == 1:
+            change = UpdateShopSettings(summaryEnabled: true, summaryTime: time)
+        default:
+            throw UsageError(pt: "Use /resumo 21:00, /resumo off ou /resumo fuso America/Sao_Paulo.",
+                             en: "Use /resumo 21:00, /resumo off or /resumo zone America/Sao_Paulo.")
+        }
+        let settings: ShopPreferences
+        if let change {
+            settings = try await shop.run(change, as: caller.principal).value
+        } else {
+            settings = try shop.preferences(as: caller.principal)
+        }
+        let state = settings.summaryEnabled
+            ? l.pick("ligado, às \(settings.summaryTime)", "on, at \(settings.summaryTime)")
+            : l.pick("desligado", "off")
+        return Reply(text: l.pick("📊 Resumo diário \(state) (fuso \(html(settings.timeZone))).",
+                                  "📊 Daily summary \(state) (time zone \(html(settings.timeZone)))."),
+                     data: ReplyData(["settings": ShopSettingsView(settings)]))
+    }
+}

@@ -54,6 +54,7 @@ public struct Conversation: Sendable {
         "pedidos": { try await $0.orders($1, $2) },
         "verificar": { try await $0.verify($1, $2) },
         "rejeitar": { try await $0.reject($1, $2) },
+        "resumo": { try await $0.dailySummary($1, $2) },
         "user": { try await $0.users($1, $2) },
         "product": { try await $0.product($1, $2) },
         "smartcontract": { try await $0.contracts($1, $2) },

@@ -194,6 +194,22 @@ enum CommandTable {
 
     static var accounts: [CommandEntry] {
         [
+            .record(UpdateShopSettings.self, key: "settings", schema: "ShopSettings", view: ShopSettingsView.init, access: "owner",
+                    body: ("ShopSettingsChanges", S.object("Only the fields sent change.", required: [], [
+                        "timeZone": S.text("An IANA time zone name; one the server does not know is 422 rule_broken.", maxLength: 64,
+                                           example: "America/Sao_Paulo"),
+                        // Its fields, too, may be left out or sent as null (the same).
+                        "dailySummary": S.object(nil, required: [], [
+                            "enabled": S.nullable(S.boolean("Whether owners and admins get the daily summary.")),
+                            "time": S.nullable(S.string("HH:MM, 00:00 to 23:59, in the shop's time zone.", example: "21:00")
+                                .merging(["pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"]) { a, _ in a }),
+                        ]),
+                    ])),
+                    bodyRequired: false,
+                    doors: [.on(.put, "/api/settings", tag: "Settings", "Change the shop's settings",
+                                "The shop's time zone and the bot's daily summary (on or off, and its time). Owner only; answers " +
+                                    "the settings as they are after the change.")],
+                    errors: [.unprocessable]),
             .record(UpdateUser.self, key: "user", schema: "User", view: UserView.init, access: "owner",
                     pathField: ("userId", .user),
                     body: ("UserChanges", S.object("Both at once, or either; all of it is applied or none.", required: [], [

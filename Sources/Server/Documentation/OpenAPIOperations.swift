@@ -123,6 +123,7 @@ enum OpenAPIOperations {
         ("Notifications", "The caller's notifications; admins broadcast."),
         ("Users", "Users, roles and blocking (owner)."),
         ("Reports", "Dashboard figures and sales reports."),
+        ("Settings", "The shop's time zone and the daily summary (owner changes, admins read)."),
         ("Commands", "The bot commands the caller may run."),
         ("Ledger", "The money ledger (owner)."),
         ("Audit", "The audit trail (owner)."),
@@ -327,6 +328,10 @@ enum OpenAPIOperations {
         [
             APIOperation(method: "GET", path: "/api/dashboard", tag: "Reports", summary: "Today's figures, the last 90 days, low stock, debt and top lists",
                          access: "admin", minimumRole: .admin, answer: .json("Dashboard")),
+            APIOperation(method: "GET", path: "/api/settings", tag: "Settings", summary: "The shop's settings",
+                         description: "The shop's time zone and the bot's daily summary (defaults before the owner changes them: " +
+                             "America/Sao_Paulo, the summary off, at 21:00). Admins read them; only the owner changes them (PUT).",
+                         access: "admin", minimumRole: .admin, answer: .json("ShopSettings")),
             APIOperation(method: "GET", path: "/api/reports", tag: "Reports", summary: "A sales report",
                          access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"], answer: .json("Report"),
                          errors: [.unprocessable]),

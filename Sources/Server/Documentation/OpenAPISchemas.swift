@@ -344,6 +344,13 @@ enum OpenAPISchemas {
             "PaymentList": OpenAPISchema.list(of: "Payment"),
             "DebtList": OpenAPISchema.list(of: "Debt"),
             "InventoryList": OpenAPISchema.list(of: "InventoryItem"),
+            "ShopSettings": OpenAPISchema.object("The shop's stored settings.", required: ["timeZone", "dailySummary"], [
+                "timeZone": OpenAPISchema.string("IANA time zone name.", example: "America/Sao_Paulo"),
+                "dailySummary": OpenAPISchema.object("The bot's daily summary to owners and admins.", required: ["enabled", "time"], [
+                    "enabled": OpenAPISchema.boolean(),
+                    "time": OpenAPISchema.string("HH:MM in the shop's time zone.", example: "21:00"),
+                ]),
+            ]),
             "CommandList": OpenAPISchema.list(of: "Command"),
             "UserList": OpenAPISchema.list(of: "User"),
             "OrderList": OpenAPISchema.list(of: "Order"),

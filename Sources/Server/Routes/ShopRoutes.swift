@@ -58,6 +58,9 @@ struct ShopRoutes {
         router.get("/api/dashboard") { _, context -> JSON<DashboardBody> in
             JSON(DashboardBody(try shop.dashboard(as: context.principal)))
         }
+        router.get("/api/settings") { _, context -> JSON<ShopSettingsView> in
+            JSON(ShopSettingsView(try shop.preferences(as: context.principal)))
+        }
     }
 
     struct CommandBody: Encodable, Sendable {

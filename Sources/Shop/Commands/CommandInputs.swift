@@ -322,3 +322,18 @@ extension EndSession: RecordStepInput {
     public static let idField = (name: "sessionId", kind: EntityKind.session)
     public init(id: UInt64, reason: String) { self.init(sessionId: id) }
 }
+
+/// The `dailySummary` part of ``UpdateShopSettings``'s input.
+struct DailySummaryChange: Decodable {
+    var enabled: Bool?
+    var time: String?
+}
+
+extension UpdateShopSettings: Decodable {
+    private enum CodingKeys: String, CodingKey { case timeZone, dailySummary }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let summary = try c.decodeIfPresent(DailySummaryChange.self, forKey: .dailySummary)
+        self.init(timeZone: try c.decodeIfPresent(String.self, forKey: .timeZone), summaryEnabled: summary?.enabled, summaryTime: summary?.time)
+    }
+}

@@ -24,6 +24,7 @@ public enum CommandCatalog {
         .init(name: "pedidos", minimumRole: .admin, descriptionPT: "Pedidos dos clientes", descriptionEN: "Customer orders"),
         .init(name: "verificar", minimumRole: .admin, descriptionPT: "Confirmar o pagamento de um pedido", descriptionEN: "Verify an order's payment"),
         .init(name: "rejeitar", minimumRole: .admin, descriptionPT: "Recusar o comprovante de um pedido", descriptionEN: "Reject an order's receipt"),
+        .init(name: "resumo", minimumRole: .owner, descriptionPT: "Resumo diário: horário ou desligar", descriptionEN: "Daily summary: time or off"),
         .init(name: "user", minimumRole: .owner, descriptionPT: "Usuários e papéis", descriptionEN: "Users and roles"),
         .init(name: "product", minimumRole: .owner, descriptionPT: "Criar ou editar produtos", descriptionEN: "Create or edit products"),
         .init(name: "smartcontract", minimumRole: .owner, descriptionPT: "Contratos entre partes", descriptionEN: "Multi-party contracts"),

@@ -23,6 +23,8 @@ struct ShopCollections: Sendable {
     let idempotency: TypedCollection<StringKey, BinaryCodec<IdempotencyRecord>>
     /// Uploaded images, keyed by their random id.
     let media: TypedCollection<StringKey, BinaryCodec<MediaFile>>
+    /// The owner's stored settings (one record, keyed "shop").
+    let preferences: TypedCollection<StringKey, BinaryCodec<ShopPreferences>>
 
     static func open(_ env: Environment) async throws -> ShopCollections {
         func records<V: BinaryCodable>(_ name: String, _ indexes: [IndexDefinition<V>] = []) async throws -> Records<V> {
@@ -75,7 +77,8 @@ struct ShopCollections: Sendable {
             ]),
             loginCodes: try await env.collection("loginCodes", key: StringKey.self, value: BinaryCodec<LoginCode>.self),
             idempotency: try await env.collection("idempotency", key: StringKey.self, value: BinaryCodec<IdempotencyRecord>.self),
-            media: try await env.collection("media", key: StringKey.self, value: BinaryCodec<MediaFile>.self))
+            media: try await env.collection("media", key: StringKey.self, value: BinaryCodec<MediaFile>.self),
+            preferences: try await env.collection("shopSettings", key: StringKey.self, value: BinaryCodec<ShopPreferences>.self))
     }
 }
 

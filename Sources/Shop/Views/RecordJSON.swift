@@ -254,3 +254,19 @@ public struct NotificationView: Encodable, Sendable, Equatable {
         link = notice.link; read = notice.read; createdAt = RFC3339.string(from: notice.createdAt); self.version = version
     }
 }
+
+/// The shop's stored settings as clients see them (`GET`/`PUT /api/settings`).
+public struct ShopSettingsView: Encodable, Sendable, Equatable {
+    public struct Summary: Encodable, Sendable, Equatable {
+        public var enabled: Bool
+        /// "HH:MM" in the shop's time zone.
+        public var time: String
+    }
+    public var timeZone: String
+    public var dailySummary: Summary
+
+    public init(_ settings: ShopPreferences, version: UInt64 = 0) {
+        timeZone = settings.timeZone
+        dailySummary = Summary(enabled: settings.summaryEnabled, time: settings.summaryTime)
+    }
+}

@@ -2,10 +2,12 @@
 // buyers, low stock, outstanding debt and who is online, all kept current by live events.
 
 import { drawChart } from '../charts.js';
-import { h, replace, stat, table } from '../dom.js';
+import { field, h, replace, stat, table, toast } from '../dom.js';
 import { shortDay, utcDay } from '../format.js';
 import { startOfDayUTC } from '../queries.js';
 import { byId } from '../state.js';
+import { describeSummary, summaryBody } from '../summary.js';
+import { can } from './index.js';
 
 const ranges = [7, 30, 90];
 
@@ -35,6 +37,8 @@ export async function mount(view, app) {
   replace(view, figures,
     h('section', {}, h('div', { class: 'row spread' }, h('h2', {}, t('dashboard.chart')), rangeButtons), h('div', { class: 'chart-box' }, canvas)),
     top, h('div', { class: 'grid-2' }, low, online), today);
+  // The owner sets the bot's daily summary here (the link in the summary opens this screen).
+  if (can(app.me, 'resumo')) view.append(await summaryForm());
   // The low-stock list and today's newest sales are live queries: the server sends what enters,
   // changes in and leaves each list (README, "Live queries"). Until the first answer, the
   // low-stock list comes from the inventory loaded above.
@@ -112,6 +116,33 @@ export async function mount(view, app) {
           h('strong', {}, app.users.name(entry.userId)), ' ', h('span', { class: 'pill' }, t(`role.${entry.role}`)),
           entry.views.length ? h('div', { class: 'muted' }, entry.views.map((v) => describeView(app, v)).join(', ')) : null)))
         : h('p', { class: 'muted' }, t('dashboard.nobodyOnline')));
+  }
+
+  async function summaryForm() {
+    let settings = await app.api.get('/api/settings').catch(() => null);
+    const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: Boolean(settings?.dailySummary.enabled) });
+    const time = h('input', { type: 'time', name: 'time', required: true, value: settings?.dailySummary.time ?? '21:00' });
+    const timeZone = h('input', { name: 'timeZone', maxlength: 64, value: settings?.timeZone ?? '', spellcheck: false });
+    const state = h('p', { class: 'muted', 'aria-live': 'polite' }, settings ? describeSummary(settings, t) : '');
+    return h('form', {
+      class: 'card', id: 'summary-settings',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const { body, error } = summaryBody({ enabled: enabled.checked, time: time.value, timeZone: timeZone.value });
+        if (error) return toast(t(error), 'error');
+        try {
+          settings = await app.api.put('/api/settings', body);
+          replace(state, describeSummary(settings, t));
+          toast(t('summary.saved'));
+        } catch (failure) {
+          toast(app.errorText(failure), 'error');
+        }
+      },
+    },
+    h('h2', {}, t('summary.title')), state,
+    h('label', { class: 'row' }, enabled, ' ', t('summary.enabled')),
+    h('div', { class: 'grid-2' }, field(t('summary.time'), time), field(t('summary.zone'), timeZone)),
+    h('button', { class: 'primary', type: 'submit' }, t('summary.save')));
   }
 
   renderFigures(app.state);
