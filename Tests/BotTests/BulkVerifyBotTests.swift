@@ -51,6 +51,9 @@ import Testing
             let bad = try await live.say("/verificar \(more.publicId) coxinha", as: LiveBot.admin)
             #expect(bad.text.contains("Diga qual pedido"), "\(bad.text)")
             #expect(try shop.order(more.id, as: .system()).value.state == .receiptSubmitted)
+            // More than one message's worth is refused whole.
+            let tooMany = try await live.say("/verificar " + (1...21).map { "o\($0 + 500)" }.joined(separator: " "), as: LiveBot.admin)
+            #expect(tooMany.text.contains("No máximo 20 pedidos"), "\(tooMany.text)")
             // Commas separate ids too, and an id written twice is verified once.
             let twice = try await live.say("/verificar \(more.publicId), \(more.publicId)", as: LiveBot.admin)
             #expect(twice.text == "✅ Pedido \(more.publicId) verificado.\n1 de 1 pedidos verificados.", "\(twice.text)")

@@ -111,8 +111,9 @@ extension Conversation {
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["orders": sorted.map { OrderView($0.value, version: $0.version) }]), keyboard: keyboard)
     }
 
-    /// At most this many orders in one `/verificar` (as `POST /api/orders/bulk`).
-    static let maxOrdersPerVerification = 100
+    /// At most this many orders in one `/verificar`: their outcomes fit in one Telegram message
+    /// (4,096 characters). The MiniApp and `POST /api/orders/bulk` take up to 100.
+    static let maxOrdersPerVerification = 20
 
     /// `/verificar <order>`: the receipt is good; the order becomes a sale. `/verificar o1 o2 o3`
     /// verifies each in turn, each on its own (one refused order leaves the others verified), and
@@ -151,6 +152,11 @@ extension Conversation {
                 lines.append("⚠️ " + l.pick("Pedido \(publicId): ", "Order \(publicId): ") + explain(error, l))
                 outcomes.append(BulkOutcome(id: publicId, ok: false, order: nil,
                                             error: ErrorData(code: error.code.rawValue, message: error.message, field: error.field)))
+            } catch {
+                // Not the shop's refusal (the orders before it stay verified): said, and the rest go on.
+                lines.append("⚠️ " + l.pick("Pedido \(publicId): algo deu errado; tente de novo.", "Order \(publicId): something went wrong; please try again."))
+                outcomes.append(BulkOutcome(id: publicId, ok: false, order: nil,
+                                            error: ErrorData(code: ShopError.Code.storeFailure.rawValue, message: "\(error)", field: nil)))
             }
         }
         let verified = outcomes.filter(\.ok).count

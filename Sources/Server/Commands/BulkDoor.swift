@@ -37,8 +37,16 @@ struct BulkDoor: Sendable {
     /// A text field of the body besides `action` and `ids`: its schema and its check (the
     /// command's own, so that a bad value refuses the whole request rather than every item).
     struct Field: Sendable {
-        let schema: OpenAPISchema.Object
+        /// The schema as JSON (a schema object is not Sendable; ``CommandEntry`` keeps its body so too).
+        let schemaJSON: Data
         let check: @Sendable (String) throws -> Void
+
+        init(schema: OpenAPISchema.Object, check: @escaping @Sendable (String) throws -> Void) {
+            schemaJSON = (try? JSONSerialization.data(withJSONObject: schema, options: [.sortedKeys])) ?? Data()
+            self.check = check
+        }
+
+        var schema: OpenAPISchema.Object { (try? JSONSerialization.jsonObject(with: schemaJSON)) as? OpenAPISchema.Object ?? [:] }
     }
     let extraFields: [String: Field]
     /// The body's schema (components/schemas `bodyName`).
