@@ -17,7 +17,7 @@ import Testing
             var orders: [Order] = []
             for n in 0..<3 {
                 let placed = try await shop.run(PlaceOrder(items: [LineItem(productId: coxinha.key, quantity: 1)]), as: customer)
-                orders.append(try await shop.run(SubmitReceipt(orderId: placed.id, mediaId: "m-bot-\(n)"), as: customer))
+                orders.append(try await shop.run(SubmitReceipt(orderId: placed.value.id, mediaId: "m-bot-\(n)"), as: customer).value)
             }
             // The second is verified and fulfilled already: verifying it again is refused, alone.
             _ = try await shop.run(VerifyOrder(orderId: orders[1].id), as: .system())
@@ -46,7 +46,7 @@ import Testing
             for id in [ids[0], ids[2]] { _ = try await live.waitForMessage(to: LiveBot.user.id, containing: "Pedido \(id) confirmado") }
 
             // A word that is not an order refuses the whole message before anything runs.
-            let more = try await shop.run(PlaceOrder(items: [LineItem(productId: coxinha.key, quantity: 1)]), as: customer)
+            let more = try await shop.run(PlaceOrder(items: [LineItem(productId: coxinha.key, quantity: 1)]), as: customer).value
             _ = try await shop.run(SubmitReceipt(orderId: more.id, mediaId: "m-bot-9"), as: customer)
             let bad = try await live.say("/verificar \(more.publicId) coxinha", as: LiveBot.admin)
             #expect(bad.text.contains("Diga qual pedido"), "\(bad.text)")

@@ -135,18 +135,25 @@ import Testing
     @Test func concurrentBulkVerificationsVerifyEachOrderOnce() async throws {
         try await IdempotentCommandTests.withShop { client, cast, p in
             let orders = try await Self.submittedOrders(client, ana: cast.ana.access, product: p, count: 6)
-            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+            // Each answer as its status and, per item, "id ok code" (a Reply is not Sendable).
+            let replies = try await withThrowingTaskGroup(of: (HTTPResponse.Status, [String]).self) { group in
                 for ids in [orders, orders.reversed()] {
-                    group.addTask { try await client.call(.post, "/api/orders/bulk", token: cast.admin.access, json: ["action": "verify", "ids": ids]) }
+                    group.addTask {
+                        let reply = try await client.call(.post, "/api/orders/bulk", token: cast.admin.access, json: ["action": "verify", "ids": ids])
+                        return (reply.status, Self.results(reply).map {
+                            "\($0["id"] as? String ?? "?") \($0["ok"] as? Bool ?? false) \(($0["error"] as? [String: Any])?["code"] as? String ?? "-")"
+                        })
+                    }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(replies.allSatisfy { $0.status == .ok })
+            #expect(replies.count == 2 && replies.allSatisfy { $0.0 == .ok && $0.1.count == orders.count })
+            let outcomesAll = replies.flatMap(\.1)
             for o in orders {
-                let outcomes = replies.flatMap(Self.results).filter { $0["id"] as? String == o }
+                let outcomes = outcomesAll.filter { $0.hasPrefix("\(o) ") }
                 #expect(outcomes.count == 2)
-                #expect(outcomes.filter { $0["ok"] as? Bool == true }.count == 1, "\(o) verified once: \(outcomes)")
-                #expect(outcomes.contains { ($0["error"] as? [String: Any])?["code"] as? String == "invalid_transition" })
+                #expect(outcomes.filter { $0 == "\(o) true -" }.count == 1, "\(o) verified once: \(outcomes)")
+                #expect(outcomes.contains("\(o) false invalid_transition"), "\(outcomes)")
             }
             #expect(try await IdempotentCommandTests.count(client, "/api/sales?buyerId=\(cast.ana.userId)", cast.admin.access) == 6)
             #expect(try await IdempotentCommandTests.count(client, "/api/payments?userId=\(cast.ana.userId)", cast.admin.access) == 6)
@@ -219,7 +226,7 @@ import Testing
             let schemas = try #require((document.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
             for (path, body, result, role) in [("/api/orders/bulk", "OrderBulkRequest", "OrderBulkResult", "admin"),
                                                ("/api/users/bulk", "UserBulkRequest", "UserBulkResult", "owner")] {
-                let operation = try #require((paths[path] as? [String: Any])?["post"] as? [String: Any], path)
+                let operation = try #require((paths[path] as? [String: Any])?["post"] as? [String: Any], "\(path)")
                 #expect(operation["x-minimum-role"] as? String == role)
                 let responses = try #require(operation["responses"] as? [String: Any])
                 #expect(Set(responses.keys).isSuperset(of: ["200", "400", "401", "403"]), "\(responses.keys.sorted())")
