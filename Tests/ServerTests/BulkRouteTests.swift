@@ -174,15 +174,18 @@ import Testing
             let unblock = try await client.call(.post, "/api/users/bulk", token: cast.owner.access,
                                                 json: ["action": "unblock", "ids": [cast.bruno.userId, cast.ana.userId]])
             #expect(Self.results(unblock).compactMap { ($0["record"] as? [String: Any])?["blocked"] as? Bool } == [false, false])
-            #expect(try await client.call(.get, "/api/auth/me", token: cast.ana.access).status == .ok)
+            // A block ended her sessions; unblocked, she signs in again.
+            #expect(try await client.call(.get, "/api/auth/me", token: cast.ana.access).status == .unauthorized)
+            let ana = try await client.signIn(telegramId: 3_000, firstName: "Ana")
+            #expect(try await client.call(.get, "/api/auth/me", token: ana.access).status == .ok)
 
             let promote = try await client.call(.post, "/api/users/bulk", token: cast.owner.access,
                                                 json: ["action": "role", "role": "admin", "ids": [cast.ana.userId, cast.bruno.userId]])
             #expect(Self.results(promote).compactMap { ($0["record"] as? [String: Any])?["role"] as? String } == ["admin", "admin"],
                     "\(promote.json)")
             // Now an admin, Ana may use the orders' bulk route, and still not the users'.
-            #expect(try await client.call(.post, "/api/orders/bulk", token: cast.ana.access, json: ["action": "verify", "ids": ["o999"]]).status == .ok)
-            #expect(try await client.call(.post, "/api/users/bulk", token: cast.ana.access,
+            #expect(try await client.call(.post, "/api/orders/bulk", token: ana.access, json: ["action": "verify", "ids": ["o999"]]).status == .ok)
+            #expect(try await client.call(.post, "/api/users/bulk", token: ana.access,
                                           json: ["action": "unblock", "ids": [cast.bruno.userId]]).status == .forbidden)
             let audit = try await client.call(.get, "/api/audit?limit=200", token: cast.owner.access)
             #expect(audit.items.filter { $0["command"] as? String == "updateUser" && $0["outcome"] as? String == "ok" }.count == 7,
