@@ -52,3 +52,46 @@ extension MiniAppTests {
         }
     }
 }
+
+extension MiniAppTests {
+    /// The owner ticks two customers and blocks them at once, then unblocks them: each outcome is
+    /// listed, the table marks them, and the server agrees.
+    @Test func theOwnerBlocksAndUnblocksTwoPeopleAtOnce() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let owner = ["Authorization": "Bearer \(try await server.accessToken(DemoServer.owner))"]
+            let people = ["Fernanda Lima", "Gabriel Rocha"]
+            let browser = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await browser.openScreen(server.base + "/#/users", "users", live: true)
+            for name in people {
+                try await browser.wait(for: "\(name)'s tick box", "document.querySelector(\"input.bulk-select[aria-label='Selecionar \(name)']\") !== null")
+                try await browser.run("""
+                    const box = document.querySelector("input.bulk-select[aria-label='Selecionar \(name)']");
+                    box.checked = true;
+                    box.dispatchEvent(new Event('change', { bubbles: true }));
+                    """)
+            }
+            try await browser.wait(for: "the bar", "document.querySelector('.bulk-bar').hidden === false")
+            #expect(try await browser.run("return document.querySelector('.bulk-bar strong').innerText") as? String == "2 selecionado(s)")
+            try await browser.run("document.querySelector('.bulk-bar [data-bulk-action=block]').click()")
+            try await browser.wait(for: "both blocked", "document.querySelectorAll('.bulk-outcome li[data-ok=true]').length === 2", seconds: 20)
+            let users = try await server.request(.GET, "/api/users?limit=200", headers: owner).json["items"] as? [[String: Any]] ?? []
+            let chosen = users.filter { people.contains($0["name"] as? String ?? "") }
+            #expect(chosen.count == 2 && chosen.allSatisfy { $0["blocked"] as? Bool == true }, "\(chosen)")
+            #expect(try await browser.run("return [...document.querySelectorAll('tr')].filter((tr) => tr.innerText.includes('bloqueado')).length") as? Int == 2)
+            #expect(try await browser.run("return document.querySelector('.bulk-bar').hidden") as? Bool == true, "the applied ones leave the selection")
+
+            // Ticked again, unblocked at once.
+            for name in people {
+                try await browser.run("""
+                    const box = document.querySelector("input.bulk-select[aria-label='Selecionar \(name)']");
+                    box.checked = true;
+                    box.dispatchEvent(new Event('change', { bubbles: true }));
+                    """)
+            }
+            try await browser.run("document.querySelector('.bulk-bar [data-bulk-action=unblock]').click()")
+            try await browser.wait(for: "both unblocked", "[...document.querySelectorAll('tr')].filter((tr) => tr.innerText.includes('bloqueado')).length === 0", seconds: 20)
+            let after = try await server.request(.GET, "/api/users?limit=200", headers: owner).json["items"] as? [[String: Any]] ?? []
+            #expect(after.filter { people.contains($0["name"] as? String ?? "") }.allSatisfy { $0["blocked"] as? Bool == false })
+        }
+    }
+}
