@@ -111,6 +111,8 @@ import Testing
         for entry in CommandTable.entries {
             for door in entry.doors { routes.insert(Route(method: door.method.rawValue.lowercased(), path: door.path)) }
         }
+        // The bulk doors are registered in a loop over CommandTable.bulk, too.
+        for door in CommandTable.bulk { routes.insert(Route(method: "post", path: door.path)) }
         return routes
     }
 

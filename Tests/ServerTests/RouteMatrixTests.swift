@@ -56,6 +56,8 @@ import Testing
                 Row(method: .get, path: "/api/users", body: nil, expected: [401, 403, 403, 200]),
                 Row(method: .get, path: "/api/users/\(u)", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .patch, path: "/api/users/\(u)", body: #"{"role":"user"}"#, expected: [401, 403, 403, 200]),
+                Row(method: .post, path: "/api/users/bulk", body: #"{"action":"unblock","ids":["\#(u)"]}"#, expected: [401, 403, 403, 200]),
+                Row(method: .post, path: "/api/orders/bulk", body: #"{"action":"fulfil","ids":["o999"]}"#, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/orders", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/orders", body: #"{"items":[{"productId":"\#(p)","quantity":1}]}"#, expected: [401, 201, 201, 201]),
                 Row(method: .get, path: "/api/contracts", body: nil, expected: [401, 200, 200, 200]),

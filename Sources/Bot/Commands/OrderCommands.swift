@@ -111,13 +111,57 @@ extension Conversation {
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["orders": sorted.map { OrderView($0.value, version: $0.version) }]), keyboard: keyboard)
     }
 
-    /// `/verificar <order>`: the receipt is good; the order becomes a sale.
+    /// At most this many orders in one `/verificar`: their outcomes fit in one Telegram message
+    /// (4,096 characters). The MiniApp and `POST /api/orders/bulk` take up to 100.
+    static let maxOrdersPerVerification = 20
+
+    /// `/verificar <order>`: the receipt is good; the order becomes a sale. `/verificar o1 o2 o3`
+    /// verifies each in turn, each on its own (one refused order leaves the others verified), and
+    /// answers every order's outcome in one message.
     func verify(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
-        let id = try orderId(Arguments.words(request.args).first, l)
+        let words = Arguments.words(request.args.replacingOccurrences(of: ",", with: " "))
+        if words.count > 1 { return try await verifyMany(words, l, caller) }
+        let id = try orderId(words.first, l)
         let order = try await shop.run(VerifyOrder(orderId: id), as: caller.principal)
         return Reply(text: l.pick("✅ Pedido \(order.publicId) verificado.", "✅ Order \(order.publicId) verified."),
                      data: ReplyData(["order": OrderView(order)]))
+    }
+
+    /// Several orders: every id read first (a word that is not one refuses the whole message),
+    /// then one VerifyOrder per order, in the order written, each its own write.
+    private func verifyMany(_ words: [String], _ l: Language, _ caller: Caller) async throws -> Reply {
+        guard words.count <= Self.maxOrdersPerVerification else {
+            throw UsageError(pt: "No máximo \(Self.maxOrdersPerVerification) pedidos de uma vez.",
+                             en: "At most \(Self.maxOrdersPerVerification) orders at once.")
+        }
+        var ids: [UInt64] = []
+        for word in words {
+            let id = try orderId(word, l)
+            if !ids.contains(id) { ids.append(id) }
+        }
+        var lines: [String] = []
+        var outcomes: [BulkOutcome] = []
+        for id in ids {
+            let publicId = EntityKind.order.format(id)
+            do {
+                let order = try await shop.run(VerifyOrder(orderId: id), as: caller.principal)
+                lines.append("✅ " + l.pick("Pedido \(publicId) verificado.", "Order \(publicId) verified."))
+                outcomes.append(BulkOutcome(id: publicId, ok: true, order: OrderView(order), error: nil))
+            } catch let error as ShopError {
+                lines.append("⚠️ " + l.pick("Pedido \(publicId): ", "Order \(publicId): ") + explain(error, l))
+                outcomes.append(BulkOutcome(id: publicId, ok: false, order: nil,
+                                            error: ErrorData(code: error.code.rawValue, message: error.message, field: error.field)))
+            } catch {
+                // Not the shop's refusal (the orders before it stay verified): said, and the rest go on.
+                lines.append("⚠️ " + l.pick("Pedido \(publicId): algo deu errado; tente de novo.", "Order \(publicId): something went wrong; please try again."))
+                outcomes.append(BulkOutcome(id: publicId, ok: false, order: nil,
+                                            error: ErrorData(code: ShopError.Code.storeFailure.rawValue, message: "\(error)", field: nil)))
+            }
+        }
+        let verified = outcomes.filter(\.ok).count
+        let summary = l.pick("\(verified) de \(outcomes.count) pedidos verificados.", "\(verified) of \(outcomes.count) orders verified.")
+        return Reply(text: (lines + [summary]).joined(separator: "\n"), data: ReplyData(["results": outcomes]))
     }
 
     /// `/rejeitar <order> <reason>`: the receipt is refused, with the reason the customer will read.
@@ -181,6 +225,14 @@ extension Conversation {
         keyboard.append([.run(l.pick("✅ Finalizar", "✅ Done"), "/pedido fim"), .run(l.pick("✖️ Descartar", "✖️ Discard"), "/pedido cancelar")])
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["cart": data, "total": total]), keyboard: keyboard)
     }
+}
+
+/// One order's outcome in a `/verificar` of several orders.
+struct BulkOutcome: Encodable, Sendable {
+    let id: String
+    let ok: Bool
+    let order: OrderView?
+    let error: ErrorData?
 }
 
 struct CartLine: Encodable, Sendable {

@@ -134,7 +134,7 @@ enum OpenAPIOperations {
 
     /// The hand-written routes (reads, sign-in, media, the feed) and the command table's doors.
     static var all: [APIOperation] {
-        system + auth + products + media + sales + orders + contracts + accounts + reports + realtime + commands
+        system + auth + products + media + sales + orders + contracts + accounts + reports + realtime + commands + bulk
     }
 
     /// Every door of every command of ``CommandTable``.
@@ -148,6 +148,15 @@ enum OpenAPIOperations {
                              answerDescription: door.status == .created ? "Created." : door.status == .noContent ? "Done." : "OK",
                              answer: entry.answer.documented, errors: entry.errors)
             }
+        }
+    }
+
+    /// The bulk doors (``CommandTable/bulk``): one table command per id.
+    static var bulk: [APIOperation] {
+        CommandTable.bulk.map { door in
+            APIOperation(method: "POST", path: door.path, tag: door.tag, summary: door.summary, description: door.description,
+                         access: door.access, minimumRole: APIOperation.MinimumRole(.role(door.minimumRole)), body: door.bodyName,
+                         answerDescription: "One outcome per id, in the order sent.", answer: .json(door.resultName))
         }
     }
 

@@ -128,6 +128,8 @@ enum OpenAPISchemas {
         var schemas = records
         for (key, value) in lists { schemas[key] = value }
         for (key, value) in responses { schemas[key] = value }
+        for door in CommandTable.bulk { schemas[door.resultName] = door.resultSchema }
+        schemas["BulkItemError"] = BulkDoor.itemErrorSchema
         for (key, value) in requests { schemas[key] = value }
         return schemas
     }
@@ -523,6 +525,7 @@ enum OpenAPISchemas {
             guard let body = entry.body, let schema = try? JSONSerialization.jsonObject(with: body.schema) as? Object else { continue }
             schemas[body.name] = schema.merging(["additionalProperties": false]) { _, strict in strict }
         }
+        for door in CommandTable.bulk { schemas[door.bodyName] = door.bodySchema.merging(["additionalProperties": false]) { _, strict in strict } }
         for name in strictBodies { schemas[name]?["additionalProperties"] = false }
         // A field a body may leave out may also be sent as null, which means the same.
         for (name, schema) in schemas {

@@ -55,6 +55,18 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         })
     }
 
+    /// Any error as the contract shapes it, as ``ErrorMiddleware`` would answer it (for one item
+    /// of a bulk request, answered inside a 200).
+    static func of(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: error
+        case let error as ShopError: APIError(error)
+        case let error as StoreError: APIError(ShopError(error))
+        case let error as DecodingError: APIError.invalid(ErrorMiddleware<AppRequestContext>.field(of: error), ErrorMiddleware<AppRequestContext>.describe(error))
+        default: APIError(.internalServerError, "internal", "something went wrong; nothing was written")
+        }
+    }
+
     static func invalid(_ field: String, _ message: String) -> APIError { APIError(.badRequest, "invalid_input", message, field: field) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -53,6 +53,11 @@ struct CommandRoutes {
                 }
             }
         }
+        for door in CommandTable.bulk {
+            router.post(RouterPath(door.path)) { request, context in
+                try await runBulk(door, request, context)
+            }
+        }
         router.post("/api/commands/execute") { request, context -> Response in
             let body = try ExecuteBody(try await request.jsonBody(context))
             let answer = if let params = body.params {
@@ -82,6 +87,41 @@ struct CommandRoutes {
                                          .init(shop: bridge.shop, principal: context.principal, idempotencyKey: request.idempotencyKey))
         if case .nothing = entry.answer { return Response(status: .noContent, headers: Self.sequenceHeader(result.sequence)) }
         return Self.json(door.status, result.json, sequence: result.sequence)
+    }
+
+    /// A bulk door: the whole request is checked first (role, then body); then the action's table
+    /// command runs once per id, each in its own write, and every item's outcome is answered.
+    private func runBulk(_ door: BulkDoor, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let role = try bridge.shop.me(as: context.principal).role
+        guard role >= door.minimumRole else { throw APIError(ShopError(.forbidden, "your role does not allow this")) }
+        let bulk = try door.parse(try await request.jsonBody(context))
+        guard let entry = CommandTable.entry(named: bulk.action.command) else {
+            throw APIError(.internalServerError, "internal", "no command \(bulk.action.command)")
+        }
+        let call = CommandEntry.Call(shop: bridge.shop, principal: context.principal, idempotencyKey: nil)
+        var results: [[String: Any]] = []
+        var last: UInt64?
+        var succeeded = 0
+        for id in bulk.ids {
+            do {
+                let input = try JSONSerialization.data(withJSONObject: bulk.action.input(id, bulk.fields))
+                let result = try await entry.run(input, call)
+                if let sequence = result.sequence { last = max(last ?? 0, sequence) }
+                results.append(["id": id, "ok": true, "record": try JSONSerialization.jsonObject(with: result.json)])
+                succeeded += 1
+            } catch {
+                let refusal = APIError.of(error)
+                var detail: [String: Any] = ["code": refusal.code, "message": refusal.message]
+                if let field = refusal.field { detail["field"] = field }
+                if !refusal.items.isEmpty {
+                    detail["items"] = refusal.items.map { ["productId": $0.productId, "requested": $0.requested, "available": $0.available] }
+                }
+                results.append(["id": id, "ok": false, "error": detail])
+            }
+        }
+        let body = try JSONSerialization.data(withJSONObject: ["results": results, "succeeded": succeeded, "failed": results.count - succeeded],
+                                              options: [.sortedKeys])
+        return Self.json(.ok, body, sequence: last)
     }
 
     private static func json(_ status: HTTPResponse.Status, _ body: Data, sequence: UInt64?) -> Response {

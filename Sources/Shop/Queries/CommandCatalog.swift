@@ -22,7 +22,7 @@ public enum CommandCatalog {
         .init(name: "pagar", minimumRole: .admin, descriptionPT: "Registrar um pagamento", descriptionEN: "Record a payment"),
         .init(name: "relatorios", minimumRole: .admin, descriptionPT: "Relatórios de vendas", descriptionEN: "Sales reports"),
         .init(name: "pedidos", minimumRole: .admin, descriptionPT: "Pedidos dos clientes", descriptionEN: "Customer orders"),
-        .init(name: "verificar", minimumRole: .admin, descriptionPT: "Confirmar o pagamento de um pedido", descriptionEN: "Verify an order's payment"),
+        .init(name: "verificar", minimumRole: .admin, descriptionPT: "Confirmar o pagamento de um ou mais pedidos (/verificar o1 o2)", descriptionEN: "Verify the payment of one or more orders (/verificar o1 o2)"),
         .init(name: "rejeitar", minimumRole: .admin, descriptionPT: "Recusar o comprovante de um pedido", descriptionEN: "Reject an order's receipt"),
         .init(name: "resumo", minimumRole: .owner, descriptionPT: "Resumo diário: horário ou desligar", descriptionEN: "Daily summary: time or off"),
         .init(name: "user", minimumRole: .owner, descriptionPT: "Usuários e papéis", descriptionEN: "Users and roles"),

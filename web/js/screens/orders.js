@@ -1,7 +1,10 @@
 // Orders: a customer places an order and sends the payment receipt; an admin sees every
 // order, the receipt image, and verifies or rejects it. Orders change live (order_update).
+// An admin may tick several orders and verify, reject or fulfil them at once
+// (POST /api/orders/bulk); each order's outcome is shown under the bar.
 
 import { idempotencyKey } from '../api.js';
+import { applyResults, availableOrderActions, bulkBody, ordersFor, remainingSelection, summarize } from '../bulk.js';
 import { field, h, note, replace, toast } from '../dom.js';
 import { mediaImage } from '../media.js';
 import { byId } from '../state.js';
@@ -20,9 +23,13 @@ export async function mount(view, app) {
     h('option', { value: 'open' }, t('orders.open')), h('option', { value: '' }, t('orders.all')),
     ['pending_payment', 'receipt_submitted', 'verified', 'fulfilled', 'rejected', 'cancelled'].map((state) => h('option', { value: state }, t(`orderState.${state}`))));
   const list = h('ul', { class: 'list', 'aria-live': 'polite' });
+  // The ticked orders' ids, the bar of actions over them, and the last bulk answer's outcomes.
+  let selected = new Set();
+  const bar = h('div', { class: 'toolbar bulk-bar', hidden: true });
+  const outcome = h('ul', { class: 'list bulk-outcome', 'aria-live': 'polite', hidden: true });
   replace(view,
     can(app.me, 'pedido') ? newOrderForm() : null,
-    h('section', {}, h('div', { class: 'toolbar' }, field(t('orders.state'), stateFilter)), list));
+    h('section', {}, h('div', { class: 'toolbar' }, field(t('orders.state'), stateFilter)), bar, outcome, list));
 
   function newOrderForm() {
     const product = h('select', { name: 'product', required: true }, Object.values(products)
@@ -66,6 +73,56 @@ export async function mount(view, app) {
     }
   }
 
+  /** Runs `action` over the ticked orders it applies to, then shows each order's outcome. */
+  async function bulk(action) {
+    const chosen = ordersFor(action, [...selected].map((id) => orders.get(id)));
+    let reason;
+    if (action === 'reject') {
+      reason = prompt(t('orders.rejectReason'));
+      if (reason === null) return;
+    }
+    const request = bulkBody(action, chosen.map((order) => order.id), { reason });
+    if (request.error) return toast(t(request.error, { max: request.max }), 'error');
+    const answer = await app.act(() => app.api.post('/api/orders/bulk', request.body),
+      (done) => t('bulk.done', { succeeded: done.succeeded, total: done.results.length }));
+    if (!answer) return;
+    applyResults(orders, answer);
+    selected = remainingSelection(selected, answer);
+    showOutcome(answer);
+    render();
+  }
+
+  function showOutcome(answer) {
+    const { succeeded, failures } = summarize(answer);
+    outcome.hidden = false;
+    replace(outcome,
+      h('li', { class: 'muted' }, t('bulk.done', { succeeded, total: answer.results.length })),
+      answer.results.map((result) => h('li', { dataset: { outcomeId: result.id, ok: String(result.ok) } },
+        result.ok ? `✅ ${result.id}` : `⚠️ ${result.id}: ${failures.find((failure) => failure.id === result.id)?.message ?? ''}`)));
+  }
+
+  function renderBar() {
+    const ticked = [...selected].map((id) => orders.get(id)).filter(Boolean);
+    bar.hidden = !reviewer || ticked.length === 0;
+    const labels = { verify: t('orders.verify'), reject: t('orders.reject'), fulfil: t('orders.fulfil') };
+    replace(bar,
+      h('strong', {}, t('bulk.selected', { count: ticked.length })),
+      availableOrderActions(ticked).map((action) => h('button', {
+        type: 'button', class: action === 'verify' ? 'primary' : action === 'reject' ? 'danger' : '', dataset: { bulkAction: action },
+        onclick: () => bulk(action),
+      }, `${labels[action]} (${ordersFor(action, ticked).length})`)),
+      h('button', { type: 'button', onclick: () => { selected.clear(); render(); } }, t('bulk.clear')));
+  }
+
+  /** A tick box for an order a bulk action could take (waiting for verification, or verified). */
+  function selector(order) {
+    if (!reviewer || availableOrderActions([order]).length === 0) return null;
+    return h('input', {
+      type: 'checkbox', class: 'bulk-select', checked: selected.has(order.id), 'aria-label': t('bulk.select', { id: order.id }),
+      onchange: (event) => { if (event.target.checked) selected.add(order.id); else selected.delete(order.id); renderBar(); },
+    });
+  }
+
   function actions(order) {
     const mine = order.customerId === app.me.user?.id;
     const buttons = [];
@@ -92,10 +149,14 @@ export async function mount(view, app) {
     const shown = [...orders.values()]
       .filter((order) => (wanted === 'open' ? openStates.includes(order.state) : !wanted || order.state === wanted))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    // A ticked order that no bulk action takes any more (changed live, or hidden) leaves the selection.
+    selected = new Set([...selected].filter((id) => orders.has(id) && availableOrderActions([orders.get(id)]).length > 0
+      && shown.some((order) => order.id === id)));
+    renderBar();
     if (!shown.length) return replace(list, note(t('orders.none')));
     replace(list, shown.map((order) => h('li', { dataset: { orderId: order.id } },
       h('div', { class: 'row spread' },
-        h('strong', {}, `${order.id} · ${app.users.name(order.customerId)}`),
+        h('label', { class: 'row' }, selector(order), h('strong', {}, `${order.id} · ${app.users.name(order.customerId)}`)),
         h('span', { class: `pill ${pillFor(order.state)}` }, t(`orderState.${order.state}`))),
       h('div', {}, order.lines.map((line) => `${line.quantity} × ${products[line.productId]?.name ?? line.productId}`).join(', '),
         ' · ', h('strong', {}, app.money(order.total, order.currency))),
