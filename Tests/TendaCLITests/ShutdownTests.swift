@@ -42,19 +42,33 @@ import Testing
         #expect(server.terminationStatus == 0)
     }
 
-    /// A loopback port nobody listens on right now.
+    /// A loopback port nobody listens on right now, below the kernel's ephemeral range.
+    ///
+    /// A port the kernel handed out for `bind(0)` is back in its pool once the probe closes, and the
+    /// next connection or `bind(0)` of any test may get it before `tenda serve` (which loads the demo
+    /// shop for seconds first) binds it: CI saw "Address already in use". Ports below the ephemeral
+    /// range are never handed out that way, so a free one stays free for the server that asks for it.
     static func freePort() throws -> Int {
+        let ephemeralStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+        let range = 10_000..<max(10_001, min(ephemeralStart, 65_536))
+        for _ in 0..<200 {
+            let port = Int.random(in: range)
+            if canBind(port) { return port }
+        }
+        throw POSIXError(.EADDRINUSE)
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
