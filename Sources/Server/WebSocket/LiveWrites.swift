@@ -6,8 +6,9 @@ import Synchronization
 /// writes every one of its connections that has live frames waiting.
 ///
 /// ```swift
-/// let writes = LiveWrites()
-/// let connection = WebSocketConnection(…, liveWrites: writes.queue(for: channel.eventLoop))
+/// let settings = WebSocketConnection.Settings(…, liveWrites: LiveWrites())   // one per server
+/// let connection = WebSocketConnection(eventLoop: channel.eventLoop, …, settings: settings)
+/// // the connection holds settings.liveWrites.queue(for: its event loop)
 /// // the hub calls connection.framesReady() for each of 10,000 sockets after a commit:
 /// // each loop runs one task that drains its ~5,000, not 5,000 tasks
 /// ```
