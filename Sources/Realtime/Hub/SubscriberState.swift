@@ -203,8 +203,12 @@ final class SubscriberState: Sendable {
     private func wakeReader() {
         let (waiter, frame, sink) = state.withLock { s -> (CheckedContinuation<Frame?, Never>?, Frame?, (any FrameSink)?) in
             guard let waiter = s.waiter else { return (nil, nil, Self.takeWake(&s)) }
+            let frame = s.queue.popFirst()
+            // A reader that already took what was queued and parked again stays parked: nil would
+            // tell it the subscription ended. Only an ended one is woken with nothing.
+            guard frame != nil || s.finished else { return (nil, nil, nil) }
             s.waiter = nil
-            return (waiter, s.queue.popFirst(), nil)
+            return (waiter, frame, nil)
         }
         waiter?.resume(returning: frame)
         sink?.framesReady()
