@@ -140,8 +140,13 @@ struct LibreOfficeReader {
                 let type = attribute("office:value-type", in: tag) ?? ""
                 var value = attribute("office:value", in: tag) ?? attribute("office:date-value", in: tag) ?? ""
                 if type == "string", !tag.hasSuffix("/>"), let close = rest.range(of: "</table:table-cell>") {
-                    // The text is in <text:p> elements inside the cell.
-                    value = String(rest[..<close.lowerBound]).replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
+                    // The text is in <text:p> paragraphs inside the cell (the file is indented between elements).
+                    let inside = String(rest[..<close.lowerBound])
+                    let paragraphs = inside.components(separatedBy: "<text:p").dropFirst().map { part -> String in
+                        let body = part.drop { $0 != ">" }.dropFirst()
+                        return String(body.prefix { _ in true }.components(separatedBy: "</text:p>").first ?? "")
+                    }
+                    value = paragraphs.joined(separator: "\n").replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
                         .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&quot;", with: "\"")
                         .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&apos;", with: "'")
                 }
