@@ -205,6 +205,8 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "Shop", "Store", "Telegram", "Realtime", "TendaApp",
+                // WorkbookTests: the workbook writer's refusals and its clean-up.
+                "Spreadsheet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
