@@ -197,6 +197,8 @@ import Testing
             let rows = (customers["rows"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "") \($0["lifetimeRevenue"] ?? "") \($0["debt"] ?? "")" }
             #expect(rows == expected.customers.rows.map { "\($0.key) \($0.lifetimeRevenue) \($0.debt)" })
             #expect(reply.text.contains("Clientes</b>: \(expected.customers.buyers) compradores"), "\(reply.text)")
+            // The downloads are the MiniApp's: a web_app button opens its reports screen.
+            #expect(reply.keyboard.flatMap { $0 }.map(\.action) == [.webApp("https://shop.example/#/reports")])
         }
         #expect(try await demo.say("/relatorios ano", from: DemoShop.adminTelegramId).failure?.code == .invalidInput)
     }
