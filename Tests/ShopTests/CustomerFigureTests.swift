@@ -60,6 +60,51 @@ import Testing
         await t.discard()
     }
 
+    /// A store from before the buyer sales counters: its sales are in no such counter. Its
+    /// reports count them from the sales up to the day the counters started (the first sale
+    /// after the upgrade), and from the counters after it, and agree with a full scan throughout.
+    @Test func aStoreOlderThanTheBuyerSalesCountersCountsItsEarlierSalesFromTheSales() async throws {
+        let t = try await TestShop.make()
+        let a = try await t.product("A", price: 700, stock: 100)
+        let today = Date()
+        func at(_ days: Double) -> Date { today.addingTimeInterval(days * 86_400) }
+        try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: a.id, quantity: 1)]), as: t.asAdmin, at: at(-20))
+        try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: a.id, quantity: 2)]), as: t.asAdmin, at: at(-10))
+        try await t.shop.execute(Buy(buyerId: t.bruno.id, items: [.init(productId: a.id, quantity: 1)]), as: t.asAdmin, at: at(-3))
+        #expect(try t.environment.read { try $0.counter(Aggregates.buyerSalesCountedSince) } == Aggregates.buyerSalesCountedFromStart,
+                "a store whose first sale was counted holds every sale in the counters")
+        // Back to the store as the version before these counters left it.
+        try await t.environment.write { txn in
+            for span in [Aggregates.Span.day, .week] {
+                let prefix = Aggregates.buyerSalesPrefix(span)
+                for (key, value) in try txn.counters(from: prefix, to: prefix.prefixEnd) { try txn.add(toCounter: key, -value) }
+            }
+            try txn.add(toCounter: Aggregates.buyerSalesCountedSince, -Aggregates.buyerSalesCountedFromStart)
+        }
+        let whole = (from: at(-30), to: at(30))
+        #expect(try t.shop.report(from: whole.from, to: whole.to, groupBy: .buyer, as: t.asAdmin).customers.sales == 3,
+                "before any new sale, the reports count every sale from the sales")
+        // The first sale after the upgrade starts the counters; then two more, one on a later day.
+        try await t.shop.execute(Buy(buyerId: t.bruno.id, items: [.init(productId: a.id, quantity: 1)]), as: t.asAdmin, at: at(-1))
+        let since = try t.environment.read { try $0.counter(Aggregates.buyerSalesCountedSince) }
+        #expect(since > Aggregates.buyerSalesCountedFromStart && abs(Date(microsecondsSince1970: since).timeIntervalSince(today)) < 3_600,
+                "an older store's counters start at the wall clock of its first counted sale: \(since)")
+        try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: a.id, quantity: 1)]), as: t.asAdmin, at: at(-5))
+        try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: a.id, quantity: 1)]), as: t.asAdmin, at: at(8))
+        try await t.shop.execute(Buy(buyerId: t.bruno.id, items: [.init(productId: a.id, quantity: 4)]), as: t.asAdmin, at: at(9))
+
+        let wholeReport = try t.shop.report(from: whole.from, to: whole.to, groupBy: .buyer, as: t.asAdmin)
+        #expect(wholeReport.customers.sales == 7 && wholeReport.customers.repeatBuyers == 2)
+        #expect(wholeReport.customers.rows.map { "\($0.name) \($0.sales) \($0.revenue)" } == ["Bruno 3 4200", "Ana Souza 4 3500"])
+        for (from, to) in [whole, (at(-30), at(-2)), (at(-2), at(2)), (at(1), at(20)), (at(-25), at(0))] {
+            for grouping in [ReportGrouping.day, .buyer] {
+                #expect(try t.shop.report(from: from, to: to, groupBy: grouping, as: t.asAdmin)
+                    == t.shop.reportByFullScan(from: from, to: to, groupBy: grouping, as: t.asAdmin), "\(from)…\(to) by \(grouping)")
+            }
+        }
+        await t.discard()
+    }
+
     @Test func theAverageBasketRoundsHalvesAwayFromZeroAndNeverTraps() {
         #expect(CustomerFigures.roundedAverage(10, over: 4) == 3)
         #expect(CustomerFigures.roundedAverage(9, over: 4) == 2)

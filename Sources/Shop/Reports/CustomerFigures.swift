@@ -63,17 +63,35 @@ struct BuyerTotals: Equatable {
 }
 
 extension CounterFigures {
-    /// Per buyer of `first...last`: the sales made to them (one pass over the period's sales
-    /// by time, reading only each sale's buyer, since no counter keeps sales per buyer), their
-    /// net revenue in the period (the buyer counters), their lifetime revenue (one pass over
+    /// Per buyer of `first...last`: the sales made to them (the buyer sales counters), their net
+    /// revenue in the period (the buyer revenue counters), their lifetime revenue (one pass over
     /// the buyers' week counters) and their debt (one counter each).
+    ///
+    /// In a store older than the buyer sales counters, the days up to the one they started on
+    /// are counted from the sales themselves instead (one pass by time, reading each sale's
+    /// buyer): the counters of that day hold only part of it, and the days before none.
     func buyers(from first: Int64, to last: Int64, _ shop: ShopCollections) throws -> [UInt64: BuyerTotals] {
         var totals: [UInt64: BuyerTotals] = [:]
-        let lower = OrderedKey(Aggregates.startOfDay(first)), upper = OrderedKey(Aggregates.startOfDay(last + 1))
-        try shop.sales.forEachView(txn, index: "time", from: lower, to: upper) { _, view in
-            let buyerId = try view.figures().buyerId
-            totals[buyerId, default: BuyerTotals()].sales = try Checked.sum(totals[buyerId]?.sales ?? 0, 1, "sales")
-            return true
+        let since = try txn.counter(Aggregates.buyerSalesCountedSince)
+        // The last day whose sales the counters may miss (none when they hold every sale).
+        let scannedUpTo: Int64? = switch since {
+        case Aggregates.buyerSalesCountedFromStart: nil
+        case 0: last  // no sale counted yet: any sale there is predates the counters
+        default: Aggregates.day(Date(microsecondsSince1970: since))
+        }
+        if let scannedUpTo, first <= scannedUpTo {
+            let lower = OrderedKey(Aggregates.startOfDay(first)), upper = OrderedKey(Aggregates.startOfDay(min(last, scannedUpTo) + 1))
+            try shop.sales.forEachView(txn, index: "time", from: lower, to: upper) { _, view in
+                let buyerId = try view.figures().buyerId
+                totals[buyerId, default: BuyerTotals()].sales = try Checked.sum(totals[buyerId]?.sales ?? 0, 1, "sales")
+                return true
+            }
+        }
+        let countedFrom = scannedUpTo.map { max(first, $0 + 1) } ?? first
+        if countedFrom <= last {
+            for (id, sales) in try perId(Aggregates.buyerSalesPrefix, countedFrom, last) where sales != 0 {
+                totals[id, default: BuyerTotals()].sales = try Checked.sum(totals[id]?.sales ?? 0, sales, "sales")
+            }
         }
         guard !totals.isEmpty else { return [:] }
         for (id, revenue) in try perId(Aggregates.buyerRevenuePrefix, first, last) where totals[id] != nil {
