@@ -158,6 +158,7 @@ public final class CommandContext {
             try txn.add(toCounter: OrderedKey(Aggregates.buyerRevenuePrefix(span), period, buyerId), sign * total)
             if countsAsSale { try txn.add(toCounter: OrderedKey(Aggregates.buyerSalesPrefix(span), period, buyerId), 1) }
         }
+        try txn.add(toCounter: Aggregates.buyerLifetimeRevenue(buyerId), sign * total)
         try txn.add(toCounter: Aggregates.revenue(day), sign * total)
         if countsAsSale {
             try txn.add(toCounter: Aggregates.salesCount(day), 1)

@@ -64,8 +64,8 @@ struct BuyerTotals: Equatable {
 
 extension CounterFigures {
     /// Per buyer of `first...last`: the sales made to them (the buyer sales counters), their net
-    /// revenue in the period (the buyer revenue counters), their lifetime revenue (one pass over
-    /// the buyers' week counters) and their debt (one counter each).
+    /// revenue in the period (the buyer revenue counters), their lifetime revenue and their debt
+    /// (one counter each).
     ///
     /// In a store older than the buyer sales counters, the days up to the one they started on
     /// are counted from the sales themselves instead (one pass by time, reading each sale's
@@ -97,12 +97,18 @@ extension CounterFigures {
         for (id, revenue) in try perId(Aggregates.buyerRevenuePrefix, first, last) where totals[id] != nil {
             totals[id]?.revenue = revenue
         }
-        // Every sale ever counts into its buyer's week counter, so their sum is the lifetime.
-        let weeks = Aggregates.buyerRevenuePrefix(.week)
-        try txn.forEachCounter(from: weeks, to: weeks.prefixEnd) { key, value in
-            let id = Self.uint64(key, at: weeks.bytes.count + 8)
-            if let current = totals[id] { totals[id]?.lifetimeRevenue = try Checked.sum(current.lifetimeRevenue, value, "lifetimeRevenue") }
-            return true
+        if since == Aggregates.buyerSalesCountedFromStart {
+            // The lifetime counters started with the store's first sale too: one counter each.
+            for id in totals.keys { totals[id]?.lifetimeRevenue = try txn.counter(Aggregates.buyerLifetimeRevenue(id)) }
+        } else {
+            // An older store's lifetime counters lack its first sales, but every sale ever counts
+            // into its buyer's week counter, so their sum is the lifetime (buyers × weeks read).
+            let weeks = Aggregates.buyerRevenuePrefix(.week)
+            try txn.forEachCounter(from: weeks, to: weeks.prefixEnd) { key, value in
+                let id = Self.uint64(key, at: weeks.bytes.count + 8)
+                if let current = totals[id] { totals[id]?.lifetimeRevenue = try Checked.sum(current.lifetimeRevenue, value, "lifetimeRevenue") }
+                return true
+            }
         }
         for id in totals.keys { totals[id]?.debt = try txn.counter(Aggregates.debt(id)) }
         return totals
