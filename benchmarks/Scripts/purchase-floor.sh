@@ -3,8 +3,8 @@
 # make, and nothing else. Runs shop-bench's purchase runs (full fsync, then no fsync), records
 # every committed LMDB write of a second, traced run (lmdb-trace.c, an LD_PRELOAD shim: databases,
 # keys, value sizes, commit boundaries), replays them from one thread into a fresh environment
-# (lmdb-replay.c), and prints Tenda's rate beside the replay's, with the bytes each writes to
-# storage per purchase. Run from the repository root, after
+# (lmdb-replay.c), and prints Tenda's rate beside the replay's, with the bytes LMDB wrote and the
+# bytes the disk wrote per purchase. Run from the repository root, after
 #   swift build -c release --package-path benchmarks --product shop-bench
 # e.g.  benchmarks/Scripts/purchase-floor.sh --buys 40000      (options go to shop-bench)
 set -euo pipefail
@@ -31,7 +31,8 @@ mkdir "$work/sync" "$work/nosync"
 
 read -r tenda_sync tenda_nosync < <(row "purchases per second" "$work/plain.md")
 read -r traced_sync traced_nosync < <(row "purchases per second" "$work/traced.md")
-read -r kib_sync kib_nosync < <(row "written to storage per purchase" "$work/plain.md")
+read -r kib_sync kib_nosync < <(row "written by LMDB per purchase" "$work/plain.md")
+read -r dev_sync dev_nosync < <(row "written by the disk per purchase" "$work/plain.md")
 read -r cpu_sync cpu_nosync < <(row "writer thread CPU per purchase" "$work/plain.md")
 read -r batch_sync batch_nosync < <(row "purchases per commit" "$work/traced.md")
 floor_sync=$(field "purchases per second" "$work/floor-sync.txt")
@@ -46,7 +47,8 @@ cat <<TABLE
 | the traced run's rate (the trace recorded) | $traced_sync | | $traced_nosync | |
 | purchases per commit (traced run, replay) | $batch_sync | $(grep -o '[0-9.]* per commit' "$work/floor-sync.txt" | cut -d' ' -f1) | $batch_nosync | $(grep -o '[0-9.]* per commit' "$work/floor-nosync.txt" | cut -d' ' -f1) |
 | writer CPU per purchase (µs)              | $cpu_sync | $(field "writer CPU per purchase" "$work/floor-sync.txt") | $cpu_nosync | $(field "writer CPU per purchase" "$work/floor-nosync.txt") |
-| written to storage per purchase (KiB)     | $kib_sync | $(field "written to storage per purchase" "$work/floor-sync.txt") | $kib_nosync | $(field "written to storage per purchase" "$work/floor-nosync.txt") |
+| written by LMDB per purchase (KiB)        | $kib_sync | $(field "written by LMDB per purchase" "$work/floor-sync.txt") | $kib_nosync | $(field "written by LMDB per purchase" "$work/floor-nosync.txt") |
+| written by the disk per purchase (KiB)    | $dev_sync | $(field "written by the disk per purchase" "$work/floor-sync.txt") | $dev_nosync | $(field "written by the disk per purchase" "$work/floor-nosync.txt") |
 
 Tenda's rate ÷ the floor's: $(ratio "$tenda_sync" "$floor_sync") with full fsync, $(ratio "$tenda_nosync" "$floor_nosync") with no fsync.
 The floor replays the traced run's committed writes: $(head -1 "$work/floor-sync.txt" | sed 's/^replayed //').
