@@ -86,9 +86,10 @@ struct OncePerDay: Sendable {
         let key = self.key
         let outbox = self.outbox
         return try await outbox.environment.write { txn -> Int in
-            // Checked again inside the write: two ticks never both queue a day.
+            // Checked again inside the write: two ticks never both queue a day, and a clock set
+            // back never queues a day before the last one sent.
             let stored = try txn.counter(key)
-            guard stored != day else { return 0 }
+            guard day > stored else { return 0 }
             for m in messages { try outbox.enqueue(m, in: txn, at: now) }
             _ = try txn.add(toCounter: key, day - stored)
             return messages.count

@@ -40,6 +40,11 @@ public struct DebtReminders: Service {
         public var reminded: Int
         /// Messages of the admins' overdue list queued.
         public var listed: Int
+
+        public init(reminded: Int, listed: Int) {
+            self.reminded = reminded
+            self.listed = listed
+        }
     }
 
     var list: OncePerDay { OncePerDay(outbox: outbox, key: Self.lastListDayKey) }

@@ -45,9 +45,14 @@ public struct DebtReminderChanges: Sendable, Equatable {
     }
 
     var summary: String {
-        [enabled.map { $0 ? "on" : "off" }, overdueDays.map { "overdue \($0)d" }, intervalDays.map { "every \($0)d" },
-         maxReminders.map { "max \($0)" }, quietStart.map { "quiet from \($0)" }, quietEnd.map { "quiet to \($0)" }]
-            .compactMap { $0 }.joined(separator: " ")
+        var parts: [String] = []
+        if let enabled { parts.append(enabled ? "on" : "off") }
+        if let overdueDays { parts.append("overdue \(overdueDays)d") }
+        if let intervalDays { parts.append("every \(intervalDays)d") }
+        if let maxReminders { parts.append("max \(maxReminders)") }
+        if let quietStart { parts.append("quiet from \(quietStart)") }
+        if let quietEnd { parts.append("quiet to \(quietEnd)") }
+        return parts.joined(separator: " ")
     }
 
     func apply(to settings: inout ShopPreferences) {

@@ -142,9 +142,10 @@ public struct UpdateShopSettings: ShopCommand {
     }
 
     public var summary: String {
-        [timeZone.map { "timeZone \($0)" }, summaryEnabled.map { "summary \($0 ? "on" : "off")" }, summaryTime.map { "at \($0)" },
-         debts.summary.isEmpty ? nil : "debts \(debts.summary)"]
-            .compactMap { $0 }.joined(separator: " ")
+        let debtPart: String? = debts.summary.isEmpty ? nil : "debts \(debts.summary)"
+        let parts: [String?] = [timeZone.map { "timeZone \($0)" }, summaryEnabled.map { "summary \($0 ? "on" : "off")" },
+                                summaryTime.map { "at \($0)" }, debtPart]
+        return parts.compactMap { $0 }.joined(separator: " ")
     }
 
     public func execute(_ context: CommandContext) throws -> ShopPreferences {
