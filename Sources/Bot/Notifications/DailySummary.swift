@@ -81,8 +81,10 @@ struct OncePerDay: Sendable {
         return day == 0 ? nil : day
     }
 
-    /// Queues `messages` as day `day`'s, unless that day was already queued; answers how many were queued.
-    func queue(_ messages: [SendMessage], day: Int64, at now: Date) async throws -> Int {
+    /// Queues `messages` as day `day`'s, unless that day was already queued; answers how many were
+    /// queued. They are queued at the wall clock's time (the outbox sends nothing before it), not
+    /// the schedule's `now`, which tests set.
+    func queue(_ messages: [SendMessage], day: Int64) async throws -> Int {
         let key = self.key
         let outbox = self.outbox
         return try await outbox.environment.write { txn -> Int in
@@ -90,7 +92,7 @@ struct OncePerDay: Sendable {
             // back never queues a day before the last one sent.
             let stored = try txn.counter(key)
             guard day > stored else { return 0 }
-            for m in messages { try outbox.enqueue(m, in: txn, at: now) }
+            for m in messages { try outbox.enqueue(m, in: txn) }
             _ = try txn.add(toCounter: key, day - stored)
             return messages.count
         }
@@ -153,7 +155,7 @@ public struct DailySummary: Service {
         let figures = try shop.dailySummaryFigures(now: Date(timeIntervalSince1970: Double(today) * 86_400 + 43_200), as: .system(.bot))
         let people = try shop.staff(as: .system(.bot)).filter { $0.telegramId > 0 && !$0.blocked }
         let messages = people.map { message(for: $0, figures, day: today) }
-        let queued = try await OncePerDay(outbox: outbox, key: Self.lastDayKey).queue(messages, day: today, at: now)
+        let queued = try await OncePerDay(outbox: outbox, key: Self.lastDayKey).queue(messages, day: today)
         logger.info("daily summary of day \(today) queued for \(queued) people")
         return queued
     }

@@ -95,7 +95,7 @@ public struct DebtReminders: Service {
         let today = SummarySchedule.localDay(now, in: settings.zone)
         let overdue = debtors.filter(\.overdue)
         let people = overdue.isEmpty ? [] : try shop.staff(as: .system(.bot)).filter { $0.telegramId > 0 && !$0.blocked }
-        let queued = try await list.queue(people.map { message(for: $0, overdue, now: now) }, day: today, at: now)
+        let queued = try await list.queue(people.map { message(for: $0, overdue, now: now) }, day: today)
         logger.info("overdue list of day \(today): \(overdue.count) debts, queued for \(queued) people")
         return queued
     }
