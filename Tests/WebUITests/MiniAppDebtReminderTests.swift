@@ -46,4 +46,41 @@ extension MiniAppTests {
             #expect(try await user.run("return document.getElementById('debt-reminders') === null") as? Bool == true)
         }
     }
+
+    /// The owner sets the debt reminders from the dashboard's form; a value out of bounds is
+    /// refused before sending; the server keeps what was saved.
+    @Test func theOwnerSetsTheDebtRemindersFromTheDashboard() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let owner = try await browsers.open(driver, width: 1280, height: 900, initData: DemoServer.initData(DemoServer.owner))
+            try await owner.openScreen(server.base + "/#/dashboard", "dashboard")
+            try await owner.wait(for: "the reminders form", "document.querySelector('#reminder-settings input[name=overdueDays]')", seconds: 20)
+            try await owner.run("""
+                const form = document.getElementById('reminder-settings');
+                form.querySelector('input[name=overdueDays]').value = '400';
+                form.querySelector('button[type=submit]').click();
+                """)
+            try await owner.wait(for: "the bounds refused in the page", "document.getElementById('toasts').innerText.includes('1 a 365')")
+            try await owner.run("""
+                const form = document.getElementById('reminder-settings');
+                form.querySelector('input[name=enabled]').checked = true;
+                form.querySelector('input[name=overdueDays]').value = '45';
+                form.querySelector('input[name=intervalDays]').value = '5';
+                form.querySelector('input[name=maxReminders]').value = '2';
+                form.querySelector('input[name=quietStart]').value = '22:00';
+                form.querySelector('input[name=quietEnd]').value = '08:30';
+                form.querySelector('button[type=submit]').click();
+                """)
+            try await owner.wait(for: "the saved settings described", "document.querySelector('#reminder-settings p').textContent.includes('45 dias')")
+            let token = try await server.accessToken(DemoServer.owner)
+            let settings = try await server.request(.GET, "/api/settings", headers: ["Authorization": "Bearer \(token)"]).json
+            let reminders = try #require(settings["debtReminders"] as? [String: Any])
+            #expect(reminders["enabled"] as? Bool == true && reminders["overdueDays"] as? Int == 45 && reminders["intervalDays"] as? Int == 5)
+            #expect(reminders["maxReminders"] as? Int == 2 && reminders["quietStart"] as? String == "22:00" && reminders["quietEnd"] as? String == "08:30")
+
+            let admin = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.admin))
+            try await admin.openScreen(server.base + "/#/dashboard", "dashboard")
+            try await admin.wait(for: "the admin's dashboard figures", "document.querySelector('[data-figure=todaySales]')", seconds: 20)
+            #expect(try await admin.run("return document.getElementById('reminder-settings') === null") as? Bool == true)
+        }
+    }
 }
