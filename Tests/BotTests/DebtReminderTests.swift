@@ -86,7 +86,7 @@ import Testing
             // 31 days on, but 22:00 in São Paulo: quiet hours; the admins' list (due at 09:00) goes.
             let quiet = try await reminders.tick(now: Self.utc("2027-02-02T01:00:00Z"))
             #expect(quiet.reminded == 0 && quiet.listed == staff.count, "\(quiet)")
-            // Stopped before anything was delivered: the list is in the outbox, not yet sent.
+            // Stopped at once: the list may still wait in the outbox.
         }
         // Restarted the next morning, 09:30 there: both are reminded; the list of that day goes too.
         try await started(demo.folder, telegram) { shop, bot, reminders in
@@ -94,6 +94,11 @@ import Testing
             #expect(morning.reminded == 2, "\(morning)")
             // A minute later: nothing more (the interval), and the day's list was already sent.
             #expect(try await reminders.tick(now: Self.utc("2027-02-02T12:31:00Z")) == DebtReminders.Outcome(reminded: 0, listed: 0))
+            // Stopped at once: the reminders may be notices not yet queued, or queued and not yet sent.
+        }
+        // Restarted: whatever was left is sent, once; nothing new is due.
+        try await started(demo.folder, telegram) { shop, bot, reminders in
+            #expect(try await reminders.tick(now: Self.utc("2027-02-02T12:40:00Z")) == DebtReminders.Outcome(reminded: 0, listed: 0))
             try await settle(shop, bot)
         }
         let amount = Money.format(owed, "BRL")
