@@ -25,6 +25,8 @@ struct ShopCollections: Sendable {
     let media: TypedCollection<StringKey, BinaryCodec<MediaFile>>
     /// The owner's stored settings (one record, keyed "shop").
     let preferences: TypedCollection<StringKey, BinaryCodec<ShopPreferences>>
+    /// Each customer's debt reminders (``DebtReminder``), keyed by user id.
+    let debtReminders: Records<DebtReminder>
 
     static func open(_ env: Environment) async throws -> ShopCollections {
         func records<V: BinaryCodable>(_ name: String, _ indexes: [IndexDefinition<V>] = []) async throws -> Records<V> {
@@ -78,7 +80,8 @@ struct ShopCollections: Sendable {
             loginCodes: try await env.collection("loginCodes", key: StringKey.self, value: BinaryCodec<LoginCode>.self),
             idempotency: try await env.collection("idempotency", key: StringKey.self, value: BinaryCodec<IdempotencyRecord>.self),
             media: try await env.collection("media", key: StringKey.self, value: BinaryCodec<MediaFile>.self),
-            preferences: try await env.collection("shopSettings", key: StringKey.self, value: BinaryCodec<ShopPreferences>.self))
+            preferences: try await env.collection("shopSettings", key: StringKey.self, value: BinaryCodec<ShopPreferences>.self),
+            debtReminders: try await records("debtReminders"))
     }
 }
 
