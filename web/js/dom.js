@@ -54,10 +54,12 @@ export function note(text) {
 }
 
 /** A table from column headings and rows of cells (each a node or text). */
-export function table(headings, rows, { rowAttributes = () => ({}) } = {}) {
-  return h('div', { class: 'table-wrap' }, h('table', {},
+export function table(headings, rows, { rowAttributes = () => ({}), stacked = false } = {}) {
+  // A stacked table becomes one card per row on a phone (styles.css), each cell under its heading.
+  const cell = (value, j) => h('td', stacked && headings[j] ? { 'data-label': headings[j] } : {}, value);
+  return h('div', { class: 'table-wrap' }, h('table', stacked ? { class: 'stacked' } : {},
     h('thead', {}, h('tr', {}, headings.map((heading) => h('th', { scope: 'col' }, heading)))),
-    h('tbody', {}, rows.map((row, i) => h('tr', rowAttributes(i), row.map((cell) => h('td', {}, cell)))))));
+    h('tbody', {}, rows.map((row, i) => h('tr', rowAttributes(i), row.map(cell))))));
 }
 
 /** A labelled figure card for the dashboard ("Vendas hoje: 12"). */

@@ -68,7 +68,7 @@ export async function mount(view, app) {
                 onclick: () => remindAction(debtor, `/api/debts/${encodeURIComponent(debtor.userId)}/pause`, shown.pauseBody,
                   shown.paused ? 'reminders.resumedDone' : 'reminders.pausedDone') }, shown.pauseLabel)),
           ];
-        }), { rowAttributes: (i) => ({ 'data-debtor': rows[i].userId }) })
+        }), { rowAttributes: (i) => ({ 'data-debtor': rows[i].userId }), stacked: true })
         : note(t('reminders.none')));
   }
 
