@@ -4,10 +4,21 @@ import Store
 
 /// `/user`, `/smartcontract` and `/backup`: the owner's tools.
 extension Conversation {
-    /// `/user`: the users; `/user <who> admin|user|owner` sets a role; `/user <who> bloquear|desbloquear`.
+    /// `/user`: the users; `/user <who> admin|user|owner` sets a role; `/user <who> bloquear|desbloquear`;
+    /// `/user <who> apagar` erases a customer; `/user novo <telegram id> <role> <name>` records someone new.
     func users(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
         var words = Arguments.words(request.args)
+        if let first = words.first?.lowercased(), ["novo", "new"].contains(first) {
+            guard words.count >= 4, let telegramId = Int64(words[1]), let role = Role(rawValue: words[2].lowercased()) else {
+                throw UsageError(pt: "Use /user novo <id do Telegram> user|admin|owner <nome>", en: "Use /user new <Telegram id> user|admin|owner <name>")
+            }
+            let created = try await shop.run(CreateUser(telegramId: telegramId, name: words[3...].joined(separator: " "), role: role),
+                                             as: caller.principal)
+            return Reply(text: "✅ " + l.pick("\(html(created.name)) (\(created.publicId)) criado como \(roleName(role, l)).",
+                                             "\(html(created.name)) (\(created.publicId)) created as \(roleName(role, l))."),
+                         data: ReplyData(["user": UserView(created)]))
+        }
         guard let action = words.popLast()?.lowercased(), !words.isEmpty else {
             let users = try shop.users(page: PageRequest(limit: 50), as: caller.principal).items
             var lines = [l.pick("<b>Usuários</b>", "<b>Users</b>")]
@@ -32,8 +43,12 @@ extension Conversation {
         } else if ["desbloquear", "unblock"].contains(action) {
             updated = try await shop.run(UnblockUser(userId: target.key), as: caller.principal)
             done = l.pick("\(html(updated.name)) desbloqueado.", "\(html(updated.name)) unblocked.")
+        } else if ["apagar", "erase"].contains(action) {
+            updated = try await shop.run(EraseUser(userId: target.key), as: caller.principal)
+            done = l.pick("Dados pessoais de \(updated.publicId) apagados; vendas e pagamentos ficam.",
+                          "\(updated.publicId)'s personal data erased; sales and payments stay.")
         } else {
-            throw UsageError(pt: "Use user, admin, owner, bloquear ou desbloquear.", en: "Use user, admin, owner, block or unblock.")
+            throw UsageError(pt: "Use user, admin, owner, bloquear, desbloquear ou apagar.", en: "Use user, admin, owner, block, unblock or erase.")
         }
         return Reply(text: "✅ " + done, data: ReplyData(["user": UserView(updated)]))
     }

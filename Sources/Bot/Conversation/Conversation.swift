@@ -46,6 +46,7 @@ public struct Conversation: Sendable {
         "lista_produtos": { try await $0.productList($1, $2) },
         "dividas": { try await $0.debts($1, $2) },
         "pedido": { try await $0.placeOrder($1, $2) },
+        "meusdados": { try await $0.myData($1, $2) },
         "buy": { try await $0.buy($1, $2) },
         "estornar": { try await $0.refund($1, $2) },
         "estoque": { try await $0.stock($1, $2) },
