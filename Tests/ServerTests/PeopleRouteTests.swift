@@ -103,7 +103,7 @@ import Testing
             }
             #expect(since > 0, "the feed was read")
             for trace in ["Zuleica", "987654321"] {
-                #expect(try server.app.environment.databases(containing: Array(trace.utf8)) == [], "\(trace) survives in the store")
+                #expect(try await server.app.environment.databases(containing: Array(trace.utf8)) == [], "\(trace) survives in the store")
             }
         }
         await server.discard()

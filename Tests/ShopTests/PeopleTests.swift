@@ -46,7 +46,7 @@ import Testing
         let t = try await TestShop.make()
         let (z, tokens) = try await Self.customerWithHistory(t)
         for trace in Self.traces {
-            #expect(!(try t.environment.databases(containing: Array(trace.utf8))).isEmpty, "the history holds \(trace) before")
+            #expect(!(try await t.environment.databases(containing: Array(trace.utf8))).isEmpty, "the history holds \(trace) before")
         }
         try Invariants.check(t.shop, in: t.environment)
         let before = try Self.books(t)
@@ -65,7 +65,7 @@ import Testing
 
         // No byte of her name, username or Telegram id in any database: records, indexes, the feed.
         for trace in Self.traces {
-            #expect(try t.environment.databases(containing: Array(trace.utf8)) == [], "\(trace) survives")
+            #expect(try await t.environment.databases(containing: Array(trace.utf8)) == [], "\(trace) survives")
         }
         // The replayable feed: the same sequences, none of it left.
         let feed = try t.environment.changes(after: 0, limit: 100_000)

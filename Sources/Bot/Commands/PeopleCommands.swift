@@ -4,7 +4,7 @@ import Shop
 /// `/meusdados`: what the shop keeps about the caller.
 ///
 /// The bot's Bot API client sends messages, not files, so the chat gets a summary of what is
-/// kept and a button to the MiniApp's profile, whose "Download my data" saves the whole JSON
+/// kept and a button to the MiniApp's sessions screen, whose "Download my data" saves the whole JSON
 /// (`GET /api/me/export`); through the command bridge the reply's `data.export` is that JSON.
 extension Conversation {
     func myData(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
@@ -21,11 +21,11 @@ extension Conversation {
                      "\(html(export.user.name))\(export.user.username.map { " @\(html($0))" } ?? "") · \(export.user.id) · Telegram \(export.user.telegramId)",
                      l.pick("Dívida: ", "Debt: ") + money(export.debt.amount)]
         lines += counts.map { "\(l.pick($0.0, $0.1)): \($0.2)" }
-        lines.append(l.pick("Baixe tudo em JSON no app: Perfil → Baixar meus dados.",
-                            "Download all of it as JSON in the app: Profile → Download my data."))
+        lines.append(l.pick("Baixe tudo em JSON no app: Sessões → Baixar meus dados.",
+                            "Download all of it as JSON in the app: Sessions → Download my data."))
         var keyboard: [[ReplyButton]] = []
         if let app = miniAppURL {
-            keyboard.append([ReplyButton(l.pick("📦 Baixar meus dados", "📦 Download my data"), .webApp(app + "#profile"))])
+            keyboard.append([ReplyButton(l.pick("📦 Baixar meus dados", "📦 Download my data"), .webApp(app + "#/sessions"))])
         }
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["export": export]), keyboard: keyboard)
     }

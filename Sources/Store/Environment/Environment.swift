@@ -32,7 +32,7 @@ public final class Environment: @unchecked Sendable {
     /// Whether the environment is closed; read only while holding `mapLock`.
     var isClosedForMaintenance: Bool { isClosed }
     /// Named databases opened so far, by name.
-    let handles = Mutex<[String: MDB_dbi]>([:])
+    private let handles = Mutex<[String: MDB_dbi]>([:])
     /// The store's epoch (see ``epoch``); changed only by ``beginNewEpoch()``.
     let epochState: Mutex<String>
     /// The logged collections opened so far, by name: what applies a replicated change to each
