@@ -11,7 +11,14 @@ import Testing
         let demo = try await DemoShop.make()
         defer { Task { await demo.discard() } }
         let diego = try demo.user(DemoShop.userTelegramId)
-        let sales = try demo.shop.sales(buyerId: diego.id, page: PageRequest(limit: 200), as: .system()).items.count
+        var sales = 0
+        var cursor: PageCursor?
+        repeat {
+            let page = try demo.shop.sales(buyerId: diego.id, page: PageRequest(limit: 200, cursor: cursor), as: .system())
+            sales += page.items.count
+            cursor = page.next
+        } while cursor != nil
+        #expect(sales > 0)
         let mine = try await demo.say("/meusdados", from: DemoShop.userTelegramId)
         #expect(mine.failure == nil, "\(mine.text)")
         #expect(mine.text.contains("Seus dados na loja") && mine.text.contains(diego.publicId) && mine.text.contains("vendas: \(sales)"), "\(mine.text)")
