@@ -158,6 +158,44 @@ import Testing
         await t.discard()
     }
 
+    @Test func aFollowerFedThePrimarysFeedForgetsThePersonToo() async throws {
+        let t = try await TestShop.make()
+        let (z, _) = try await Self.customerWithHistory(t)
+        // A follower made from a backup, as a replica is seeded, then fed the primary's feed.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenda-people-follower-\(UUID().uuidString)").path
+        try await t.environment.backup(to: folder + "/store")
+        var configuration = StoreConfiguration.testing
+        configuration.createIfMissing = false
+        let copy = try await Environment.open(at: folder + "/store", configuration: configuration)
+        let follower = try await Shop.open(copy, settings: t.shop.settings)
+        copy.becomeFollower()
+        func ship() async throws {
+            while true {
+                let transactions = try t.environment.feedTransactions(after: copy.head, maxRecords: 50)
+                if transactions.isEmpty { return }
+                try await copy.apply(FeedBatch(epoch: t.environment.epoch, transactions: transactions))
+            }
+        }
+        try await t.shop.execute(RecordPayment(userId: z.id, amount: 100, note: "more from Zuleica Brandão"), as: t.asAdmin)
+        try await ship()
+        #expect(!(try await copy.databases(containing: Array("Zuleica".utf8))).isEmpty, "the follower's history names her")
+
+        try await t.shop.execute(EraseUser(userId: z.id), as: t.asOwner)
+        try await ship()
+        #expect(try follower.user(z.id, as: .system()).value.isErased)
+        for trace in Self.traces {
+            #expect(try await copy.databases(containing: Array(trace.utf8)) == [], "\(trace) survives on the follower")
+        }
+        // The two copies agree database by database, the rewritten feed included.
+        let primary = try await t.environment.databaseDigests(), replica = try await copy.databaseDigests()
+        for name in primary.keys.sorted() where name != "_meta" {
+            #expect(primary[name] == replica[name], "\(name) differs")
+        }
+        await follower.close()
+        try? FileManager.default.removeItem(atPath: folder)
+        await t.discard()
+    }
+
     static func contains(_ bytes: [UInt8], _ text: String) -> Bool {
         let needle = Array(text.utf8)
         guard bytes.count >= needle.count else { return false }

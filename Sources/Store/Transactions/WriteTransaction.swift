@@ -53,6 +53,8 @@ public final class WriteTransaction: ReadTransaction {
     private var feedBody = BinaryWriter(capacity: 512)
     /// The change records this call appended, published after the commit.
     private(set) var changes: [ChangeRecord] = []
+    /// Set while a follower runs a ``ReplicaHook``: the one time a follower may rewrite its feed.
+    var applyingReplicated = false
     /// What to run once this call's changes are durable (see ``afterCommit(_:)``).
     private(set) var commitActions: [@Sendable () -> Void] = []
 
@@ -185,9 +187,10 @@ public final class WriteTransaction: ReadTransaction {
     /// how many records changed.
     ///
     /// This is how an erasure removes a person's fields from history clients can replay; it is a
-    /// primary's act (a follower's feed holds only what its primary sent).
+    /// primary's act, which a follower redoes only inside a ``ReplicaHook`` (as the primary's
+    /// erasure reaches it).
     public func rewriteRetainedChanges(_ transform: (ChangeRecord) throws -> (value: [UInt8]?, previous: [UInt8]?)?) throws -> Int {
-        if batch.follower {
+        if batch.follower && !applyingReplicated {
             throw StoreError(.follower, "this store follows a primary: its feed is rewritten by the primary's changes only")
         }
         var rewritten: [ChangeRecord] = []
