@@ -68,4 +68,30 @@ extension MiniAppTests {
             try await owner.screenshot(to: Self.screenshots.appendingPathComponent("owner-phone-people.png"))
         }
     }
+
+    /// A customer downloads their data from the sessions screen: the file is the JSON of
+    /// `GET /api/me/export`, named after them and the day.
+    @Test func aCustomerDownloadsTheirDataFromTheSessionsScreen() async throws {
+        try await withBrowsers { server, driver, browsers in
+            let diego = try await server.request(.POST, "/api/auth/telegram", json: ["initData": DemoServer.initData(DemoServer.user)])
+            let diegoId = try #require((diego.json["user"] as? [String: Any])?["id"] as? String)
+            let customer = try await browsers.open(driver, width: 430, height: 932, initData: DemoServer.initData(DemoServer.user))
+            try await customer.openScreen(server.base + "/#/sessions", "sessions")
+            // The saved file, caught where the page hands it to the browser.
+            try await customer.run("""
+                window.__saved = null;
+                const original = URL.createObjectURL;
+                URL.createObjectURL = (blob) => { window.__blob = blob; return original(blob); };
+                HTMLAnchorElement.prototype.click = function () { window.__saved = this.download; };
+                document.querySelector('[data-action=export-data]').click();
+                """)
+            try await customer.wait(for: "the download", "window.__saved !== null && window.__blob")
+            let name = try await customer.run("return window.__saved") as? String ?? ""
+            #expect(name.hasPrefix("tenda-data-\(diegoId)-") && name.hasSuffix(".json"), "saved as \(name)")
+            let text = try await customer.run("return await window.__blob.text()".asyncFunction) as? String ?? ""
+            let saved = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect((saved["user"] as? [String: Any])?["id"] as? String == diegoId)
+            #expect(saved["sales"] is [[String: Any]] && saved["ledger"] is [[String: Any]] && saved["sessions"] is [[String: Any]])
+        }
+    }
 }
