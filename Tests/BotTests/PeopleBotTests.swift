@@ -55,4 +55,31 @@ import Testing
         #expect(anAdmin.failure?.code == .ruleBroken)
         await demo.discard()
     }
+
+    @Test func anErasureDropsWhatTheBotStillHoldsForThePerson() async throws {
+        let demo = try await DemoShop.make()
+        defer { Task { await demo.discard() } }
+        let diego = try demo.user(DemoShop.userTelegramId)
+        let outbox = try await Outbox.open(demo.environment)
+        outbox.forgetErasedPeople(of: demo.shop)
+        _ = try await outbox.enqueue(SendMessage(chatId: DemoShop.userTelegramId, text: "Olá, Diego Ferreira"))
+        _ = try await outbox.enqueue(SendMessage(chatId: DemoShop.adminTelegramId, text: "Diego Ferreira (@diegof) pagou"))
+        // An order half put together in the chat: a dialogue kept under his id.
+        let cart = try await demo.say("/pedido", from: DemoShop.userTelegramId)
+        #expect(cart.failure == nil, "\(cart.text)")
+        #expect(try await demo.conversation.dialogues.current(diego.id) != .none)
+
+        let erased = try await demo.say("/user @diegof apagar", from: DemoShop.ownerTelegramId)
+        #expect(erased.failure == nil, "\(erased.text)")
+        let pending = try outbox.pending()
+        #expect(!pending.contains { $0.entry.chatId == DemoShop.userTelegramId }, "nothing left for his chat")
+        let toAdmin = try #require(pending.first { $0.entry.chatId == DemoShop.adminTelegramId })
+        let text = String(decoding: toAdmin.entry.payload, as: UTF8.self)
+        #expect(!text.contains("Diego Ferreira") && !text.contains("diegof") && text.contains("pagou"), "\(text)")
+        #expect(try await demo.conversation.dialogues.current(diego.id) == .none)
+        for trace in ["Diego Ferreira", "diegof", String(DemoShop.userTelegramId)] {
+            #expect(try await demo.environment.databases(containing: Array(trace.utf8)) == [], "\(trace) survives")
+        }
+        await demo.discard()
+    }
 }

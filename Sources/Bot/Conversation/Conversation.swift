@@ -33,7 +33,9 @@ public struct Conversation: Sendable {
     /// the shop lives in, given by whoever opened both: the bot's bookkeeping shares its file,
     /// writer and backups, but not its change feed).
     public static func open(shop: Shop, environment: Store.Environment, settings: ConversationSettings = ConversationSettings()) async throws -> Conversation {
-        Conversation(shop: shop, settings: settings, dialogues: try await DialogueStore.open(environment))
+        let dialogues = try await DialogueStore.open(environment)
+        dialogues.forgetErasedPeople(of: shop)
+        return Conversation(shop: shop, settings: settings, dialogues: dialogues)
     }
 
     typealias Handler = @Sendable (Conversation, ChatRequest, Caller) async throws -> Reply

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import Synchronization
 
 /// Records a person before they first open the bot or the MiniApp (owner): their Telegram id,
 /// a name and a role. When they sign in, Telegram's name, username and language replace what
@@ -108,6 +109,9 @@ public struct EraseUser: ShopCommand {
             return true
         }
         for replay in replays { _ = try context.shop.idempotency.put(context.txn, replay.key, replay.value) }
+        // What keeps a person's data beside the shop (the bot's outbox and dialogues), in this write.
+        let erasure = Erasure(userId: person.id, telegramId: person.telegramId, mask: { traces.mask($0) })
+        for hook in context.shop.erasureHooks.all { try hook(context.txn, erasure) }
         // Last, so that the records this very call appended (the user's previous value among
         // them) are rewritten too.
         _ = try context.txn.rewriteRetainedChanges { record in try traces.rewrite(record) }
@@ -127,4 +131,30 @@ extension CommandContext {
         }
         for (record, value) in altered { _ = try put(records, value, over: record) }
     }
+}
+
+/// A person being erased, as an ``ErasureHook`` sees it.
+public struct Erasure: Sendable {
+    public let userId: UInt64
+    /// Their Telegram id before the erasure (their private chat's id).
+    public let telegramId: Int64
+    /// Bytes with their name, @username, username and Telegram id overwritten by as many `#`.
+    public let mask: @Sendable ([UInt8]) -> [UInt8]
+}
+
+/// Runs in an erasure's own write transaction, for a part of the program that keeps a person's
+/// data beside the shop's collections (the bot's outbox and dialogues); throwing refuses the erasure.
+public typealias ErasureHook = @Sendable (_ txn: WriteTransaction, _ erasure: Erasure) throws -> Void
+
+/// The erasure hooks registered with a shop.
+final class ErasureHooks: Sendable {
+    // Guards the list: hooks are added at start-up while commands may already run.
+    private let hooks = Mutex<[ErasureHook]>([])
+    func add(_ hook: @escaping ErasureHook) { hooks.withLock { $0.append(hook) } }
+    var all: [ErasureHook] { hooks.withLock { $0 } }
+}
+
+extension Shop {
+    /// Has every later erasure run `hook` in its write transaction.
+    public func onErasure(_ hook: @escaping ErasureHook) { collections.erasureHooks.add(hook) }
 }

@@ -4,7 +4,7 @@ import Store
 /// What identifies one person in the shop's records, and how an erasure takes it out of them:
 /// their name, @username and Telegram id, replaced by ``label`` in text (whole words only, so
 /// "Ana" leaves "Banana" alone), and masked byte for byte where the record's shape is unknown.
-struct PersonalTraces {
+struct PersonalTraces: Sendable {
     let person: User
     /// What stands where their name was: "Erased customer u7".
     let label: String

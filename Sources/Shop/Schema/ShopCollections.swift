@@ -25,6 +25,8 @@ struct ShopCollections: Sendable {
     let media: TypedCollection<StringKey, BinaryCodec<MediaFile>>
     /// The owner's stored settings (one record, keyed "shop").
     let preferences: TypedCollection<StringKey, BinaryCodec<ShopPreferences>>
+    /// What else an erasure must reach (``Shop/onErasure(_:)``).
+    let erasureHooks = ErasureHooks()
 
     static func open(_ env: Environment) async throws -> ShopCollections {
         func records<V: BinaryCodable>(_ name: String, _ indexes: [IndexDefinition<V>] = []) async throws -> Records<V> {
