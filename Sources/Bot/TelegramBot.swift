@@ -37,6 +37,7 @@ public struct TelegramBot: Sendable {
             OutboxDeliverer(outbox: outbox, client: client, limits: limits, logger: logger),
             Notifier(shop: shop, outbox: outbox, menus: menus, logger: logger),
             DailySummary(shop: shop, outbox: outbox, publicURL: settings.publicURL, logger: logger),
+            DebtReminders(shop: shop, outbox: outbox, publicURL: settings.publicURL, logger: logger),
             updates,
         ], webhookInbox: inbox)
     }

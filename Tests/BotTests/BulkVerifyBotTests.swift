@@ -5,9 +5,10 @@ import Store
 import Telegram
 import Testing
 
-/// `/verificar o1 o2 o3`: an admin verifies several orders in one message, over the stand-in
-/// Telegram Bot API; each order is its own VerifyOrder, and the one reply names every outcome.
-@Suite("Bulk verification", .serialized, .timeLimit(.minutes(3))) struct BulkVerifyBotTests {
+/// `/verificar o1 o2 o3` and `/user u2 u3 bloquear`: an admin verifies several orders, an owner
+/// changes several users, in one message, over the stand-in Telegram Bot API; each item is its own
+/// command, and the one reply names every outcome.
+@Suite("Bulk work from the bot", .serialized, .timeLimit(.minutes(3))) struct BulkVerifyBotTests {
     /// Sends `text` as `user` and returns the bot's answer: the first message to their chat after
     /// it that is not a notice (🔔; the orders' notices reach the admins meanwhile).
     static func answer(_ live: LiveBot, _ text: String, as user: TelegramUser) async throws -> SendMessage {
@@ -71,6 +72,49 @@ import Testing
             // Commas separate ids too, and an id written twice is verified once.
             let twice = try await Self.answer(live, "/verificar \(more.publicId), \(more.publicId)", as: LiveBot.admin)
             #expect(twice.text == "✅ Pedido \(more.publicId) verificado.\n1 de 1 pedidos verificados.", "\(twice.text)")
+        }
+    }
+
+    @Test func userWithSeveralIdsChangesEachAndReportsEveryOutcome() async throws {
+        try await LiveBot.run { live, _, _ in
+            let shop = live.demo.shop
+            let owner = try live.demo.user(DemoShop.ownerTelegramId)
+            let diego = try live.demo.user(DemoShop.userTelegramId)
+            let rafael = try live.demo.user(DemoShop.englishUserTelegramId)
+
+            // An admin may not.
+            let byAdmin = try await BulkVerifyBotTests.answer(live, "/user \(diego.publicId) \(rafael.publicId) bloquear", as: LiveBot.admin)
+            #expect(byAdmin.text.contains("⚠️"), "\(byAdmin.text)")
+            #expect(try !shop.user(diego.id, as: .system()).value.blocked)
+
+            // A user not found refuses the whole message before anything runs.
+            let unknown = try await BulkVerifyBotTests.answer(live, "/user \(diego.publicId) u99999 bloquear", as: LiveBot.owner)
+            #expect(unknown.text.contains("Não encontrei \"u99999\""), "\(unknown.text)")
+            #expect(try !shop.user(diego.id, as: .system()).value.blocked)
+
+            // The owner blocking themself is refused, alone; the others are blocked, each once.
+            let reply = try await BulkVerifyBotTests.answer(
+                live, "/user \(diego.publicId) \(owner.publicId) \(rafael.publicId) \(diego.publicId) bloquear", as: LiveBot.owner)
+            let lines = reply.text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4, "\(reply.text)")
+            #expect(lines.first == "✅ \(diego.name) bloqueado.", "\(reply.text)")
+            #expect(lines.count == 4 && lines[1].hasPrefix("⚠️ \(owner.publicId):"), "\(reply.text)")
+            #expect(lines.count == 4 && lines[2] == "✅ \(rafael.name) bloqueado.", "\(reply.text)")
+            #expect(lines.last == "2 de 3 usuários alterados.", "\(reply.text)")
+            #expect(try shop.user(diego.id, as: .system()).value.blocked)
+            #expect(try shop.user(rafael.id, as: .system()).value.blocked)
+            #expect(try !shop.user(owner.id, as: .system()).value.blocked)
+
+            // A role for several; a word that is not an action refuses the whole message.
+            let bad = try await BulkVerifyBotTests.answer(live, "/user \(diego.publicId) \(rafael.publicId) chefe", as: LiveBot.owner)
+            #expect(bad.text.contains("Use user, admin, owner"), "\(bad.text)")
+            let promoted = try await BulkVerifyBotTests.answer(live, "/user \(diego.publicId) \(rafael.publicId) admin", as: LiveBot.owner)
+            #expect(promoted.text.hasSuffix("2 de 2 usuários alterados."), "\(promoted.text)")
+            #expect(try shop.user(diego.id, as: .system()).value.role == .admin)
+            #expect(try shop.user(rafael.id, as: .system()).value.role == .admin)
+            // A name of several words still names one user.
+            let one = try await BulkVerifyBotTests.answer(live, "/user \(diego.name) desbloquear", as: LiveBot.owner)
+            #expect(one.text == "✅ \(diego.name) desbloqueado.", "\(one.text)")
         }
     }
 }

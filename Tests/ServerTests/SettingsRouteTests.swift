@@ -65,9 +65,9 @@ import Testing
             #expect(Set(responses.keys).isSuperset(of: ["200", "400", "401", "403", "422"]), "\(responses.keys.sorted())")
             let schemas = try #require((document.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
             let changes = try #require(schemas["ShopSettingsChanges"] as? [String: Any])
-            #expect(Set((changes["properties"] as? [String: Any])?.keys.map { $0 } ?? []) == ["timeZone", "dailySummary"])
+            #expect(Set((changes["properties"] as? [String: Any])?.keys.map { $0 } ?? []) == ["timeZone", "dailySummary", "debtReminders"])
             let settings = try #require(schemas["ShopSettings"] as? [String: Any])
-            #expect(Set(settings["required"] as? [String] ?? []) == ["timeZone", "dailySummary"])
+            #expect(Set(settings["required"] as? [String] ?? []) == ["timeZone", "dailySummary", "debtReminders"])
         }
         await server.discard()
     }

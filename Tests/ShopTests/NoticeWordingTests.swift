@@ -78,6 +78,7 @@ import Testing
         let sold = try await t.shop.execute(Buy(buyerId: t.ana.id, items: [.init(productId: coxinha.id, quantity: 8)]), as: t.asAdmin)
         try await t.shop.execute(Refund(saleId: sold.id, items: [.init(productId: coxinha.id, quantity: 1)], restock: false, note: "Fria"), as: t.asAdmin)
         try await t.shop.execute(RecordPayment(userId: t.ana.id, amount: 500), as: t.asAdmin)
+        try await t.shop.execute(SendDebtReminder(userId: t.ana.id), as: t.asAdmin)
         try await t.shop.execute(Notify(recipient: .role(.user), title: "Fechado amanhã", body: "Feriado"), as: t.asAdmin)
         let line = [LineItem(productId: bolo.id, quantity: 1)]
         let delivered = try await t.shop.execute(PlaceOrder(items: line), as: t.asAna)

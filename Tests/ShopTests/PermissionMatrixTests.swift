@@ -555,6 +555,21 @@ enum CommandMatrix {
         MatrixRow.everyCaller(AdjustBalance.self) { m, _ in
             m.attempt(AdjustBalance(userId: m.t.ana.id, amount: 500, note: "fiado antigo")) { #expect($0 == 500) }
         },
+        MatrixRow.everyCaller(SendDebtReminder.self) { m, _ in
+            let sale = try await m.sale(to: m.t.ana.id)
+            return m.attempt(SendDebtReminder(userId: m.t.ana.id)) { debtor in
+                #expect(debtor.amount == sale.total && debtor.reminders == 1)
+                let stored = try m.shop.debtor(m.t.ana.id, as: .system())
+                #expect(stored.reminders == 1)
+            }
+        },
+        MatrixRow.everyCaller(PauseDebtReminders.self) { m, _ in
+            m.attempt(PauseDebtReminders(userId: m.t.ana.id, paused: true)) { debtor in
+                #expect(debtor.paused)
+                let stored = try m.shop.debtor(m.t.ana.id, as: .system())
+                #expect(stored.paused)
+            }
+        },
     )
 
     static let orders: [MatrixRow] = matrixTable(
@@ -761,6 +776,14 @@ enum QueryMatrix {
         },
         MatrixRow.everyCaller(query: "dailySummaryFigures", needs: .admin) { m, _ in
             m.query("dailySummaryFigures") { try $0.dailySummaryFigures(as: $1) } then: { #expect($0.sales == 0 && $0.pendingOrders == 0) }
+        },
+        MatrixRow.everyCaller(query: "debtors", needs: .admin) { m, _ in
+            _ = try await m.sale(to: m.t.ana.id)
+            return m.query("debtors") { try $0.debtors(as: $1) } then: { #expect($0.map(\.userId) == [m.t.ana.id]) }
+        },
+        MatrixRow.everyCaller(query: "debtor", needs: .admin) { m, _ in
+            _ = try await m.sale(to: m.t.ana.id)
+            return m.query("debtor") { try $0.debtor(m.t.ana.id, as: $1) } then: { #expect($0.amount > 0 && $0.reminders == 0) }
         },
         MatrixRow.everyCaller(query: "staff", needs: .owner) { m, _ in
             m.query("staff") { try $0.staff(as: $1) } then: { #expect($0.contains { $0.role == .owner }) }

@@ -140,24 +140,11 @@ extension Conversation {
             let id = try orderId(word, l)
             if !ids.contains(id) { ids.append(id) }
         }
-        var lines: [String] = []
-        var outcomes: [BulkOutcome] = []
-        for id in ids {
-            let publicId = EntityKind.order.format(id)
-            do {
-                let order = try await shop.run(VerifyOrder(orderId: id), as: caller.principal)
-                lines.append("✅ " + l.pick("Pedido \(publicId) verificado.", "Order \(publicId) verified."))
-                outcomes.append(BulkOutcome(id: publicId, ok: true, order: OrderView(order), error: nil))
-            } catch let error as ShopError {
-                lines.append("⚠️ " + l.pick("Pedido \(publicId): ", "Order \(publicId): ") + explain(error, l))
-                outcomes.append(BulkOutcome(id: publicId, ok: false, order: nil,
-                                            error: ErrorData(code: error.code.rawValue, message: error.message, field: error.field)))
-            } catch {
-                // Not the shop's refusal (the orders before it stay verified): said, and the rest go on.
-                lines.append("⚠️ " + l.pick("Pedido \(publicId): algo deu errado; tente de novo.", "Order \(publicId): something went wrong; please try again."))
-                outcomes.append(BulkOutcome(id: publicId, ok: false, order: nil,
-                                            error: ErrorData(code: ShopError.Code.storeFailure.rawValue, message: "\(error)", field: nil)))
-            }
+        let (lines, outcomes) = await runEach(ids, l, id: { EntityKind.order.format($0) },
+                                              label: { l.pick("Pedido \($0)", "Order \($0)") }) { id in
+            let order = try await shop.run(VerifyOrder(orderId: id), as: caller.principal)
+            return (l.pick("Pedido \(order.publicId) verificado.", "Order \(order.publicId) verified."),
+                    BulkOutcome(id: order.publicId, ok: true, order: OrderView(order)))
         }
         let verified = outcomes.filter(\.ok).count
         let summary = l.pick("\(verified) de \(outcomes.count) pedidos verificados.", "\(verified) of \(outcomes.count) orders verified.")
@@ -225,14 +212,6 @@ extension Conversation {
         keyboard.append([.run(l.pick("✅ Finalizar", "✅ Done"), "/pedido fim"), .run(l.pick("✖️ Descartar", "✖️ Discard"), "/pedido cancelar")])
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["cart": data, "total": total]), keyboard: keyboard)
     }
-}
-
-/// One order's outcome in a `/verificar` of several orders.
-struct BulkOutcome: Encodable, Sendable {
-    let id: String
-    let ok: Bool
-    let order: OrderView?
-    let error: ErrorData?
 }
 
 struct CartLine: Encodable, Sendable {

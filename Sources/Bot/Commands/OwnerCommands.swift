@@ -5,7 +5,8 @@ import Store
 /// `/user`, `/smartcontract` and `/backup`: the owner's tools.
 extension Conversation {
     /// `/user`: the users; `/user <who> admin|user|owner` sets a role; `/user <who> bloquear|desbloquear`;
-    /// `/user <who> apagar` erases a customer; `/user novo <telegram id> <role> <name>` records someone new.
+    /// `/user u2 u3 @ana bloquear` does it to several; `/user <who> apagar` erases a customer;
+    /// `/user novo <telegram id> <role> <name>` records someone new.
     func users(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
         var words = Arguments.words(request.args)
@@ -27,30 +28,67 @@ extension Conversation {
                 let handle = user.username.map { " @\(html($0))" } ?? ""
                 lines.append("\(user.publicId) \(html(user.name))\(handle) · \(roleName(user.role, l))\(user.blocked ? l.pick(" · bloqueado", " · blocked") : "")")
             }
-            lines.append(l.pick("Mude com /user @ana admin, ou /user @ana bloquear.", "Change with /user @ana admin, or /user @ana block."))
+            lines.append(l.pick("Mude com /user @ana admin, ou /user @ana bloquear (vários: /user u2 u3 bloquear).", "Change with /user @ana admin, or /user @ana block (several: /user u2 u3 block)."))
             return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["users": users.map { UserView($0.value, version: $0.version) }]))
+        }
+        if words.count > 1, words.allSatisfy({ Arguments.id($0, .user) != nil || $0.hasPrefix("@") }) {
+            return try await usersMany(words, action, l, caller)
         }
         let who = words.joined(separator: " ")
         guard let target = try findUser(who, caller) else { throw UsageError(pt: "Não encontrei \"\(html(who))\".", en: "No user matches \"\(html(who))\".") }
-        let updated: Committed<User>
-        let done: String
-        if let role = Role(rawValue: action) {
-            updated = try await shop.run(GrantRole(userId: target.key, role: role), as: caller.principal)
-            done = l.pick("\(html(updated.name)) agora é \(roleName(role, l)).", "\(html(updated.name)) is now \(roleName(role, l)).")
-        } else if ["bloquear", "block"].contains(action) {
-            updated = try await shop.run(BlockUser(userId: target.key), as: caller.principal)
-            done = l.pick("\(html(updated.name)) bloqueado.", "\(html(updated.name)) blocked.")
-        } else if ["desbloquear", "unblock"].contains(action) {
-            updated = try await shop.run(UnblockUser(userId: target.key), as: caller.principal)
-            done = l.pick("\(html(updated.name)) desbloqueado.", "\(html(updated.name)) unblocked.")
-        } else if ["apagar", "erase"].contains(action) {
-            updated = try await shop.run(EraseUser(userId: target.key), as: caller.principal)
-            done = l.pick("Dados pessoais de \(updated.publicId) apagados; vendas e pagamentos ficam.",
-                          "\(updated.publicId)'s personal data erased; sales and payments stay.")
-        } else {
+        let (done, updated) = try await apply(action, to: target.key, l, caller)
+        return Reply(text: "✅ " + done, data: ReplyData(["user": UserView(updated)]))
+    }
+
+    /// At most this many users in one `/user`: their outcomes fit in one Telegram message.
+    /// The MiniApp and `POST /api/users/bulk` take up to 100.
+    static let maxUsersPerChange = 20
+
+    /// `/user u2 u3 @ana bloquear`: several users named by id or @handle (a name of several words
+    /// names one user), every one found first (one not found refuses the whole message), then one
+    /// command per user, each its own write.
+    private func usersMany(_ words: [String], _ action: String, _ l: Language, _ caller: Caller) async throws -> Reply {
+        guard words.count <= Self.maxUsersPerChange else {
+            throw UsageError(pt: "No máximo \(Self.maxUsersPerChange) usuários de uma vez.", en: "At most \(Self.maxUsersPerChange) users at once.")
+        }
+        var targets: [UInt64] = []
+        for who in words {
+            guard let target = try findUser(who, caller) else { throw UsageError(pt: "Não encontrei \"\(html(who))\".", en: "No user matches \"\(html(who))\".") }
+            if !targets.contains(target.key) { targets.append(target.key) }
+        }
+        try Self.checkUserAction(action)
+        let (lines, outcomes) = await runEach(targets, l, id: { EntityKind.user.format($0) }, label: { $0 }) { userId in
+            let (done, updated) = try await apply(action, to: userId, l, caller)
+            return (done, BulkOutcome(id: updated.publicId, ok: true, user: UserView(updated)))
+        }
+        let changed = outcomes.filter(\.ok).count
+        let summary = l.pick("\(changed) de \(outcomes.count) usuários alterados.", "\(changed) of \(outcomes.count) users changed.")
+        return Reply(text: (lines + [summary]).joined(separator: "\n"), data: ReplyData(["results": outcomes]))
+    }
+
+    private static func checkUserAction(_ action: String) throws {
+        guard Role(rawValue: action) != nil || ["bloquear", "block", "desbloquear", "unblock", "apagar", "erase"].contains(action) else {
             throw UsageError(pt: "Use user, admin, owner, bloquear, desbloquear ou apagar.", en: "Use user, admin, owner, block, unblock or erase.")
         }
-        return Reply(text: "✅ " + done, data: ReplyData(["user": UserView(updated)]))
+    }
+
+    /// One `/user` action on one user: a role, a block, an unblock or an erasure, through the command table's commands.
+    private func apply(_ action: String, to userId: UInt64, _ l: Language, _ caller: Caller) async throws -> (String, Committed<User>) {
+        try Self.checkUserAction(action)
+        if let role = Role(rawValue: action) {
+            let updated = try await shop.run(GrantRole(userId: userId, role: role), as: caller.principal)
+            return (l.pick("\(html(updated.name)) agora é \(roleName(role, l)).", "\(html(updated.name)) is now \(roleName(role, l))."), updated)
+        } else if ["bloquear", "block"].contains(action) {
+            let updated = try await shop.run(BlockUser(userId: userId), as: caller.principal)
+            return (l.pick("\(html(updated.name)) bloqueado.", "\(html(updated.name)) blocked."), updated)
+        } else if ["apagar", "erase"].contains(action) {
+            let updated = try await shop.run(EraseUser(userId: userId), as: caller.principal)
+            return (l.pick("Dados pessoais de \(updated.publicId) apagados; vendas e pagamentos ficam.",
+                           "\(updated.publicId)'s personal data erased; sales and payments stay."), updated)
+        } else {
+            let updated = try await shop.run(UnblockUser(userId: userId), as: caller.principal)
+            return (l.pick("\(html(updated.name)) desbloqueado.", "\(html(updated.name)) unblocked."), updated)
+        }
     }
 
     /// The `/smartcontract` words any party may use: the shop checks they are a party.

@@ -39,28 +39,69 @@ public enum SummarySchedule {
 
     /// Whether a summary should go at `now`: on, today's time reached, today not sent yet.
     public static func isDue(now: Date, settings: ShopPreferences, lastSentDay: Int64?) -> Bool {
-        guard settings.summaryEnabled else { return false }
-        let today = localDay(now, in: settings.zone)
-        return lastSentDay != today && now >= moment(day: today, minute: settings.summaryMinute, in: settings.zone)
+        isDue(now: now, enabled: settings.summaryEnabled, minute: settings.summaryMinute, in: settings.zone, lastSentDay: lastSentDay)
     }
 
     /// The next moment a summary is due after `now` (today's if still ahead and not sent, else tomorrow's); nil when off.
     public static func next(after now: Date, settings: ShopPreferences, lastSentDay: Int64?) -> Date? {
-        guard settings.summaryEnabled else { return nil }
-        let today = localDay(now, in: settings.zone)
-        let due = moment(day: today, minute: settings.summaryMinute, in: settings.zone)
+        next(after: now, enabled: settings.summaryEnabled, minute: settings.summaryMinute, in: settings.zone, lastSentDay: lastSentDay)
+    }
+
+    /// Whether a once-a-day message at `minute` (shop-local) should go at `now`: on, today's time reached, today not sent yet.
+    public static func isDue(now: Date, enabled: Bool, minute: Int, in zone: TimeZone, lastSentDay: Int64?) -> Bool {
+        guard enabled else { return false }
+        let today = localDay(now, in: zone)
+        return lastSentDay != today && now >= moment(day: today, minute: minute, in: zone)
+    }
+
+    /// The next moment a once-a-day message at `minute` is due after `now`; nil when off.
+    public static func next(after now: Date, enabled: Bool, minute: Int, in zone: TimeZone, lastSentDay: Int64?) -> Date? {
+        guard enabled else { return nil }
+        let today = localDay(now, in: zone)
+        let due = moment(day: today, minute: minute, in: zone)
         if lastSentDay != today && now < due { return due }
         if lastSentDay != today { return now }
-        return moment(day: today + 1, minute: settings.summaryMinute, in: settings.zone)
+        return moment(day: today + 1, minute: minute, in: zone)
+    }
+}
+
+/// A message that goes once a shop-local day (the daily summary, the admins' overdue list):
+/// the last day sent is a counter of the outbox's store, moved in the same transaction that
+/// queues the messages, so a restart after it sends nothing again, and a server that was down
+/// at the time sends that day's once when it comes back the same day (a day missed entirely
+/// is not sent later).
+struct OncePerDay: Sendable {
+    let outbox: Outbox
+    /// The counter holding the last shop-local day sent (``SummarySchedule/localDay(_:in:)``), 0 before any.
+    let key: OrderedKey
+
+    /// The last shop-local day sent, nil before the first.
+    func lastSentDay() throws -> Int64? {
+        let day = try outbox.environment.read { txn in try txn.counter(key) }
+        return day == 0 ? nil : day
+    }
+
+    /// Queues `messages` as day `day`'s, unless that day was already queued; answers how many were
+    /// queued. They are queued at the wall clock's time (the outbox sends nothing before it), not
+    /// the schedule's `now`, which tests set.
+    func queue(_ messages: [SendMessage], day: Int64) async throws -> Int {
+        let key = self.key
+        let outbox = self.outbox
+        return try await outbox.environment.write { txn -> Int in
+            // Checked again inside the write: two ticks never both queue a day, and a clock set
+            // back never queues a day before the last one sent.
+            let stored = try txn.counter(key)
+            guard day > stored else { return 0 }
+            for m in messages { try outbox.enqueue(m, in: txn) }
+            _ = try txn.add(toCounter: key, day - stored)
+            return messages.count
+        }
     }
 }
 
 /// Sends owners and admins the day's summary at the owner's time.
 ///
-/// Once per shop-local day, even across restarts: the day summarised is a counter of the
-/// outbox's store, moved in the same transaction that queues the messages, so a restart after
-/// it sends nothing again, and a server that was down at the time sends that day's summary
-/// once when it comes back the same day (a day missed entirely is not sent later).
+/// Once per shop-local day, even across restarts (``OncePerDay``).
 public struct DailySummary: Service {
     let shop: Shop
     let outbox: Outbox
@@ -101,8 +142,7 @@ public struct DailySummary: Service {
 
     /// The last shop-local day summarised, nil before the first.
     public func lastSentDay() throws -> Int64? {
-        let day = try outbox.environment.read { txn in try txn.counter(Self.lastDayKey) }
-        return day == 0 ? nil : day
+        try OncePerDay(outbox: outbox, key: Self.lastDayKey).lastSentDay()
     }
 
     /// Queues today's summary when it is due at `now`; answers how many messages were queued.
@@ -115,14 +155,7 @@ public struct DailySummary: Service {
         let figures = try shop.dailySummaryFigures(now: Date(timeIntervalSince1970: Double(today) * 86_400 + 43_200), as: .system(.bot))
         let people = try shop.staff(as: .system(.bot)).filter { $0.telegramId > 0 && !$0.blocked }
         let messages = people.map { message(for: $0, figures, day: today) }
-        let queued = try await outbox.environment.write { txn -> Int in
-            // Checked again inside the write: two ticks never both queue a day.
-            let stored = try txn.counter(Self.lastDayKey)
-            guard stored != today else { return 0 }
-            for m in messages { try outbox.enqueue(m, in: txn, at: now) }
-            _ = try txn.add(toCounter: Self.lastDayKey, today - stored)
-            return messages.count
-        }
+        let queued = try await OncePerDay(outbox: outbox, key: Self.lastDayKey).queue(messages, day: today)
         logger.info("daily summary of day \(today) queued for \(queued) people")
         return queued
     }

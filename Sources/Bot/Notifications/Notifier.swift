@@ -109,6 +109,9 @@ public struct Notifier: Service {
         if notice.kind == "low_stock", let link = notice.link, link.hasPrefix("products/") {
             buttons.append(.run(l.pick("➕ Repor 10", "➕ Restock 10"), "/estoque \(link.dropFirst("products/".count)) +10"))
         }
+        if notice.kind == NoticeKind.debtReminder.rawValue {
+            buttons.append(.run(l.pick("Ver minha conta", "See my tab"), "/dividas"))
+        }
         if notice.kind == "receipt_submitted" || notice.kind == "new_order" {
             buttons.append(.run(l.pick("Ver pedidos", "See orders"), "/pedidos"))
         }

@@ -204,12 +204,46 @@ enum CommandTable {
                             "time": S.nullable(S.string("HH:MM, 00:00 to 23:59, in the shop's time zone.", example: "21:00")
                                 .merging(["pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"]) { a, _ in a }),
                         ]),
+                        // Its fields, too, may be left out or sent as null (the same).
+                        "debtReminders": S.object(nil, required: [], [
+                            "enabled": S.nullable(S.boolean("Whether the bot reminds customers of overdue debts and sends admins the daily overdue list.")),
+                            "overdueDays": S.nullable(S.integer("Days after its oldest unpaid charge that a debt is overdue.", format: "int32",
+                                                                minimum: DebtRules.overdueDays.lowerBound, maximum: DebtRules.overdueDays.upperBound)),
+                            "intervalDays": S.nullable(S.integer("Days at least between two automatic reminders to one customer.", format: "int32",
+                                                                 minimum: DebtRules.intervalDays.lowerBound, maximum: DebtRules.intervalDays.upperBound)),
+                            "maxReminders": S.nullable(S.integer("Automatic reminders one debt gets at most (0: none).", format: "int32",
+                                                                 minimum: DebtRules.maxReminders.lowerBound, maximum: DebtRules.maxReminders.upperBound)),
+                            "quietStart": S.nullable(S.string("HH:MM: no automatic reminder from this time…", example: "21:00")
+                                .merging(["pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"]) { a, _ in a }),
+                            "quietEnd": S.nullable(S.string("HH:MM: …until this one (the admins' overdue list goes then).", example: "09:00")
+                                .merging(["pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"]) { a, _ in a }),
+                        ]),
                     ])),
                     bodyRequired: false,
                     doors: [.on(.put, "/api/settings", tag: "Settings", "Change the shop's settings",
-                                "The shop's time zone and the bot's daily summary (on or off, and its time). Owner only; answers " +
+                                "The shop's time zone, the bot's daily summary (on or off, and its time) and the debt reminders " +
+                                    "(overdue after, interval, maximum, quiet hours). Owner only; answers " +
                                     "the settings as they are after the change.")],
                     errors: [.unprocessable]),
+            .record(SendDebtReminder.self, key: "debtor", schema: "Debtor", view: { debtor, _ in DebtorView(debtor) }, access: "admin",
+                    idempotent: true, pathField: ("userId", .user),
+                    body: ("DebtReminderRequest", S.object(nil, required: [], [
+                        "onlyIfDue": S.boolean("Send only when an automatic reminder is due (the bot's schedule); default false."),
+                    ])),
+                    bodyRequired: false,
+                    doors: [.post("/api/debts/{id}/remind", tag: "Debts", "Remind a customer of their debt now",
+                                  "Sends the customer a reminder (a `debt_reminder` notification, which the bot delivers to their chat " +
+                                      "in their language with what they owe and how to pay) and answers the debtor with the reminder " +
+                                      "counted. Someone who owes nothing is 422 `rule_broken`.")],
+                    errors: [.notFound, .unprocessable]),
+            .record(PauseDebtReminders.self, key: "debtor", schema: "Debtor", view: { debtor, _ in DebtorView(debtor) }, access: "admin",
+                    pathField: ("userId", .user),
+                    body: ("DebtReminderPause", S.object(nil, required: ["paused"], [
+                        "paused": S.boolean("true pauses the automatic reminders to this customer, false resumes them."),
+                    ])),
+                    doors: [.post("/api/debts/{id}/pause", tag: "Debts", "Pause or resume a customer's automatic reminders",
+                                  "An admin may still send one now; answers the debtor.")],
+                    errors: [.notFound]),
             .record(UpdateUser.self, key: "user", schema: "User", view: UserView.init, access: "owner",
                     pathField: ("userId", .user),
                     body: ("UserChanges", S.object("Any of them at once; all of it is applied or none.", required: [], [

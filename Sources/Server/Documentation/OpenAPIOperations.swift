@@ -272,6 +272,10 @@ enum OpenAPIOperations {
             APIOperation(method: "GET", path: "/api/debts", tag: "Debts", summary: "What every user owes",
                          description: "One page with every debtor; `next` is always null.", access: "admin", minimumRole: .admin,
                          answer: .json("DebtList")),
+            APIOperation(method: "GET", path: "/api/debts/reminders", tag: "Debts", summary: "Every debtor with the debt's age and reminders",
+                         description: "Largest debt first, one page (`next` is always null). A debt's age runs from its oldest unpaid " +
+                             "charge (payments pay the oldest charges first); `overdue` once it is the shop's `overdueDays` old.",
+                         access: "admin", minimumRole: .admin, answer: .json("DebtorList")),
             APIOperation(method: "GET", path: "/api/debts/me", tag: "Debts", summary: "What the caller owes",
                          access: "signed in (self)", minimumRole: .user, answer: .json("Debt")),
             APIOperation(method: "GET", path: "/api/me/export", tag: "Users", summary: "Download everything the shop holds about the caller",

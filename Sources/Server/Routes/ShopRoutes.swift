@@ -47,6 +47,10 @@ struct ShopRoutes {
             let debts = try shop.debts(as: context.principal)
             return JSON(ListBody(Page(items: debts, next: nil)) { DebtView(userId: $0.userId, amount: $0.amount, currency: $0.currency) })
         }
+        router.get("/api/debts/reminders") { _, context -> JSON<ListBody<DebtorView>> in
+            let now = Date()
+            return JSON(ListBody(Page(items: try shop.debtors(now: now, as: context.principal), next: nil)) { DebtorView($0, now: now) })
+        }
         router.get("/api/debts/me") { _, context -> JSON<DebtView> in
             guard let userId = context.principal.userId else { throw APIError(.unauthorized, "not_authenticated", "sign in first") }
             let debt = try shop.debt(of: userId, as: context.principal)

@@ -346,11 +346,44 @@ struct DailySummaryChange: Decodable {
     var time: String?
 }
 
+/// The `debtReminders` part of ``UpdateShopSettings``'s input.
+extension DebtReminderChanges: Decodable {
+    private enum CodingKeys: String, CodingKey { case enabled, overdueDays, intervalDays, maxReminders, quietStart, quietEnd }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled),
+                  overdueDays: try c.decodeIfPresent(Int.self, forKey: .overdueDays),
+                  intervalDays: try c.decodeIfPresent(Int.self, forKey: .intervalDays),
+                  maxReminders: try c.decodeIfPresent(Int.self, forKey: .maxReminders),
+                  quietStart: try c.decodeIfPresent(String.self, forKey: .quietStart),
+                  quietEnd: try c.decodeIfPresent(String.self, forKey: .quietEnd))
+    }
+}
+
 extension UpdateShopSettings: Decodable {
-    private enum CodingKeys: String, CodingKey { case timeZone, dailySummary }
+    private enum CodingKeys: String, CodingKey { case timeZone, dailySummary, debtReminders }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let summary = try c.decodeIfPresent(DailySummaryChange.self, forKey: .dailySummary)
-        self.init(timeZone: try c.decodeIfPresent(String.self, forKey: .timeZone), summaryEnabled: summary?.enabled, summaryTime: summary?.time)
+        self.init(timeZone: try c.decodeIfPresent(String.self, forKey: .timeZone), summaryEnabled: summary?.enabled, summaryTime: summary?.time,
+                  debts: try c.decodeIfPresent(DebtReminderChanges.self, forKey: .debtReminders) ?? DebtReminderChanges())
+    }
+}
+
+// MARK: Debt reminders
+
+extension SendDebtReminder: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId, onlyIfDue }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userId: try c.id(.userId, .user), onlyIfDue: try c.value(.onlyIfDue, or: false))
+    }
+}
+
+extension PauseDebtReminders: Decodable {
+    private enum CodingKeys: String, CodingKey { case userId, paused }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userId: try c.id(.userId, .user), paused: try c.decode(Bool.self, forKey: .paused))
     }
 }

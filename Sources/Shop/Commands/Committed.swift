@@ -60,6 +60,8 @@ extension ShopCollections {
         case is Contract: try contracts.record(txn, record.id)?.version
         case is Notice: try notifications.record(txn, record.id)?.version
         case is User: try users.record(txn, record.id)?.version
+        // A debtor's version is its reminder record's.
+        case is Debtor: try debtReminders.record(txn, record.id)?.version
         default: nil
         }
     }

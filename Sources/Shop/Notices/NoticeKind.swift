@@ -39,6 +39,9 @@ public enum NoticeKind: String, Sendable, CaseIterable {
     case saleRefunded = "sale_refunded"
     /// To the user whose role changed. Parameters: role.
     case roleChanged = "role_changed"
+    /// To a customer who owes: a reminder (an admin's, or the bot's schedule for an overdue debt).
+    /// Parameters: amount (with its currency), days (the debt's age in whole days).
+    case debtReminder = "debt_reminder"
     /// What an admin wrote, to a user or a role. Parameters: title, body (as written).
     case broadcast
 }

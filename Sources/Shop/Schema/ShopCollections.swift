@@ -25,6 +25,8 @@ struct ShopCollections: Sendable {
     let media: TypedCollection<StringKey, BinaryCodec<MediaFile>>
     /// The owner's stored settings (one record, keyed "shop").
     let preferences: TypedCollection<StringKey, BinaryCodec<ShopPreferences>>
+    /// Each customer's debt reminders (``DebtReminder``), keyed by user id.
+    let debtReminders: Records<DebtReminder>
     /// What else an erasure must reach (``Shop/onErasure(_:)``).
     let erasureHooks = ErasureHooks()
 
@@ -80,7 +82,8 @@ struct ShopCollections: Sendable {
             loginCodes: try await env.collection("loginCodes", key: StringKey.self, value: BinaryCodec<LoginCode>.self),
             idempotency: try await env.collection("idempotency", key: StringKey.self, value: BinaryCodec<IdempotencyRecord>.self),
             media: try await env.collection("media", key: StringKey.self, value: BinaryCodec<MediaFile>.self),
-            preferences: try await env.collection("shopSettings", key: StringKey.self, value: BinaryCodec<ShopPreferences>.self))
+            preferences: try await env.collection("shopSettings", key: StringKey.self, value: BinaryCodec<ShopPreferences>.self),
+            debtReminders: try await records("debtReminders"))
     }
 }
 

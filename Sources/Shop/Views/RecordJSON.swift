@@ -262,11 +262,48 @@ public struct ShopSettingsView: Encodable, Sendable, Equatable {
         /// "HH:MM" in the shop's time zone.
         public var time: String
     }
+    /// The debt reminders: see ``ShopPreferences``.
+    public struct DebtReminders: Encodable, Sendable, Equatable {
+        public var enabled: Bool
+        public var overdueDays: Int
+        public var intervalDays: Int
+        public var maxReminders: Int
+        /// "HH:MM": the quiet hours in the shop's time zone.
+        public var quietStart: String
+        public var quietEnd: String
+    }
     public var timeZone: String
     public var dailySummary: Summary
+    public var debtReminders: DebtReminders
 
     public init(_ settings: ShopPreferences, version: UInt64 = 0) {
         timeZone = settings.timeZone
         dailySummary = Summary(enabled: settings.summaryEnabled, time: settings.summaryTime)
+        debtReminders = DebtReminders(enabled: settings.remindersEnabled, overdueDays: settings.overdueDays,
+                                      intervalDays: settings.reminderIntervalDays, maxReminders: settings.maxReminders,
+                                      quietStart: ShopPreferences.format(minute: settings.quietStartMinute),
+                                      quietEnd: ShopPreferences.format(minute: settings.quietEndMinute))
+    }
+}
+
+/// One debtor with the debt's age and reminders (`GET /api/debts/reminders`).
+public struct DebtorView: Encodable, Sendable, Equatable {
+    public var userId: String
+    public var name: String
+    public var amount: Int64
+    public var currency: String
+    /// The oldest unpaid charge's time; null when nothing is owed.
+    public var since: String?
+    /// Whole days since `since`.
+    public var ageDays: Int
+    public var overdue: Bool
+    public var lastReminderAt: String?
+    public var reminders: Int
+    public var paused: Bool
+
+    public init(_ debtor: Debtor, now: Date = Date()) {
+        userId = debtor.publicId; name = debtor.name; amount = debtor.amount; currency = debtor.currency
+        since = debtor.since.map(RFC3339.string(from:)); ageDays = debtor.ageDays(at: now); overdue = debtor.overdue
+        lastReminderAt = debtor.lastReminderAt.map(RFC3339.string(from:)); reminders = debtor.reminders; paused = debtor.paused
     }
 }

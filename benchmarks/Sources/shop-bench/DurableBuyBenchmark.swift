@@ -24,8 +24,10 @@ struct DurableBuyBenchmark {
         var writerMicroseconds: Double
         /// CPU time of the whole process per purchase (µs): the writer, the buyers' tasks, the kernel's share.
         var processMicroseconds: Double?
-        /// Bytes written to storage per purchase (KiB): LMDB's pages of each commit, and the meta page.
+        /// Bytes passed to write calls per purchase (KiB): LMDB's pages of each commit, and the meta page.
         var kilobytesWritten: Double?
+        /// Bytes the disk holding the store wrote per purchase (KiB), from every process on the machine.
+        var deviceKilobytesWritten: Double?
     }
 
     func run() async throws -> Result {
@@ -35,7 +37,8 @@ struct DurableBuyBenchmark {
         let commitsBefore = try bench.environment.read { $0.snapshotId }
         let writerBefore = bench.environment.writerCPUTime
         let processBefore = cpuSeconds(of: getpid())
-        let writtenBefore = storageBytesWritten(of: getpid())
+        let writtenBefore = writeCallBytes(of: getpid())
+        let deviceBefore = deviceBytesWritten(holding: folder)
         let (latencies, seconds) = try await timed {
             try await withThrowingTaskGroup(of: [Double].self) { group in
                 for b in 0..<buyers {
@@ -65,13 +68,17 @@ struct DurableBuyBenchmark {
         let commits = try bench.environment.read { $0.snapshotId } - commitsBefore
         await bench.shop.close()
         sync()
-        let written = storageBytesWritten(of: getpid()).flatMap { after in
+        let written = writeCallBytes(of: getpid()).flatMap { after in
             writtenBefore.map { Double(after - $0) / 1_024 / Double(latencies.count) }
+        }
+        let device = deviceBytesWritten(holding: folder).flatMap { after in
+            deviceBefore.map { Double(after - $0) / 1_024 / Double(latencies.count) }
         }
         return Result(buysPerSecond: Double(latencies.count) / seconds, p50: percentile(latencies, 0.5),
                       p99: percentile(latencies, 0.99), buys: latencies.count, seconds: seconds,
                       buysPerCommit: Double(latencies.count) / Double(max(commits, 1)),
-                      writerMicroseconds: writer, processMicroseconds: process, kilobytesWritten: written)
+                      writerMicroseconds: writer, processMicroseconds: process, kilobytesWritten: written,
+                      deviceKilobytesWritten: device)
     }
 }
 

@@ -26,7 +26,8 @@ struct ShopBenchReport {
         table.add("purchases per commit", buys.buysPerCommit.fixed(1), unsynced.buysPerCommit.fixed(1))
         table.add("writer thread CPU per purchase (µs)", buys.writerMicroseconds.fixed(1), unsynced.writerMicroseconds.fixed(1))
         table.add("process CPU per purchase (µs)", figure(buys.processMicroseconds), figure(unsynced.processMicroseconds))
-        table.add("written to storage per purchase (KiB)", figure(buys.kilobytesWritten), figure(unsynced.kilobytesWritten))
+        table.add("written by LMDB per purchase (KiB, write calls)", figure(buys.kilobytesWritten), figure(unsynced.kilobytesWritten))
+        table.add("written by the disk per purchase (KiB, whole device)", figure(buys.deviceKilobytesWritten), figure(unsynced.deviceKilobytesWritten))
         out.append(table.render())
         out.append("")
         out.append("""

@@ -7,6 +7,7 @@ import { shortDay, utcDay } from '../format.js';
 import { startOfDayUTC } from '../queries.js';
 import { byId } from '../state.js';
 import { describeSummary, summaryBody } from '../summary.js';
+import { describeReminders, reminderSettingsBody } from '../reminders.js';
 import { can } from './index.js';
 
 const ranges = [7, 30, 90];
@@ -39,6 +40,8 @@ export async function mount(view, app) {
     top, h('div', { class: 'grid-2' }, low, online), today);
   // The owner sets the bot's daily summary here (the link in the summary opens this screen).
   if (can(app.me, 'resumo')) view.append(await summaryForm());
+  // And the debt reminders' settings (the owner's /lembretes).
+  if (can(app.me, 'lembretes')) view.append(await reminderForm());
   // The low-stock list and today's newest sales are live queries: the server sends what enters,
   // changes in and leaves each list (README, "Live queries"). Until the first answer, the
   // low-stock list comes from the inventory loaded above.
@@ -142,6 +145,43 @@ export async function mount(view, app) {
     h('h2', {}, t('summary.title')), state,
     h('label', { class: 'row' }, enabled, ' ', t('summary.enabled')),
     h('div', { class: 'grid-2' }, field(t('summary.time'), time), field(t('summary.zone'), timeZone)),
+    h('button', { class: 'primary', type: 'submit' }, t('summary.save')));
+  }
+
+  async function reminderForm() {
+    let settings = await app.api.get('/api/settings').catch(() => null);
+    const r = settings?.debtReminders;
+    const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: Boolean(r?.enabled) });
+    const number = (name, value) => h('input', { name, type: 'number', inputmode: 'numeric', required: true, value: value ?? '' });
+    const overdueDays = number('overdueDays', r?.overdueDays ?? 30);
+    const intervalDays = number('intervalDays', r?.intervalDays ?? 7);
+    const maxReminders = number('maxReminders', r?.maxReminders ?? 3);
+    const quietStart = h('input', { type: 'time', name: 'quietStart', required: true, value: r?.quietStart ?? '21:00' });
+    const quietEnd = h('input', { type: 'time', name: 'quietEnd', required: true, value: r?.quietEnd ?? '09:00' });
+    const state = h('p', { class: 'muted', 'aria-live': 'polite' }, settings ? describeReminders(settings, t) : '');
+    return h('form', {
+      class: 'card', id: 'reminder-settings', novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const { body, error } = reminderSettingsBody({
+          enabled: enabled.checked, overdueDays: overdueDays.value, intervalDays: intervalDays.value,
+          maxReminders: maxReminders.value, quietStart: quietStart.value, quietEnd: quietEnd.value,
+        });
+        if (error) return toast(t(error), 'error');
+        try {
+          settings = await app.api.put('/api/settings', body);
+          replace(state, describeReminders(settings, t));
+          toast(t('summary.saved'));
+        } catch (failure) {
+          toast(app.errorText(failure), 'error');
+        }
+      },
+    },
+    h('h2', {}, t('reminders.settings')), state,
+    h('label', { class: 'row' }, enabled, ' ', t('reminders.enabled')),
+    h('div', { class: 'grid-2' }, field(t('reminders.overdueDays'), overdueDays), field(t('reminders.intervalDays'), intervalDays)),
+    h('div', { class: 'grid-2' }, field(t('reminders.maxReminders'), maxReminders), field(t('reminders.quietStart'), quietStart)),
+    h('div', { class: 'grid-2' }, field(t('reminders.quietEnd'), quietEnd)),
     h('button', { class: 'primary', type: 'submit' }, t('summary.save')));
   }
 

@@ -1,10 +1,12 @@
 // Debts and payments: an admin sees everyone's debt and records payments; a user sees their
-// own debt and payments. An admin's list is a live query over debts (README, "Live queries");
+// own debt and payments. An admin also sees each debt's age and reminders, and reminds a
+// customer now or pauses their automatic reminders (README, "Debt reminders"). An admin's list is a live query over debts (README, "Live queries");
 // a user's own amount moves with debt_update events.
 
 import { idempotencyKey } from '../api.js';
 import { field, h, note, replace, table, toast } from '../dom.js';
 import { parseMoney } from '../format.js';
+import { describeDebtor, sortDebtors } from '../reminders.js';
 import { can } from './index.js';
 
 /** Payment methods as the shop records them (the demo shop's words). */
@@ -27,7 +29,48 @@ export async function mount(view, app) {
   const debtsBox = h('section', { 'aria-live': 'polite' });
   const paymentsBox = h('section');
   const form = admin ? paymentForm() : null;
-  replace(view, debtsBox, form, paymentsBox);
+  const reminding = can(app.me, 'cobrar');
+  const remindersBox = reminding ? h('section', { id: 'debt-reminders', class: 'card', 'aria-live': 'polite' }) : null;
+  let debtors = [];
+  replace(view, debtsBox, remindersBox, form, paymentsBox);
+
+  async function loadDebtors() {
+    debtors = (await app.api.get('/api/debts/reminders').catch(() => ({ items: [] }))).items;
+    renderDebtors();
+  }
+
+  /** Runs a reminder action for one debtor and shows the answer in its row. */
+  async function remindAction(debtor, path, body, message) {
+    const updated = await app.act(() => app.api.post(path, body, path.endsWith('/remind') ? { idempotencyKey: idempotencyKey() } : undefined),
+      () => t(message, { name: debtor.name }));
+    if (!updated) return;
+    debtors = debtors.map((known) => (known.userId === updated.userId ? { ...known, ...updated } : known));
+    renderDebtors();
+  }
+
+  function renderDebtors() {
+    if (!remindersBox) return;
+    const rows = sortDebtors(debtors);
+    replace(remindersBox, h('h2', {}, t('reminders.title')),
+      rows.length
+        ? table([t('name'), t('debts.amount'), t('reminders.ageHeader'), t('reminders.lastHeader'), ''], rows.map((debtor) => {
+          const shown = describeDebtor(debtor, t, app.dateTime);
+          return [
+            h('span', {}, debtor.name, shown.paused ? h('span', { class: 'pill' }, ` ${t('reminders.paused')}`) : null),
+            app.money(debtor.amount, debtor.currency),
+            h('span', { class: shown.overdue ? 'low' : '', 'data-age': debtor.userId }, shown.age, shown.overdue ? ` · ${t('reminders.overdue')}` : ''),
+            h('span', { 'data-last': debtor.userId }, shown.last),
+            h('span', { class: 'row' },
+              h('button', { type: 'button', 'data-remind': debtor.userId,
+                onclick: () => remindAction(debtor, `/api/debts/${encodeURIComponent(debtor.userId)}/remind`, {}, 'reminders.sent') }, t('reminders.remind')),
+              ' ',
+              h('button', { type: 'button', 'data-pause': debtor.userId,
+                onclick: () => remindAction(debtor, `/api/debts/${encodeURIComponent(debtor.userId)}/pause`, shown.pauseBody,
+                  shown.paused ? 'reminders.resumedDone' : 'reminders.pausedDone') }, shown.pauseLabel)),
+          ];
+        }), { rowAttributes: (i) => ({ 'data-debtor': rows[i].userId }) })
+        : note(t('reminders.none')));
+  }
 
   function paymentForm() {
     const who = h('select', { name: 'userId', required: true });
@@ -89,6 +132,7 @@ export async function mount(view, app) {
 
   renderDebts();
   renderPayments();
+  if (reminding) await loadDebtors();
   if (admin) {
     app.watch('debts:all', { collection: 'debts', filter: { field: 'amount', ne: 0 }, order: { field: 'amount', direction: 'desc' }, limit: 500 },
       async (list) => {
@@ -112,6 +156,8 @@ export async function mount(view, app) {
         payments.items.unshift(frame.data.payment);
         renderPayments();
       }
+      // A sale or payment moves a debt's amount and age: read the reminders' list again.
+      if (reminding && (frame.event === 'debt_update' || frame.event === 'payment_recorded')) await loadDebtors();
     },
   };
 }
