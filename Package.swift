@@ -47,6 +47,17 @@ let package = Package(
             name: "NATSClient",
             dependencies: ["CNATS"]
         ),
+        // libxlsxwriter's header only, no `link` line: Spreadsheet opens libxlsxwriter.so.4 with
+        // dlopen when a workbook is written, so the self-contained release binary does not need it.
+        .systemLibrary(
+            name: "CXLSXWriter",
+            providers: [.apt(["libxlsxwriter-dev"])]
+        ),
+        // `.xlsx` workbooks of typed cells over libxlsxwriter, resolved at run time (Sources/Spreadsheet).
+        .target(
+            name: "Spreadsheet",
+            dependencies: ["CXLSXWriter"]
+        ),
         // Primary and replicas: the feed shipped to NATS JetStream and applied by followers (Sources/Replication).
         .target(
             name: "Replication",
@@ -90,6 +101,8 @@ let package = Package(
                 "Store", "Shop", "Telegram", "Realtime",
                 // /health and /metrics report replication (Replication/ReplicationStatus.swift).
                 "Replication",
+                // GET /api/reports/export.xlsx (Routes/ReportWorkbook.swift).
+                "Spreadsheet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -192,6 +205,8 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "Shop", "Store", "Telegram", "Realtime", "TendaApp",
+                // WorkbookTests: the workbook writer's refusals and its clean-up.
+                "Spreadsheet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -190,6 +190,15 @@ import Testing
             let now = Date()
             let expected = try demo.shop.report(from: now.addingTimeInterval(-Double(days - 1) * 86_400), to: now, groupBy: .product, as: .system())
             #expect(try reply.json()["revenue"] as? Int == Int(expected.totalRevenue))
+            // The period's customers, as the report route gives them.
+            let customers = try #require(try reply.json()["customers"] as? [String: Any])
+            #expect(customers["buyers"] as? Int == Int(expected.customers.buyers) && customers["repeatBuyers"] as? Int == Int(expected.customers.repeatBuyers))
+            #expect(customers["averageBasket"] as? Int == Int(expected.customers.averageBasket) && expected.customers.buyers > 0)
+            let rows = (customers["rows"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "") \($0["lifetimeRevenue"] ?? "") \($0["debt"] ?? "")" }
+            #expect(rows == expected.customers.rows.map { "\($0.key) \($0.lifetimeRevenue) \($0.debt)" })
+            #expect(reply.text.contains("Clientes</b>: \(expected.customers.buyers) compradores"), "\(reply.text)")
+            // The downloads are the MiniApp's: a web_app button opens its reports screen.
+            #expect(reply.keyboard.flatMap { $0 }.map(\.action) == [.webApp("https://shop.example/#/reports")])
         }
         #expect(try await demo.say("/relatorios ano", from: DemoShop.adminTelegramId).failure?.code == .invalidInput)
     }

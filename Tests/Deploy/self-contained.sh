@@ -28,6 +28,9 @@ if echo "$libraries" | grep -Eq 'libswift|libFoundation|lib_Foundation|libdispat
   fail "the binary still needs a Swift, Foundation or LMDB library (above)"
 fi
 pass "ldd lists no libswift*, libFoundation*, libdispatch or liblmdb"
+# libxlsxwriter (shared only in Debian) is opened with dlopen for .xlsx exports, never linked.
+if echo "$libraries" | grep -q 'libxlsxwriter'; then fail "the binary links libxlsxwriter (above): it must open it at run time"; fi
+pass "ldd lists no libxlsxwriter"
 
 # 2. Serving with the toolchain, Chart.js and web/ out of sight.
 folder=$(mktemp -d /tmp/tenda-self-contained-XXXXXX)
@@ -103,6 +106,12 @@ request /api/products -H "Authorization: Bearer $token"
 products=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$body")
 [ "$products" -gt 0 ] || fail "GET /api/products listed no products"
 pass "/health ok; signed in with the printed code; GET /api/products lists $products products"
+
+# A report as a workbook: the static binary finds libxlsxwriter.so.4 with dlopen (installed here).
+request /api/reports/export.xlsx -H "Authorization: Bearer $token"
+[ "$status" = 200 ] || fail "GET /api/reports/export.xlsx answered $status: $(head -c 300 "$body")"
+[ "$(head -c 2 "$body")" = PK ] || fail "GET /api/reports/export.xlsx is not a zip (an .xlsx file)"
+pass "GET /api/reports/export.xlsx is a workbook of $(stat -c %s "$body") bytes"
 
 kill "$server"
 wait "$server" || true

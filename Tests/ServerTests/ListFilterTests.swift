@@ -153,7 +153,7 @@ import Testing
                                                headers: [.authorization: "Bearer \(admin.access)"]) { $0 }
             #expect(csv.status == .ok && csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csv.headers[.contentDisposition] == "attachment; filename=\"tenda-product.csv\"")
-            #expect(String(buffer: csv.body) == "key,label,sales,units,revenue,currency\r\n\(coxinha),Coxinha,0,2,1300,BRL\r\n\(suco),\"Suco, gelado\",0,1,500,BRL\r\n")
+            #expect(String(buffer: csv.body) == "key,label,sales,units,revenue,currency,lifetimeRevenue,debt\r\n\(coxinha),Coxinha,0,2,1300,BRL,,\r\n\(suco),\"Suco, gelado\",0,1,500,BRL,,\r\n")
 
             let byMonth = try await client.call(.get, "/api/reports?from=2026-01-01T00:00:00Z&to=2026-02-28T00:00:00Z&groupBy=month", token: admin.access)
             let months = (byMonth.json["rows"] as? [[String: Any]] ?? []).map { "\($0["key"] ?? "") \($0["sales"] ?? "") \($0["revenue"] ?? "")" }

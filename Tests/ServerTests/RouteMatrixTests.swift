@@ -81,6 +81,7 @@ import Testing
                 Row(method: .put, path: "/api/settings", body: #"{"dailySummary":{"enabled":true,"time":"21:00"}}"#, expected: [401, 403, 403, 200]),
                 Row(method: .get, path: "/api/reports?groupBy=product", body: nil, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/reports/export.csv", body: nil, expected: [401, 403, 200, 200]),
+                Row(method: .get, path: "/api/reports/export.xlsx", body: nil, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/audit", body: nil, expected: [401, 403, 403, 200]),
                 Row(method: .get, path: "/api/commands", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .get, path: "/api/auth/me", body: nil, expected: [401, 200, 200, 200]),

@@ -34,9 +34,9 @@ import Testing
         #expect(byBuyer.rows.map(\.label) == ["Ana Souza", "Bruno"])
         #expect(byBuyer.rows.map(\.revenue) == [2_900, 1_200])
 
-        #expect(byProduct.csv == "key,label,sales,units,revenue,currency\r\n"
-                + "\(pastel.publicId),\"🥟 Pastel, \"\"o grande\"\"\",0,3,2100,BRL\r\n"
-                + "\(suco.publicId),🥟 Suco,0,4,2000,BRL\r\n")
+        #expect(byProduct.csv == "key,label,sales,units,revenue,currency,lifetimeRevenue,debt\r\n"
+                + "\(pastel.publicId),\"🥟 Pastel, \"\"o grande\"\"\",0,3,2100,BRL,,\r\n"
+                + "\(suco.publicId),🥟 Suco,0,4,2000,BRL,,\r\n")
         // A range inside one week reads day counters only; across weeks, whole weeks come from week counters.
         #expect(try t.shop.report(from: day(1), to: day(8), groupBy: .product, as: t.asAdmin) == t.shop.reportByFullScan(from: day(1), to: day(8), groupBy: .product, as: t.asAdmin))
         #expect(try t.shop.report(from: day(-30), to: day(40), groupBy: .buyer, as: t.asAdmin) == t.shop.reportByFullScan(from: day(-30), to: day(40), groupBy: .buyer, as: t.asAdmin))

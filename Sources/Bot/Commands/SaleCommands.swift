@@ -196,7 +196,10 @@ extension Conversation {
                      data: ReplyData(["debts": debts.map { DebtView(userId: $0.userId, amount: $0.amount, currency: $0.currency) }, "total": total]))
     }
 
-    /// `/relatorios [hoje|semana|mes]`: sales and revenue over the period, best products first.
+    /// `/relatorios [hoje|semana|mes]`: sales and revenue over the period, best products first,
+    /// the period's customers (buyers, repeat buyers, average basket, best customers with their
+    /// lifetime revenue and debt), and a button to the MiniApp's reports, which downloads the
+    /// same report as CSV or `.xlsx` (the bot sends no files).
     func reports(_ request: ChatRequest, _ caller: Caller, now: Date = Date()) async throws -> Reply {
         let l = request.language
         let period = request.args.trimmingCharacters(in: .whitespaces).lowercased()
@@ -217,10 +220,23 @@ extension Conversation {
         for row in rows.prefix(5) {
             lines.append("• \(html(row.label)): \(row.units) \(l.pick("un.", "units")) — \(money(row.revenue))")
         }
+        let customers = report.customers
+        lines.append(l.pick("<b>Clientes</b>: \(customers.buyers) compradores, \(customers.repeatBuyers) voltaram · cesta média \(money(customers.averageBasket))",
+                            "<b>Customers</b>: \(customers.buyers) buyers, \(customers.repeatBuyers) came back · average basket \(money(customers.averageBasket))"))
+        for customer in customers.rows.prefix(5) {
+            lines.append(l.pick("• \(html(customer.name)): \(money(customer.revenue)) (sempre: \(money(customer.lifetimeRevenue)), deve \(money(customer.debt)))",
+                                "• \(html(customer.name)): \(money(customer.revenue)) (lifetime: \(money(customer.lifetimeRevenue)), owes \(money(customer.debt)))"))
+        }
+        var keyboard: [[ReplyButton]] = []
+        if let app = miniAppURL {
+            keyboard.append([ReplyButton(l.pick("📥 Planilha e CSV", "📥 Spreadsheet and CSV"), .webApp(app + "#/reports"))])
+        }
         return Reply(text: lines.joined(separator: "\n"),
                      data: ReplyData(["period": period.isEmpty ? "hoje" : period, "from": RFC3339.string(from: report.from), "to": RFC3339.string(from: report.to),
                                       "sales": sales, "revenue": report.totalRevenue, "currency": report.currency,
-                                      "products": rows.map { ReportLine(key: $0.key, label: $0.label, units: $0.units, revenue: $0.revenue) }]))
+                                      "products": rows.map { ReportLine(key: $0.key, label: $0.label, units: $0.units, revenue: $0.revenue) },
+                                      "customers": ReportCustomers(customers)]),
+                     keyboard: keyboard)
     }
 
     /// `/transactions [user]`: the newest entries of the money ledger.
@@ -236,6 +252,30 @@ extension Conversation {
             lines.append("\(RFC3339.string(from: entry.at).prefix(10)) \(entry.kind.rawValue) \(html(name)): \(money(entry.amount))")
         }
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["entries": entries.map { LedgerEntryView($0.value) }]))
+    }
+}
+
+/// The customer figures of `/relatorios`, in the report route's shape.
+struct ReportCustomers: Encodable, Sendable {
+    struct Customer: Encodable, Sendable {
+        let id: String
+        let name: String
+        let sales: Int64
+        let revenue: Int64
+        let lifetimeRevenue: Int64
+        let debt: Int64
+    }
+
+    let buyers: Int64
+    let repeatBuyers: Int64
+    let sales: Int64
+    let revenue: Int64
+    let averageBasket: Int64
+    let rows: [Customer]
+
+    init(_ c: CustomerFigures) {
+        buyers = c.buyers; repeatBuyers = c.repeatBuyers; sales = c.sales; revenue = c.revenue; averageBasket = c.averageBasket
+        rows = c.rows.map { Customer(id: $0.key, name: $0.name, sales: $0.sales, revenue: $0.revenue, lifetimeRevenue: $0.lifetimeRevenue, debt: $0.debt) }
     }
 }
 

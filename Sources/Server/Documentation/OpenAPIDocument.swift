@@ -106,7 +106,7 @@ enum OpenAPIErrorResponse: Int, CaseIterable {
         case .upgradeRequired: "A WebSocket route asked without the upgrade headers (upgrade_required)."
         case .tooManyRequests: "Rate limited (rate_limited); wait `Retry-After` seconds."
         case .internalError: "Server error (internal): nothing was written; `requestId` identifies the request."
-        case .serviceUnavailable: "telegram_not_configured: the server has no bot token."
+        case .serviceUnavailable: "telegram_not_configured: the server has no bot token; spreadsheet_unavailable: libxlsxwriter4 is not installed (.xlsx exports)."
         case .insufficientStorage: "No room to store the change (storage_full): the disk is full, or the store is at its size limit " +
             "(`tenda serve --max-map-size`). Nothing was written; reads go on; the same request succeeds once there is room."
         }

@@ -355,7 +355,15 @@ enum OpenAPIOperations {
                          errors: [.unprocessable]),
             APIOperation(method: "GET", path: "/api/reports/export.csv", tag: "Reports", summary: "The same report as CSV",
                          access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"],
-                         answer: .other(mediaType: "text/csv", schema: "CSV with a header row; sent as an attachment."), errors: [.unprocessable]),
+                         answer: .other(mediaType: "text/csv", schema: "CSV with a header row (key, label, sales, units, revenue, currency, " +
+                                        "lifetimeRevenue, debt: the last two on buyer rows only); amounts in minor units; sent as an attachment."),
+                         errors: [.unprocessable]),
+            APIOperation(method: "GET", path: "/api/reports/export.xlsx", tag: "Reports", summary: "The same report as an .xlsx workbook",
+                         access: "admin", minimumRole: .admin, parameters: ["reportFrom", "reportTo", "groupBy"],
+                         answer: .other(mediaType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                        schema: "A workbook with typed cells (amounts as currency numbers with two decimals, days and months as dates): " +
+                                            "sheets Summary, By day|week|month|product (none for buyer), Customers; sent as an attachment."),
+                         errors: [.unprocessable, .serviceUnavailable]),
         ]
     }
 

@@ -433,6 +433,8 @@ enum OpenAPISchemas {
             "sales": OpenAPISchema.integer(),
             "units": OpenAPISchema.integer(),
             "revenue": OpenAPISchema.money(),
+            "lifetimeRevenue": OpenAPISchema.money("Buyer rows of a report only: the buyer's net purchases of all time, in minor units."),
+            "debt": OpenAPISchema.money("Buyer rows of a report only: what the buyer owes now, in minor units."),
         ])
         return [
             "Health": OpenAPISchema.object(nil, required: ["status", "storage", "feedHead", "epoch", "hubPosition", "subscribers"], [
@@ -510,13 +512,30 @@ enum OpenAPISchemas {
                 "topProducts": OpenAPISchema.array(OpenAPISchema.ref("ReportRow")),
                 "topBuyers": OpenAPISchema.array(OpenAPISchema.ref("ReportRow")),
             ]),
-            "Report": OpenAPISchema.object(nil, required: ["from", "to", "groupBy", "currency", "rows", "totalRevenue"], [
+            "Report": OpenAPISchema.object(nil, required: ["from", "to", "groupBy", "currency", "rows", "totalRevenue", "customers"], [
                 "from": OpenAPISchema.time,
                 "to": OpenAPISchema.time,
                 "groupBy": OpenAPISchema.string(enumeration: reportGroupings),
                 "currency": OpenAPISchema.currency,
                 "rows": OpenAPISchema.array(OpenAPISchema.ref("ReportRow")),
                 "totalRevenue": OpenAPISchema.money(),
+                "customers": OpenAPISchema.ref("ReportCustomers"),
+            ]),
+            "ReportCustomers": OpenAPISchema.object("The buyers of the report's days.", required: ["buyers", "repeatBuyers", "sales", "revenue", "averageBasket", "rows"], [
+                "buyers": OpenAPISchema.integer("Distinct buyers with at least one sale in the period."),
+                "repeatBuyers": OpenAPISchema.integer("Buyers with two sales or more in the period."),
+                "sales": OpenAPISchema.integer("Sales made in the period (refunded ones included)."),
+                "revenue": OpenAPISchema.money("Their net revenue, in minor units."),
+                "averageBasket": OpenAPISchema.money("revenue ÷ sales in minor units, rounded to the nearest unit (halves away from zero); 0 without sales."),
+                "rows": OpenAPISchema.array(OpenAPISchema.ref("ReportCustomer"), "Best first: by revenue in the period, then by id."),
+            ]),
+            "ReportCustomer": OpenAPISchema.object(nil, required: ["id", "name", "sales", "revenue", "lifetimeRevenue", "debt"], [
+                "id": OpenAPISchema.string("The buyer's user id."),
+                "name": OpenAPISchema.string(),
+                "sales": OpenAPISchema.integer("Sales made to them in the period."),
+                "revenue": OpenAPISchema.money("Their net purchases in the period, in minor units."),
+                "lifetimeRevenue": OpenAPISchema.money("Their net purchases of all time, in minor units."),
+                "debt": OpenAPISchema.money("What they owe now, in minor units (negative: credit)."),
             ]),
             "InventoryItem": OpenAPISchema.object(nil, required: ["product", "isLow"], [
                 "product": OpenAPISchema.ref("Product"),

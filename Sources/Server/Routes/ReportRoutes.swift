@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 import Shop
+import Spreadsheet
 import Store
 
-/// Reports (JSON and CSV) and the inventory screen (admin).
+/// Reports (JSON, CSV and `.xlsx`) and the inventory screen (admin).
 struct ReportRoutes {
     let shop: Shop
 
@@ -12,8 +13,51 @@ struct ReportRoutes {
         let to: String
         let groupBy: String
         let currency: String
-        let rows: [ShopRoutes.DashboardBody.Row]
+        let rows: [Row]
         let totalRevenue: Int64
+        let customers: Customers
+
+        /// A dashboard row, plus the buyer's lifetime revenue and debt on buyer rows.
+        struct Row: Encodable, Sendable {
+            let key: String
+            let label: String
+            let sales: Int64
+            let units: Int64
+            let revenue: Int64
+            let lifetimeRevenue: Int64?
+            let debt: Int64?
+            init(_ row: ReportRow) {
+                key = row.key; label = row.label; sales = row.sales; units = row.units; revenue = row.revenue
+                lifetimeRevenue = row.lifetimeRevenue; debt = row.debt
+            }
+        }
+
+        struct Customers: Encodable, Sendable {
+            let buyers: Int64
+            let repeatBuyers: Int64
+            let sales: Int64
+            let revenue: Int64
+            let averageBasket: Int64
+            let rows: [Customer]
+        }
+
+        struct Customer: Encodable, Sendable {
+            let id: String
+            let name: String
+            let sales: Int64
+            let revenue: Int64
+            let lifetimeRevenue: Int64
+            let debt: Int64
+        }
+
+        init(_ report: Report) {
+            from = RFC3339.string(from: report.from); to = RFC3339.string(from: report.to); groupBy = report.groupBy.rawValue
+            currency = report.currency; rows = report.rows.map(Row.init); totalRevenue = report.totalRevenue
+            let c = report.customers
+            customers = Customers(buyers: c.buyers, repeatBuyers: c.repeatBuyers, sales: c.sales, revenue: c.revenue, averageBasket: c.averageBasket,
+                                  rows: c.rows.map { Customer(id: $0.key, name: $0.name, sales: $0.sales, revenue: $0.revenue,
+                                                              lifetimeRevenue: $0.lifetimeRevenue, debt: $0.debt) })
+        }
     }
 
     struct InventoryItem: Encodable, Sendable {
@@ -23,10 +67,7 @@ struct ReportRoutes {
 
     func add(to router: Router<AppRequestContext>) {
         router.get("/api/reports") { request, context -> JSON<ReportBody> in
-            let report = try self.report(request, context)
-            return JSON(ReportBody(from: RFC3339.string(from: report.from), to: RFC3339.string(from: report.to), groupBy: report.groupBy.rawValue,
-                                   currency: report.currency, rows: report.rows.map(ShopRoutes.DashboardBody.Row.init),
-                                   totalRevenue: report.totalRevenue))
+            JSON(ReportBody(try self.report(request, context)))
         }
         router.get("/api/reports/export.csv") { request, context -> Response in
             let report = try self.report(request, context)
@@ -34,6 +75,20 @@ struct ReportRoutes {
                 .contentType: "text/csv; charset=utf-8",
                 .contentDisposition: "attachment; filename=\"tenda-\(report.groupBy.rawValue).csv\"",
             ], body: .init(byteBuffer: ByteBuffer(string: report.csv)))
+        }
+        router.get("/api/reports/export.xlsx") { request, context -> Response in
+            let report = try self.report(request, context)
+            let bytes: [UInt8]
+            do {
+                bytes = try Workbook.xlsx(ReportWorkbook.sheets(report))
+            } catch let error as SpreadsheetError {
+                // The library is missing on this machine (or refused the workbook): say which package fixes it.
+                throw APIError(.serviceUnavailable, "spreadsheet_unavailable", error.description)
+            }
+            return Response(status: .ok, headers: [
+                .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                .contentDisposition: "attachment; filename=\"tenda-\(report.groupBy.rawValue).xlsx\"",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/api/inventory") { _, context -> JSON<ListBody<InventoryItem>> in
             let lines = try shop.inventory(as: context.principal)

@@ -156,9 +156,25 @@ public final class CommandContext {
                 try txn.add(toCounter: OrderedKey(Aggregates.productUnitsPrefix(span), period, line.productId), sign * line.quantity)
             }
             try txn.add(toCounter: OrderedKey(Aggregates.buyerRevenuePrefix(span), period, buyerId), sign * total)
+            if countsAsSale { try txn.add(toCounter: OrderedKey(Aggregates.buyerSalesPrefix(span), period, buyerId), 1) }
         }
+        try txn.add(toCounter: Aggregates.buyerLifetimeRevenue(buyerId), sign * total)
         try txn.add(toCounter: Aggregates.revenue(day), sign * total)
-        if countsAsSale { try txn.add(toCounter: Aggregates.salesCount(day), 1) }
+        if countsAsSale {
+            try txn.add(toCounter: Aggregates.salesCount(day), 1)
+            try markBuyerSalesCounted()
+        }
+    }
+
+    /// Marks, with the first sale counted per buyer, since when those counters hold every sale
+    /// (see ``Aggregates/buyerSalesCountedSince``). The sale being counted is stored already, so
+    /// a store with exactly one sale had none before. The wall clock, not the command's `now`
+    /// (an import's past time): every sale of an older store was made before this moment.
+    private func markBuyerSalesCounted() throws {
+        guard try txn.counter(Aggregates.buyerSalesCountedSince) == 0 else { return }
+        let since = try shop.sales.count(txn) <= 1
+            ? Aggregates.buyerSalesCountedFromStart : max(Date().microsecondsSince1970, Aggregates.buyerSalesCountedFromStart + 1)
+        try txn.add(toCounter: Aggregates.buyerSalesCountedSince, since)
     }
 
     // MARK: Notifications

@@ -49,6 +49,17 @@ enum Aggregates {
     static func productUnitsPrefix(_ span: Span) -> OrderedKey { OrderedKey("punits-" + span.rawValue) }
     /// Net purchases of one buyer.
     static func buyerRevenuePrefix(_ span: Span) -> OrderedKey { OrderedKey("brev-" + span.rawValue) }
+    /// Net purchases of one buyer of all time (used when ``buyerSalesCountedSince`` says the
+    /// counters started with the store's first sale: it started with them).
+    static func buyerLifetimeRevenue(_ buyerId: UInt64) -> OrderedKey { OrderedKey("brev-all", buyerId) }
+    /// Sales made to one buyer (refunds do not take them back).
+    static func buyerSalesPrefix(_ span: Span) -> OrderedKey { OrderedKey("bsales-" + span.rawValue) }
+    /// Since when the buyer sales counters hold every sale, set by the first sale that counts
+    /// into them: ``buyerSalesCountedFromStart`` when the store had no sale before it, else the
+    /// wall-clock microseconds of that first counted sale (stores older than these counters:
+    /// their earlier sales were made before it and are not in them).
+    static let buyerSalesCountedSince = OrderedKey("bsales-since")
+    static let buyerSalesCountedFromStart: Int64 = 1
     /// Unread notifications of a user.
     static func unread(_ userId: UInt64) -> OrderedKey { OrderedKey("unread", userId) }
 }

@@ -13,6 +13,9 @@ public struct ReportRow: Sendable, Equatable {
     public var units: Int64
     /// Net revenue in minor units.
     public var revenue: Int64
+    /// Buyers only: their net purchases of all time and what they owe now, in minor units.
+    public var lifetimeRevenue: Int64? = nil
+    public var debt: Int64? = nil
 }
 
 /// How a report groups its rows.
@@ -29,16 +32,20 @@ public struct Report: Sendable, Equatable {
     public var rows: [ReportRow]
     /// The rows' revenue summed (checked: a sum that would not fit is refused with `out_of_range`).
     public var totalRevenue: Int64
+    /// The period's buyers: counts, average basket, and each one's lifetime revenue and debt.
+    public var customers: CustomerFigures
 
-    /// The report as CSV (RFC 4180), amounts in minor units.
+    /// The report as CSV (RFC 4180), amounts in minor units: the rows of the grouping, with
+    /// `lifetimeRevenue` and `debt` filled for buyer rows and left empty for the others.
     public var csv: String {
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
-        var lines = ["key,label,sales,units,revenue,currency"]
+        var lines = ["key,label,sales,units,revenue,currency,lifetimeRevenue,debt"]
         for row in rows {
-            lines.append([field(row.key), field(row.label), "\(row.sales)", "\(row.units)", "\(row.revenue)", currency].joined(separator: ","))
+            lines.append([field(row.key), field(row.label), "\(row.sales)", "\(row.units)", "\(row.revenue)", currency,
+                          row.lifetimeRevenue.map(String.init) ?? "", row.debt.map(String.init) ?? ""].joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
@@ -98,17 +105,23 @@ extension Shop {
     func report(from: Date, to: Date, groupBy: ReportGrouping, source: some FiguresSource, _ q: QueryContext) throws -> Report {
         let first = Aggregates.day(from), last = Aggregates.day(to)
         guard first <= last, last - first <= 3_660 else { throw ShopError(.ruleBroken, "the range must be 1 to 3660 days", field: "from") }
-        let figures = try source.figures(from: first, to: last, perItem: groupBy == .product || groupBy == .buyer)
+        let figures = try source.figures(from: first, to: last, perItem: groupBy == .product)
+        let customers = try customerFigures(try source.buyers(from: first, to: last, q.shop), q)
         let rows: [ReportRow]
         switch groupBy {
         case .day: rows = figures.dayRows(from: first, to: last)
         case .week: rows = try ReportGrouping.regroup(figures.dayRows(from: first, to: last), by: ReportGrouping.weekKey)
         case .month: rows = try ReportGrouping.regroup(figures.dayRows(from: first, to: last)) { String($0.prefix(7)) }
         case .product: rows = try named(figures.productRows(), q)
-        case .buyer: rows = try named(figures.buyerRows(), q)
+        case .buyer:
+            // The customers are the buyers with their sale counts, lifetime and debt.
+            rows = customers.rows.map {
+                ReportRow(key: $0.key, label: $0.name, sales: $0.sales, units: 0, revenue: $0.revenue, lifetimeRevenue: $0.lifetimeRevenue, debt: $0.debt)
+            }
         }
         return Report(from: Aggregates.startOfDay(first), to: Aggregates.startOfDay(last), groupBy: groupBy,
-                      currency: settings.currency, rows: rows, totalRevenue: try Checked.total(rows.map(\.revenue), "totalRevenue"))
+                      currency: settings.currency, rows: rows, totalRevenue: try Checked.total(rows.map(\.revenue), "totalRevenue"),
+                      customers: customers)
     }
 
     /// Fills in product and buyer names for rows keyed by id.
@@ -209,6 +222,8 @@ struct SalesFigures {
 protocol FiguresSource {
     /// Totals of the days `first...last`; per-product and per-buyer totals only when `perItem`.
     func figures(from first: Int64, to last: Int64, perItem: Bool) throws -> SalesFigures
+    /// The buyers with sales in `first...last`, each with their totals (see ``BuyerTotals``).
+    func buyers(from first: Int64, to last: Int64, _ shop: ShopCollections) throws -> [UInt64: BuyerTotals]
     func lowStockCount(_ shop: ShopCollections) throws -> Int
     func outstandingDebt(_ shop: ShopCollections) throws -> Int64
 }
@@ -251,7 +266,7 @@ struct CounterFigures: FiguresSource {
 
     /// `(prefix, period, id)` counters summed per id over `first...last`: whole weeks from
     /// the week counters, the days before the first and after the last whole week from the day counters.
-    private func perId(_ prefix: (Aggregates.Span) -> OrderedKey, _ first: Int64, _ last: Int64) throws -> [UInt64: Int64] {
+    func perId(_ prefix: (Aggregates.Span) -> OrderedKey, _ first: Int64, _ last: Int64) throws -> [UInt64: Int64] {
         var out: [UInt64: Int64] = [:]
         func add(_ span: Aggregates.Span, _ from: Int64, _ to: Int64) throws {
             guard from <= to else { return }
@@ -277,7 +292,7 @@ struct CounterFigures: FiguresSource {
     }
 
     /// The unsigned 8-byte big-endian component of an ``OrderedKey`` at `offset`.
-    private static func uint64(_ key: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+    static func uint64(_ key: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
         var raw: UInt64 = 0
         for i in offset..<min(offset + 8, key.count) { raw = raw << 8 | UInt64(key[i]) }
         return raw

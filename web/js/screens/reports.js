@@ -1,9 +1,11 @@
 // Reports (admin): revenue, sales and units over a date range, grouped by day, week, month,
-// product or buyer; a chart, the table, and the same report as CSV.
+// product or buyer; a chart, the table, the period's customers, and the same report as CSV or
+// as an .xlsx workbook.
 
 import { drawChart } from '../charts.js';
 import { field, h, note, replace, table, toast } from '../dom.js';
 import { shortDay } from '../format.js';
+import { customerView, exportFile } from '../reportfiles.js';
 
 const groupings = ['day', 'week', 'month', 'product', 'buyer'];
 
@@ -17,13 +19,16 @@ export async function mount(view, app) {
   const canvas = h('canvas', { role: 'img', 'aria-label': t('screen.reports') });
   const summary = h('p');
   const rows = h('div');
+  const customers = h('section', { dataset: { customers: '' } });
   let chart = null;
   replace(view,
     h('section', {}, h('form', { class: 'toolbar', onchange: load, onsubmit: (event) => { event.preventDefault(); load(); } },
       field(t('from'), from), field(t('to'), to), field(t('reports.groupBy'), groupBy),
-      h('button', { type: 'button', onclick: download }, t('reports.csv')))),
+      h('button', { type: 'button', dataset: { export: 'csv' }, onclick: () => download('csv') }, t('reports.csv')),
+      h('button', { type: 'button', dataset: { export: 'xlsx' }, onclick: () => download('xlsx') }, t('reports.xlsx')))),
     h('section', {}, summary, h('div', { class: 'chart-box' }, canvas)),
-    h('section', {}, rows));
+    h('section', {}, rows),
+    customers);
 
   function query() {
     return new URLSearchParams({ from: `${from.value}T00:00:00Z`, to: `${to.value}T23:59:59Z`, groupBy: groupBy.value });
@@ -51,13 +56,17 @@ export async function mount(view, app) {
         report.rows.map((row) => [row.label, app.number(row.sales), units ? app.number(row.units) : null, app.money(row.revenue, report.currency)]
           .filter((cell) => cell !== null)))
       : note(t('reports.none')));
+    const people = customerView(report, app);
+    replace(customers, h('h2', {}, t('reports.customers')), h('p', { dataset: { customerSummary: '' } }, people.summary),
+      people.rows.length ? table(people.headings, people.rows) : note(t('reports.none')));
   }
 
-  /** The CSV comes from an authenticated route, so it is fetched with the token and saved from a blob. */
-  async function download() {
+  /** The files come from authenticated routes, so each is fetched with the token and saved from a blob. */
+  async function download(kind) {
     try {
-      const blob = await app.api.request('GET', `/api/reports/export.csv?${query()}`, { blob: true });
-      const link = h('a', { href: URL.createObjectURL(blob), download: `tenda-${groupBy.value}-${from.value}-${to.value}.csv` });
+      const file = exportFile(kind, { from: from.value, to: to.value, groupBy: groupBy.value });
+      const blob = await app.api.request('GET', file.path, { blob: true });
+      const link = h('a', { href: URL.createObjectURL(blob), download: file.name });
       document.body.append(link);
       link.click();
       link.remove();
