@@ -16,7 +16,7 @@ const dataCache = 'tenda-data';
 const shellFiles = [
   './', 'index.html', 'styles.css', 'icon.svg',
   'js/api.js', 'js/app.js', 'js/bulk.js', 'js/charts.js', 'js/directory.js', 'js/dom.js', 'js/format.js', 'js/i18n.js', 'js/live.js',
-  'js/media.js', 'js/notices.js', 'js/outbox.js', 'js/offline.js', 'js/queries.js', 'js/refunds.js', 'js/reminders.js', 'js/reportfiles.js', 'js/signin.js', 'js/state.js',
+  'js/media.js', 'js/notices.js', 'js/outbox.js', 'js/offline.js', 'js/people.js', 'js/queries.js', 'js/refunds.js', 'js/reminders.js', 'js/reportfiles.js', 'js/signin.js', 'js/state.js',
   'js/stockhistory.js', 'js/summary.js', 'js/telegram.js',
   'js/screens/audit.js', 'js/screens/console.js', 'js/screens/contracts.js', 'js/screens/dashboard.js', 'js/screens/debts.js',
   'js/screens/index.js', 'js/screens/notifications.js', 'js/screens/orders.js', 'js/screens/products.js',

@@ -27,6 +27,7 @@ public struct TelegramBot: Sendable {
         // deadline (the connection pool keeps retrying), and a stopping server waits for the calls in flight.
         let client = BotAPIClient(token: settings.token, baseURL: settings.apiBaseURL, requestTimeout: .seconds(10))
         let outbox = try await Outbox.open(environment)
+        outbox.forgetErasedPeople(of: shop)
         let chat = ChatHandler(conversation: conversation, outbox: outbox, client: client, logger: logger)
         let menus = CommandMenus(shop: shop, publicURL: settings.publicURL)
         let inbox = settings.usesWebhook ? WebhookInbox(secret: .generate()) : nil

@@ -25,9 +25,20 @@ public final class Shop: Sendable {
 
     /// Opens the shop's collections (creating them on first use) over `environment`.
     public static func open(_ environment: Environment, settings: ShopSettings) async throws -> Shop {
-        Shop(environment: environment, settings: settings,
-             collections: try await ShopCollections.open(environment),
-             tokens: try await TokenSigner(secret: settings.tokenSecret))
+        let shop = Shop(environment: environment, settings: settings,
+                        collections: try await ShopCollections.open(environment),
+                        tokens: try await TokenSigner(secret: settings.tokenSecret))
+        // On a follower, the primary's erasure of a person (their user record put as erased)
+        // rewrites this copy's retained feed too: the primary's rewrite of its own feed is not
+        // itself a change record, and older records here still name them.
+        environment.onReplicatedChange(of: "users") { txn, change, replaced in
+            guard let replaced, let value = change.value else { return }
+            let before = try User(binary: replaced), after = try User(binary: value)
+            guard after.isErased, !before.isErased else { return }
+            let traces = PersonalTraces(before)
+            _ = try txn.rewriteRetainedChanges { try traces.rewrite($0) }
+        }
+        return shop
     }
 
     /// Runs a command for `principal` in one store write and returns its result.

@@ -34,6 +34,8 @@ import Testing
             // A sale of two units to Ana: the admin and the owner each refund one.
             let sold = try await client.call(.post, "/api/purchases", token: owner.access, json: ["buyerId": u, "items": [["productId": p, "quantity": 2]]])
             let s = try #require(sold.json["id"] as? String)
+            // A customer only the owner's erasure row touches.
+            let vera = try await client.signIn(telegramId: 7_777, firstName: "Vera")
             let rows: [Row] = [
                 Row(method: .get, path: "/api/products", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/products", body: #"{"name":"Suco","price":500}"#, expected: [401, 403, 201, 201]),
@@ -60,6 +62,9 @@ import Testing
                 Row(method: .get, path: "/api/users/\(u)", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .patch, path: "/api/users/\(u)", body: #"{"role":"user"}"#, expected: [401, 403, 403, 200]),
                 Row(method: .post, path: "/api/users/bulk", body: #"{"action":"unblock","ids":["\#(u)"]}"#, expected: [401, 403, 403, 200]),
+                Row(method: .post, path: "/api/users", body: #"{"telegramId":8888,"name":"Caio","role":"user"}"#, expected: [401, 403, 403, 201]),
+                Row(method: .post, path: "/api/users/\(vera.userId)/erase", body: nil, expected: [401, 403, 403, 200]),
+                Row(method: .get, path: "/api/me/export", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/orders/bulk", body: #"{"action":"fulfil","ids":["o999"]}"#, expected: [401, 403, 200, 200]),
                 Row(method: .get, path: "/api/orders", body: nil, expected: [401, 200, 200, 200]),
                 Row(method: .post, path: "/api/orders", body: #"{"items":[{"productId":"\#(p)","quantity":1}]}"#, expected: [401, 201, 201, 201]),

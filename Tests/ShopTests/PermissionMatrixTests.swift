@@ -492,6 +492,18 @@ enum CommandMatrix {
                 #expect(!bruno.blocked)
             }
         },
+        MatrixRow.everyCaller(CreateUser.self) { m, _ in
+            m.attempt(CreateUser(telegramId: 77_000, name: "Caio", role: .admin)) { user in
+                let stored = try m.user(user.id)
+                #expect(stored.telegramId == 77_000 && stored.role == .admin)
+            }
+        },
+        MatrixRow.everyCaller(EraseUser.self) { m, _ in
+            m.attempt(EraseUser(userId: m.t.bruno.id)) { _ in
+                let bruno = try m.user(m.t.bruno.id)
+                #expect(bruno.isErased && bruno.blocked && bruno.name == "Erased customer \(bruno.publicId)")
+            }
+        },
     )
 
     static let products: [MatrixRow] = matrixTable(

@@ -68,8 +68,8 @@ import Testing
     }
 
     @Test func theCommandsARoleMayRunFollowTheContract() {
-        #expect(CommandCatalog.commands(for: .user).map(\.name) == ["start", "commands", "login", "lista_produtos", "dividas", "pedido"])
-        #expect(CommandCatalog.commands(for: .admin).count == 16)  // /dividas is already a user command; 14 + /atrasadas, /cobrar
+        #expect(CommandCatalog.commands(for: .user).map(\.name) == ["start", "commands", "login", "lista_produtos", "dividas", "pedido", "meusdados"])
+        #expect(CommandCatalog.commands(for: .admin).count == 17)  // /dividas is already a user command; 14 + /atrasadas, /cobrar, /meusdados
         #expect(CommandCatalog.commands(for: .owner).count == CommandCatalog.all.count)
         #expect(CommandCatalog.commands(for: .owner).suffix(5).map(\.name) == ["user", "product", "smartcontract", "transactions", "backup"])
     }

@@ -5,10 +5,21 @@ import Store
 /// `/user`, `/smartcontract` and `/backup`: the owner's tools.
 extension Conversation {
     /// `/user`: the users; `/user <who> admin|user|owner` sets a role; `/user <who> bloquear|desbloquear`;
-    /// `/user u2 u3 @ana bloquear` does it to several.
+    /// `/user u2 u3 @ana bloquear` does it to several; `/user <who> apagar` erases a customer;
+    /// `/user novo <telegram id> <role> <name>` records someone new.
     func users(_ request: ChatRequest, _ caller: Caller) async throws -> Reply {
         let l = request.language
         var words = Arguments.words(request.args)
+        if let first = words.first?.lowercased(), ["novo", "new"].contains(first) {
+            guard words.count >= 4, let telegramId = Int64(words[1]), let role = Role(rawValue: words[2].lowercased()) else {
+                throw UsageError(pt: "Use /user novo <id do Telegram> user|admin|owner <nome>", en: "Use /user new <Telegram id> user|admin|owner <name>")
+            }
+            let created = try await shop.run(CreateUser(telegramId: telegramId, name: words[3...].joined(separator: " "), role: role),
+                                             as: caller.principal)
+            return Reply(text: "✅ " + l.pick("\(html(created.name)) (\(created.publicId)) criado como \(roleName(role, l)).",
+                                             "\(html(created.name)) (\(created.publicId)) created as \(roleName(role, l))."),
+                         data: ReplyData(["user": UserView(created)]))
+        }
         guard let action = words.popLast()?.lowercased(), !words.isEmpty else {
             let users = try shop.users(page: PageRequest(limit: 50), as: caller.principal).items
             var lines = [l.pick("<b>Usuários</b>", "<b>Users</b>")]
@@ -56,12 +67,12 @@ extension Conversation {
     }
 
     private static func checkUserAction(_ action: String) throws {
-        guard Role(rawValue: action) != nil || ["bloquear", "block", "desbloquear", "unblock"].contains(action) else {
-            throw UsageError(pt: "Use user, admin, owner, bloquear ou desbloquear.", en: "Use user, admin, owner, block or unblock.")
+        guard Role(rawValue: action) != nil || ["bloquear", "block", "desbloquear", "unblock", "apagar", "erase"].contains(action) else {
+            throw UsageError(pt: "Use user, admin, owner, bloquear, desbloquear ou apagar.", en: "Use user, admin, owner, block, unblock or erase.")
         }
     }
 
-    /// One `/user` action on one user: a role, a block or an unblock, through the command table's commands.
+    /// One `/user` action on one user: a role, a block, an unblock or an erasure, through the command table's commands.
     private func apply(_ action: String, to userId: UInt64, _ l: Language, _ caller: Caller) async throws -> (String, Committed<User>) {
         try Self.checkUserAction(action)
         if let role = Role(rawValue: action) {
@@ -70,6 +81,10 @@ extension Conversation {
         } else if ["bloquear", "block"].contains(action) {
             let updated = try await shop.run(BlockUser(userId: userId), as: caller.principal)
             return (l.pick("\(html(updated.name)) bloqueado.", "\(html(updated.name)) blocked."), updated)
+        } else if ["apagar", "erase"].contains(action) {
+            let updated = try await shop.run(EraseUser(userId: userId), as: caller.principal)
+            return (l.pick("Dados pessoais de \(updated.publicId) apagados; vendas e pagamentos ficam.",
+                           "\(updated.publicId)'s personal data erased; sales and payments stay."), updated)
         } else {
             let updated = try await shop.run(UnblockUser(userId: userId), as: caller.principal)
             return (l.pick("\(html(updated.name)) desbloqueado.", "\(html(updated.name)) unblocked."), updated)

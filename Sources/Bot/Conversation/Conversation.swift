@@ -33,7 +33,9 @@ public struct Conversation: Sendable {
     /// the shop lives in, given by whoever opened both: the bot's bookkeeping shares its file,
     /// writer and backups, but not its change feed).
     public static func open(shop: Shop, environment: Store.Environment, settings: ConversationSettings = ConversationSettings()) async throws -> Conversation {
-        Conversation(shop: shop, settings: settings, dialogues: try await DialogueStore.open(environment))
+        let dialogues = try await DialogueStore.open(environment)
+        dialogues.forgetErasedPeople(of: shop)
+        return Conversation(shop: shop, settings: settings, dialogues: dialogues)
     }
 
     typealias Handler = @Sendable (Conversation, ChatRequest, Caller) async throws -> Reply
@@ -46,6 +48,7 @@ public struct Conversation: Sendable {
         "lista_produtos": { try await $0.productList($1, $2) },
         "dividas": { try await $0.debts($1, $2) },
         "pedido": { try await $0.placeOrder($1, $2) },
+        "meusdados": { try await $0.myData($1, $2) },
         "buy": { try await $0.buy($1, $2) },
         "estornar": { try await $0.refund($1, $2) },
         "estoque": { try await $0.stock($1, $2) },

@@ -1,4 +1,5 @@
 import Foundation
+import Shop
 import Store
 
 /// A conversation in several steps (an order being put together, a product being created),
@@ -49,6 +50,13 @@ public struct DialogueStore: Sendable {
     public static func open(_ environment: Store.Environment) async throws -> DialogueStore {
         DialogueStore(environment: environment, dialogues: try await environment.collection(
             "botDialogues", key: UInt64Key.self, value: BinaryCodec<Dialogue>.self, logsChanges: false))
+    }
+
+    /// Makes every erasure of `shop` drop the erased person's open dialogue (a cart, a product
+    /// being typed in) in the same write.
+    public func forgetErasedPeople(of shop: Shop) {
+        let dialogues = self.dialogues
+        shop.onErasure { txn, erasure in _ = try dialogues.delete(txn, erasure.userId) }
     }
 
     public enum Lookup: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Shop
 import Store
 import Telegram
 
@@ -66,6 +67,28 @@ public struct Outbox: Sendable {
 
     /// Queues a message or an edit in a write of its own; returns once it is durable.
     @discardableResult
+    /// Makes every erasure of `shop` reach the outbox: the calls queued for the erased person's
+    /// chat are dropped, and their name is masked in the payloads of the others.
+    public func forgetErasedPeople(of shop: Shop) {
+        let entries = self.entries
+        shop.onErasure { txn, erasure in
+            var dropped: [UInt64] = []
+            var masked: [(UInt64, OutboxEntry)] = []
+            try entries.forEach(txn) { record in
+                if record.value.chatId == erasure.telegramId {
+                    dropped.append(record.key)
+                } else {
+                    var entry = record.value
+                    entry.payload = erasure.mask(entry.payload)
+                    if entry.payload != record.value.payload { masked.append((record.key, entry)) }
+                }
+                return true
+            }
+            for key in dropped { _ = try entries.delete(txn, key) }
+            for (key, entry) in masked { _ = try entries.put(txn, key, entry) }
+        }
+    }
+
     public func enqueue<M: ChatMessageMethod>(_ call: M) async throws -> UInt64 {
         try await environment.write { txn in try self.enqueue(call, in: txn) }
     }

@@ -246,12 +246,35 @@ enum CommandTable {
                     errors: [.notFound]),
             .record(UpdateUser.self, key: "user", schema: "User", view: UserView.init, access: "owner",
                     pathField: ("userId", .user),
-                    body: ("UserChanges", S.object("Both at once, or either; all of it is applied or none.", required: [], [
+                    body: ("UserChanges", S.object("Any of them at once; all of it is applied or none.", required: [], [
                         "role": S.string(enumeration: Role.allCases.map(\.rawValue)),
                         "blocked": S.boolean(),
+                        "name": S.text("Until the person next signs in, when Telegram's name for them replaces it.", maxLength: L.personName),
+                        "telegramId": S.integer("Another user's Telegram id is 409 already_exists.", in: Bounds.telegramId),
                     ])),
-                    doors: [.on(.patch, "/api/users/{id}", tag: "Users", "Change a user's role or block them")],
+                    doors: [.on(.patch, "/api/users/{id}", tag: "Users", "Change a user's name, Telegram id, role or block",
+                                "An erased person cannot be changed (422 rule_broken).")],
                     errors: [.conflict, .unprocessable]),
+            .record(CreateUser.self, key: "user", schema: "User", view: UserView.init, access: "owner",
+                    body: ("NewUser", S.object("A person recorded before they first sign in; Telegram's name, username and language " +
+                                                "replace these when they do.", required: ["telegramId", "name"], [
+                        "telegramId": S.integer(in: Bounds.telegramId),
+                        "name": S.text(maxLength: L.personName, required: true),
+                        "username": S.text("Telegram's username, with or without the @: 5 to 32 letters, digits or underscores.", maxLength: 33),
+                        "role": S.string("Default user.", enumeration: Role.allCases.map(\.rawValue)),
+                    ])),
+                    doors: [.post("/api/users", status: .created, tag: "Users", "Create a user",
+                                  "A Telegram id the shop knows already is 409 already_exists.")],
+                    errors: [.conflict]),
+            .record(EraseUser.self, key: "user", schema: "User", view: UserView.init, access: "owner",
+                    pathField: ("userId", .user), bodyRequired: false,
+                    doors: [.post("/api/users/{id}/erase", tag: "Users", "Erase a customer's personal data",
+                                  "Their name becomes \"Erased customer u7\"; username, language and Telegram id (now the negative of " +
+                                      "the shop id) go; sessions are revoked; text naming them in notifications, the audit trail and notes " +
+                                      "is replaced, and so are the change feed's retained records, under the same sequences. Sales, " +
+                                      "payments, orders and the ledger stay and still balance. Admins, owners and the caller themself are " +
+                                      "422 rule_broken; erasing an erased person answers it unchanged.")],
+                    errors: [.notFound, .unprocessable]),
             .nothing(EndUserSessions.self, access: "owner", pathField: ("userId", .user),
                      doors: [.on(.delete, "/api/users/{id}/sessions", status: .noContent, tag: "Users", "End every session of a user",
                                  "Revokes every session of the user: each of their devices must sign in again, and their open " +

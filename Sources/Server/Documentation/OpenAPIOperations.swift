@@ -278,6 +278,11 @@ enum OpenAPIOperations {
                          access: "admin", minimumRole: .admin, answer: .json("DebtorList")),
             APIOperation(method: "GET", path: "/api/debts/me", tag: "Debts", summary: "What the caller owes",
                          access: "signed in (self)", minimumRole: .user, answer: .json("Debt")),
+            APIOperation(method: "GET", path: "/api/me/export", tag: "Users", summary: "Download everything the shop holds about the caller",
+                         description: "The caller's user record, debt, sales, payments, ledger entries, orders (with their receipts' " +
+                             "metadata), contracts, notifications, sessions (never a token) and the audit entries of their acts or " +
+                             "naming them, as one JSON document. The system (no person) is 422 rule_broken.",
+                         access: "signed in (self)", minimumRole: .user, answer: .json("PersonalDataExport")),
         ]
     }
 

@@ -386,6 +386,41 @@ enum OpenAPISchemas {
             "LedgerEntryList": OpenAPISchema.list(of: "LedgerEntry"),
             "AuditEntryList": OpenAPISchema.list(of: "AuditEntry"),
             "DeviceSessionList": OpenAPISchema.list(of: "DeviceSession"),
+            "PersonalDataExport": OpenAPISchema.object(
+                "Everything the shop holds about the caller (GET /api/me/export).",
+                required: ["exportedAt", "user", "debt", "sales", "payments", "ledger", "orders", "receipts", "contracts",
+                           "notifications", "sessions", "audit"], [
+                    "exportedAt": OpenAPISchema.time,
+                    "user": OpenAPISchema.ref("User"),
+                    "debt": OpenAPISchema.ref("Debt"),
+                    "sales": OpenAPISchema.array(OpenAPISchema.ref("Sale")),
+                    "payments": OpenAPISchema.array(OpenAPISchema.ref("Payment")),
+                    "ledger": OpenAPISchema.array(OpenAPISchema.ref("LedgerEntry")),
+                    "orders": OpenAPISchema.array(OpenAPISchema.ref("Order")),
+                    "receipts": OpenAPISchema.array(OpenAPISchema.object("A receipt the caller uploaded: what it is, not its bytes.",
+                                                                         required: ["id", "orderId", "contentType", "bytes", "uploadedAt"], [
+                        "id": OpenAPISchema.string(),
+                        "orderId": OpenAPISchema.id("o1"),
+                        "contentType": OpenAPISchema.string(example: "image/jpeg"),
+                        "bytes": OpenAPISchema.integer(),
+                        "uploadedAt": OpenAPISchema.time,
+                    ])),
+                    "contracts": OpenAPISchema.array(OpenAPISchema.ref("Contract")),
+                    "notifications": OpenAPISchema.array(OpenAPISchema.ref("Notification")),
+                    "sessions": OpenAPISchema.array(OpenAPISchema.object("One link of a sign-in's refresh-token family; never a token.",
+                                                                         required: ["id", "familyId", "device", "createdAt", "expiresAt"], [
+                        "id": OpenAPISchema.id("t1"),
+                        "familyId": OpenAPISchema.id("t1"),
+                        "device": OpenAPISchema.string(),
+                        "address": OpenAPISchema.string(),
+                        "createdAt": OpenAPISchema.time,
+                        "expiresAt": OpenAPISchema.time,
+                        "lastUsedAt": OpenAPISchema.time,
+                        "rotatedAt": OpenAPISchema.time,
+                        "revokedAt": OpenAPISchema.time,
+                    ])),
+                    "audit": OpenAPISchema.array(OpenAPISchema.ref("AuditEntry"), "The caller's own acts and the entries naming them."),
+                ]),
         ]
     }
 

@@ -56,6 +56,9 @@ struct ShopRoutes {
             let debt = try shop.debt(of: userId, as: context.principal)
             return JSON(DebtView(userId: debt.userId, amount: debt.amount, currency: debt.currency))
         }
+        router.get("/api/me/export") { _, context -> JSON<PersonalDataExport> in
+            JSON(try shop.personalData(as: context.principal))
+        }
         router.get("/api/commands") { _, context -> JSON<ListBody<CommandBody>> in
             JSON(ListBody(Page(items: try shop.me(as: context.principal).commands, next: nil), CommandBody.init))
         }

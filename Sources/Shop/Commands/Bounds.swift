@@ -35,6 +35,8 @@ public enum Bounds {
     public static let mediaPerProduct = 10
     /// Parties of one contract, and the confirmations it may require.
     public static let contractParties: ClosedRange<Int> = 2...20
+    /// A Telegram user id as the owner types one: Telegram's ids are positive and below 2^52.
+    public static let telegramId: ClosedRange<Int64> = 1...4_503_599_627_370_495
 
     /// The longest text, in Unicode scalars (JSON Schema's `maxLength` counts the same), per field.
     public enum Length {

@@ -304,13 +304,30 @@ extension MarkAllRead: Decodable {
 // MARK: Users and sessions
 
 extension UpdateUser: Decodable {
-    private enum CodingKeys: String, CodingKey { case userId, role, blocked, expectedVersion }
+    private enum CodingKeys: String, CodingKey { case userId, role, blocked, name, telegramId, expectedVersion }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(userId: try c.id(.userId, .user), role: try c.word(ifPresent: .role, Role.self),
                   blocked: try c.decodeIfPresent(Bool.self, forKey: .blocked),
+                  name: try c.decodeIfPresent(String.self, forKey: .name),
+                  telegramId: try c.decodeIfPresent(Int64.self, forKey: .telegramId),
                   expectedVersion: try c.decodeIfPresent(UInt64.self, forKey: .expectedVersion))
     }
+}
+
+extension CreateUser: Decodable {
+    private enum CodingKeys: String, CodingKey { case telegramId, name, username, role }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(telegramId: try c.decode(Int64.self, forKey: .telegramId), name: try c.decode(String.self, forKey: .name),
+                  username: try c.decodeIfPresent(String.self, forKey: .username),
+                  role: try c.word(ifPresent: .role, Role.self) ?? .user)
+    }
+}
+
+extension EraseUser: RecordStepInput {
+    public static let idField = (name: "userId", kind: EntityKind.user)
+    public init(id: UInt64, reason: String) { self.init(userId: id) }
 }
 
 extension EndUserSessions: RecordStepInput {

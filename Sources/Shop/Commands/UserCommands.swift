@@ -119,8 +119,11 @@ public struct UnblockUser: ShopCommand {
     }
 }
 
-/// Changes a user's role, block or both in one write (owner): a user's `PATCH`. `If-Match` is
-/// checked against the user as it was before any of it, and either all of it is applied or none.
+/// Changes a user's name, Telegram id, role, block or several in one write (owner): a user's
+/// `PATCH`. `If-Match` is checked against the user as it was before any of it, and either all
+/// of it is applied or none. A Telegram id another user has is refused (409 `already_exists`);
+/// an erased person cannot be changed. A name set here holds until the person next signs in,
+/// when Telegram's name for them replaces it (as it does for everyone).
 public struct UpdateUser: ShopCommand {
     public static let name = "updateUser"
     public static let access = Access.role(.owner)
@@ -128,21 +131,42 @@ public struct UpdateUser: ShopCommand {
     public var userId: UInt64
     public var role: Role?
     public var blocked: Bool?
+    public var name: String?
+    public var telegramId: Int64?
     /// The user record's version the caller saw (`If-Match`); a newer one refuses the change.
     public var expectedVersion: UInt64?
 
-    public init(userId: UInt64, role: Role? = nil, blocked: Bool? = nil, expectedVersion: UInt64? = nil) {
-        self.userId = userId; self.role = role; self.blocked = blocked; self.expectedVersion = expectedVersion
+    public init(userId: UInt64, role: Role? = nil, blocked: Bool? = nil, name: String? = nil, telegramId: Int64? = nil,
+                expectedVersion: UInt64? = nil) {
+        self.userId = userId; self.role = role; self.blocked = blocked; self.name = name; self.telegramId = telegramId
+        self.expectedVersion = expectedVersion
     }
 
+    public func validate() throws(ShopError) {
+        if let name { try Check.text(name, "name", max: Bounds.Length.personName) }
+        if let telegramId { try Check.number(telegramId, "telegramId", in: Bounds.telegramId) }
+    }
+
+    // No name here: the audit trail must not keep a person's name beyond an erasure.
     public var summary: String {
         EntityKind.user.format(userId) + (role.map { " → \($0.rawValue)" } ?? "") + (blocked.map { $0 ? " blocked" : " unblocked" } ?? "")
+            + (name == nil ? "" : " name") + (telegramId == nil ? "" : " telegramId")
     }
 
     public func execute(_ context: CommandContext) throws -> User {
         guard let current = try context.shop.users.record(context.txn, userId) else { throw ShopError(.notFound, "user not found", field: "userId") }
         try UserVersion.check(current, expectedVersion)
+        if current.value.isErased { throw ShopError(.ruleBroken, "this person was erased", field: "userId") }
         var user = current.value
+        if name != nil || telegramId != nil {
+            if let telegramId, telegramId != user.telegramId,
+               try context.shop.users.first(context.txn, index: "telegramId", equals: OrderedKey(telegramId)) != nil {
+                throw ShopError(.alreadyExists, "another user has Telegram id \(telegramId)", field: "telegramId")
+            }
+            if let name { user.name = name.trimmingCharacters(in: .whitespaces) }
+            if let telegramId { user.telegramId = telegramId }
+            if user != current.value { try context.put(context.shop.users, user, over: current) }
+        }
         if let role { user = try GrantRole(userId: userId, role: role).execute(context) }
         if let blocked {
             user = blocked ? try BlockUser(userId: userId).execute(context) : try UnblockUser(userId: userId).execute(context)

@@ -18,6 +18,10 @@ public struct User: Sendable, Equatable, BinaryCodable {
 
     public var publicId: String { EntityKind.user.format(id) }
 
+    /// An erased person (``EraseUser``): their Telegram id was replaced by the negative of their
+    /// shop id, which no Telegram account has, so the stored layout needs no flag of its own.
+    public var isErased: Bool { telegramId < 0 }
+
     public init(id: UInt64, telegramId: Int64, name: String, username: String?, language: String?, role: Role, blocked: Bool, createdAt: Date, seenAt: Date) {
         self.id = id; self.telegramId = telegramId; self.name = name; self.username = username
         self.language = language; self.role = role; self.blocked = blocked; self.createdAt = createdAt; self.seenAt = seenAt

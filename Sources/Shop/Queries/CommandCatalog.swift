@@ -16,6 +16,7 @@ public enum CommandCatalog {
         .init(name: "lista_produtos", minimumRole: .user, descriptionPT: "Lista de produtos", descriptionEN: "Product list"),
         .init(name: "dividas", minimumRole: .user, descriptionPT: "Suas dívidas (admin: de qualquer um)", descriptionEN: "Your debts (admin: anyone's)"),
         .init(name: "pedido", minimumRole: .user, descriptionPT: "Fazer um pedido", descriptionEN: "Place an order"),
+        .init(name: "meusdados", minimumRole: .user, descriptionPT: "Seus dados guardados pela loja", descriptionEN: "Your data the shop keeps"),
         .init(name: "buy", minimumRole: .admin, descriptionPT: "Registrar uma compra", descriptionEN: "Record a purchase"),
         .init(name: "estornar", minimumRole: .admin, descriptionPT: "Estornar uma venda (toda ou alguns itens)", descriptionEN: "Refund a sale (whole or some units)"),
         .init(name: "estoque", minimumRole: .admin, descriptionPT: "Níveis e histórico de estoque", descriptionEN: "Stock levels and history"),

@@ -27,6 +27,8 @@ struct ShopCollections: Sendable {
     let preferences: TypedCollection<StringKey, BinaryCodec<ShopPreferences>>
     /// Each customer's debt reminders (``DebtReminder``), keyed by user id.
     let debtReminders: Records<DebtReminder>
+    /// What else an erasure must reach (``Shop/onErasure(_:)``).
+    let erasureHooks = ErasureHooks()
 
     static func open(_ env: Environment) async throws -> ShopCollections {
         func records<V: BinaryCodable>(_ name: String, _ indexes: [IndexDefinition<V>] = []) async throws -> Records<V> {

@@ -38,6 +38,8 @@ public final class Environment: @unchecked Sendable {
     /// The logged collections opened so far, by name: what applies a replicated change to each
     /// (see ``apply(_:)``).
     let replicaAppliers = Mutex<[String: any ReplicaApplier]>([:])
+    /// What a follower runs after applying a replicated change of a collection (see ``onReplicatedChange(of:_:)``).
+    let replicaHooks = Mutex<[String: ReplicaHook]>([:])
 
     private init(env: OpaquePointer, path: String, configuration: StoreConfiguration, head: UInt64, epoch: String,
                  internals: InternalDatabases, writerLock: WriterLock?) {

@@ -90,20 +90,41 @@ extension Environment {
             throw StoreError(.replicationMismatch, "the changes are of epoch \(batch.epoch); this store is of epoch \(epoch)")
         }
         let appliers = replicaAppliers.withLock { $0 }
+        let hooks = replicaHooks.withLock { $0 }
         let transactions = batch.transactions
         return try await write { txn in
-            for transaction in transactions { try txn.applyReplicated(transaction, appliers: appliers) }
+            for transaction in transactions { try txn.applyReplicated(transaction, appliers: appliers, hooks: hooks) }
             return txn.batch.nextSequence - 1
         }
+    }
+}
+
+/// Runs on a follower in the write that applies a replicated change of one collection, after the
+/// record and its feed record are written: `replaced` is the record's encoded value as this copy
+/// held it before (nil when there was none). What the primary did beside its records (such as
+/// rewriting its retained feed) is redone here from what the change says.
+public typealias ReplicaHook = @Sendable (_ txn: WriteTransaction, _ change: ChangeRecord, _ replaced: [UInt8]?) throws -> Void
+
+extension Environment {
+    /// Has a follower run `hook` for each replicated change of `collection` (one hook per
+    /// collection; a later one replaces it). A primary never runs it.
+    public func onReplicatedChange(of collection: String, _ hook: @escaping ReplicaHook) {
+        replicaHooks.withLock { $0[collection] = hook }
     }
 }
 
 /// What a follower needs of a collection: applying a replicated put or delete with its indexes.
 protocol ReplicaApplier: Sendable {
     func applyReplicated(_ txn: WriteTransaction, _ change: ChangeRecord) throws
+    /// The record's encoded value as stored here now (without its version), nil when absent.
+    func storedPayload(_ txn: ReadTransaction, key: [UInt8]) throws -> [UInt8]?
 }
 
 extension TypedCollection: ReplicaApplier {
+    func storedPayload(_ txn: ReadTransaction, key: [UInt8]) throws -> [UInt8]? {
+        try txn.rawGet(dbi, key).map { stored in try stored.withUnsafeBytes { Array(try Self.payload(of: $0)) } }
+    }
+
     /// Writes a change the primary made: the record at exactly the primary's version, its index
     /// entries moved by this collection's index definitions. The record's version here must be
     /// the one the primary changed, or the copies have parted ways.
@@ -135,7 +156,7 @@ extension TypedCollection: ReplicaApplier {
 extension WriteTransaction {
     /// Applies one of the primary's write calls: its records through their collections, its
     /// feed records as they were, its counter changes. Skipped when this store already holds it.
-    func applyReplicated(_ transaction: FeedTransaction, appliers: [String: any ReplicaApplier]) throws {
+    func applyReplicated(_ transaction: FeedTransaction, appliers: [String: any ReplicaApplier], hooks: [String: ReplicaHook] = [:]) throws {
         let next = batch.nextSequence
         if transaction.lastSequence < next { return }
         guard transaction.firstSequence == next else {
@@ -145,8 +166,15 @@ extension WriteTransaction {
             guard let applier = appliers[change.collection] else {
                 throw StoreError(.replicationMismatch, "change \(change.sequence) is of collection \(change.collection), which this store has not opened")
             }
+            let hook = hooks[change.collection]
+            let replaced = hook == nil ? nil : try applier.storedPayload(self, key: change.key)
             try applier.applyReplicated(self, change)
             try appendReplicated(change)
+            if let hook {
+                applyingReplicated = true
+                defer { applyingReplicated = false }
+                try hook(self, change, replaced)
+            }
         }
         guard !transaction.counterDeltas.isEmpty else { return }
         for counter in transaction.counterDeltas {

@@ -53,6 +53,8 @@ public final class WriteTransaction: ReadTransaction {
     private var feedBody = BinaryWriter(capacity: 512)
     /// The change records this call appended, published after the commit.
     private(set) var changes: [ChangeRecord] = []
+    /// Set while a follower runs a ``ReplicaHook``: the one time a follower may rewrite its feed.
+    var applyingReplicated = false
     /// What to run once this call's changes are durable (see ``afterCommit(_:)``).
     private(set) var commitActions: [@Sendable () -> Void] = []
 
@@ -175,6 +177,43 @@ public final class WriteTransaction: ReadTransaction {
         try rawPut(internals.feed, UInt64Key.encode(record.sequence), record.encodedBody(metadata: record.metadata.binaryEncoded()), flags: MDB_APPEND)
         batch.nextSequence = record.sequence + 1
         changes.append(record)
+    }
+
+    /// Rewrites retained change records in place: `transform` answers a record's new `value` and
+    /// `previous`, or nil to leave it as it is. Each rewritten record keeps its sequence,
+    /// transaction, time and metadata, so every client's resume position stays valid; what a
+    /// replay hands out from then on is the rewritten form. Records this call appended are
+    /// rewritten too (so its followers are handed the rewritten form once it commits). Returns
+    /// how many records changed.
+    ///
+    /// This is how an erasure removes a person's fields from history clients can replay; it is a
+    /// primary's act, which a follower redoes only inside a ``ReplicaHook`` (as the primary's
+    /// erasure reaches it).
+    public func rewriteRetainedChanges(_ transform: (ChangeRecord) throws -> (value: [UInt8]?, previous: [UInt8]?)?) throws -> Int {
+        if batch.follower && !applyingReplicated {
+            throw StoreError(.follower, "this store follows a primary: its feed is rewritten by the primary's changes only")
+        }
+        var rewritten: [ChangeRecord] = []
+        try scanRaw(internals.feed) { k, v in
+            let record = try ChangeRecord(sequence: try UInt64Key.decode(k), body: v)
+            if let replacement = try transform(record) {
+                rewritten.append(ChangeRecord(
+                    sequence: record.sequence, transactionId: record.transactionId, collection: record.collection, key: record.key,
+                    operation: record.operation, version: record.version, value: replacement.value, previous: replacement.previous,
+                    at: record.at, metadata: record.metadata))
+            }
+            return true
+        }
+        // Written after the scan: a cursor must not see the database change under it.
+        for record in rewritten {
+            try rawPut(internals.feed, UInt64Key.encode(record.sequence), record.encodedBody(metadata: record.metadata.binaryEncoded()))
+        }
+        if let first = changes.first?.sequence {
+            for record in rewritten where record.sequence >= first {
+                if let i = changes.firstIndex(where: { $0.sequence == record.sequence }) { changes[i] = record }
+            }
+        }
+        return rewritten.count
     }
 
     /// Trims the feed to what `retention` keeps; returns how many records were removed.

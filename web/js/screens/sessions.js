@@ -1,14 +1,29 @@
 // Sessions: the caller's signed-in devices (each browser or phone that signed in), the one in
 // use marked "this device", and End on every other one, which signs that device out at once.
+// "Download my data" saves everything the shop holds about the caller (GET /api/me/export).
 
 import { h, note, replace } from '../dom.js';
+import { exportFileName } from '../people.js';
 import { deviceLabel } from '../format.js';
 
 export async function mount(view, app) {
   const t = app.t;
   let sessions = [];
   const box = h('section', { 'aria-live': 'polite' });
-  replace(view, h('p', { class: 'muted' }, t('sessions.intro')), box);
+  const download = h('button', { type: 'button', dataset: { action: 'export-data' }, onclick: () => exportData() }, t('people.download'));
+  replace(view, h('div', { class: 'toolbar' }, download), h('p', { class: 'muted' }, t('sessions.intro')), box);
+
+  /** Fetches the caller's data and saves it as a JSON file. */
+  async function exportData() {
+    const data = await app.act(() => app.api.get('/api/me/export'));
+    if (!data) return;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    const link = h('a', { href: url, download: exportFileName(data), hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
 
   async function load() {
     sessions = (await app.api.get('/api/auth/sessions')).items;

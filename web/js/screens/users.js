@@ -1,9 +1,12 @@
 // Users (owner): everyone with their role, promote or demote, block or unblock; who is online.
+// The owner adds a person before they first sign in and edits anyone's name, role and Telegram
+// id (one form for both), and erases a customer's personal data (a second tap confirms).
 // The owner may tick several people and block, unblock or give them a role at once
 // (POST /api/users/bulk); each person's outcome is shown under the bar.
 
 import { applyResults, bulkBody, remainingSelection, summarize, userActions } from '../bulk.js';
-import { h, replace, table, toast } from '../dom.js';
+import { field, h, replace, table, toast } from '../dom.js';
+import { canErase, isErased, newUserBody, userChanges } from '../people.js';
 
 const roles = ['user', 'admin', 'owner'];
 
@@ -16,7 +19,55 @@ export async function mount(view, app) {
   const bar = h('div', { class: 'toolbar bulk-bar', hidden: true });
   const outcome = h('ul', { class: 'list bulk-outcome', 'aria-live': 'polite', hidden: true });
   const bulkRole = h('select', { 'aria-label': t('bulk.setRole') }, roles.map((role) => h('option', { value: role }, t(`role.${role}`))));
-  replace(view, bar, outcome, box);
+  const formBox = h('div', { class: 'people-form' });
+  const addButton = h('button', { type: 'button', class: 'primary', dataset: { action: 'new-user' }, onclick: () => openForm(null) }, t('people.new'));
+  let confirming = null;
+  replace(view, h('div', { class: 'toolbar' }, addButton), formBox, bar, outcome, box);
+
+  /** The create form (`user` null) or the edit form of `user`, in place of the toolbar's box. */
+  function openForm(user) {
+    const name = h('input', { name: 'name', value: user?.name ?? '', maxlength: 200, required: true });
+    const telegramId = h('input', { name: 'telegramId', inputmode: 'numeric', value: user ? String(user.telegramId) : '', required: true });
+    const role = h('select', { name: 'role', disabled: user?.id === app.me.user?.id },
+      roles.map((r) => h('option', { value: r, selected: r === (user?.role ?? 'user') }, t(`role.${r}`))));
+    const form = h('form', { class: 'card', dataset: { userForm: user ? user.id : 'new' }, onsubmit: (event) => { event.preventDefault(); save(); } },
+      h('h3', {}, user ? t('people.editTitle', { name: user.name }) : t('people.newTitle')),
+      field(t('name'), name), field(t('people.telegramId'), telegramId, t('people.telegramIdHint')), field(t('users.role'), role),
+      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, t('people.save')),
+        h('button', { type: 'button', onclick: () => replace(formBox) }, t('people.cancel'))));
+    replace(formBox, form);
+    name.focus();
+
+    async function save() {
+      const values = { name: name.value, telegramId: telegramId.value, role: role.value };
+      const request = user ? userChanges(user, values) : newUserBody(values);
+      if (request.error) return toast(t(request.error), 'error');
+      if (request.unchanged) return replace(formBox);
+      const answer = user
+        ? await app.act(() => app.api.patch(`/api/users/${user.id}`, request.body, { ifMatch: user.version }), t('saved'))
+        : await app.act(() => app.api.post('/api/users', request.body), t('people.created'));
+      if (!answer) return;
+      if (user) Object.assign(user, answer);
+      else users.push(answer);
+      app.users.remember(answer);
+      replace(formBox);
+      render();
+    }
+  }
+
+  async function erase(user) {
+    if (confirming !== user.id) {
+      confirming = user.id;
+      return render();
+    }
+    confirming = null;
+    const erased = await app.act(() => app.api.post(`/api/users/${user.id}/erase`, {}), t('people.erased'));
+    if (erased) {
+      Object.assign(user, erased);
+      app.users.remember(erased);
+    }
+    render();
+  }
 
   /** Runs `action` over the ticked people, then shows each one's outcome. */
   async function bulk(action) {
@@ -77,8 +128,12 @@ export async function mount(view, app) {
       h('select', { 'aria-label': t('users.roleOf', { name: user.name }), disabled: user.id === app.me.user?.id, onchange: (event) => change(user, { role: event.target.value }) },
         roles.map((role) => h('option', { value: role, selected: role === user.role }, t(`role.${role}`)))),
       user.blocked ? h('span', { class: 'pill bad' }, t('users.blocked')) : h('span', { class: 'pill good' }, t('users.active')),
-      user.id === app.me.user?.id ? '' : h('button', { type: 'button', class: user.blocked ? '' : 'danger', onclick: () => change(user, { blocked: !user.blocked }) },
-        user.blocked ? t('users.unblock') : t('users.block')),
+      h('span', { class: 'row' },
+        user.id === app.me.user?.id || isErased(user) ? '' : h('button', { type: 'button', class: user.blocked ? '' : 'danger', onclick: () => change(user, { blocked: !user.blocked }) },
+          user.blocked ? t('users.unblock') : t('users.block')),
+        isErased(user) ? h('span', { class: 'pill' }, t('people.erasedPill')) : h('button', { type: 'button', dataset: { editUser: user.id }, onclick: () => openForm(user) }, t('people.edit')),
+        canErase(user, app.me.user) ? h('button', { type: 'button', class: 'danger', dataset: { eraseUser: user.id }, onclick: () => erase(user) },
+          confirming === user.id ? t('people.eraseConfirm') : t('people.erase')) : null),
     ])));
   }
 
