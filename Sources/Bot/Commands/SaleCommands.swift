@@ -235,7 +235,7 @@ extension Conversation {
                      data: ReplyData(["period": period.isEmpty ? "hoje" : period, "from": RFC3339.string(from: report.from), "to": RFC3339.string(from: report.to),
                                       "sales": sales, "revenue": report.totalRevenue, "currency": report.currency,
                                       "products": rows.map { ReportLine(key: $0.key, label: $0.label, units: $0.units, revenue: $0.revenue) },
-                                      "customers": ReportCustomers(customers)]),
+                                      "customers": CustomerFiguresView(customers)]),
                      keyboard: keyboard)
     }
 
@@ -252,30 +252,6 @@ extension Conversation {
             lines.append("\(RFC3339.string(from: entry.at).prefix(10)) \(entry.kind.rawValue) \(html(name)): \(money(entry.amount))")
         }
         return Reply(text: lines.joined(separator: "\n"), data: ReplyData(["entries": entries.map { LedgerEntryView($0.value) }]))
-    }
-}
-
-/// The customer figures of `/relatorios`, in the report route's shape.
-struct ReportCustomers: Encodable, Sendable {
-    struct Customer: Encodable, Sendable {
-        let id: String
-        let name: String
-        let sales: Int64
-        let revenue: Int64
-        let lifetimeRevenue: Int64
-        let debt: Int64
-    }
-
-    let buyers: Int64
-    let repeatBuyers: Int64
-    let sales: Int64
-    let revenue: Int64
-    let averageBasket: Int64
-    let rows: [Customer]
-
-    init(_ c: CustomerFigures) {
-        buyers = c.buyers; repeatBuyers = c.repeatBuyers; sales = c.sales; revenue = c.revenue; averageBasket = c.averageBasket
-        rows = c.rows.map { Customer(id: $0.key, name: $0.name, sales: $0.sales, revenue: $0.revenue, lifetimeRevenue: $0.lifetimeRevenue, debt: $0.debt) }
     }
 }
 

@@ -15,7 +15,7 @@ struct ReportRoutes {
         let currency: String
         let rows: [Row]
         let totalRevenue: Int64
-        let customers: Customers
+        let customers: CustomerFiguresView
 
         /// A dashboard row, plus the buyer's lifetime revenue and debt on buyer rows.
         struct Row: Encodable, Sendable {
@@ -32,31 +32,10 @@ struct ReportRoutes {
             }
         }
 
-        struct Customers: Encodable, Sendable {
-            let buyers: Int64
-            let repeatBuyers: Int64
-            let sales: Int64
-            let revenue: Int64
-            let averageBasket: Int64
-            let rows: [Customer]
-        }
-
-        struct Customer: Encodable, Sendable {
-            let id: String
-            let name: String
-            let sales: Int64
-            let revenue: Int64
-            let lifetimeRevenue: Int64
-            let debt: Int64
-        }
-
         init(_ report: Report) {
             from = RFC3339.string(from: report.from); to = RFC3339.string(from: report.to); groupBy = report.groupBy.rawValue
             currency = report.currency; rows = report.rows.map(Row.init); totalRevenue = report.totalRevenue
-            let c = report.customers
-            customers = Customers(buyers: c.buyers, repeatBuyers: c.repeatBuyers, sales: c.sales, revenue: c.revenue, averageBasket: c.averageBasket,
-                                  rows: c.rows.map { Customer(id: $0.key, name: $0.name, sales: $0.sales, revenue: $0.revenue,
-                                                              lifetimeRevenue: $0.lifetimeRevenue, debt: $0.debt) })
+            customers = CustomerFiguresView(report.customers)
         }
     }
 

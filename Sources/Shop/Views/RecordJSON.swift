@@ -307,3 +307,28 @@ public struct DebtorView: Encodable, Sendable, Equatable {
         lastReminderAt = debtor.lastReminderAt.map(RFC3339.string(from:)); reminders = debtor.reminders; paused = debtor.paused
     }
 }
+
+/// A report's customer figures as clients see them: `GET /api/reports`' `customers` and the
+/// bot's `/relatorios` data (OpenAPI schema `ReportCustomers`).
+public struct CustomerFiguresView: Encodable, Sendable, Equatable {
+    public struct Customer: Encodable, Sendable, Equatable {
+        public let id: String
+        public let name: String
+        public let sales: Int64
+        public let revenue: Int64
+        public let lifetimeRevenue: Int64
+        public let debt: Int64
+    }
+
+    public let buyers: Int64
+    public let repeatBuyers: Int64
+    public let sales: Int64
+    public let revenue: Int64
+    public let averageBasket: Int64
+    public let rows: [Customer]
+
+    public init(_ c: CustomerFigures) {
+        buyers = c.buyers; repeatBuyers = c.repeatBuyers; sales = c.sales; revenue = c.revenue; averageBasket = c.averageBasket
+        rows = c.rows.map { Customer(id: $0.key, name: $0.name, sales: $0.sales, revenue: $0.revenue, lifetimeRevenue: $0.lifetimeRevenue, debt: $0.debt) }
+    }
+}
