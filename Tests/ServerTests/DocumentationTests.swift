@@ -296,7 +296,7 @@ import Testing
             "InitDataBody": "InitDataRequest",
             "CodeBody": "CodeRequest", "RefreshBody": "RefreshRequest", "Tokens": "Tokens", "MeBody": "Me", "CommandBody": "Command",
             "DashboardBody": "Dashboard", "Row": "ReportRow", "ReportBody": "Report", "InventoryItem": "InventoryItem",
-            "Customers": "ReportCustomers", "Customer": "ReportCustomer",
+            "CustomerFiguresView": "ReportCustomers", "Customer": "ReportCustomer",
         ]
         let schemas = try #require((try Self.document()["components"] as? [String: Any])?["schemas"] as? [String: Any])
         for (type, schemaName) in pairs.sorted(by: { $0.key < $1.key }) {
