@@ -249,7 +249,8 @@ enum CommandTable {
                     body: ("UserChanges", S.object("Any of them at once; all of it is applied or none.", required: [], [
                         "role": S.string(enumeration: Role.allCases.map(\.rawValue)),
                         "blocked": S.boolean(),
-                        "name": S.text("Until the person next signs in, when Telegram's name for them replaces it.", maxLength: L.personName),
+                        // When given, a name must have a character that is not white space (UpdateUser checks it as required).
+                        "name": S.text("Until the person next signs in, when Telegram's name for them replaces it.", maxLength: L.personName, required: true),
                         "telegramId": S.integer("Another user's Telegram id is 409 already_exists.", in: Bounds.telegramId),
                     ])),
                     doors: [.on(.patch, "/api/users/{id}", tag: "Users", "Change a user's name, Telegram id, role or block",
@@ -260,7 +261,8 @@ enum CommandTable {
                                                 "replace these when they do.", required: ["telegramId", "name"], [
                         "telegramId": S.integer(in: Bounds.telegramId),
                         "name": S.text(maxLength: L.personName, required: true),
-                        "username": S.text("Telegram's username, with or without the @: 5 to 32 letters, digits or underscores.", maxLength: 33),
+                        "username": S.text("Telegram's username, with or without the @: 5 to 32 letters, digits or underscores; \"\" is none.",
+                                           maxLength: 33).merging(["pattern": "^@?([A-Za-z0-9_]{5,32})?$"]) { _, pattern in pattern },
                         "role": S.string("Default user.", enumeration: Role.allCases.map(\.rawValue)),
                     ])),
                     doors: [.post("/api/users", status: .created, tag: "Users", "Create a user",
