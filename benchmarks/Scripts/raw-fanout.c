@@ -13,6 +13,10 @@
  * figures to the writer through a pipe; the writer prints the one report.
  *
  * Build and run: benchmarks/Scripts/raw-fanout.sh [options]   (--help lists them)
+ *
+ * With --connect PORT it is the reader alone, against a writer that listens on PORT and sends
+ * the same messages (`ws-bench --nio-fanout`: the same rounds written through SwiftNIO). It
+ * prints `ready` once its threads wait in epoll, then its latency and CPU lines.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,7 +56,8 @@ static struct {
     int size;
     int writer_threads;
     int reader_threads;
-} opt = {10000, 100, 5.0, 900, 1, 1};
+    int connect_port; /* reader only, against a writer listening there */
+} opt = {10000, 100, 5.0, 900, 1, 1, 0};
 
 static void die(const char *what) {
     perror(what);
@@ -355,7 +360,8 @@ static void *writer_loop(void *arg) {
 static void usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s [--connections N] [--rounds R] [--rate R/s] [--size BYTES]\n"
-            "          [--writer-threads 1|2|...] [--reader-threads 1|2|...]\n"
+            "          [--writer-threads 1|2|...] [--reader-threads 1|2|...] [--connect PORT]\n"
+            "--connect: be the reader only, of a writer listening on 127.0.0.1:PORT\n"
             "defaults: --connections 10000 --rounds 100 --rate 5 --size 900, one thread each\n",
             argv0);
     exit(2);
@@ -371,12 +377,13 @@ static void parse(int argc, char **argv) {
         else if (!strcmp(k, "--size")) opt.size = atoi(v);
         else if (!strcmp(k, "--writer-threads")) opt.writer_threads = atoi(v);
         else if (!strcmp(k, "--reader-threads")) opt.reader_threads = atoi(v);
+        else if (!strcmp(k, "--connect")) opt.connect_port = atoi(v);
         else usage(argv[0]);
     }
     if (opt.connections < 1 || opt.rounds < 1 || opt.rate <= 0 ||
         opt.size < (int)sizeof(struct header) || opt.writer_threads < 1 ||
         opt.reader_threads < 1 || opt.writer_threads > opt.connections ||
-        opt.reader_threads > opt.connections)
+        opt.reader_threads > opt.connections || opt.connect_port < 0 || opt.connect_port > 65535)
         usage(argv[0]);
 }
 
@@ -402,9 +409,48 @@ static void print_loadavg(const char *when) {
     printf("loadavg %-6s %s", when, line);
 }
 
+/* --connect: the reader as a child, this process only relays its `ready` and prints its figures. */
+static int reader_only(void) {
+    int ctlpair[2], result[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctlpair) < 0 || pipe(result) < 0) die("pipe");
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        close(ctlpair[0]);
+        close(result[0]);
+        run_reader((uint16_t)opt.connect_port, ctlpair[1], result[1]);
+    }
+    close(ctlpair[1]);
+    close(result[1]);
+    char byte;
+    read_all(ctlpair[0], &byte, 1);
+    printf("ready\n");
+    fflush(stdout);
+    read_all(ctlpair[0], &byte, 1);
+    struct reader_result rr;
+    read_all(result[0], &rr, sizeof rr);
+    write_all(ctlpair[0], &byte, 1);
+    int status;
+    if (waitpid(child, &status, 0) < 0) die("waitpid");
+    const uint64_t expected = (uint64_t)opt.connections * (uint64_t)opt.rounds;
+    const double deliveries = (double)rr.received > 0 ? (double)rr.received : 1;
+    printf("received %llu of %llu%s, out of order %llu\n", (unsigned long long)rr.received,
+           (unsigned long long)expected, rr.received == expected ? " (all)" : " (MISSING)",
+           (unsigned long long)rr.out_of_order);
+    printf("latency t0 -> read ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", ms(rr.lat_p50),
+           ms(rr.lat_p90), ms(rr.lat_p99), ms(rr.lat_max));
+    printf("fan-out span, first -> last socket of a round, ms: p50 %.2f  max %.2f\n",
+           ms(rr.span_p50), ms(rr.span_max));
+    printf("CPU per delivered message, us: reader %.2f\n",
+           (double)(rr.cpu_phase.user_ns + rr.cpu_phase.sys_ns) / 1e3 / deliveries);
+    fflush(stdout);
+    return rr.received == expected && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     parse(argc, argv);
     raise_fd_limit();
+    if (opt.connect_port) return reader_only();
     uint64_t wall0 = now_ns();
 
     printf("command:");

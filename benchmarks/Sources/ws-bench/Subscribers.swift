@@ -55,12 +55,21 @@ final class Fleet: Sendable {
     /// Live-query frames (snapshots and diffs) read by all connections.
     let queryFrames = Counter()
     private let channels = Mutex<[any Channel]>([])
+    /// Whether `Scripts/ws-reader.c` reads these subscribers in its own process (``CReader``).
+    let readInC: Bool
+    private let cReader = Locked<CReader?>(nil)
 
-    /// `count` subscribers of the `sales` and `inventory` topics.
-    convenience init(count: Int) { self.init(requests: Array(repeating: Self.subscribe, count: count)) }
+    /// `count` subscribers of the `sales` and `inventory` topics; `readInC`: read by ``CReader``.
+    convenience init(count: Int, readInC: Bool = false) {
+        self.init(requests: Array(repeating: Self.subscribe, count: count), readInC: readInC)
+    }
 
     /// One connection per message, each sending its own once signed in (a `subscribe` or a `watch`).
-    init(requests: [String]) { logs = requests.map { SubscriberLog(request: $0) } }
+    /// ``CReader`` sends every connection the first message, and reads only `event` frames.
+    init(requests: [String], readInC: Bool = false) {
+        logs = requests.map { SubscriberLog(request: $0) }
+        self.readInC = readInC
+    }
 
     static let subscribe = #"{"type":"subscribe","topics":["sales","inventory"]}"#
 
@@ -68,6 +77,19 @@ final class Fleet: Sendable {
     /// one has its `ready` (or failed), or at the deadline.
     func open(port: Int, token: String, inFlight: Int = 256, timeout: Double = 180) async {
         let deadline = monotonicNanos() + UInt64(timeout * 1e9)
+        if readInC {
+            do {
+                let reader = try CReader(fleet: self, port: port, token: token)
+                cReader.withLock { $0 = reader }
+                while ready.current + failed.current < logs.count, monotonicNanos() < deadline {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            } catch {
+                logs.first?.state.withLock { $0.error = "\(error)" }
+                failed.add(logs.count)
+            }
+            return
+        }
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
         let upgrade = "GET /ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -94,8 +116,20 @@ final class Fleet: Sendable {
         }
     }
 
+    /// With ``CReader``: stops it and fills `logs` from what it read (before ``match(sentAt:)``).
+    /// The NIO subscribers write their logs as they read, so there it does nothing.
+    func collect() {
+        guard let reader = cReader.withLock({ $0 }) else { return }
+        do {
+            try reader.collect(into: logs)
+        } catch {
+            logs.first?.state.withLock { $0.error = $0.error ?? "\(error)" }
+        }
+    }
+
     /// Waits (bounded) for every connection to end after the server went away, then closes the rest.
     func finish(timeout: Double = 20) async {
+        guard !readInC else { return }   // ws-reader's connections ended with it, in collect()
         let deadline = monotonicNanos() + UInt64(timeout * 1e9)
         let all = channels.withLock { $0 }
         while ended.current < logs.count, monotonicNanos() < deadline {

@@ -55,6 +55,11 @@ struct WSBench {
                 SocketFloorReport(options: options, results: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
             }
         }
+        if options.nioFanout {
+            return await runMode({ try await NIOFanoutBenchmark(options: options).run() }) {
+                NIOFanoutReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
+            }
+        }
         if options.liveQueries {
             return await runMode({ try await LiveQueryBenchmark(options: options).run() }) {
                 LiveQueryReport(options: options, result: $0, fileLimit: fileLimit, loadBefore: loadBefore, loadAfter: $1, elapsed: $2).render()
@@ -88,6 +93,10 @@ struct WSBenchOptions {
     var replication = false
     /// `--live-queries`: LiveQueryBenchmark (the first of `subscribers` per path, at the first of `rates`).
     var liveQueries = false
+    /// `--nio-fanout`: NIOFanoutBenchmark, raw-fanout's rounds written through SwiftNIO (first of `subscribers` and `rates`).
+    var nioFanout = false
+    /// `--c-reader`: the live runs' subscribers read by `Scripts/ws-reader.c` (``CReader``), as the floor's are.
+    var cReader = false
     /// `--socket-floor`: SocketFloorBenchmark, a bare NIO server's memory per idle connection, at each of `subscribers`.
     var socketFloor = false
     /// Which of ``WatchedQuery/mix(today:)``'s five queries the query sockets watch (1-based), shared out in turn.
@@ -107,14 +116,19 @@ struct WSBenchOptions {
 
     static let usage = """
         usage: ws-bench [--quick] [--subscribers 1000,10000] [--rates 50,20] [--seconds 15] [--rest-seconds 10]
-                        [--no-live] [--no-rest] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
+                        [--no-live] [--no-rest] [--c-reader] [--user-rate-limit R] [--tenda PATH] [--demo-file PATH]
                ws-bench --replication [--quick] [--seconds 15] [--lag-subscribers 50] [--lag-rates 100,1000]
                         [--fan-out-subscribers 10000] [--fan-out-rate 20] [--nats-server PATH]
                ws-bench --live-queries [--quick] [--subscribers 1000] [--rates 50] [--seconds 15] [--queries 1,2,3,4,5]
                ws-bench --socket-floor [--subscribers 1000,10000]
+               ws-bench --nio-fanout [--subscribers 10000] [--rates 5] [--seconds 15]
           --subscribers     WebSocket subscribers of each live run, comma-separated (1000,10000)
           --rates           purchases per second of each live run (50,20)
           --seconds         length of each live run's purchases (15); --no-live skips the live runs
+          --c-reader        the live runs' subscribers read by Scripts/ws-reader.c (a C epoll loop in its own
+                            process, as raw-fanout.c's floor is read) instead of SwiftNIO channels in ws-bench
+          --nio-fanout      the fan-out floor of SwiftNIO (issue 18): raw-fanout.c's rounds (the first --subscribers sockets,
+                            the first --rates rate, for --seconds) written through NIO's event loops, read by raw-fanout --connect
           --rest-seconds    length of each REST run (10); --no-rest skips them
           --user-rate-limit the server's --user-rate-limit (1000000: the benchmark is one user)
           --tenda           the server binary (benchmarks/.build/release/tenda, else .build/release/tenda)
@@ -167,6 +181,8 @@ struct WSBenchOptions {
             case "--replication": replication = true
             case "--live-queries": liveQueries = true
             case "--socket-floor": socketFloor = true
+            case "--c-reader": cReader = true
+            case "--nio-fanout": nioFanout = true
             case "--queries":
                 watchQueries = try numbers().map { Int($0) }
                 guard watchQueries.allSatisfy({ (1...5).contains($0) }) else { throw BenchError("--queries names queries 1 to 5") }
@@ -288,7 +304,7 @@ struct LiveBenchmark {
         let fileLimit = server.openFileLimit
 
         progress("opening \(subscribers.grouped) subscribers (a \(server.token.count)-character token in each upgrade request) …")
-        let fleet = Fleet(count: subscribers)
+        let fleet = Fleet(count: subscribers, readInC: options.cReader)
         let (_, connectSeconds) = await timed { await fleet.open(port: server.port, token: server.token) }
         var hub = server.hubSubscribers()
         let deadline = monotonicNanos() + 30_000_000_000
@@ -311,6 +327,7 @@ struct LiveBenchmark {
                                                         until: { fleet.saleDeliveries.current >= expected }, progress: { fleet.saleDeliveries.current })
         let cpuAfter = server.cpu ?? 0
         progress("\(fleet.saleDeliveries.current.grouped) of \(expected.grouped) deliveries; closing …")
+        fleet.collect()
 
         // Match every delivery with its purchase.
         var sentAt: [String: UInt64] = [:]

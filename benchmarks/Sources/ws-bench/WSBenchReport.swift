@@ -38,7 +38,10 @@ struct WSBenchReport {
                 above the previous one on that connection. Server CPU: the server's CPU time over the purchase run ÷ its \
                 length (200 % = both cores). Purchases are sent open-loop (purchase i due at start + i/rate) over 32 keep-alive \
                 connections on one SwiftNIO event loop, so "sent" falls below the target only when 32 purchases are waiting on \
-                the server at once. The load generator (subscribers and buyers) runs on the same two cores as the server.
+                the server at once. The load generator (subscribers and buyers) runs on the same two cores as the server; \
+                \(options.cReader
+                    ? "the subscribers are read by `Scripts/ws-reader.c` (`--c-reader`: a C epoll loop in its own process, one read() per readiness, as `raw-fanout.c`'s floor is read)."
+                    : "the subscribers are SwiftNIO channels in ws-bench (`--c-reader` reads them with a C epoll loop, as the floor is read).")
                 """)
             out.append("")
             out.append("### Memory per idle connection and the purchases themselves")
