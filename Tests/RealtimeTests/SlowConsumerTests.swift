@@ -99,4 +99,46 @@ struct SlowConsumerTests {
         #expect(Array(sequences.suffix(3)) == [seq - 2, seq - 1, seq])
         #expect(queue.isEmpty)
     }
+    /// The queue looks for an older frame with the same key while it is short and keeps an index
+    /// once long: appends and takes that cross that length both ways give what a plain list would.
+    @Test func theQueueMatchesAPlainListAcrossItsIndexedLength() {
+        var queue = FrameQueue()
+        var model: [Frame] = []
+        var random = SplitMix(state: 18)
+        var seq: UInt64 = 0
+        for step in 0..<20_000 {
+            // Long stretches of appends grow the queue past the indexed length; stretches of takes empty it.
+            let appending = (step / 200).isMultiple(of: 2) ? random.next() % 4 != 0 : random.next() % 4 == 0
+            if appending {
+                seq += 1
+                let product = random.next() % 24
+                let key: String? = product < 20 ? "p\(product)" : nil
+                let frame = Frame.event(HubEvent(sequence: seq, topic: .inventory, name: "inventory_update", data: Array("{}".utf8),
+                                                 audience: .everyone, at: Date(), supersedesKey: key))
+                if let key { model.removeAll { $0.supersedesKey == key } }
+                model.append(frame)
+                queue.append(frame)
+            } else {
+                let asked = Int(random.next() % 3) + 1
+                let taken = queue.popFirst(asked)
+                #expect(taken.count == min(asked, model.count))
+                #expect(taken.map(\.sequence) == model.prefix(taken.count).map(\.sequence))
+                model.removeFirst(taken.count)
+            }
+            #expect(queue.count == model.count)
+        }
+        #expect(model.count > 0 || queue.isEmpty)
+    }
+}
+
+/// A seeded generator (SplitMix64), so the queue's test makes the same steps on every run.
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

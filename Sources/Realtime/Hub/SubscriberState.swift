@@ -33,7 +33,7 @@ final class SubscriberState: Sendable {
         var sessionId: UInt64?
         var queue = FrameQueue()
         /// The reader, parked until a frame arrives or the subscription ends.
-        var waiter: CheckedContinuation<Frame?, Never>?
+        var waiter: ParkedReader?
         /// Takes live frames once the replay is done (see ``FrameSink``); no reader parks then.
         var sink: (any FrameSink)?
         /// The sink was told and has not yet emptied the queue: it is not told again.
@@ -117,7 +117,7 @@ final class SubscriberState: Sendable {
     /// ``Frame/verdict``. Called by the hub under its lock; the caller wakes the sink after
     /// letting go of it.
     func offer(_ frames: [Frame]) -> (delivered: Int, result: Offer, wake: (any FrameSink)?) {
-        var handed: (reader: CheckedContinuation<Frame?, Never>, frame: Frame)?
+        var handed: (reader: ParkedReader, frame: Frame)?
         let (delivered, result, sink) = state.withLock { s -> (Int, Offer, (any FrameSink)?) in
             if s.finished { return (0, .gone, nil) }
             var delivered = 0
@@ -134,14 +134,14 @@ final class SubscriberState: Sendable {
             }
             return (delivered, delivered > 0 ? .delivered : .skipped, sink)
         }
-        handed?.reader.resume(returning: handed?.frame)
+        if let handed { handed.reader.continuation.resume(returning: handed.frame) }
         return (delivered, result, sink)
     }
 
     /// Hands `frame` to the parked reader or queues it; a queue past its limit is replaced by
     /// the `slow_consumer` resync and the subscription ends. Returns the reader to resume (with
     /// `frame`) or the sink to wake, for the caller to call once the locks are let go.
-    func enqueue(_ frame: Frame, _ s: inout State) -> (Offer, CheckedContinuation<Frame?, Never>?, (any FrameSink)?) {
+    func enqueue(_ frame: Frame, _ s: inout State) -> (Offer, ParkedReader?, (any FrameSink)?) {
         if let waiter = s.waiter {
             // The reader parks only once the queue is empty and the replay done.
             s.waiter = nil
@@ -201,7 +201,7 @@ final class SubscriberState: Sendable {
     /// Resumes a parked reader with the next queued frame (nil when there is none), or tells
     /// the sink, so the end reaches whoever takes the frames.
     private func wakeReader() {
-        let (waiter, frame, sink) = state.withLock { s -> (CheckedContinuation<Frame?, Never>?, Frame?, (any FrameSink)?) in
+        let (waiter, frame, sink) = state.withLock { s -> (ParkedReader?, Frame?, (any FrameSink)?) in
             guard let waiter = s.waiter else { return (nil, nil, Self.takeWake(&s)) }
             let frame = s.queue.popFirst()
             // A reader that already took what was queued and parked again stays parked: nil would
@@ -210,7 +210,7 @@ final class SubscriberState: Sendable {
             s.waiter = nil
             return (waiter, frame, nil)
         }
-        waiter?.resume(returning: frame)
+        waiter?.continuation.resume(returning: frame)
         sink?.framesReady()
     }
 
@@ -256,17 +256,26 @@ final class SubscriberState: Sendable {
                 let immediate = state.withLock { s -> Frame?? in
                     if let frame = s.queue.popFirst() { return .some(frame) }
                     if s.finished || Task.isCancelled { return .some(nil) }
-                    s.waiter = continuation
+                    s.waiter = ParkedReader(continuation)
                     return .none
                 }
                 if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Frame?, Never>? in
+            let waiter = state.withLock { s -> ParkedReader? in
                 defer { s.waiter = nil }
                 return s.waiter
             }
-            waiter?.resume(returning: nil)
+            waiter?.continuation.resume(returning: nil)
         }
     }
+}
+
+/// A reader parked in ``SubscriberState/nextQueued()``, boxed: `CheckedContinuation` comes from
+/// the concurrency library, whose types' layout is not known to this module, so every check of
+/// an optional one (the hub's, for each subscriber of each change, where almost none is parked)
+/// went through the library's value witnesses; an optional reference is one compare with zero.
+final class ParkedReader: Sendable {
+    let continuation: CheckedContinuation<Frame?, Never>
+    init(_ continuation: CheckedContinuation<Frame?, Never>) { self.continuation = continuation }
 }

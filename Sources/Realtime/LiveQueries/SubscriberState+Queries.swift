@@ -5,17 +5,17 @@ import Shop
 extension SubscriberState {
     /// What a watch operation leaves for the caller to do once the locks are let go.
     struct Delivery {
-        var waiter: (CheckedContinuation<Frame?, Never>, Frame)?
+        var waiter: (ParkedReader, Frame)?
         var sink: (any FrameSink)?
         var overflowed = false
 
         /// Resumes the parked reader or tells the sink.
         func deliver() {
-            if let (waiter, frame) = waiter { waiter.resume(returning: frame) }
+            if let (waiter, frame) = waiter { waiter.continuation.resume(returning: frame) }
             sink?.framesReady()
         }
 
-        mutating func add(_ result: (Offer, CheckedContinuation<Frame?, Never>?, (any FrameSink)?), _ frame: Frame) {
+        mutating func add(_ result: (Offer, ParkedReader?, (any FrameSink)?), _ frame: Frame) {
             if let waiter = result.1 { self.waiter = (waiter, frame) }
             if let sink = result.2 { self.sink = sink }
             if case .overflowed = result.0 { overflowed = true }

@@ -98,6 +98,9 @@ struct ChangeRoutes {
                                         }
                                         let quiet = min(Self.keepAliveInterval, .milliseconds(Int64((untilExpiry * 1000).rounded(.up))))
                                         guard let frames = await Self.nextFrames(subscription, within: quiet) else { break }
+                                        // Frames taken after the token expired (this task woke late, and a
+                                        // commit got in first) are not the caller's to see any more.
+                                        if caller.expiresAt <= Date() { continue }
                                         var text = ""
                                         for frame in frames {
                                             // Only events name the topics' resume point: a query's frame may
