@@ -78,8 +78,17 @@ struct FrameQueue {
     mutating func popFirst(_ limit: Int) -> [Frame] {
         var frames: [Frame] = []
         frames.reserveCapacity(Swift.min(limit, count))
-        while frames.count < limit, let frame = popFirst() { frames.append(frame) }
+        popFirst(limit, into: &frames)
         return frames
+    }
+
+    /// Appends up to `limit` frames from the front to `frames`, in order.
+    mutating func popFirst(_ limit: Int, into frames: inout [Frame]) {
+        var taken = 0
+        while taken < limit, let frame = popFirst() {
+            frames.append(frame)
+            taken += 1
+        }
     }
 
     mutating func removeAll() {

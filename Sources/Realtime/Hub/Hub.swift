@@ -116,25 +116,49 @@ public final class Hub: Sendable {
         defer { stop() }
         while !Task.isCancelled {
             var changes = environment.follow(after: position).makeAsyncIterator()
-            // Sinks are woken once per commit, after all its changes are queued: the events
-            // of one purchase leave for each socket in one write.
-            var wakes: [any FrameSink] = []
+            // The events of the changes at hand (one commit's, or a group commit's) are offered
+            // in one pass over the subscribers once the last of them is mapped: one lock of each
+            // subscriber, one wake, and the events of one purchase leave for each socket in one write.
+            var batch = Batch()
             do {
                 while let change = try await changes.next() {
-                    publish(change, waking: &wakes)
-                    if !changes.hasRecordsAtHand { Self.wake(&wakes) }
+                    publish(change, batch: &batch)
+                    if !changes.hasRecordsAtHand { offer(&batch) }
                 }
                 return
             } catch let error as StoreError where error.code == .sinceTooOld {
-                Self.wake(&wakes)
+                offer(&batch)
                 restartAtHead()
             }
         }
     }
 
-    /// Maps and encodes one change's events outside the lock, then queues them for the
-    /// subscribers that may see them; the sinks to wake are added to `wakes`.
-    private func publish(_ change: ChangeRecord, waking wakes: inout [any FrameSink]) {
+    /// The changes at hand not yet fanned out: their event frames, the sequence of the last of
+    /// them, and the sinks already given frames of theirs (by a change fanned out at once) that
+    /// wait to be woken with the rest.
+    struct Batch {
+        var frames: [Frame] = []
+        var through: UInt64?
+        var wakes: [any FrameSink] = []
+    }
+
+    /// Offers the batch's frames to every subscriber in one pass, waking their sinks as it goes,
+    /// wakes the sinks the batch held back, and marks its last change settled.
+    private func offer(_ batch: inout Batch) {
+        if !batch.frames.isEmpty {
+            state.withLock { s in offer(batch.frames, in: &s, waking: &batch.wakes, early: true) }
+        }
+        Self.wake(&batch.wakes)
+        if let through = batch.through { settled.store(through, ordering: .releasing) }
+        batch.frames.removeAll(keepingCapacity: true)
+        batch.through = nil
+    }
+
+    /// Maps and encodes one change's events outside the lock. A change that changes nobody's
+    /// access and no live query only adds its frames to `batch` (``offer(_:)`` fans them out
+    /// with the rest of the commit); one that does is fanned out at once, after what the batch
+    /// holds, so that every subscriber sees the events and the change in feed order.
+    private func publish(_ change: ChangeRecord, batch: inout Batch) {
         let events: [HubEvent]
         do {
             events = try mapper.events(for: change)
@@ -146,20 +170,30 @@ public final class Hub: Sendable {
         if !frames.isEmpty { liveFramesEncoded.add(frames.count, ordering: .relaxed) }
         let accessChanges = AccessChange.changes(in: change)
         let queryChange = queryChange(for: change)
+        guard !accessChanges.isEmpty || queryChange != nil else {
+            state.withLock { $0.position = change.sequence }
+            batch.frames += frames
+            batch.through = change.sequence
+            return
+        }
         var ended: [(SubscriberState, SessionEnd)] = []
         var roleWakes: [@Sendable () -> Void] = []
         var rereads: [(SubscriberState, String, reset: String?)] = []
         var deliveries: [(SubscriberState, SubscriberState.Delivery)] = []
         state.withLock { s in
+            // What came before this change reaches everyone under the access they had then.
+            if !batch.frames.isEmpty { offer(batch.frames, in: &s, waking: &batch.wakes, early: false) }
             s.position = change.sequence
             for access in accessChanges {
                 apply(access, in: &s, ending: &ended, waking: &roleWakes, rereading: &rereads)
             }
-            if !frames.isEmpty { offer(frames, in: &s, waking: &wakes) }
+            if !frames.isEmpty { offer(frames, in: &s, waking: &batch.wakes, early: false) }
             if let queryChange {
                 fold(queryChange, at: change.sequence, in: &s, rereading: &rereads, delivering: &deliveries)
             }
         }
+        batch.frames.removeAll(keepingCapacity: true)
+        batch.through = nil
         for (subscriber, reason) in ended { subscriber.end(with: reason) }
         for wake in roleWakes { wake() }
         for (subscriber, delivery) in deliveries { settle(delivery, of: subscriber) }
@@ -196,20 +230,31 @@ public final class Hub: Sendable {
         slowConsumersCut.add(1, ordering: .relaxed)
     }
 
+    /// How many sinks an early-waking pass gathers before it wakes them.
+    static let wakeEarlyEvery = 128
+
     private static func wake(_ wakes: inout [any FrameSink]) {
         for sink in wakes { sink.framesReady() }
         wakes.removeAll(keepingCapacity: true)
     }
 
-    /// Offers a change's frames (or one presence frame) to every subscriber, in one pass and one
-    /// lock of each, dropping those that ended or overflowed. Each frame's audience was decided
-    /// once per role when it was made (``Frame/verdict``), not once per subscriber.
-    private func offer(_ frames: [Frame], in s: inout State, waking wakes: inout [any FrameSink]) {
+    /// Offers frames (a commit's events, or one presence frame) to every subscriber, in one pass
+    /// and one lock of each, dropping those that ended or overflowed. Each frame's audience was
+    /// decided once per role when it was made (``Frame/verdict``), not once per subscriber.
+    ///
+    /// With `early`, the sinks are woken every ``wakeEarlyEvery`` subscribers during the pass
+    /// rather than after it: the first sockets are written while the hub still queues for the
+    /// last (ten thousand offers take milliseconds). Only when these are all the frames the
+    /// subscribers get before the next wake, so that a socket's events still go in one write.
+    private func offer(_ frames: [Frame], in s: inout State, waking wakes: inout [any FrameSink], early: Bool) {
         var delivered = 0
         var dropped: [UInt64] = []
         for (id, subscriber) in s.subscribers {
             let (queued, result, wake) = subscriber.offer(frames)
-            if let wake { wakes.append(wake) }
+            if let wake {
+                wakes.append(wake)
+                if early, wakes.count >= Self.wakeEarlyEvery { Self.wake(&wakes) }
+            }
             delivered += queued
             switch result {
             case .delivered, .skipped: break
@@ -393,7 +438,7 @@ public final class Hub: Sendable {
             let frame = Frame.presence(data: EventMapper.json(s.presence.snapshot), seq: s.position, at: Date())
             liveFramesEncoded.add(1, ordering: .relaxed)
             s.presenceFrame = frame
-            offer([frame], in: &s, waking: &wakes)
+            offer([frame], in: &s, waking: &wakes, early: false)
         }
         Self.wake(&wakes)
     }

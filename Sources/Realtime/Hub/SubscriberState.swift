@@ -229,10 +229,18 @@ final class SubscriberState: Sendable {
     /// ended with them (nothing more will come). Once the queue is empty the sink is told
     /// again about the next frame.
     func takeQueued(limit: Int) -> (frames: [Frame], ended: Bool) {
+        var frames: [Frame] = []
+        let ended = takeQueued(into: &frames, limit: limit)
+        return (frames, ended)
+    }
+
+    /// ``takeQueued(limit:)`` appending to `frames`: a sink that writes many subscriptions in
+    /// turn reuses one array for all of them.
+    func takeQueued(into frames: inout [Frame], limit: Int) -> Bool {
         state.withLock { s in
-            let frames = s.queue.popFirst(limit)
+            s.queue.popFirst(limit, into: &frames)
             if s.queue.isEmpty { s.sinkWoken = false }
-            return (frames, s.finished && s.queue.isEmpty)
+            return s.finished && s.queue.isEmpty
         }
     }
 

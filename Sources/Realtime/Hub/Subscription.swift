@@ -127,6 +127,12 @@ public final class Subscription: AsyncSequence, Sendable {
         state.takeQueued(limit: limit)
     }
 
+    /// ``takeQueued(limit:)`` appending the frames to `frames` (an array the caller reuses);
+    /// whether the subscription has ended with them.
+    public func takeQueued(into frames: inout [Frame], limit: Int = .max) -> Bool {
+        state.takeQueued(into: &frames, limit: limit)
+    }
+
     private enum ReplayStep {
         case frames([Frame])
         case read(after: UInt64, through: UInt64, role: Role, topics: Set<String>)

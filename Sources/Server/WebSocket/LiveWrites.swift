@@ -78,16 +78,21 @@ final class LiveWrites: Sendable {
 /// same frames (the same objects, in the same order) gets the same buffer, shared rather than
 /// copied.
 struct EncodedFrames {
+    /// The frames taken for the socket being written, emptied from socket to socket: one array
+    /// for the pass rather than one made and freed per socket.
+    var taken: [Frame] = []
     private var frames: [Frame] = []
     private var bytes: ByteBuffer?
 
-    /// `frames` as consecutive final, unmasked text frames.
-    mutating func buffer(for frames: [Frame], allocator: ByteBufferAllocator) -> ByteBuffer {
-        if let bytes, frames.count == self.frames.count, zip(frames, self.frames).allSatisfy({ $0 === $1 }) {
+    /// ``taken`` as consecutive final, unmasked text frames: the last pass's buffer when these
+    /// are the very frames it encoded, else a new one (from NIO's default allocator, which is
+    /// every channel's here: asking the socket's channel for it would touch one more object).
+    mutating func bufferForTaken() -> ByteBuffer {
+        if let bytes, taken.count == frames.count, zip(taken, frames).allSatisfy({ $0 === $1 }) {
             return bytes
         }
-        let encoded = Self.encode(frames, allocator: allocator)
-        self.frames = frames
+        let encoded = Self.encode(taken, allocator: ByteBufferAllocator())
+        frames = taken
         bytes = encoded
         return encoded
     }

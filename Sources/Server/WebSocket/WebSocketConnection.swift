@@ -95,6 +95,10 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// Whether permessage-deflate was agreed (the client's messages may come compressed).
     private let deflate: Bool
     private var inboxRunning = false
+    /// The channel's writability as NIO last told it (``channelWritabilityChanged(context:)``):
+    /// the live write of each commit checks this flag rather than the channel, an object of its
+    /// own that would be one more cold cache line per socket in a fan-out.
+    private var writable = true
     /// Whether the socket is read (`autoRead`).
     private var reading = true
     private var closeSent = false
@@ -122,6 +126,7 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writable = context.channel.isWritable
         settings.metrics.webSocketOpened()
         settings.heartbeat.watch(self)
         enqueue(.opened)
@@ -176,7 +181,8 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        writable = context.channel.isWritable
+        if writable {
             var encoded = EncodedFrames()
             drain(encoded: &encoded)
         }
@@ -474,17 +480,20 @@ final class WebSocketConnection: ChannelInboundHandler, FrameSink, @unchecked Se
     /// connections of the same pass that got the same frames); closes the connection when the
     /// subscription was cut off for reading too slowly. On the event loop.
     func drain(encoded: inout EncodedFrames) {
-        guard let context, let subscription = live, context.channel.isWritable else { return }
-        let (frames, ended) = subscription.takeQueued()
-        if !frames.isEmpty {
-            context.writeAndFlush(NIOAny(encoded.buffer(for: frames, allocator: context.channel.allocator)), promise: nil)
+        guard writable, let context, let subscription = live else { return }
+        let ended = subscription.takeQueued(into: &encoded.taken)
+        guard let last = encoded.taken.last else {
+            if ended { live = nil }
+            return
         }
+        context.writeAndFlush(NIOAny(encoded.bufferForTaken()), promise: nil)
+        encoded.taken.removeAll(keepingCapacity: true)
         guard ended else { return }
         live = nil
-        if let last = frames.last, last.kind == .resync, last.name == ResyncReason.slowConsumer.rawValue {
+        if last.kind == .resync, last.name == ResyncReason.slowConsumer.rawValue {
             close(.policyViolation, reason: "slow consumer")
         }
-        if let last = frames.last, last.kind == .closed, let reason = SessionEnd(rawValue: last.name) {
+        if last.kind == .closed, let reason = SessionEnd(rawValue: last.name) {
             // The hub ended the caller's session (logout, revocation, block): the `closed`
             // message is written; the close code follows.
             close(WebSocketErrorCode(codeNumber: Int(reason.closeCode)), reason: reason.rawValue)
