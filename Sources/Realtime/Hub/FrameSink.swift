@@ -12,8 +12,7 @@
 /// per batch (not per frame): again only after ``Subscription/takeQueued(limit:)`` has
 /// emptied the queue, and also when the subscription ends.
 public protocol FrameSink: AnyObject, Sendable {
-    /// Frames are queued (or the subscription ended). Called from any thread, outside the
-    /// subscription's lock but possibly under the hub's (a fan-out wakes sinks as it goes): it
-    /// must only schedule the taking, never block and never call into the hub.
+    /// Frames are queued (or the subscription ended). Called outside the hub's locks, from
+    /// any thread; it must only schedule the taking, never block.
     func framesReady()
 }

@@ -117,8 +117,9 @@ public final class Hub: Sendable {
         while !Task.isCancelled {
             var changes = environment.follow(after: position).makeAsyncIterator()
             // The events of the changes at hand (one commit's, or a group commit's) are offered
-            // in one pass over the subscribers once the last of them is mapped: one lock of each
-            // subscriber, one wake, and the events of one purchase leave for each socket in one write.
+            // in one pass over the subscribers once the last of them is mapped (a purchase's three
+            // events were three passes): one lock of each subscriber, one wake, and the events of
+            // one purchase leave for each socket in one write.
             var batch = Batch()
             do {
                 while let change = try await changes.next() {
@@ -142,11 +143,16 @@ public final class Hub: Sendable {
         var wakes: [any FrameSink] = []
     }
 
-    /// Offers the batch's frames to every subscriber in one pass, waking their sinks as it goes,
-    /// wakes the sinks the batch held back, and marks its last change settled.
+    /// Offers the batch's frames to every subscriber in one pass, then wakes the sinks given
+    /// frames, and marks its last change settled.
+    ///
+    /// The sinks are woken after the pass, not during it: waking them every few hundred offers
+    /// started the sockets' writes ~3 ms sooner at 10,000 × 5/s, but at 10,000 × 20/s the event
+    /// loops then took the two cores from the hub while it held its lock, and the p99 went from
+    /// ~140 to ~300 ms (RESULTS.md, "Fan-out, third sitting").
     private func offer(_ batch: inout Batch) {
         if !batch.frames.isEmpty {
-            state.withLock { s in offer(batch.frames, in: &s, waking: &batch.wakes, early: true) }
+            state.withLock { s in offer(batch.frames, in: &s, waking: &batch.wakes) }
         }
         Self.wake(&batch.wakes)
         if let through = batch.through { settled.store(through, ordering: .releasing) }
@@ -182,12 +188,12 @@ public final class Hub: Sendable {
         var deliveries: [(SubscriberState, SubscriberState.Delivery)] = []
         state.withLock { s in
             // What came before this change reaches everyone under the access they had then.
-            if !batch.frames.isEmpty { offer(batch.frames, in: &s, waking: &batch.wakes, early: false) }
+            if !batch.frames.isEmpty { offer(batch.frames, in: &s, waking: &batch.wakes) }
             s.position = change.sequence
             for access in accessChanges {
                 apply(access, in: &s, ending: &ended, waking: &roleWakes, rereading: &rereads)
             }
-            if !frames.isEmpty { offer(frames, in: &s, waking: &batch.wakes, early: false) }
+            if !frames.isEmpty { offer(frames, in: &s, waking: &batch.wakes) }
             if let queryChange {
                 fold(queryChange, at: change.sequence, in: &s, rereading: &rereads, delivering: &deliveries)
             }
@@ -230,31 +236,21 @@ public final class Hub: Sendable {
         slowConsumersCut.add(1, ordering: .relaxed)
     }
 
-    /// How many sinks an early-waking pass gathers before it wakes them.
-    static let wakeEarlyEvery = 128
-
     private static func wake(_ wakes: inout [any FrameSink]) {
         for sink in wakes { sink.framesReady() }
         wakes.removeAll(keepingCapacity: true)
     }
 
-    /// Offers frames (a commit's events, or one presence frame) to every subscriber, in one pass
-    /// and one lock of each, dropping those that ended or overflowed. Each frame's audience was
-    /// decided once per role when it was made (``Frame/verdict``), not once per subscriber.
-    ///
-    /// With `early`, the sinks are woken every ``wakeEarlyEvery`` subscribers during the pass
-    /// rather than after it: the first sockets are written while the hub still queues for the
-    /// last (ten thousand offers take milliseconds). Only when these are all the frames the
-    /// subscribers get before the next wake, so that a socket's events still go in one write.
-    private func offer(_ frames: [Frame], in s: inout State, waking wakes: inout [any FrameSink], early: Bool) {
+    /// Offers frames (a batch's events, or one presence frame) to every subscriber, in one pass
+    /// and one lock of each, dropping those that ended or overflowed; the sinks to wake once the
+    /// lock is let go are added to `wakes`. Each frame's audience was decided once per role when
+    /// it was made (``Frame/verdict``), not once per subscriber.
+    private func offer(_ frames: [Frame], in s: inout State, waking wakes: inout [any FrameSink]) {
         var delivered = 0
         var dropped: [UInt64] = []
         for (id, subscriber) in s.subscribers {
             let (queued, result, wake) = subscriber.offer(frames)
-            if let wake {
-                wakes.append(wake)
-                if early, wakes.count >= Self.wakeEarlyEvery { Self.wake(&wakes) }
-            }
+            if let wake { wakes.append(wake) }
             delivered += queued
             switch result {
             case .delivered, .skipped: break
@@ -438,7 +434,7 @@ public final class Hub: Sendable {
             let frame = Frame.presence(data: EventMapper.json(s.presence.snapshot), seq: s.position, at: Date())
             liveFramesEncoded.add(1, ordering: .relaxed)
             s.presenceFrame = frame
-            offer([frame], in: &s, waking: &wakes, early: false)
+            offer([frame], in: &s, waking: &wakes)
         }
         Self.wake(&wakes)
     }
