@@ -23,7 +23,7 @@ final class CReader: @unchecked Sendable {
     /// Compiles the reader (once per run of ws-bench) and starts it against `port`; the fleet's
     /// `ready`, `failed` and `saleDeliveries` follow its reports from then on.
     init(fleet: Fleet, port: Int, token: String, threads: Int = 2) throws {
-        let binary = try Self.compiled()
+        let binary = try compiledScript("ws-reader")
         dumpPath = NSTemporaryDirectory() + "ws-reader-\(getpid())-\(port).txt"
         let subscribe = fleet.logs.first?.request ?? Fleet.subscribe
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -35,31 +35,18 @@ final class CReader: @unchecked Sendable {
         process.standardOutput = output
         process.standardInput = input
         try process.run()
-        let reader = output.fileHandleForReading
-        let lines = self.lines, ended = self.ended
-        Thread.detachNewThread {
-            var text = ""
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
-                while let newline = text.firstIndex(of: "\n") {
-                    let line = String(text[..<newline])
-                    text.removeSubrange(...newline)
-                    let words = line.split(separator: " ")
-                    switch words.first {
-                    case "ready" where words.count == 4:
-                        fleet.ready.add(Int(words[1]) ?? 0)
-                        fleet.failed.add(Int(words[3]) ?? 0)
-                    case "deliveries" where words.count == 2:
-                        let now = Int(words[1]) ?? 0
-                        fleet.saleDeliveries.add(now - fleet.saleDeliveries.current)
-                    default:
-                        lines.withLock { $0.append(line) }
-                    }
-                }
+        let lines = self.lines
+        readLines(of: output.fileHandleForReading, ended: ended) { line in
+            let words = line.split(separator: " ")
+            switch words.first {
+            case "ready" where words.count == 4:
+                fleet.ready.add(Int(words[1]) ?? 0)
+                fleet.failed.add(Int(words[3]) ?? 0)
+            case "deliveries" where words.count == 2:
+                fleet.saleDeliveries.add((Int(words[1]) ?? 0) - fleet.saleDeliveries.current)
+            default:
+                lines.withLock { $0.append(line) }
             }
-            ended.signal()
         }
     }
 
@@ -109,19 +96,5 @@ final class CReader: @unchecked Sendable {
             }
         }
         flush()
-    }
-
-    /// `Scripts/ws-reader.c` built with the system's C compiler into a temporary folder.
-    private static func compiled() throws -> String {
-        let binary = NSTemporaryDirectory() + "ws-bench-\(getpid())-ws-reader"
-        if FileManager.default.isExecutableFile(atPath: binary) { return binary }
-        let source = WSBenchOptions.benchmarksFolder + "/Scripts/ws-reader.c"
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-O2", "-Wall", "-Wextra", "-pthread", "-o", binary, source]
-        try cc.run()
-        cc.waitUntilExit()
-        guard cc.terminationStatus == 0 else { throw BenchError("could not compile \(source) with cc") }
-        return binary
     }
 }

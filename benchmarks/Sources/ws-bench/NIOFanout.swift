@@ -83,7 +83,7 @@ struct NIOFanoutBenchmark {
         defer { server.close(promise: nil) }
         guard let port = server.localAddress?.port else { throw BenchError("the NIO writer has no port") }
 
-        let readerBinary = try compileRawFanout()
+        let readerBinary = try compiledScript("raw-fanout")
         let reader = Process()
         reader.executableURL = URL(fileURLWithPath: readerBinary)
         reader.arguments = ["--connect", String(port), "--connections", String(connections), "--rounds", String(rounds),
@@ -94,20 +94,8 @@ struct NIOFanoutBenchmark {
         try reader.run()
         let lines = Locked<[String]>([])
         let readerReady = DispatchSemaphore(value: 0), readerDone = DispatchSemaphore(value: 0)
-        let handle = output.fileHandleForReading
-        Thread.detachNewThread {
-            var text = ""
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
-                while let newline = text.firstIndex(of: "\n") {
-                    let line = String(text[..<newline])
-                    text.removeSubrange(...newline)
-                    if line == "ready" { readerReady.signal() } else { lines.withLock { $0.append(line) } }
-                }
-            }
-            readerDone.signal()
+        readLines(of: output.fileHandleForReading, ended: readerDone) { line in
+            if line == "ready" { readerReady.signal() } else { lines.withLock { $0.append(line) } }
         }
         progress("NIO fan-out floor: \(connections.grouped) connections from raw-fanout --connect …")
         guard readerReady.wait(timeout: .now() + 180) == .success else {
@@ -153,18 +141,6 @@ struct NIOFanoutBenchmark {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func nanos(_ t: timeval) -> UInt64 { UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_usec) * 1000 }
         return nanos(usage.ru_utime) + nanos(usage.ru_stime)
-    }
-
-    private func compileRawFanout() throws -> String {
-        let binary = NSTemporaryDirectory() + "ws-bench-\(getpid())-raw-fanout"
-        let source = WSBenchOptions.benchmarksFolder + "/Scripts/raw-fanout.c"
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-O2", "-Wall", "-Wextra", "-pthread", "-o", binary, source]
-        try cc.run()
-        cc.waitUntilExit()
-        guard cc.terminationStatus == 0 else { throw BenchError("could not compile \(source) with cc") }
-        return binary
     }
 }
 

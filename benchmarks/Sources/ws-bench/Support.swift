@@ -67,3 +67,36 @@ final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+/// Reads `handle` (a child process's output) line by line on a thread of its own, handing each
+/// line to `line`, and signals `ended` at the end of the file.
+func readLines(of handle: FileHandle, ended: DispatchSemaphore, _ line: @escaping @Sendable (String) -> Void) {
+    Thread.detachNewThread {
+        var text = ""
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            while let newline = text.firstIndex(of: "\n") {
+                line(String(text[..<newline]))
+                text.removeSubrange(...newline)
+            }
+        }
+        ended.signal()
+    }
+}
+
+/// `benchmarks/Scripts/<name>.c` built with the system's C compiler into a temporary file (once
+/// per run of ws-bench); the binary's path.
+func compiledScript(_ name: String) throws -> String {
+    let binary = NSTemporaryDirectory() + "ws-bench-\(getpid())-\(name)"
+    if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+    let source = WSBenchOptions.benchmarksFolder + "/Scripts/\(name).c"
+    let cc = Process()
+    cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    cc.arguments = ["cc", "-O2", "-Wall", "-Wextra", "-pthread", "-o", binary, source]
+    try cc.run()
+    cc.waitUntilExit()
+    guard cc.terminationStatus == 0 else { throw BenchError("could not compile \(source) with cc") }
+    return binary
+}
