@@ -76,11 +76,13 @@ public final class Hub: Sendable {
         settled = Atomic(environment.head)
     }
 
-    /// The sequence of the last change the hub has fanned out.
+    /// The sequence of the last change the hub has taken from the feed: a subscriber registered
+    /// now gets what comes after it live and what came before it from its replay (the changes of
+    /// a batch move it as they are mapped, before their events are offered; see ``settledPosition``).
     public var position: UInt64 { state.withLock { $0.position } }
 
     /// The sequence of the last change whose every frame is queued, live queries' fresh reads
-    /// included (``position`` moves first, when the change's events are queued).
+    /// included (``position`` moves first, when the change is taken from the feed).
     public var settledPosition: UInt64 { settled.load(ordering: .acquiring) }
 
     /// The store's epoch: which history the feed's sequences belong to (``Environment/epoch``).
