@@ -38,9 +38,9 @@ for round in $(seq "$rounds"); do
         done
     done
     echo "round $round  nio-fanout  5/s: $("$wsbench" --nio-fanout --subscribers "$subscribers" --rates 5 --seconds 15 2>&1 \
-        | grep -E 'latency|CPU per' | tr '\n' ' ')"
+        | grep -E 'received|latency|CPU per' | tr '\n' ' ')"
     echo "round $round  raw-fanout  5/s: $(/tmp/raw-fanout --connections "$subscribers" --rate 5 --size 900 \
-        --writer-threads 2 --reader-threads 2 2>&1 | grep -E 'latency|CPU per' | tr '\n' ' ')"
+        --writer-threads 2 --reader-threads 2 2>&1 | grep -E 'received|latency|CPU per' | tr '\n' ' ')"
 done
 for binary in "$@"; do
     echo "once  $binary  reader ${readers[0]}  20/s: $(tenda_run "$binary" 20 "${readers[0]}")"
